@@ -1,2 +1,40 @@
-//! placeholder
-pub mod trie;
+//! # nrd-chain
+//!
+//! The EVM chain engine that nrd's L1 devnet and its L2 share. It knows how to:
+//!
+//! - check a header against its parent (post-merge rules through Prague: gas limit bounds,
+//!   EIP-1559 base fee, EIP-4844 blob gas, EIP-4788 beacon root, withdrawals, requests);
+//! - execute a block on revm through alloy-evm's Ethereum block executor (system calls,
+//!   receipts, withdrawals), reading state through the small [`StateProvider`] seam;
+//! - check every header commitment (transactions, receipts, withdrawals roots, logs bloom, gas);
+//! - keep state as a Merkle-Patricia trie ([`Trie`], [`StateTrie`]) whose root is recomputed
+//!   along changed paths only, with an in-memory store ([`MemoryState`]).
+//!
+//! The same trie runs blinded, with nodes revealed from a witness: that is how
+//! `nrd-execute-client` verifies a block statelessly with exactly this code.
+//!
+//! ```text
+//! import_block(spec, parent, block, state, hashes)
+//!   = validate_header → validate_body → recover_senders → execute_block
+//!     → validate_outcome → state.commit → state root check (revert on mismatch)
+//! ```
+
+mod error;
+mod execute;
+mod spec;
+mod state;
+mod trie;
+mod validation;
+
+pub use error::{BlockError, BlockResult};
+pub use execute::{BlockHashes, ExecutedBlock, ImportedBlock, execute_block, import_block, recover_senders};
+pub use spec::ChainSpec;
+pub use state::{
+    AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError,
+    StateProvider, StateResult, StateTrie, Undo,
+};
+pub use trie::{FullyRevealed, NodeRecorder, NodeResolver, Trie, TrieError};
+pub use validation::{
+    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
+    validate_outcome,
+};

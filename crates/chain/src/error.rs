@@ -1,0 +1,58 @@
+//! Why a block is rejected.
+
+use crate::{state::StateError, validation::HeaderError};
+use alloy_primitives::B256;
+
+/// A block could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The block's bytes are not a valid RLP block.
+    #[error("block does not decode: {0}")]
+    Decode(String),
+    /// The header breaks a rule relative to its parent.
+    #[error("invalid header: {0}")]
+    Header(#[from] HeaderError),
+    /// A transaction's signature does not recover a sender.
+    #[error("transaction {index} has an invalid signature: {reason}")]
+    InvalidSignature {
+        /// Position in the block.
+        index: usize,
+        /// Recovery failure.
+        reason: String,
+    },
+    /// A transaction cannot be included (nonce, balance, fee caps, gas, type rules...).
+    #[error("transaction {hash} is invalid: {reason}")]
+    InvalidTransaction {
+        /// Transaction hash.
+        hash: B256,
+        /// Why.
+        reason: String,
+    },
+    /// More blobs than a block may carry.
+    #[error("block carries {count} blobs, at most {max} allowed")]
+    TooManyBlobs {
+        /// Blobs in the block.
+        count: u64,
+        /// Per-block maximum.
+        max: u64,
+    },
+    /// Execution failed for a reason other than an invalid transaction.
+    #[error("block execution failed: {0}")]
+    Execution(String),
+    /// State needed for execution is unavailable (for a stateless verifier: the witness lacks it).
+    #[error("state unavailable: {0}")]
+    State(#[from] StateError),
+    /// A header commitment does not match what the block computes.
+    #[error("{field} mismatch: header has {header}, block computes {computed}")]
+    Mismatch {
+        /// Which commitment.
+        field: &'static str,
+        /// The header's value.
+        header: String,
+        /// The computed value.
+        computed: String,
+    },
+}
+
+/// Result alias for block import.
+pub type BlockResult<T> = Result<T, BlockError>;

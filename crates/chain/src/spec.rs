@@ -1,0 +1,151 @@
+//! Chain rules: chain id and which hardforks are active when.
+
+use alloy_eips::{eip1559::BaseFeeParams, eip7840::BlobParams};
+use alloy_evm::eth::spec::EthExecutorSpec;
+use alloy_hardforks::{EthereumChainHardforks, EthereumHardfork, EthereumHardforks, ForkCondition};
+use alloy_primitives::{Address, U256};
+use revm::primitives::hardfork::SpecId;
+
+/// The rules a chain runs under.
+#[derive(Debug, Clone)]
+pub struct ChainSpec {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    hardforks: EthereumChainHardforks,
+}
+
+/// Forks from Frontier to Paris, all active at genesis (every nrd chain starts post-merge).
+const PRE_SHANGHAI: [EthereumHardfork; 15] = [
+    EthereumHardfork::Frontier,
+    EthereumHardfork::Homestead,
+    EthereumHardfork::Dao,
+    EthereumHardfork::Tangerine,
+    EthereumHardfork::SpuriousDragon,
+    EthereumHardfork::Byzantium,
+    EthereumHardfork::Constantinople,
+    EthereumHardfork::Petersburg,
+    EthereumHardfork::Istanbul,
+    EthereumHardfork::MuirGlacier,
+    EthereumHardfork::Berlin,
+    EthereumHardfork::London,
+    EthereumHardfork::ArrowGlacier,
+    EthereumHardfork::GrayGlacier,
+    EthereumHardfork::Paris,
+];
+
+/// Post-merge forks nrd supports, in order.
+const POST_MERGE: [EthereumHardfork; 4] =
+    [EthereumHardfork::Shanghai, EthereumHardfork::Cancun, EthereumHardfork::Prague, EthereumHardfork::Osaka];
+
+impl ChainSpec {
+    /// A post-merge chain whose forks up to and including `last` are active at genesis, and
+    /// optionally `next` activates at `at_timestamp`.
+    pub fn post_merge(chain_id: u64, last: SpecId, next_at: Option<u64>) -> Self {
+        let mut forks: Vec<(EthereumHardfork, ForkCondition)> = PRE_SHANGHAI
+            .iter()
+            .filter(|f| **f != EthereumHardfork::Dao)
+            .map(|f| {
+                let cond = if *f == EthereumHardfork::Paris {
+                    ForkCondition::TTD { activation_block_number: 0, fork_block: Some(0), total_difficulty: U256::ZERO }
+                } else {
+                    ForkCondition::Block(0)
+                };
+                (*f, cond)
+            })
+            .collect();
+        let active = match last {
+            SpecId::SHANGHAI => 1,
+            SpecId::CANCUN => 2,
+            SpecId::PRAGUE => 3,
+            SpecId::OSAKA => 4,
+            _ => 0,
+        };
+        for (i, fork) in POST_MERGE.iter().enumerate() {
+            if i < active {
+                forks.push((*fork, ForkCondition::Timestamp(0)));
+            } else if i == active
+                && let Some(ts) = next_at
+            {
+                forks.push((*fork, ForkCondition::Timestamp(ts)));
+            }
+        }
+        Self { chain_id, hardforks: EthereumChainHardforks::new(forks) }
+    }
+
+    /// The spec for an ethereum/tests `network` name, e.g. `Cancun` or `ShanghaiToCancunAtTime15k`.
+    /// `None` for pre-merge networks, which nrd does not run.
+    pub fn for_test_network(name: &str) -> Option<Self> {
+        let parse = |n: &str| match n {
+            "Paris" | "Merge" => Some(SpecId::MERGE),
+            "Shanghai" => Some(SpecId::SHANGHAI),
+            "Cancun" => Some(SpecId::CANCUN),
+            "Prague" => Some(SpecId::PRAGUE),
+            "Osaka" => Some(SpecId::OSAKA),
+            _ => None,
+        };
+        if let Some((from, rest)) = name.split_once("To") {
+            let (to, ts) = rest.split_once("AtTime")?;
+            let ts = ts.strip_suffix('k')?.parse::<u64>().ok()? * 1000;
+            let from = parse(from)?;
+            // `to` must be the fork right after `from`.
+            let next = parse(to)?;
+            let idx = |s: SpecId| [SpecId::MERGE, SpecId::SHANGHAI, SpecId::CANCUN, SpecId::PRAGUE, SpecId::OSAKA].iter().position(|x| *x == s);
+            if idx(next)? != idx(from)? + 1 {
+                return None;
+            }
+            return Some(Self::post_merge(1, from, Some(ts)));
+        }
+        Some(Self::post_merge(1, parse(name)?, None))
+    }
+
+    /// The revm spec at a timestamp.
+    pub fn spec_at(&self, number: u64, timestamp: u64) -> SpecId {
+        alloy_evm::spec_by_timestamp_and_block_number(self, timestamp, number)
+    }
+
+    /// Blob parameters at a timestamp (`None` before Cancun).
+    pub fn blob_params_at(&self, timestamp: u64) -> Option<BlobParams> {
+        if self.is_osaka_active_at_timestamp(timestamp) {
+            Some(BlobParams::osaka())
+        } else if self.is_prague_active_at_timestamp(timestamp) {
+            Some(BlobParams::prague())
+        } else if self.is_cancun_active_at_timestamp(timestamp) {
+            Some(BlobParams::cancun())
+        } else {
+            None
+        }
+    }
+
+    /// EIP-1559 parameters.
+    pub fn base_fee_params(&self) -> BaseFeeParams {
+        BaseFeeParams::ethereum()
+    }
+}
+
+impl EthereumHardforks for ChainSpec {
+    fn ethereum_fork_activation(&self, fork: EthereumHardfork) -> ForkCondition {
+        self.hardforks.ethereum_fork_activation(fork)
+    }
+}
+
+impl EthExecutorSpec for ChainSpec {
+    fn deposit_contract_address(&self) -> Option<Address> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_networks() {
+        let cancun = ChainSpec::for_test_network("Cancun").unwrap();
+        assert_eq!(cancun.spec_at(1, 1), SpecId::CANCUN);
+        let t = ChainSpec::for_test_network("ShanghaiToCancunAtTime15k").unwrap();
+        assert_eq!(t.spec_at(1, 14_999), SpecId::SHANGHAI);
+        assert_eq!(t.spec_at(2, 15_000), SpecId::CANCUN);
+        assert!(ChainSpec::for_test_network("Berlin").is_none());
+        assert!(ChainSpec::for_test_network("ParisToCancunAtTime15k").is_none());
+    }
+}

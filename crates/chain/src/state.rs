@@ -1,0 +1,415 @@
+//! World state: the account trie with per-account storage tries, the changes a block makes,
+//! and the state store seam ([`StateProvider`] to read, [`StateCommitter`] to apply).
+
+use crate::trie::{FullyRevealed, NodeResolver, Trie, TrieError};
+use alloy_primitives::{
+    Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256,
+    map::{B256Map, HashMap},
+};
+use alloy_rlp::{Decodable, Encodable};
+use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
+use revm::database::BundleState;
+
+/// Errors reading or writing state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// A trie operation failed (a witness node is missing or malformed).
+    #[error(transparent)]
+    Trie(#[from] TrieError),
+    /// Bytecode with this hash is needed and unknown.
+    #[error("bytecode {0} is needed but missing")]
+    MissingCode(B256),
+    /// The hash of an ancestor block is needed and unknown.
+    #[error("hash of block {0} is needed but unknown")]
+    MissingBlockHash(u64),
+    /// A trie leaf does not decode as an account or storage value.
+    #[error("malformed {what} leaf: {reason}")]
+    MalformedLeaf {
+        /// `account` or `storage`.
+        what: &'static str,
+        /// The decoder's complaint.
+        reason: String,
+    },
+}
+
+impl revm::database::DBErrorMarker for StateError {}
+
+/// Result alias for state operations.
+pub type StateResult<T> = Result<T, StateError>;
+
+/// An account as the state trie stores it, without its storage root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountState {
+    /// Transaction count / contract creation count.
+    pub nonce: u64,
+    /// Balance in wei.
+    pub balance: U256,
+    /// Keccak of the account's bytecode.
+    pub code_hash: B256,
+}
+
+impl AccountState {
+    /// Empty in the sense of EIP-161.
+    pub fn is_empty(&self) -> bool {
+        self.nonce == 0 && self.balance.is_zero() && self.code_hash == KECCAK256_EMPTY
+    }
+}
+
+/// What a block did to one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChange {
+    /// The account.
+    pub address: Address,
+    /// The account after the block; `None` when it was deleted.
+    pub info: Option<AccountState>,
+    /// Whether the account's storage was cleared before `storage` applies.
+    pub wiped: bool,
+    /// Storage slots written, with their values after the block (zero deletes).
+    pub storage: Vec<(U256, U256)>,
+}
+
+/// Every state change of a block, in a canonical order (accounts and slots sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// Changed accounts, sorted by address.
+    pub accounts: Vec<AccountChange>,
+    /// Bytecode deployed by the block.
+    pub codes: Vec<(B256, Bytes)>,
+}
+
+impl StateChanges {
+    /// Extracts the changes from revm's bundle after `merge_transitions`.
+    pub fn from_bundle(bundle: &BundleState) -> Self {
+        let mut accounts: Vec<AccountChange> = bundle
+            .state
+            .iter()
+            .filter(|(_, acc)| acc.is_info_changed() || acc.was_destroyed() || !acc.storage.is_empty())
+            .map(|(address, acc)| {
+                let mut storage: Vec<(U256, U256)> = acc
+                    .storage
+                    .iter()
+                    .filter(|(_, slot)| acc.was_destroyed() || slot.is_changed())
+                    .map(|(k, slot)| (*k, slot.present_value))
+                    .collect();
+                storage.sort_unstable();
+                let info = acc
+                    .info
+                    .as_ref()
+                    .map(|i| AccountState { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash })
+                    .filter(|i| !i.is_empty());
+                AccountChange { address: *address, info, wiped: acc.was_destroyed(), storage }
+            })
+            .collect();
+        accounts.sort_unstable_by_key(|a| a.address);
+        let mut codes: Vec<(B256, Bytes)> =
+            bundle.contracts.iter().map(|(hash, code)| (*hash, code.original_bytes())).collect();
+        codes.sort_unstable_by_key(|(hash, _)| *hash);
+        Self { accounts, codes }
+    }
+}
+
+/// Reads state. Methods take `&mut self` because sparse implementations reveal nodes as they go.
+pub trait StateProvider {
+    /// The account at `address`, if it exists.
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>>;
+    /// The value of a storage slot (zero when unset).
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256>;
+    /// Bytecode by hash.
+    fn code(&mut self, hash: B256) -> StateResult<Bytes>;
+}
+
+/// Applies a block's changes and yields the new state root.
+pub trait StateCommitter {
+    /// Applies `changes`; returns the new state root and what is needed to undo them.
+    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)>;
+    /// Restores the state before the `commit` that returned `undo`.
+    fn revert(&mut self, undo: Undo);
+}
+
+/// Previous contents of everything a commit changed, newest last.
+#[derive(Debug, Default)]
+pub struct Undo {
+    entries: Vec<UndoEntry>,
+    codes: Vec<B256>,
+}
+
+#[derive(Debug)]
+struct UndoEntry {
+    hashed: B256,
+    leaf: Option<Vec<u8>>,
+    /// The whole storage trie, for wiped or deleted accounts.
+    storage_trie: Option<Trie>,
+    slots: Vec<(B256, Option<Vec<u8>>)>,
+}
+
+/// The account trie and the storage tries of the accounts it holds.
+///
+/// Fully revealed, it is a node's state; blinded (built with [`StateTrie::from_root`]) and fed
+/// by a resolver, it is the verifier's sparse state. Both run the same code.
+#[derive(Debug, Clone, Default)]
+pub struct StateTrie {
+    accounts: Trie,
+    storages: B256Map<Trie>,
+}
+
+fn decode_account(raw: &[u8]) -> StateResult<TrieAccount> {
+    TrieAccount::decode(&mut &raw[..])
+        .map_err(|e| StateError::MalformedLeaf { what: "account", reason: e.to_string() })
+}
+
+fn encode_value(value: U256) -> Vec<u8> {
+    let mut out = Vec::with_capacity(33);
+    value.encode(&mut out);
+    out
+}
+
+impl StateTrie {
+    /// A state known only by its root; nodes come from the resolver passed to each call.
+    pub fn from_root(root: B256) -> Self {
+        Self { accounts: Trie::from_root(root), storages: B256Map::default() }
+    }
+
+    /// The account trie entry of `address`.
+    pub fn trie_account(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<Option<TrieAccount>> {
+        self.accounts.get(keccak256(address).as_slice(), r)?.map(|raw| decode_account(&raw)).transpose()
+    }
+
+    /// The account at `address`.
+    pub fn account(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<Option<AccountState>> {
+        Ok(self.trie_account(address, r)?.map(|a| AccountState {
+            nonce: a.nonce,
+            balance: a.balance,
+            code_hash: a.code_hash,
+        }))
+    }
+
+    fn storage_trie(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<&mut Trie> {
+        let hashed = keccak256(address);
+        if !self.storages.contains_key(&hashed) {
+            let root = self.trie_account(address, r)?.map_or(EMPTY_ROOT_HASH, |a| a.storage_root);
+            self.storages.insert(hashed, Trie::from_root(root));
+        }
+        Ok(self.storages.get_mut(&hashed).expect("inserted above"))
+    }
+
+    /// The value of a storage slot.
+    pub fn storage(&mut self, address: Address, slot: U256, r: &mut impl NodeResolver) -> StateResult<U256> {
+        let key = keccak256(B256::from(slot));
+        match self.storage_trie(address, r)?.get(key.as_slice(), r)? {
+            None => Ok(U256::ZERO),
+            Some(raw) => U256::decode(&mut &raw[..])
+                .map_err(|e| StateError::MalformedLeaf { what: "storage", reason: e.to_string() }),
+        }
+    }
+
+    /// The storage root of `address` (empty root for unknown accounts).
+    pub fn storage_root(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<B256> {
+        Ok(self.storage_trie(address, r)?.root())
+    }
+
+    /// Proof of an account and of some of its storage slots, against the current root.
+    pub fn proof(&mut self, address: Address, slots: &[U256]) -> StateResult<(Vec<Bytes>, Vec<Vec<Bytes>>)> {
+        let account_proof = self.accounts.proof(keccak256(address).as_slice())?;
+        let trie = self.storage_trie(address, &mut FullyRevealed)?;
+        let storage_proofs = slots
+            .iter()
+            .map(|slot| trie.proof(keccak256(B256::from(*slot)).as_slice()))
+            .collect::<Result<_, _>>()?;
+        Ok((account_proof, storage_proofs))
+    }
+
+    /// Applies `changes` and returns the new root.
+    ///
+    /// The order of trie operations is part of the witness format (a removal may need a sibling
+    /// revealed): accounts in address order; within a trie, writes before removals, each sorted.
+    pub fn apply(&mut self, changes: &StateChanges, r: &mut impl NodeResolver) -> StateResult<(B256, Undo)> {
+        let mut undo = Undo::default();
+        let mut account_writes = Vec::new();
+        let mut account_removals = Vec::new();
+        for change in &changes.accounts {
+            let hashed = keccak256(change.address);
+            let mut entry = UndoEntry { hashed, leaf: None, storage_trie: None, slots: Vec::new() };
+            match &change.info {
+                None => {
+                    if !self.storages.contains_key(&hashed) {
+                        // Nothing to keep but the leaf; undo restores the storage lazily.
+                        self.storages.insert(hashed, Trie::new());
+                    }
+                    entry.storage_trie = self.storages.remove(&hashed);
+                    account_removals.push(undo.entries.len());
+                }
+                Some(info) => {
+                    if change.wiped {
+                        self.storage_trie(change.address, r)?;
+                        entry.storage_trie = self.storages.insert(hashed, Trie::new());
+                    }
+                    let trie = self.storage_trie(change.address, r)?;
+                    let (writes, removals): (Vec<_>, Vec<_>) =
+                        change.storage.iter().partition(|(_, value)| !value.is_zero());
+                    for &(slot, value) in writes {
+                        let key = keccak256(B256::from(slot));
+                        let old = trie.get(key.as_slice(), r)?;
+                        trie.insert(key.as_slice(), encode_value(value), r)?;
+                        if entry.storage_trie.is_none() {
+                            entry.slots.push((key, old));
+                        }
+                    }
+                    for &(slot, _) in removals {
+                        let key = keccak256(B256::from(slot));
+                        let old = trie.get(key.as_slice(), r)?;
+                        trie.remove(key.as_slice(), r)?;
+                        if entry.storage_trie.is_none() {
+                            entry.slots.push((key, old));
+                        }
+                    }
+                    let storage_root = trie.root();
+                    let account = TrieAccount {
+                        nonce: info.nonce,
+                        balance: info.balance,
+                        storage_root,
+                        code_hash: info.code_hash,
+                    };
+                    let mut leaf = Vec::with_capacity(110);
+                    account.encode(&mut leaf);
+                    account_writes.push((undo.entries.len(), leaf));
+                }
+            }
+            undo.entries.push(entry);
+        }
+        // Account leaves: writes first, then removals (see above).
+        for (i, leaf) in account_writes {
+            let entry = &mut undo.entries[i];
+            entry.leaf = self.accounts.get(entry.hashed.as_slice(), r)?;
+            self.accounts.insert(entry.hashed.as_slice(), leaf, r)?;
+        }
+        for i in account_removals {
+            let entry = &mut undo.entries[i];
+            entry.leaf = self.accounts.get(entry.hashed.as_slice(), r)?;
+            self.accounts.remove(entry.hashed.as_slice(), r)?;
+        }
+        Ok((self.accounts.root(), undo))
+    }
+
+    /// Undoes an [`StateTrie::apply`] on a fully revealed trie.
+    pub fn revert(&mut self, undo: Undo) {
+        let r = &mut FullyRevealed;
+        for entry in undo.entries.into_iter().rev() {
+            let result = match entry.leaf {
+                Some(leaf) => self.accounts.insert(entry.hashed.as_slice(), leaf, r),
+                None => self.accounts.remove(entry.hashed.as_slice(), r).map(|_| ()),
+            };
+            debug_assert!(result.is_ok(), "revert of a fully revealed trie cannot miss nodes");
+            if let Some(trie) = entry.storage_trie {
+                self.storages.insert(entry.hashed, trie);
+            } else if let Some(trie) = self.storages.get_mut(&entry.hashed) {
+                for (key, old) in entry.slots.into_iter().rev() {
+                    let _ = trie.insert(key.as_slice(), old.unwrap_or_default(), r);
+                }
+                trie.root();
+            }
+        }
+        self.accounts.root();
+    }
+
+    /// The state root.
+    pub fn root(&mut self) -> B256 {
+        self.accounts.root()
+    }
+}
+
+/// An in-memory state store: a fully revealed [`StateTrie`] plus bytecode.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryState {
+    trie: StateTrie,
+    codes: B256Map<Bytes>,
+}
+
+/// A genesis account allocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenesisAccount {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance.
+    pub balance: U256,
+    /// Bytecode.
+    pub code: Bytes,
+    /// Storage.
+    pub storage: HashMap<U256, U256>,
+}
+
+impl MemoryState {
+    /// A state holding `alloc`.
+    pub fn from_alloc<'a>(alloc: impl IntoIterator<Item = (&'a Address, &'a GenesisAccount)>) -> Self {
+        let mut state = Self::default();
+        let mut changes = StateChanges::default();
+        for (address, acc) in alloc {
+            let code_hash = if acc.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&acc.code) };
+            if !acc.code.is_empty() {
+                changes.codes.push((code_hash, acc.code.clone()));
+            }
+            let mut storage: Vec<_> = acc.storage.iter().map(|(k, v)| (*k, *v)).collect();
+            storage.sort_unstable();
+            changes.accounts.push(AccountChange {
+                address: *address,
+                // Genesis keeps empty accounts: EIP-161 only removes accounts a block touches.
+                info: Some(AccountState { nonce: acc.nonce, balance: acc.balance, code_hash }),
+                wiped: false,
+                storage,
+            });
+        }
+        changes.accounts.sort_unstable_by_key(|a| a.address);
+        state.commit(&changes).expect("a fully revealed trie never misses nodes");
+        state
+    }
+
+    /// The state root.
+    pub fn root(&mut self) -> B256 {
+        self.trie.root()
+    }
+
+    /// The underlying trie (for proofs and witness recording).
+    pub fn trie_mut(&mut self) -> &mut StateTrie {
+        &mut self.trie
+    }
+
+    /// Applies changes, letting `r` observe every committed node the update touches.
+    pub fn commit_observed(&mut self, changes: &StateChanges, r: &mut impl NodeResolver) -> StateResult<(B256, Undo)> {
+        let (root, mut undo) = self.trie.apply(changes, r)?;
+        for (hash, code) in &changes.codes {
+            if self.codes.insert(*hash, code.clone()).is_none() {
+                undo.codes.push(*hash);
+            }
+        }
+        Ok((root, undo))
+    }
+}
+
+impl StateProvider for MemoryState {
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        self.trie.account(address, &mut FullyRevealed)
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        self.trie.storage(address, slot, &mut FullyRevealed)
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        if hash == KECCAK256_EMPTY {
+            return Ok(Bytes::new());
+        }
+        self.codes.get(&hash).cloned().ok_or(StateError::MissingCode(hash))
+    }
+}
+
+impl StateCommitter for MemoryState {
+    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
+        self.commit_observed(changes, &mut FullyRevealed)
+    }
+
+    fn revert(&mut self, undo: Undo) {
+        for hash in &undo.codes {
+            self.codes.remove(hash);
+        }
+        self.trie.revert(undo);
+    }
+}
