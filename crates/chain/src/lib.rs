@@ -35,6 +35,6 @@ pub use state::{
 };
 pub use trie::{FullyRevealed, NodeRecorder, NodeResolver, Trie, TrieError};
 pub use validation::{
-    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
+    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
     validate_outcome,
 };

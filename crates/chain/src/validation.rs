@@ -13,6 +13,8 @@ use alloy_primitives::{B256, Bloom, U256};
 pub const MIN_GAS_LIMIT: u64 = 5000;
 /// A block's gas limit may move by less than `parent / GAS_LIMIT_BOUND_DIVISOR`.
 pub const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
+/// Largest gas limit a block may have (2^63 - 1).
+pub const MAX_GAS_LIMIT: u64 = i64::MAX as u64;
 /// Longest extra data a header may carry.
 pub const MAXIMUM_EXTRA_DATA_SIZE: usize = 32;
 
@@ -44,7 +46,7 @@ pub enum HeaderError {
         got: u64,
     },
     /// Gas limit out of bounds.
-    #[error("gas limit {got} is out of bounds (parent {parent}, minimum {MIN_GAS_LIMIT}, change < 1/1024)")]
+    #[error("gas limit {got} is out of bounds (parent {parent}, minimum {MIN_GAS_LIMIT}, maximum 2^63-1, change < 1/1024)")]
     GasLimit {
         /// The parent's gas limit.
         parent: u64,
@@ -115,7 +117,9 @@ pub fn validate_header(spec: &ChainSpec, header: &Header, parent: &Sealed<Header
         return Err(HeaderError::GasUsedExceedsLimit { used: header.gas_used, limit: header.gas_limit });
     }
     let max_delta = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
-    if header.gas_limit.abs_diff(parent.gas_limit) >= max_delta || header.gas_limit < MIN_GAS_LIMIT {
+    if header.gas_limit.abs_diff(parent.gas_limit) >= max_delta || header.gas_limit < MIN_GAS_LIMIT
+        || header.gas_limit > MAX_GAS_LIMIT
+    {
         return Err(HeaderError::GasLimit { parent: parent.gas_limit, got: header.gas_limit });
     }
     if header.extra_data.len() > MAXIMUM_EXTRA_DATA_SIZE {

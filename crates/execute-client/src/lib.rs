@@ -1,1 +1,31 @@
-//! placeholder
+//! # nrd-execute-client
+//!
+//! Everything between "a block ran on a full node" and "L1 believes it": the heart of the
+//! EXECUTE precompile.
+//!
+//! - **Witness recording** ([`record_block`]): import a block over the full state and keep every
+//!   trie node, bytecode and ancestor header it touched — including the siblings that deletions
+//!   fold into their parents — as an [`ExecutionWitness`] (the `debug_executionWitness` shape).
+//! - **Stateless verification** ([`verify_block`]): rebuild a sparse state from the witness only,
+//!   re-execute the block with the very code a full node imports with, and check every header
+//!   commitment. A missing node or code, an unused one, a parent header that does not hash right:
+//!   each is its own [`VerifyError`].
+//! - **Traces** ([`Trace`]): the versioned byte format EXECUTE receives.
+//! - **The [`Verifier`] seam**: [`Reexecution`] now; a proof verifier can implement it later.
+//!
+//! ```text
+//! full node:  record_block(spec, block, &mut state, &ancestors) -> (imported, witness)
+//! verifier:   Reexecution::new(spec).verify(&ExecuteInput { pre, post, gas_used, trace })
+//! ```
+
+mod record;
+mod stateless;
+mod trace;
+mod verifier;
+mod witness;
+
+pub use record::{Ancestors, record_block};
+pub use stateless::{VerifiedBlock, VerifyError, verify_block};
+pub use trace::{TRACE_VERSION_RAW, Trace, TraceError};
+pub use verifier::{ExecuteError, ExecuteInput, Reexecution, Verifier};
+pub use witness::ExecutionWitness;

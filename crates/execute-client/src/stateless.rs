@@ -1,0 +1,234 @@
+//! The stateless verifier: re-execute a block from (pre-state root, block, witness) alone.
+
+use crate::{
+    record::{Ancestors, TrackedHashes},
+    witness::ExecutionWitness,
+};
+use alloy_consensus::{Block, Header, Sealed, TxEnvelope};
+use alloy_primitives::{
+    Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256,
+    map::{B256Map, B256Set},
+};
+use alloy_rlp::Decodable;
+use nrd_chain::{
+    AccountState, BlockError, ChainSpec, NodeResolver, StateChanges, StateCommitter, StateError, StateProvider,
+    StateResult, StateTrie, TrieError, Undo, import_block,
+};
+
+/// Why a block does not verify statelessly. Witness problems and block problems are distinct.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// A witness header is not valid header RLP.
+    #[error("witness header {index} does not decode: {reason}")]
+    MalformedHeader {
+        /// Position in `witness.headers`.
+        index: usize,
+        /// Decoder message.
+        reason: String,
+    },
+    /// The same node, code or header appears twice in the witness.
+    #[error("witness lists {0} twice")]
+    DuplicateEntry(B256),
+    /// No witness header hashes to the block's parent hash.
+    #[error("no witness header hashes to the block's parent hash {0}")]
+    MissingParentHeader(B256),
+    /// The parent's state root is not the claimed pre-state root.
+    #[error("parent header state root {parent} differs from the pre-state root {pre_state_root}")]
+    PreStateRootMismatch {
+        /// The claimed pre-state root.
+        pre_state_root: B256,
+        /// The parent header's state root.
+        parent: B256,
+    },
+    /// Execution needed a trie node the witness lacks.
+    #[error("witness lacks trie node {0}")]
+    MissingNode(B256),
+    /// Execution needed bytecode the witness lacks.
+    #[error("witness lacks bytecode {0}")]
+    MissingCode(B256),
+    /// `BLOCKHASH` needed a header the witness lacks.
+    #[error("witness lacks the header of block {0}")]
+    MissingHeader(u64),
+    /// A witness trie node is not valid node RLP.
+    #[error("witness trie node is malformed: {0}")]
+    MalformedNode(String),
+    /// A witness trie leaf does not decode.
+    #[error("witness state is malformed: {0}")]
+    MalformedState(String),
+    /// The witness carries a trie node re-execution never used.
+    #[error("witness carries trie node {0}, which re-execution does not use")]
+    UnusedNode(B256),
+    /// The witness carries bytecode re-execution never used.
+    #[error("witness carries bytecode {0}, which re-execution does not use")]
+    UnusedCode(B256),
+    /// The witness carries a header re-execution never used.
+    #[error("witness carries header {0}, which re-execution does not use")]
+    UnusedHeader(B256),
+    /// Witness headers link by hash but their numbers do not descend one by one.
+    #[error("witness header {0} does not follow its child by number")]
+    BrokenHeaderChain(B256),
+    /// The block itself is invalid (header rule, transaction, commitment or state root).
+    #[error("block is invalid: {0}")]
+    InvalidBlock(BlockError),
+}
+
+impl From<StateError> for VerifyError {
+    fn from(err: StateError) -> Self {
+        match err {
+            StateError::Trie(TrieError::MissingNode(hash)) => Self::MissingNode(hash),
+            StateError::Trie(TrieError::MalformedNode(reason)) => Self::MalformedNode(reason),
+            StateError::MissingCode(hash) => Self::MissingCode(hash),
+            StateError::MissingBlockHash(number) => Self::MissingHeader(number),
+            err @ StateError::MalformedLeaf { .. } => Self::MalformedState(err.to_string()),
+        }
+    }
+}
+
+impl From<BlockError> for VerifyError {
+    fn from(err: BlockError) -> Self {
+        match err {
+            BlockError::State(state) => state.into(),
+            other => Self::InvalidBlock(other),
+        }
+    }
+}
+
+/// A block that verified statelessly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBlock {
+    /// The block's hash.
+    pub hash: B256,
+    /// The post-state root re-execution computed (equal to the header's).
+    pub state_root: B256,
+    /// Gas the block used.
+    pub gas_used: u64,
+}
+
+/// Reveals trie nodes from the witness and remembers which ones it handed out.
+#[derive(Debug)]
+struct WitnessNodes {
+    nodes: B256Map<Bytes>,
+    used: B256Set,
+}
+
+impl NodeResolver for WitnessNodes {
+    fn resolve(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
+        let node = self.nodes.get(hash).cloned().ok_or(TrieError::MissingNode(*hash))?;
+        self.used.insert(*hash);
+        Ok(node)
+    }
+}
+
+/// State built from a witness only.
+#[derive(Debug)]
+struct WitnessState {
+    trie: StateTrie,
+    nodes: WitnessNodes,
+    codes: B256Map<Bytes>,
+    used_codes: B256Set,
+}
+
+impl StateProvider for WitnessState {
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        self.trie.account(address, &mut self.nodes)
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        self.trie.storage(address, slot, &mut self.nodes)
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        if hash == KECCAK256_EMPTY {
+            return Ok(Bytes::new());
+        }
+        let code = self.codes.get(&hash).cloned().ok_or(StateError::MissingCode(hash))?;
+        self.used_codes.insert(hash);
+        Ok(code)
+    }
+}
+
+impl StateCommitter for WitnessState {
+    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
+        self.trie.apply(changes, &mut self.nodes)
+    }
+
+    /// A witness state serves one verification and is dropped when it fails, so there is
+    /// nothing to restore.
+    fn revert(&mut self, _undo: Undo) {}
+}
+
+fn index_unique(items: &[Bytes]) -> Result<B256Map<Bytes>, VerifyError> {
+    let mut map = B256Map::default();
+    for item in items {
+        let hash = keccak256(item);
+        if map.insert(hash, item.clone()).is_some() {
+            return Err(VerifyError::DuplicateEntry(hash));
+        }
+    }
+    Ok(map)
+}
+
+/// Verifies `block` from `pre_state_root` and `witness` alone: the parent comes from the
+/// witness headers, state from its trie nodes and codes; the block is checked and re-executed
+/// exactly as a full node imports it, and the witness must hold nothing the block did not use.
+pub fn verify_block(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    block: &Block<TxEnvelope>,
+    witness: &ExecutionWitness,
+) -> Result<VerifiedBlock, VerifyError> {
+    // Headers: keyed by hash, then linked from the parent back.
+    let mut headers = B256Map::default();
+    for (index, raw) in witness.headers.iter().enumerate() {
+        let mut buf = raw.as_ref();
+        let header =
+            Header::decode(&mut buf).map_err(|e| VerifyError::MalformedHeader { index, reason: e.to_string() })?;
+        if !buf.is_empty() {
+            return Err(VerifyError::MalformedHeader { index, reason: format!("{} trailing bytes", buf.len()) });
+        }
+        let sealed = Sealed::new(header);
+        if headers.insert(sealed.hash(), sealed.clone()).is_some() {
+            return Err(VerifyError::DuplicateEntry(sealed.hash()));
+        }
+    }
+    let parent_hash = block.header.parent_hash;
+    let mut chain = Vec::with_capacity(headers.len());
+    let mut next = headers.remove(&parent_hash).ok_or(VerifyError::MissingParentHeader(parent_hash))?;
+    loop {
+        let parent = next.parent_hash;
+        chain.push(next);
+        match headers.remove(&parent) {
+            Some(h) => next = h,
+            None => break,
+        }
+    }
+    if let Some(hash) = headers.keys().next() {
+        return Err(VerifyError::UnusedHeader(*hash));
+    }
+    let ancestors = Ancestors::new(chain).map_err(VerifyError::BrokenHeaderChain)?;
+    let parent = ancestors.parent();
+    if parent.state_root != pre_state_root {
+        return Err(VerifyError::PreStateRootMismatch { pre_state_root, parent: parent.state_root });
+    }
+
+    let mut state = WitnessState {
+        trie: StateTrie::from_root(pre_state_root),
+        nodes: WitnessNodes { nodes: index_unique(&witness.state)?, used: B256Set::default() },
+        codes: index_unique(&witness.codes)?,
+        used_codes: B256Set::default(),
+    };
+    let hashes = TrackedHashes::new(&ancestors);
+    let imported = import_block(spec, parent, block, &mut state, &hashes)?;
+
+    if let Some(hash) = state.nodes.nodes.keys().find(|h| !state.nodes.used.contains(*h)) {
+        return Err(VerifyError::UnusedNode(*hash));
+    }
+    if let Some(hash) = state.codes.keys().find(|h| !state.used_codes.contains(*h)) {
+        return Err(VerifyError::UnusedCode(*hash));
+    }
+    let depth = hashes.oldest.get().map_or(0, |oldest| parent.number.saturating_sub(oldest));
+    if let Some(extra) = ancestors.headers().get(usize::try_from(depth).unwrap_or(usize::MAX).saturating_add(1)) {
+        return Err(VerifyError::UnusedHeader(extra.hash()));
+    }
+    Ok(VerifiedBlock { hash: imported.hash, state_root: block.header.state_root, gas_used: block.header.gas_used })
+}
