@@ -130,8 +130,8 @@ fn check_stateless(
         verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, trace: &trace })
     };
 
-    let verified =
-        run(block, witness, header.state_root, header.gas_used).map_err(|e| format!("stateless: valid block rejected: {e}"))?;
+    let verified = run(block, witness, header.state_root, header.gas_used)
+        .map_err(|e| format!("stateless: valid block rejected: {e}"))?;
     if verified.state_root != header.state_root {
         return Err(format!("stateless: computed {} instead of {}", verified.state_root, header.state_root));
     }
@@ -142,18 +142,20 @@ fn check_stateless(
         Ok(_) => Err(format!("stateless: {what} accepted")),
     };
     let forged_root = B256::from(U256::from_be_bytes(header.state_root.0) ^ U256::from(1));
-    expect(
-        "forged claimed post-state root",
-        run(block, witness, forged_root, header.gas_used),
-        &|e| matches!(e, ExecuteError::PostStateRoot { .. }),
-    )?;
+    expect("forged claimed post-state root", run(block, witness, forged_root, header.gas_used), &|e| {
+        matches!(e, ExecuteError::PostStateRoot { .. })
+    })?;
     let mut forged_block = block.clone();
     forged_block.header.state_root = forged_root;
-    expect(
-        "block with forged header state root",
-        run(&forged_block, witness, forged_root, header.gas_used),
-        &|e| matches!(e, ExecuteError::Verify(VerifyError::InvalidBlock(nrd_chain::BlockError::Mismatch { field: "state root", .. }))),
-    )?;
+    expect("block with forged header state root", run(&forged_block, witness, forged_root, header.gas_used), &|e| {
+        matches!(
+            e,
+            ExecuteError::Verify(VerifyError::InvalidBlock(nrd_chain::BlockError::Mismatch {
+                field: "state root",
+                ..
+            }))
+        )
+    })?;
     if !witness.state.is_empty() {
         let mut missing = witness.clone();
         missing.state.remove(0);
@@ -192,7 +194,11 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
     let genesis = decode_block(&fixture.genesis_rlp).map_err(|e| format!("genesis: {e}"))?;
     let genesis = Sealed::new(genesis.header);
     if genesis.hash() != fixture.genesis_block_header.hash {
-        return Err(format!("genesis hashes to {}, fixture says {}", genesis.hash(), fixture.genesis_block_header.hash));
+        return Err(format!(
+            "genesis hashes to {}, fixture says {}",
+            genesis.hash(),
+            fixture.genesis_block_header.hash
+        ));
     }
     if genesis_state.root() != genesis.state_root {
         return Err(format!("pre state root {} != genesis state root {}", genesis_state.root(), genesis.state_root));

@@ -30,11 +30,11 @@ pub use error::{BlockError, BlockResult};
 pub use execute::{BlockHashes, ExecutedBlock, ImportedBlock, execute_block, import_block, recover_senders};
 pub use spec::ChainSpec;
 pub use state::{
-    AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError,
-    StateProvider, StateResult, StateTrie, Undo,
+    AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
+    StateResult, StateTrie, Undo,
 };
 pub use trie::{FullyRevealed, NodeRecorder, NodeResolver, Trie, TrieError};
 pub use validation::{
-    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
-    validate_outcome,
+    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body,
+    validate_header, validate_outcome,
 };

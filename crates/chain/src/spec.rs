@@ -89,7 +89,11 @@ impl ChainSpec {
             let from = parse(from)?;
             // `to` must be the fork right after `from`.
             let next = parse(to)?;
-            let idx = |s: SpecId| [SpecId::MERGE, SpecId::SHANGHAI, SpecId::CANCUN, SpecId::PRAGUE, SpecId::OSAKA].iter().position(|x| *x == s);
+            let idx = |s: SpecId| {
+                [SpecId::MERGE, SpecId::SHANGHAI, SpecId::CANCUN, SpecId::PRAGUE, SpecId::OSAKA]
+                    .iter()
+                    .position(|x| *x == s)
+            };
             if idx(next)? != idx(from)? + 1 {
                 return None;
             }

@@ -153,8 +153,7 @@ pub struct StateTrie {
 }
 
 fn decode_account(raw: &[u8]) -> StateResult<TrieAccount> {
-    TrieAccount::decode(&mut &raw[..])
-        .map_err(|e| StateError::MalformedLeaf { what: "account", reason: e.to_string() })
+    TrieAccount::decode(&mut &raw[..]).map_err(|e| StateError::MalformedLeaf { what: "account", reason: e.to_string() })
 }
 
 fn encode_value(value: U256) -> Vec<u8> {
@@ -211,10 +210,8 @@ impl StateTrie {
     pub fn proof(&mut self, address: Address, slots: &[U256]) -> StateResult<(Vec<Bytes>, Vec<Vec<Bytes>>)> {
         let account_proof = self.accounts.proof(keccak256(address).as_slice())?;
         let trie = self.storage_trie(address, &mut FullyRevealed)?;
-        let storage_proofs = slots
-            .iter()
-            .map(|slot| trie.proof(keccak256(B256::from(*slot)).as_slice()))
-            .collect::<Result<_, _>>()?;
+        let storage_proofs =
+            slots.iter().map(|slot| trie.proof(keccak256(B256::from(*slot)).as_slice())).collect::<Result<_, _>>()?;
         Ok((account_proof, storage_proofs))
     }
 
@@ -231,10 +228,9 @@ impl StateTrie {
             let mut entry = UndoEntry { hashed, leaf: None, storage_trie: None, slots: Vec::new() };
             match &change.info {
                 None => {
-                    if !self.storages.contains_key(&hashed) {
-                        // Nothing to keep but the leaf; undo restores the storage lazily.
-                        self.storages.insert(hashed, Trie::new());
-                    }
+                    // An account without a loaded storage trie has empty storage (full state)
+                    // or storage nobody reads again (witness state).
+                    self.storages.entry(hashed).or_default();
                     entry.storage_trie = self.storages.remove(&hashed);
                     account_removals.push(undo.entries.len());
                 }

@@ -2,9 +2,7 @@
 //! commitments, and the outcome of execution against what the header claims.
 
 use crate::{ChainSpec, error::BlockError, execute::ExecutedBlock};
-use alloy_consensus::{
-    Block, EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction, TxEnvelope, TxReceipt, proofs,
-};
+use alloy_consensus::{Block, EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction, TxEnvelope, TxReceipt, proofs};
 use alloy_eips::eip4844::DATA_GAS_PER_BLOB;
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{B256, Bloom, U256};
@@ -46,7 +44,9 @@ pub enum HeaderError {
         got: u64,
     },
     /// Gas limit out of bounds.
-    #[error("gas limit {got} is out of bounds (parent {parent}, minimum {MIN_GAS_LIMIT}, maximum 2^63-1, change < 1/1024)")]
+    #[error(
+        "gas limit {got} is out of bounds (parent {parent}, minimum {MIN_GAS_LIMIT}, maximum 2^63-1, change < 1/1024)"
+    )]
     GasLimit {
         /// The parent's gas limit.
         parent: u64,
@@ -117,7 +117,8 @@ pub fn validate_header(spec: &ChainSpec, header: &Header, parent: &Sealed<Header
         return Err(HeaderError::GasUsedExceedsLimit { used: header.gas_used, limit: header.gas_limit });
     }
     let max_delta = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
-    if header.gas_limit.abs_diff(parent.gas_limit) >= max_delta || header.gas_limit < MIN_GAS_LIMIT
+    if header.gas_limit.abs_diff(parent.gas_limit) >= max_delta
+        || header.gas_limit < MIN_GAS_LIMIT
         || header.gas_limit > MAX_GAS_LIMIT
     {
         return Err(HeaderError::GasLimit { parent: parent.gas_limit, got: header.gas_limit });
@@ -182,7 +183,11 @@ fn presence(required: bool, present: bool, field: &'static str) -> Result<(), He
     }
 }
 
-fn mismatch<T: PartialEq + std::fmt::Debug>(field: &'static str, header: T, computed: T) -> Result<(), BlockError> {
+fn mismatch<T: PartialEq + std::fmt::Debug + Copy>(
+    field: &'static str,
+    header: T,
+    computed: T,
+) -> Result<(), BlockError> {
     if header == computed {
         Ok(())
     } else {
@@ -197,7 +202,11 @@ pub fn validate_body(spec: &ChainSpec, block: &Block<TxEnvelope>) -> Result<(), 
         return Err(HeaderError::OmmersAfterMerge.into());
     }
     mismatch("ommers hash", header.ommers_hash, proofs::calculate_ommers_root(&block.body.ommers))?;
-    mismatch("transactions root", header.transactions_root, proofs::calculate_transaction_root(&block.body.transactions))?;
+    mismatch(
+        "transactions root",
+        header.transactions_root,
+        proofs::calculate_transaction_root(&block.body.transactions),
+    )?;
     match (&block.body.withdrawals, header.withdrawals_root) {
         (Some(w), Some(root)) => mismatch("withdrawals root", root, proofs::calculate_withdrawals_root(w))?,
         (None, None) => {}

@@ -135,7 +135,8 @@ impl Trie {
     /// Every key in order (blinded subtrees are skipped), packed back into bytes.
     pub fn keys(&self) -> Vec<Vec<u8>> {
         fn walk(node: &Node, prefix: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) {
-            let pack = |nibbles: &[u8]| nibbles.chunks(2).map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0)).collect();
+            let pack =
+                |nibbles: &[u8]| nibbles.chunks(2).map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0)).collect();
             match node {
                 Node::Empty | Node::Hash(_) => {}
                 Node::Leaf(leaf) => out.push(pack(&[prefix.as_slice(), leaf.key.as_slice()].concat())),

@@ -181,8 +181,8 @@ fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
     let mut node = match items.len() {
         2 => {
             let path = string_item(items[0])?;
-            let (key, is_leaf) = Nibbles::decode_hex_prefix(path)
-                .ok_or_else(|| malformed("invalid hex-prefix path"))?;
+            let (key, is_leaf) =
+                Nibbles::decode_hex_prefix(path).ok_or_else(|| malformed("invalid hex-prefix path"))?;
             if is_leaf {
                 Node::leaf(key, string_item(items[1])?.to_vec())
             } else {

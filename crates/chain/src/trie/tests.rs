@@ -27,13 +27,10 @@ fn run_root_file(name: &str, secure: bool) -> usize {
     let mut ran = 0;
     for (test, case) in load(name) {
         let pairs: Vec<(Vec<u8>, Option<Vec<u8>>)> = match &case["in"] {
-            Value::Array(items) => items
-                .iter()
-                .map(|kv| (bytes_of(kv[0].as_str().expect("key")), kv[1].as_str().map(bytes_of)))
-                .collect(),
-            Value::Object(map) => {
-                map.iter().map(|(k, v)| (bytes_of(k), v.as_str().map(bytes_of))).collect()
+            Value::Array(items) => {
+                items.iter().map(|kv| (bytes_of(kv[0].as_str().expect("key")), kv[1].as_str().map(bytes_of))).collect()
             }
+            Value::Object(map) => map.iter().map(|(k, v)| (bytes_of(k), v.as_str().map(bytes_of))).collect(),
             other => panic!("{name}/{test}: unexpected input {other}"),
         };
         let mut trie = Trie::new();
@@ -87,10 +84,7 @@ fn ethereum_trie_tests_next_prev() {
 #[test]
 fn empty_trie_root() {
     assert_eq!(Trie::new().root(), EMPTY_ROOT_HASH);
-    assert_eq!(
-        EMPTY_ROOT_HASH,
-        b256!("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
-    );
+    assert_eq!(EMPTY_ROOT_HASH, b256!("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"));
 }
 
 fn reference_root(map: &BTreeMap<B256, Vec<u8>>) -> B256 {
@@ -226,8 +220,10 @@ fn malformed_nodes_are_typed_errors() {
     let cases: &[&[u8]] = &[&[0x82, 1, 2], &[0xc0], &[0xc2, 0x80, 0x80], &[0xc2, 0x40, 0x80], &[0xc2, 0x20, 0xc0]];
     for raw in cases {
         let hash = keccak256(raw);
-        let mut resolver =
-            MapResolver { nodes: [(hash, Bytes::copy_from_slice(raw))].into_iter().collect(), used: Default::default() };
+        let mut resolver = MapResolver {
+            nodes: [(hash, Bytes::copy_from_slice(raw))].into_iter().collect(),
+            used: Default::default(),
+        };
         let err = Trie::from_root(hash).get(&[0], &mut resolver).unwrap_err();
         assert!(matches!(err, TrieError::MalformedNode(_)), "{raw:?}: {err}");
     }
