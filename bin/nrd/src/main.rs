@@ -1,5 +1,6 @@
 //! `nrd`: the native rollup node daemon and its command line.
 
+mod bench;
 mod conformance;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,27 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Benchmarks (results go in BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Stateful execution, witness size and stateless verification of a ~30M-gas block.
+    Execute {
+        /// Accounts in the state besides senders and contracts.
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// Transaction mix.
+        #[arg(long, value_enum, default_value = "mixed")]
+        mix: bench::Mix,
+        /// Repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -31,6 +53,10 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
+            bench::execute(accounts, mix, runs);
+            ExitCode::SUCCESS
+        }
         Command::Conformance { path, threads } => {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             match conformance::run(&path, threads) {

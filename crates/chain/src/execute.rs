@@ -8,7 +8,7 @@ use crate::{
     validation::{validate_body, validate_header, validate_outcome},
 };
 use alloy_consensus::{
-    Block, Header, ReceiptEnvelope, Sealed, TxEnvelope,
+    Block, Header, ReceiptEnvelope, Sealed, Transaction, TxEnvelope, TxReceipt,
     transaction::{Recovered, SignerRecoverable},
 };
 use alloy_eips::eip7685::Requests;
@@ -23,6 +23,7 @@ use revm::{
     database::{BundleState, State, states::bundle_state::BundleRetention},
     state::AccountInfo,
 };
+use alloy_hardforks::EthereumHardforks;
 use std::borrow::Cow;
 
 /// Hashes of ancestor blocks, for `BLOCKHASH`.
@@ -142,16 +143,29 @@ fn execution_error(err: BlockExecutionError, db_error: Option<StateError>) -> Bl
     }
 }
 
-/// Executes `block` (whose senders are `senders`) on `state`, without validating or committing.
-pub fn execute_block<S: StateProvider, H: BlockHashes>(
+/// A transaction the block builder left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedTx {
+    /// Position among the candidates.
+    pub index: usize,
+    /// Why it cannot be included.
+    pub error: BlockError,
+}
+
+/// Executes `txs` in a block with `header`'s environment. With `skip_invalid`, transactions
+/// that cannot be included are left out (block building); otherwise they fail the block.
+/// Returns the execution result and the indices of the included transactions.
+fn run_block<'t, S: StateProvider, H: BlockHashes>(
     spec: &ChainSpec,
-    block: &Block<TxEnvelope>,
-    senders: &[Address],
+    header: &Header,
+    withdrawals: Option<&[alloy_eips::eip4895::Withdrawal]>,
+    txs: impl IntoIterator<Item = Recovered<&'t TxEnvelope>>,
+    skip_invalid: bool,
     state: &mut S,
     hashes: &H,
-) -> BlockResult<ExecutedBlock> {
-    let header = &block.header;
-    let env = EvmEnv::for_eth_block(header, spec, spec.chain_id, spec.blob_params_at(header.timestamp));
+) -> BlockResult<(ExecutedBlock, Vec<usize>, Vec<RejectedTx>)> {
+    let blob_params = spec.blob_params_at(header.timestamp);
+    let env = EvmEnv::for_eth_block(header, spec, spec.chain_id, blob_params);
     let db = Db { state, hashes, error: None };
     let db = State::builder().with_database(db).with_bundle_update().build();
     let evm = alloy_evm::eth::EthEvmFactory::default().create_evm(db, env);
@@ -159,23 +173,44 @@ pub fn execute_block<S: StateProvider, H: BlockHashes>(
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
         ommers: &[],
-        withdrawals: block.body.withdrawals.as_ref().map(|w| Cow::Borrowed(w.as_slice())),
+        withdrawals: withdrawals.map(Cow::Borrowed),
         extra_data: header.extra_data.clone(),
-        tx_count_hint: Some(block.body.transactions.len()),
+        tx_count_hint: None,
         slot_number: None,
     };
     let mut executor = EthBlockExecutor::new(evm, ctx, spec, AlloyReceiptBuilder::default());
-
-    let mut run = || -> Result<(), BlockExecutionError> {
-        executor.apply_pre_execution_changes()?;
-        for (tx, sender) in block.body.transactions.iter().zip(senders) {
-            executor.execute_transaction(Recovered::new_unchecked(tx, *sender))?;
+    // A failed call may hide a state error (a missing witness node); report that first.
+    macro_rules! fail {
+        ($err:expr) => {{
+            let db_error = executor.evm_mut().db_mut().database.error.take();
+            execution_error($err, db_error)
+        }};
+    }
+    if let Err(err) = executor.apply_pre_execution_changes() {
+        return Err(fail!(err));
+    }
+    let max_blobs = blob_params.map_or(0, |p| p.max_blob_count);
+    let mut blobs = 0u64;
+    let (mut included, mut rejected) = (Vec::new(), Vec::new());
+    for (index, tx) in txs.into_iter().enumerate() {
+        let tx_blobs = tx.blob_versioned_hashes().map_or(0, |h| h.len() as u64);
+        if skip_invalid && blobs + tx_blobs > max_blobs {
+            let error = BlockError::TooManyBlobs { count: blobs + tx_blobs, max: max_blobs };
+            rejected.push(RejectedTx { index, error });
+            continue;
         }
-        Ok(())
-    };
-    if let Err(err) = run() {
-        let db_error = executor.evm_mut().db_mut().database.error.take();
-        return Err(execution_error(err, db_error));
+        match executor.execute_transaction(tx) {
+            Ok(_) => {
+                blobs += tx_blobs;
+                included.push(index);
+            }
+            Err(err) => match fail!(err) {
+                error @ BlockError::InvalidTransaction { .. } if skip_invalid => {
+                    rejected.push(RejectedTx { index, error });
+                }
+                error => return Err(error),
+            },
+        }
     }
     let (evm, result) = match executor.finish() {
         Ok(done) => done,
@@ -187,13 +222,112 @@ pub fn execute_block<S: StateProvider, H: BlockHashes>(
     }
     db.merge_transitions(BundleRetention::PlainState);
     let bundle: BundleState = db.take_bundle();
-    Ok(ExecutedBlock {
+    let executed = ExecutedBlock {
         receipts: result.receipts,
         gas_used: result.gas_used,
         blob_gas_used: result.blob_gas_used,
         requests: result.requests,
         changes: StateChanges::from_bundle(&bundle),
-    })
+    };
+    Ok((executed, included, rejected))
+}
+
+/// Executes `block` (whose senders are `senders`) on `state`, without validating or committing.
+pub fn execute_block<S: StateProvider, H: BlockHashes>(
+    spec: &ChainSpec,
+    block: &Block<TxEnvelope>,
+    senders: &[Address],
+    state: &mut S,
+    hashes: &H,
+) -> BlockResult<ExecutedBlock> {
+    let txs = block.body.transactions.iter().zip(senders).map(|(tx, sender)| Recovered::new_unchecked(tx, *sender));
+    let withdrawals = block.body.withdrawals.as_ref().map(|w| w.as_slice());
+    run_block(spec, &block.header, withdrawals, txs, false, state, hashes).map(|(executed, _, _)| executed)
+}
+
+/// What the block producer decides; everything else in the header follows from the parent.
+#[derive(Debug, Clone, Default)]
+pub struct BlockAttributes {
+    /// Block timestamp (must exceed the parent's).
+    pub timestamp: u64,
+    /// Fee recipient.
+    pub beneficiary: Address,
+    /// Gas limit (within 1/1024 of the parent's).
+    pub gas_limit: u64,
+    /// `prevrandao` (the header's mix hash).
+    pub prev_randao: B256,
+    /// EIP-4788 beacon root (Cancun and later; zero when `None`).
+    pub parent_beacon_block_root: Option<B256>,
+    /// EIP-4895 withdrawals (Shanghai and later; empty when `None`).
+    pub withdrawals: Option<Vec<alloy_eips::eip4895::Withdrawal>>,
+    /// Extra data (at most 32 bytes).
+    pub extra_data: alloy_primitives::Bytes,
+}
+
+/// A block built from candidate transactions, with its changes committed.
+#[derive(Debug, Clone)]
+pub struct BuiltBlock {
+    /// The sealed-ready block (every header commitment filled in).
+    pub block: Block<TxEnvelope>,
+    /// Execution results.
+    pub executed: ExecutedBlock,
+    /// Candidates left out, and why.
+    pub rejected: Vec<RejectedTx>,
+}
+
+/// Builds the next block on `parent` from `candidates`, in order, leaving out those that cannot
+/// be included, and commits it to `state`.
+pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
+    spec: &ChainSpec,
+    parent: &Sealed<Header>,
+    attrs: BlockAttributes,
+    candidates: Vec<Recovered<TxEnvelope>>,
+    state: &mut S,
+    hashes: &H,
+) -> BlockResult<BuiltBlock> {
+    let ts = attrs.timestamp;
+    let blob_params = spec.blob_params_at(ts);
+    let withdrawals = spec.is_shanghai_active_at_timestamp(ts).then(|| attrs.withdrawals.unwrap_or_default());
+    let mut header = Header {
+        parent_hash: parent.hash(),
+        ommers_hash: alloy_consensus::EMPTY_OMMER_ROOT_HASH,
+        beneficiary: attrs.beneficiary,
+        number: parent.number + 1,
+        gas_limit: attrs.gas_limit,
+        timestamp: ts,
+        extra_data: attrs.extra_data,
+        mix_hash: attrs.prev_randao,
+        base_fee_per_gas: parent.next_block_base_fee(spec.base_fee_params()),
+        withdrawals_root: withdrawals.as_deref().map(alloy_consensus::proofs::calculate_withdrawals_root),
+        excess_blob_gas: blob_params.map(|p| {
+            p.next_block_excess_blob_gas_osaka(
+                parent.excess_blob_gas.unwrap_or_default(),
+                parent.blob_gas_used.unwrap_or_default(),
+                parent.base_fee_per_gas.unwrap_or_default(),
+            )
+        }),
+        parent_beacon_block_root: blob_params.map(|_| attrs.parent_beacon_block_root.unwrap_or_default()),
+        // Filled in after execution; present now so the header rules see the fork's fields.
+        blob_gas_used: blob_params.map(|_| 0),
+        requests_hash: spec.is_prague_active_at_timestamp(ts).then_some(B256::ZERO),
+        ..Default::default()
+    };
+    crate::validation::validate_header(spec, &header, parent)?;
+    let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
+    let (executed, included, rejected) =
+        run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
+    let transactions: Vec<TxEnvelope> = included.iter().map(|i| candidates[*i].inner().clone()).collect();
+    header.gas_used = executed.gas_used;
+    header.blob_gas_used = blob_params.map(|_| executed.blob_gas_used);
+    header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&transactions);
+    header.receipts_root = alloy_consensus::proofs::calculate_receipt_root(&executed.receipts);
+    header.logs_bloom = executed.receipts.iter().fold(alloy_primitives::Bloom::ZERO, |acc, r| acc | r.bloom());
+    header.requests_hash =
+        spec.is_prague_active_at_timestamp(ts).then(|| executed.requests.requests_hash());
+    let (root, _undo) = state.commit(&executed.changes)?;
+    header.state_root = root;
+    let block = Block::new(header, alloy_consensus::BlockBody { transactions, ommers: vec![], withdrawals: withdrawals.map(Into::into) });
+    Ok(BuiltBlock { block, executed, rejected })
 }
 
 /// A block that passed every check and whose changes are committed.

@@ -27,7 +27,10 @@ mod trie;
 mod validation;
 
 pub use error::{BlockError, BlockResult};
-pub use execute::{BlockHashes, ExecutedBlock, ImportedBlock, execute_block, import_block, recover_senders};
+pub use execute::{
+    BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, build_block, execute_block,
+    import_block, recover_senders,
+};
 pub use spec::ChainSpec;
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
