@@ -72,9 +72,8 @@ struct Setup {
 
 fn setup(accounts: usize, mix: Mix, seed: u64) -> Setup {
     let mut rng = StdRng::seed_from_u64(seed);
-    let senders: Vec<PrivateKeySigner> = (0u64..2000)
-        .filter_map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())).ok())
-        .collect();
+    let senders: Vec<PrivateKeySigner> =
+        (0u64..2000).filter_map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())).ok()).collect();
     let mut alloc: Vec<(Address, GenesisAccount)> = Vec::with_capacity(accounts + senders.len() + 2);
     let rich = U256::from(10u128.pow(24));
     for s in &senders {
@@ -84,7 +83,10 @@ fn setup(accounts: usize, mix: Mix, seed: u64) -> Setup {
     for _ in 0..accounts {
         let addr = Address::from(rng.random::<[u8; 20]>());
         recipients.push(addr);
-        alloc.push((addr, GenesisAccount { balance: U256::from(rng.random_range(1u64..1 << 40)), ..Default::default() }));
+        alloc.push((
+            addr,
+            GenesisAccount { balance: U256::from(rng.random_range(1u64..1 << 40)), ..Default::default() },
+        ));
     }
     let mut token_storage: HashMap<U256, U256> = HashMap::default();
     for s in &senders {
@@ -117,11 +119,13 @@ fn setup(accounts: usize, mix: Mix, seed: u64) -> Setup {
     let mut gas = 0u64;
     let mut store_base = 1u64;
     let mut i = 0usize;
+    let mut gas_by_kind = [0u64; 3];
     while gas < TARGET_GAS {
         let k = i % senders.len();
+        // Mixed: the category with the least gas so far, so each gets about a third.
         let kind = match mix {
             Mix::Transfers => 0,
-            Mix::Mixed => i % 3,
+            Mix::Mixed => (0..3).min_by_key(|k| gas_by_kind[*k]).unwrap_or(0),
         };
         let to = recipients[rng.random_range(0..recipients.len())];
         let (target, value, input, gas_limit, gas_estimate) = match kind {
@@ -155,6 +159,7 @@ fn setup(accounts: usize, mix: Mix, seed: u64) -> Setup {
         candidates.push(Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), senders[k].address()));
         nonces[k] += 1;
         gas += gas_estimate;
+        gas_by_kind[kind] += gas_estimate;
         i += 1;
     }
     Setup { spec, alloc, genesis, state, candidates }
@@ -214,7 +219,12 @@ pub(crate) fn execute(accounts: usize, mix: Mix, runs: usize) {
     let t = Instant::now();
     let mut setup = setup(accounts, mix, 7);
     let parent = setup.genesis.clone();
-    eprintln!("setup: {} accounts, {} candidates in {:.1}s", setup.alloc.len(), setup.candidates.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "setup: {} accounts, {} candidates in {:.1}s",
+        setup.alloc.len(),
+        setup.candidates.len(),
+        t.elapsed().as_secs_f64()
+    );
 
     // Build the block on a copy of the state.
     let mut building = setup.state.clone();
@@ -233,9 +243,14 @@ pub(crate) fn execute(accounts: usize, mix: Mix, runs: usize) {
     let senders = recover_senders(&block).expect("senders");
     let tx_bytes: usize = block.body.transactions.iter().map(|tx| tx.encode_2718_len()).sum();
     let gas = block.header.gas_used as f64;
-    eprintln!("block: {} txs, {} gas, {} rejected", block.body.transactions.len(), block.header.gas_used, built.rejected.len());
+    eprintln!(
+        "block: {} txs, {} gas, {} rejected",
+        block.body.transactions.len(),
+        block.header.gas_used,
+        built.rejected.len()
+    );
 
-    let (mut stateful, mut recording, mut stateless, mut peer) = (vec![], vec![], vec![], vec![]);
+    let (mut stateful, mut recording, mut stateless, mut peer, mut recovery) = (vec![], vec![], vec![], vec![], vec![]);
     let mut witness = ExecutionWitness::default();
     for _ in 0..runs.max(1) {
         let mut s = setup.state.clone();
@@ -255,14 +270,29 @@ pub(crate) fn execute(accounts: usize, mix: Mix, runs: usize) {
         assert_eq!(verified.state_root, block.header.state_root);
 
         peer.push(revm_peer(&setup, &block, &senders));
+        let t = Instant::now();
+        let recovered = recover_senders(&block).expect("senders");
+        recovery.push(t.elapsed().as_secs_f64());
+        assert_eq!(recovered, senders);
     }
     let mgas = |secs: f64| gas / secs / 1e6;
-    let (stateful, recording, stateless, peer) = (median(stateful), median(recording), median(stateless), median(peer));
+    let (stateful, recording, stateless, peer, recovery) =
+        (median(stateful), median(recording), median(stateless), median(peer), median(recovery));
     let wsize = witness.size();
-    println!("| block | {mix:?}, {} txs, {:.1} Mgas, state of {} accounts |", block.body.transactions.len(), gas / 1e6, setup.alloc.len());
+    println!(
+        "| block | {mix:?}, {} txs, {:.1} Mgas, state of {} accounts |",
+        block.body.transactions.len(),
+        gas / 1e6,
+        setup.alloc.len()
+    );
     println!("|---|---|");
     println!("| revm over CacheDB (peer: no trie, no root) | {:.1} Mgas/s |", mgas(peer));
-    println!("| nrd stateful import (execute + validate + state root) | {:.1} Mgas/s ({:.2}x peer) |", mgas(stateful), peer / stateful);
+    println!("| revm over CacheDB + sender recovery (peer) | {:.1} Mgas/s |", mgas(peer + recovery));
+    println!(
+        "| nrd stateful import (recover + execute + validate + state root) | {:.1} Mgas/s ({:.2}x peer with recovery) |",
+        mgas(stateful),
+        (peer + recovery) / stateful
+    );
     println!("| nrd stateful import with witness recording | {:.1} Mgas/s |", mgas(recording));
     println!("| nrd stateless verification | {:.1} Mgas/s ({:.2}x stateful) |", mgas(stateless), stateful / stateless);
     println!(

@@ -17,13 +17,13 @@ use alloy_evm::{
     block::{BlockExecutionError, BlockExecutor, BlockValidationError},
     eth::{EthBlockExecutionCtx, EthBlockExecutor, receipt_builder::AlloyReceiptBuilder},
 };
+use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use revm::{
     bytecode::Bytecode,
     database::{BundleState, State, states::bundle_state::BundleRetention},
     state::AccountInfo,
 };
-use alloy_hardforks::EthereumHardforks;
 use std::borrow::Cow;
 
 /// Hashes of ancestor blocks, for `BLOCKHASH`.
@@ -109,17 +109,37 @@ impl<S: StateProvider, H: BlockHashes> revm::Database for Db<'_, S, H> {
     }
 }
 
-/// Recovers the sender of every transaction.
+/// Recovers the sender of every transaction, spreading large blocks over the available cores
+/// (ECDSA recovery dominates the cost of importing a block of plain transfers).
 pub fn recover_senders(block: &Block<TxEnvelope>) -> BlockResult<Vec<Address>> {
-    block
-        .body
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(index, tx)| {
-            tx.recover_signer().map_err(|e| BlockError::InvalidSignature { index, reason: e.to_string() })
-        })
-        .collect()
+    let txs = &block.body.transactions;
+    let recover = |offset: usize, chunk: &[TxEnvelope]| -> BlockResult<Vec<Address>> {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| {
+                tx.recover_signer()
+                    .map_err(|e| BlockError::InvalidSignature { index: offset + i, reason: e.to_string() })
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if txs.len() < 64 || threads == 1 {
+        return recover(0, txs);
+    }
+    let chunk = txs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            txs.chunks(chunk).enumerate().map(|(i, c)| s.spawn(move || recover(i * chunk, c))).collect();
+        let mut senders = Vec::with_capacity(txs.len());
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => senders.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(senders)
+    })
 }
 
 fn execution_error(err: BlockExecutionError, db_error: Option<StateError>) -> BlockError {
@@ -314,19 +334,25 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     };
     crate::validation::validate_header(spec, &header, parent)?;
     let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
-    let (executed, included, rejected) =
-        run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
-    let transactions: Vec<TxEnvelope> = included.iter().map(|i| candidates[*i].inner().clone()).collect();
+    let (executed, included, rejected) = run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
+    let mut keep = included.into_iter().peekable();
+    let transactions: Vec<TxEnvelope> = candidates
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_inner()))
+        .collect();
     header.gas_used = executed.gas_used;
     header.blob_gas_used = blob_params.map(|_| executed.blob_gas_used);
     header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&transactions);
     header.receipts_root = alloy_consensus::proofs::calculate_receipt_root(&executed.receipts);
     header.logs_bloom = executed.receipts.iter().fold(alloy_primitives::Bloom::ZERO, |acc, r| acc | r.bloom());
-    header.requests_hash =
-        spec.is_prague_active_at_timestamp(ts).then(|| executed.requests.requests_hash());
+    header.requests_hash = spec.is_prague_active_at_timestamp(ts).then(|| executed.requests.requests_hash());
     let (root, _undo) = state.commit(&executed.changes)?;
     header.state_root = root;
-    let block = Block::new(header, alloy_consensus::BlockBody { transactions, ommers: vec![], withdrawals: withdrawals.map(Into::into) });
+    let block = Block::new(
+        header,
+        alloy_consensus::BlockBody { transactions, ommers: vec![], withdrawals: withdrawals.map(Into::into) },
+    );
     Ok(BuiltBlock { block, executed, rejected })
 }
 

@@ -57,17 +57,27 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let key = PrivateKeySigner::from_bytes(&keccak256("nrd test key")).unwrap();
         let spec = ChainSpec::post_merge(CHAIN_ID, SpecId::CANCUN, None);
-        let mut alloc = vec![(key.address(), GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() })];
+        let mut alloc =
+            vec![(key.address(), GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() })];
         for i in 1..=200u64 {
-            alloc.push((Address::with_last_byte(i as u8).create(i), GenesisAccount { balance: U256::from(i), ..Default::default() }));
+            alloc.push((
+                Address::with_last_byte(i as u8).create(i),
+                GenesisAccount { balance: U256::from(i), ..Default::default() },
+            ));
         }
         alloc.push((
             BLOCKHASH_READER,
-            GenesisAccount { code: Bytes::from_static(&[0x60, 0x02, 0x43, 0x03, 0x40, 0x60, 0x00, 0x55, 0x00]), ..Default::default() },
+            GenesisAccount {
+                code: Bytes::from_static(&[0x60, 0x02, 0x43, 0x03, 0x40, 0x60, 0x00, 0x55, 0x00]),
+                ..Default::default()
+            },
         ));
         alloc.push((
             SETTER,
-            GenesisAccount { code: Bytes::from_static(&[0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00]), ..Default::default() },
+            GenesisAccount {
+                code: Bytes::from_static(&[0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00]),
+                ..Default::default()
+            },
         ));
         let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
         let genesis = Sealed::new(Header {
@@ -90,7 +100,11 @@ fn fixture() -> &'static Fixture {
         let h1 = Sealed::new(b1.block.header);
 
         let fresh = address!("0x00000000000000000000000000000000c0ffee01");
-        let txs2 = vec![sign(&key, 5, BLOCKHASH_READER, 0, vec![]), sign(&key, 6, SETTER, 0, set(3, 0)), sign(&key, 7, fresh, 5, vec![])];
+        let txs2 = vec![
+            sign(&key, 5, BLOCKHASH_READER, 0, vec![]),
+            sign(&key, 6, SETTER, 0, set(3, 0)),
+            sign(&key, 7, fresh, 5, vec![]),
+        ];
         let ancestors2 = Ancestors::new(vec![h1.clone(), genesis.clone()]).unwrap();
         let mut building = state.clone();
         let b2 = build_block(&spec, &h1, attrs(25), txs2, &mut building, &ancestors2).unwrap();
@@ -179,7 +193,10 @@ fn each_witness_defect_is_its_own_error() {
     // A trace for another parent.
     assert_eq!(
         verify_block(&f.spec, f.headers[0].state_root, &f.block, w),
-        Err(VerifyError::PreStateRootMismatch { pre_state_root: f.headers[0].state_root, parent: f.headers[1].state_root })
+        Err(VerifyError::PreStateRootMismatch {
+            pre_state_root: f.headers[0].state_root,
+            parent: f.headers[1].state_root
+        })
     );
 }
 
@@ -223,7 +240,10 @@ fn execute_checks_the_claims_and_the_trace_encoding() {
     let mut long = trace.to_vec();
     long.push(0);
     assert_eq!(execute_input(&long, root, gas), Err(ExecuteError::Trace(TraceError::TrailingBytes(1))));
-    assert!(matches!(execute_input(&trace[..trace.len() - 10], root, gas), Err(ExecuteError::Trace(TraceError::Rlp(_)))));
+    assert!(matches!(
+        execute_input(&trace[..trace.len() - 10], root, gas),
+        Err(ExecuteError::Trace(TraceError::Rlp(_)))
+    ));
 }
 
 proptest! {
