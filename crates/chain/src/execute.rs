@@ -336,11 +336,8 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
     let (executed, included, rejected) = run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
     let mut keep = included.into_iter().peekable();
-    let transactions: Vec<TxEnvelope> = candidates
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_inner()))
-        .collect();
+    let transactions: Vec<TxEnvelope> =
+        candidates.into_iter().enumerate().filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_inner())).collect();
     header.gas_used = executed.gas_used;
     header.blob_gas_used = blob_params.map(|_| executed.blob_gas_used);
     header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&transactions);
