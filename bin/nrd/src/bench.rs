@@ -100,18 +100,7 @@ fn setup(accounts: usize, mix: Mix, seed: u64) -> Setup {
 
     let spec = ChainSpec::post_merge(CHAIN_ID, SpecId::CANCUN, None);
     let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = Sealed::new(Header {
-        number: 0,
-        gas_limit: GAS_LIMIT,
-        timestamp: 1,
-        base_fee_per_gas: Some(1_000_000_000),
-        state_root: state.root(),
-        withdrawals_root: Some(alloy_consensus::EMPTY_ROOT_HASH),
-        blob_gas_used: Some(0),
-        excess_blob_gas: Some(0),
-        parent_beacon_block_root: Some(B256::ZERO),
-        ..Default::default()
-    });
+    let genesis = Sealed::new(spec.genesis_header(state.root(), GAS_LIMIT, 1));
 
     // Candidate transactions, round-robin over senders, a little over the target gas.
     let mut nonces = vec![0u64; senders.len()];

@@ -1,9 +1,11 @@
 //! Chain rules: chain id and which hardforks are active when.
 
+use alloy_consensus::{EMPTY_ROOT_HASH, Header};
+use alloy_eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy_eips::{eip1559::BaseFeeParams, eip7840::BlobParams};
 use alloy_evm::eth::spec::EthExecutorSpec;
 use alloy_hardforks::{EthereumChainHardforks, EthereumHardfork, EthereumHardforks, ForkCondition};
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use revm::primitives::hardfork::SpecId;
 
 /// The rules a chain runs under.
@@ -117,6 +119,25 @@ impl ChainSpec {
             Some(BlobParams::cancun())
         } else {
             None
+        }
+    }
+
+    /// A genesis header over `state_root` with every field the forks active at `timestamp`
+    /// require (base fee: EIP-1559's initial 1 gwei; empty withdrawals; zero blob gas).
+    pub fn genesis_header(&self, state_root: B256, gas_limit: u64, timestamp: u64) -> Header {
+        let cancun = self.blob_params_at(timestamp).is_some();
+        Header {
+            number: 0,
+            gas_limit,
+            timestamp,
+            state_root,
+            base_fee_per_gas: Some(alloy_eips::eip1559::INITIAL_BASE_FEE),
+            withdrawals_root: self.is_shanghai_active_at_timestamp(timestamp).then_some(EMPTY_ROOT_HASH),
+            blob_gas_used: cancun.then_some(0),
+            excess_blob_gas: cancun.then_some(0),
+            parent_beacon_block_root: cancun.then_some(B256::ZERO),
+            requests_hash: self.is_prague_active_at_timestamp(timestamp).then_some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
         }
     }
 

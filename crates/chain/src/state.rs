@@ -409,3 +409,65 @@ impl StateCommitter for MemoryState {
         self.trie.revert(undo);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc(balance: u64, storage: &[(u64, u64)]) -> GenesisAccount {
+        GenesisAccount {
+            balance: U256::from(balance),
+            nonce: 1,
+            code: Bytes::from_static(&[0x00]),
+            storage: storage.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect(),
+        }
+    }
+
+    /// Updates, slot deletions, wiped storage and deleted accounts all revert to the same root,
+    /// and reading after the revert sees the old values.
+    #[test]
+    fn commit_then_revert_restores_state() {
+        let a = Address::with_last_byte(1);
+        let b = Address::with_last_byte(2);
+        let c = Address::with_last_byte(3);
+        let alloc = [(a, acc(10, &[(1, 1), (2, 2)])), (b, acc(20, &[(5, 5)])), (c, acc(30, &[(7, 7), (8, 8)]))];
+        let mut state = MemoryState::from_alloc(alloc.iter().map(|(k, v)| (k, v)));
+        let before = state.root();
+        let info =
+            |balance: u64| Some(AccountState { nonce: 2, balance: U256::from(balance), code_hash: keccak256([0x00]) });
+        let changes = StateChanges {
+            accounts: vec![
+                AccountChange {
+                    address: a,
+                    info: info(11),
+                    wiped: false,
+                    storage: vec![(U256::from(1), U256::ZERO), (U256::from(3), U256::from(3))],
+                },
+                AccountChange { address: b, info: None, wiped: true, storage: vec![] },
+                AccountChange {
+                    address: c,
+                    info: info(31),
+                    wiped: true,
+                    storage: vec![(U256::from(9), U256::from(9))],
+                },
+                AccountChange { address: Address::with_last_byte(4), info: info(1), wiped: false, storage: vec![] },
+            ],
+            codes: vec![(keccak256([0x01]), Bytes::from_static(&[0x01]))],
+        };
+        let (after, undo) = state.commit(&changes).unwrap();
+        assert_ne!(after, before);
+        assert_eq!(state.storage(a, U256::from(1)).unwrap(), U256::ZERO);
+        assert_eq!(state.storage(c, U256::from(7)).unwrap(), U256::ZERO);
+        assert_eq!(state.account(b).unwrap(), None);
+        state.revert(undo);
+        assert_eq!(state.root(), before);
+        assert_eq!(state.storage(a, U256::from(1)).unwrap(), U256::from(1));
+        assert_eq!(state.storage(c, U256::from(7)).unwrap(), U256::from(7));
+        assert_eq!(state.storage(c, U256::from(9)).unwrap(), U256::ZERO);
+        assert_eq!(state.account(b).unwrap().unwrap().balance, U256::from(20));
+        assert_eq!(state.account(Address::with_last_byte(4)).unwrap(), None);
+        assert_eq!(state.code(keccak256([0x01])), Err(StateError::MissingCode(keccak256([0x01]))));
+        // And the same commit again reaches the same root.
+        assert_eq!(state.commit(&changes).unwrap().0, after);
+    }
+}

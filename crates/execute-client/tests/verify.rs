@@ -80,17 +80,7 @@ fn fixture() -> &'static Fixture {
             },
         ));
         let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-        let genesis = Sealed::new(Header {
-            gas_limit: 30_000_000,
-            timestamp: 1,
-            base_fee_per_gas: Some(1_000_000_000),
-            state_root: state.root(),
-            withdrawals_root: Some(alloy_consensus::EMPTY_ROOT_HASH),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            ..Default::default()
-        });
+        let genesis = Sealed::new(spec.genesis_header(state.root(), 30_000_000, 1));
         let attrs = |ts| BlockAttributes { timestamp: ts, gas_limit: 30_000_000, ..Default::default() };
 
         let txs1 = (0..5).map(|i| sign(&key, i, SETTER, 0, set(i + 1, 100 + i))).collect();
