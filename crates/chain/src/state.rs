@@ -470,4 +470,46 @@ mod tests {
         // And the same commit again reaches the same root.
         assert_eq!(state.commit(&changes).unwrap().0, after);
     }
+
+    fn hash_builder_root(leaves: impl IntoIterator<Item = (B256, Vec<u8>)>) -> B256 {
+        let mut sorted: Vec<_> = leaves.into_iter().collect();
+        sorted.sort_unstable_by_key(|(k, _)| *k);
+        let mut hb = alloy_trie::HashBuilder::default();
+        for (k, v) in sorted {
+            hb.add_leaf(alloy_trie::Nibbles::unpack(k), &v);
+        }
+        hb.root()
+    }
+
+    proptest::proptest! {
+        /// The state root equals the one alloy-trie's HashBuilder computes from the same
+        /// accounts and storage, built from scratch.
+        #[test]
+        fn state_root_matches_alloy_trie(
+            accounts in proptest::collection::btree_map(
+                proptest::prelude::any::<[u8; 20]>(),
+                (0u64..1000, proptest::collection::btree_map(0u64..50, 1u64..1000, 0..8)),
+                1..40,
+            )
+        ) {
+            let alloc: Vec<(Address, GenesisAccount)> = accounts
+                .iter()
+                .map(|(a, (balance, storage))| {
+                    let storage = storage.iter().map(|(k, v)| (U256::from(*k), U256::from(*v))).collect();
+                    (Address::from(*a), GenesisAccount { balance: U256::from(*balance), storage, ..Default::default() })
+                })
+                .collect();
+            let mut state = MemoryState::from_alloc(alloc.iter().map(|(k, v)| (k, v)));
+            let expected = hash_builder_root(alloc.iter().map(|(address, g)| {
+                let storage_root = hash_builder_root(
+                    g.storage.iter().map(|(k, v)| (keccak256(B256::from(*k)), encode_value(*v))),
+                );
+                let account = TrieAccount { nonce: g.nonce, balance: g.balance, storage_root, code_hash: KECCAK256_EMPTY };
+                let mut leaf = Vec::new();
+                account.encode(&mut leaf);
+                (keccak256(address), leaf)
+            }));
+            proptest::prop_assert_eq!(state.root(), expected);
+        }
+    }
 }
