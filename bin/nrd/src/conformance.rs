@@ -232,7 +232,8 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
     if head != fixture.last_block_hash {
         return Err(format!("head is {head}, expected lastblockhash {}", fixture.last_block_hash));
     }
-    let head_root = nodes.get_mut(&head).expect("head was inserted").state.root();
+    let head_state = &mut nodes.get_mut(&head).expect("head was inserted").state;
+    let head_root = head_state.root();
     let expected_root = match (&fixture.post_state, fixture.post_state_hash) {
         (Some(post), _) => {
             let alloc = genesis_alloc(post)?;
@@ -242,9 +243,41 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
         (None, None) => return Err("fixture has neither postState nor postStateHash".into()),
     };
     if head_root != expected_root {
-        return Err(format!("post state root {head_root} != expected {expected_root}"));
+        let diff = fixture.post_state.as_ref().map(|post| state_diff(head_state, post)).unwrap_or_default();
+        return Err(format!("post state root {head_root} != expected {expected_root}{diff}"));
     }
     Ok(())
+}
+
+/// The first few differences between `state` and an expected post state, for the report.
+fn state_diff(state: &mut MemoryState, post: &BTreeMap<Address, FixtureAccount>) -> String {
+    use nrd_chain::StateProvider;
+    let mut diffs = Vec::new();
+    for (address, want) in post {
+        match state.account(*address) {
+            Ok(None) => diffs.push(format!("{address} missing")),
+            Ok(Some(got)) => {
+                if U256::from(got.nonce) != want.nonce || got.balance != want.balance {
+                    diffs.push(format!(
+                        "{address} nonce/balance {}/{} expected {}/{}",
+                        got.nonce, got.balance, want.nonce, want.balance
+                    ));
+                }
+                for (slot, value) in &want.storage {
+                    match state.storage(*address, *slot) {
+                        Ok(got) if got == *value => {}
+                        got => diffs.push(format!("{address} slot {slot}: {got:?} expected {value}")),
+                    }
+                }
+            }
+            Err(e) => diffs.push(format!("{address}: {e}")),
+        }
+    }
+    if diffs.is_empty() {
+        return " (extra accounts or storage in the computed state)".into();
+    }
+    let shown = diffs.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
+    format!(" ({} differences: {shown})", diffs.len())
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

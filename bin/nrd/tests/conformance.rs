@@ -47,3 +47,27 @@ fn a_wrong_expectation_fails_the_run() {
     assert!(stdout.contains("FAIL") && stdout.contains("expected lastblockhash"), "{stdout}");
     assert_eq!(summary(&stdout).1, 1);
 }
+
+#[test]
+fn a_wrong_post_state_is_reported_account_by_account() {
+    let src = fixtures().join("ValidBlocks/bcExample/basefeeExample.json");
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&src).unwrap()).unwrap();
+    for test in json.as_object_mut().unwrap().values_mut() {
+        let post = test["postState"].as_object_mut().unwrap();
+        let first = post.values_mut().next().unwrap();
+        first["balance"] = serde_json::Value::String("0x01".into());
+    }
+    let dir = std::env::temp_dir().join(format!("nrd-conformance-post-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken-post.json");
+    std::fs::write(&file, serde_json::to_string(&json).unwrap()).unwrap();
+    let (ok, stdout) = conformance(&file);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!ok);
+    // The beacon-roots contract's balance was set to 1 wei; it really holds 0.
+    assert!(stdout.contains("post state root"), "{stdout}");
+    assert!(
+        stdout.contains("(1 differences: 0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02 nonce/balance 1/0 expected 1/1)"),
+        "{stdout}"
+    );
+}
