@@ -27,7 +27,7 @@ impl Ancestors {
     }
 
     /// `headers` must start with the parent and descend one block at a time; the error names
-    /// the first header that does not link to the one before it.
+    /// the first header that does not link to the one before it (zero for an empty list).
     pub fn new(headers: Vec<Sealed<Header>>) -> Result<Self, B256> {
         if let Some(w) =
             headers.windows(2).find(|w| w[0].parent_hash != w[1].hash() || w[0].number != w[1].number.wrapping_add(1))
