@@ -127,7 +127,7 @@ fn check_stateless(
     let header = &block.header;
     let run = |block: &Block<TxEnvelope>, witness: &ExecutionWitness, post: B256, gas_used: u64| {
         let trace = Trace { block: block.clone(), witness: witness.clone(), blob_refs: vec![] }.encode();
-        verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, trace: &trace })
+        verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, anchor: &[], trace: &trace })
     };
 
     let verified = run(block, witness, header.state_root, header.gas_used)

@@ -109,6 +109,17 @@ impl<S: StateProvider, H: BlockHashes> revm::Database for Db<'_, S, H> {
     }
 }
 
+/// Adds the chain's own precompiles to Ethereum's.
+pub(crate) fn install_precompiles(spec: &ChainSpec, map: &mut alloy_evm::precompiles::PrecompilesMap) {
+    for extra in spec.extra_precompiles() {
+        let precompile = extra.precompile.clone();
+        let id = precompile.precompile_id().clone();
+        map.apply_precompile(&extra.address, move |_| {
+            Some(alloy_evm::precompiles::DynPrecompile::new_stateful(id, move |input| precompile.call(input)))
+        });
+    }
+}
+
 /// Recovers the sender of every transaction, spreading large blocks over the available cores
 /// (ECDSA recovery dominates the cost of importing a block of plain transfers).
 pub fn recover_senders(block: &Block<TxEnvelope>) -> BlockResult<Vec<Address>> {
@@ -188,7 +199,8 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
     let env = EvmEnv::for_eth_block(header, spec, spec.chain_id, blob_params);
     let db = Db { state, hashes, error: None };
     let db = State::builder().with_database(db).with_bundle_update().build();
-    let evm = alloy_evm::eth::EthEvmFactory::default().create_evm(db, env);
+    let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm(db, env);
+    install_precompiles(spec, evm.precompiles_mut());
     let ctx = EthBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

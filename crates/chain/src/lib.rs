@@ -31,7 +31,7 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, build_block, execute_block,
     import_block, recover_senders,
 };
-pub use spec::ChainSpec;
+pub use spec::{ChainSpec, ExtraPrecompile};
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
     StateResult, StateTrie, Undo,

@@ -3,10 +3,11 @@
 use alloy_consensus::{EMPTY_ROOT_HASH, Header};
 use alloy_eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy_eips::{eip1559::BaseFeeParams, eip7840::BlobParams};
-use alloy_evm::eth::spec::EthExecutorSpec;
+use alloy_evm::{eth::spec::EthExecutorSpec, precompiles::Precompile};
 use alloy_hardforks::{EthereumChainHardforks, EthereumHardfork, EthereumHardforks, ForkCondition};
 use alloy_primitives::{Address, B256, U256};
 use revm::primitives::hardfork::SpecId;
+use std::sync::Arc;
 
 /// The rules a chain runs under.
 #[derive(Debug, Clone)]
@@ -14,6 +15,25 @@ pub struct ChainSpec {
     /// EIP-155 chain id.
     pub chain_id: u64,
     hardforks: EthereumChainHardforks,
+    precompiles: Vec<ExtraPrecompile>,
+}
+
+/// A precompile a chain adds to Ethereum's set (nrd's L1 adds EXECUTE).
+#[derive(Clone)]
+pub struct ExtraPrecompile {
+    /// Where it lives.
+    pub address: Address,
+    /// The implementation; stateful precompiles read and write state through its input.
+    pub precompile: Arc<dyn Precompile + Send + Sync>,
+}
+
+impl std::fmt::Debug for ExtraPrecompile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraPrecompile")
+            .field("address", &self.address)
+            .field("id", self.precompile.precompile_id())
+            .finish()
+    }
 }
 
 /// Forks from Frontier to Paris, all active at genesis (every nrd chain starts post-merge).
@@ -71,7 +91,19 @@ impl ChainSpec {
                 forks.push((*fork, ForkCondition::Timestamp(ts)));
             }
         }
-        Self { chain_id, hardforks: EthereumChainHardforks::new(forks) }
+        Self { chain_id, hardforks: EthereumChainHardforks::new(forks), precompiles: Vec::new() }
+    }
+
+    /// Adds (or replaces) a precompile at `address`.
+    pub fn with_precompile(mut self, address: Address, precompile: Arc<dyn Precompile + Send + Sync>) -> Self {
+        self.precompiles.retain(|p| p.address != address);
+        self.precompiles.push(ExtraPrecompile { address, precompile });
+        self
+    }
+
+    /// The precompiles this chain adds to Ethereum's.
+    pub fn extra_precompiles(&self) -> &[ExtraPrecompile] {
+        &self.precompiles
     }
 
     /// The spec for an ethereum/tests `network` name, e.g. `Cancun` or `ShanghaiToCancunAtTime15k`.

@@ -12,18 +12,28 @@
 //!   each is its own [`VerifyError`].
 //! - **Traces** ([`Trace`]): the versioned byte format EXECUTE receives.
 //! - **The [`Verifier`] seam**: [`Reexecution`] now; a proof verifier can implement it later.
+//! - **The EXECUTE precompile** ([`ExecutePrecompile`]): decodes the call, meters L2 gas per L1
+//!   block in its own storage (EIP-1559-style base fee, fee burned from the sender), resolves
+//!   blob references of the current transaction, and verifies through [`Reexecution`].
 //!
 //! ```text
 //! full node:  record_block(spec, block, &mut state, &ancestors) -> (imported, witness)
 //! verifier:   Reexecution::new(spec).verify(&ExecuteInput { pre, post, gas_used, trace })
 //! ```
 
+mod blob;
+mod precompile;
 mod record;
 mod stateless;
 mod trace;
 mod verifier;
 mod witness;
 
+pub use blob::{BlobPayloadError, USABLE_BYTES_PER_BLOB, decode_blob_payload, encode_blob_payload};
+pub use precompile::{
+    BlobSource, EXECUTE_ADDRESS, ExecuteCallError, ExecuteGas, ExecutePrecompile, METER_BASE_FEE_SLOT,
+    METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter,
+};
 pub use record::{Ancestors, record_block};
 pub use stateless::{VerifiedBlock, VerifyError, verify_block};
 pub use trace::{TRACE_VERSION_RAW, Trace, TraceError};

@@ -16,6 +16,8 @@ pub struct ExecuteInput<'a> {
     pub post_state_root: B256,
     /// Gas the block must use.
     pub gas_used: u64,
+    /// The anchor the L1 contract built (L1 block reference and consumed messages).
+    pub anchor: &'a [u8],
     /// The encoded trace.
     pub trace: &'a [u8],
 }
@@ -42,6 +44,10 @@ pub enum ExecuteError {
         /// In the block header.
         header: u64,
     },
+    /// The L2 has no anchor contract yet (the rollup protocol brings `L1MessageInbox`), so the
+    /// anchor must be empty.
+    #[error("this L2 has no anchor contract, so the anchor must be empty (got {0} bytes)")]
+    UnexpectedAnchor(usize),
     /// Stateless re-execution failed.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -68,7 +74,17 @@ impl Reexecution {
 
 impl Verifier for Reexecution {
     fn verify(&self, input: &ExecuteInput<'_>) -> Result<VerifiedBlock, ExecuteError> {
-        let trace = Trace::decode(input.trace)?;
+        self.verify_trace(input, &Trace::decode(input.trace)?)
+    }
+}
+
+impl Reexecution {
+    /// Verifies an already decoded trace (`input.trace` is ignored); EXECUTE uses this after
+    /// filling a blob-mode block's transactions from blobs.
+    pub fn verify_trace(&self, input: &ExecuteInput<'_>, trace: &Trace) -> Result<VerifiedBlock, ExecuteError> {
+        if !input.anchor.is_empty() {
+            return Err(ExecuteError::UnexpectedAnchor(input.anchor.len()));
+        }
         let header = &trace.block.header;
         if header.state_root != input.post_state_root {
             return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: header.state_root });

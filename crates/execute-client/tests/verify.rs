@@ -210,7 +210,13 @@ fn forged_blocks_are_invalid_blocks() {
 fn execute_input(trace: &[u8], post: B256, gas_used: u64) -> Result<(), ExecuteError> {
     let f = fixture();
     Reexecution::new(f.spec.clone())
-        .verify(&ExecuteInput { pre_state_root: f.headers[1].state_root, post_state_root: post, gas_used, trace })
+        .verify(&ExecuteInput {
+            pre_state_root: f.headers[1].state_root,
+            post_state_root: post,
+            gas_used,
+            anchor: &[],
+            trace,
+        })
         .map(|_| ())
 }
 
