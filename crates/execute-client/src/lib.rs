@@ -32,7 +32,7 @@ mod witness;
 pub use blob::{BlobPayloadError, USABLE_BYTES_PER_BLOB, decode_blob_payload, encode_blob_payload};
 pub use precompile::{
     BlobSource, EXECUTE_ADDRESS, ExecuteCallError, ExecuteGas, ExecutePrecompile, METER_BASE_FEE_SLOT,
-    METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter,
+    METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter, encode_execute_input,
 };
 pub use record::{Ancestors, record_block};
 pub use stateless::{VerifiedBlock, VerifyError, verify_block};

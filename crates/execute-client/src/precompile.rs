@@ -39,6 +39,18 @@ alloy_sol_types::sol! {
     error Error(string reason);
 }
 
+/// `abi.encode(pre, post, gasUsed, anchor, trace)`: the input EXECUTE takes.
+pub fn encode_execute_input(pre: B256, post: B256, gas_used: u64, anchor: &[u8], trace: &[u8]) -> Bytes {
+    <ExecuteArgs as SolType>::abi_encode_params(&(
+        pre,
+        post,
+        gas_used,
+        Bytes::copy_from_slice(anchor),
+        Bytes::copy_from_slice(trace),
+    ))
+    .into()
+}
+
 /// EXECUTE metering parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,234 @@
+//! EXECUTE on an L1 chain: valid traces pass, forged ones fail the call, cumulative metering
+//! caps a block and moves the base fee, and the fee is burned from the sender.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use alloy_consensus::{Header, Sealed, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
+use alloy_signer_local::PrivateKeySigner;
+use common::{fixture, sign_with};
+use nrd_chain::{BlockAttributes, BuiltBlock, ChainSpec, GenesisAccount, MemoryState, StateProvider, build_block};
+use nrd_execute_client::{
+    Ancestors, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness, METER_BASE_FEE_SLOT, METER_BLOCK_SLOT,
+    METER_USED_SLOT, MeterConfig, NoBlobs, Reexecution, StoredMeter, Trace, encode_execute_input,
+};
+use revm::primitives::hardfork::SpecId;
+use std::sync::Arc;
+
+const L1_CHAIN_ID: u64 = 900;
+/// Forwards its calldata to EXECUTE with CALL and stores the success flag at slot 0.
+const FORWARD_CALL: Address = address!("0x00000000000000000000000000000000000000f6");
+/// The same with STATICCALL.
+const FORWARD_STATIC: Address = address!("0x00000000000000000000000000000000000000f5");
+
+fn forwarder(call: &[u8]) -> Bytes {
+    // calldatacopy(0, 0, calldatasize); success := <call>(gas, 0x0101, ..., 0, calldatasize, 0, 0); sstore(0, success)
+    let mut code = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00];
+    code.extend_from_slice(call);
+    code.extend_from_slice(&[0x60, 0x00, 0x55, 0x00]);
+    code.into()
+}
+
+struct L1 {
+    spec: ChainSpec,
+    key: PrivateKeySigner,
+    state: MemoryState,
+    head: Sealed<Header>,
+    nonce: u64,
+}
+
+impl L1 {
+    fn new(meter: MeterConfig) -> Self {
+        let l2 = fixture();
+        let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), meter, Arc::new(NoBlobs));
+        let spec = ChainSpec::post_merge(L1_CHAIN_ID, SpecId::PRAGUE, None)
+            .with_precompile(EXECUTE_ADDRESS, Arc::new(precompile));
+        let key = PrivateKeySigner::from_bytes(&keccak256("l1 key")).unwrap();
+        let alloc = [
+            (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
+            (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
+            // CALL pushes a zero value before the address; STATICCALL has none.
+            (
+                FORWARD_CALL,
+                GenesisAccount { code: forwarder(&[0x60, 0x00, 0x61, 0x01, 0x01, 0x5a, 0xf1]), ..Default::default() },
+            ),
+            (FORWARD_STATIC, GenesisAccount { code: forwarder(&[0x61, 0x01, 0x01, 0x5a, 0xfa]), ..Default::default() }),
+        ];
+        let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+        let head = Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+        Self { spec, key, state, head, nonce: 0 }
+    }
+
+    fn execute_tx(
+        &mut self,
+        pre: B256,
+        post: B256,
+        gas_used: u64,
+        witness: &ExecutionWitness,
+    ) -> Recovered<TxEnvelope> {
+        let l2 = fixture();
+        let trace = Trace { block: l2.block.clone(), witness: witness.clone(), blob_refs: vec![] }.encode();
+        let input = encode_execute_input(pre, post, gas_used, &[], &trace);
+        let tx = sign_with(&self.key, L1_CHAIN_ID, 3_000_000, self.nonce, EXECUTE_ADDRESS, 0, input.to_vec());
+        self.nonce += 1;
+        tx
+    }
+
+    fn valid_tx(&mut self) -> Recovered<TxEnvelope> {
+        let l2 = fixture();
+        self.execute_tx(l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used, &l2.witness)
+    }
+
+    fn seal(&mut self, txs: Vec<Recovered<TxEnvelope>>) -> BuiltBlock {
+        let attrs = BlockAttributes {
+            timestamp: self.head.timestamp + 12,
+            gas_limit: self.head.gas_limit,
+            ..Default::default()
+        };
+        let ancestors = Ancestors::parent_only(self.head.clone());
+        let built = build_block(&self.spec, &self.head, attrs, txs, &mut self.state, &ancestors).unwrap();
+        assert!(built.rejected.is_empty(), "{:?}", built.rejected);
+        self.head = Sealed::new(built.block.header.clone());
+        built
+    }
+
+    fn stored_meter(&mut self) -> StoredMeter {
+        let slot = |s: &mut MemoryState, k| s.storage(EXECUTE_ADDRESS, k).unwrap();
+        StoredMeter {
+            block: slot(&mut self.state, METER_BLOCK_SLOT).saturating_to(),
+            used: slot(&mut self.state, METER_USED_SLOT).saturating_to(),
+            base_fee: slot(&mut self.state, METER_BASE_FEE_SLOT).saturating_to(),
+        }
+    }
+
+    fn balance(&mut self) -> U256 {
+        self.state.account(self.key.address()).unwrap().unwrap().balance
+    }
+}
+
+fn statuses(built: &BuiltBlock) -> Vec<bool> {
+    built.executed.receipts.iter().map(|r| r.status()).collect()
+}
+
+fn l2_gas() -> u64 {
+    fixture().block.header.gas_used
+}
+
+#[test]
+fn valid_trace_succeeds_and_burns_the_fee() {
+    let meter = MeterConfig { target: l2_gas(), limit: 2 * l2_gas(), ..Default::default() };
+    let mut l1 = L1::new(meter);
+    let before = l1.balance();
+    let tx = l1.valid_tx();
+    let built = l1.seal(vec![tx]);
+    assert_eq!(statuses(&built), [true]);
+    let gas = built.executed.receipts[0].cumulative_gas_used();
+    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
+    let execute_fee = U256::from(l2_gas()) * U256::from(meter.initial_base_fee);
+    assert_eq!(before - l1.balance(), U256::from(u128::from(gas) * price) + execute_fee);
+    assert_eq!(
+        l1.stored_meter(),
+        StoredMeter { block: 1, used: l2_gas(), base_fee: u128::from(meter.initial_base_fee) }
+    );
+}
+
+#[test]
+fn forged_traces_fail_the_call() {
+    let l2 = fixture();
+    let mut l1 = L1::new(MeterConfig::default());
+    let (pre, post, gas) = (l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used);
+    let mut truncated = l2.witness.clone();
+    truncated.state.pop();
+    let txs = vec![
+        l1.execute_tx(pre, B256::repeat_byte(9), gas, &l2.witness),
+        l1.execute_tx(pre, post, gas + 1, &l2.witness),
+        l1.execute_tx(pre, post, gas, &truncated),
+        l1.execute_tx(l2.headers[0].state_root, post, gas, &l2.witness),
+        l1.valid_tx(),
+    ];
+    let before = l1.balance();
+    let built = l1.seal(txs);
+    assert_eq!(statuses(&built), [false, false, false, false, true]);
+    // Only the valid call was metered (and paid for).
+    assert_eq!(l1.stored_meter().used, gas);
+    assert!(before > l1.balance());
+}
+
+#[test]
+fn cumulative_limit_fails_the_second_execute() {
+    let meter = MeterConfig { target: l2_gas(), limit: l2_gas() * 3 / 2, ..Default::default() };
+    let mut l1 = L1::new(meter);
+    let txs = vec![l1.valid_tx(), l1.valid_tx()];
+    let built = l1.seal(txs);
+    assert_eq!(statuses(&built), [true, false]);
+    assert_eq!(l1.stored_meter().used, l2_gas());
+    // The next block has a fresh budget.
+    let tx = l1.valid_tx();
+    assert_eq!(statuses(&l1.seal(vec![tx])), [true]);
+}
+
+#[test]
+fn base_fee_rises_above_target_and_falls_below() {
+    let meter =
+        MeterConfig { target: l2_gas() / 2, limit: l2_gas() * 4, initial_base_fee: 1_000_000, ..Default::default() };
+    let mut l1 = L1::new(meter);
+    let mut fees = Vec::new();
+    for _ in 0..3 {
+        // Two EXECUTEs: 4x target.
+        let txs = vec![l1.valid_tx(), l1.valid_tx()];
+        assert_eq!(statuses(&l1.seal(txs)), [true, true]);
+        fees.push(l1.stored_meter().base_fee);
+    }
+    assert!(fees[0] < fees[1] && fees[1] < fees[2], "rising: {fees:?}");
+    assert_eq!(fees[1], meter.next_base_fee(fees[0], 2 * l2_gas()));
+    // Empty blocks: the fee falls by 1/8 per block, visible without any EXECUTE.
+    let stored = l1.stored_meter();
+    l1.seal(vec![]);
+    l1.seal(vec![]);
+    let later = meter.at_block(l1.head.number, stored);
+    let after_full = meter.next_base_fee(stored.base_fee, stored.used);
+    assert_eq!(later.base_fee, meter.next_base_fee(after_full, 0));
+    assert!(later.base_fee < after_full);
+    assert_eq!(later.used, 0);
+    // And the next EXECUTE is charged exactly that fee.
+    let before = l1.balance();
+    let tx = l1.valid_tx();
+    let built = l1.seal(vec![tx]);
+    let stored_now = l1.stored_meter();
+    assert_eq!(stored_now.base_fee, meter.next_base_fee(later.base_fee, 0));
+    let gas = built.executed.receipts[0].cumulative_gas_used();
+    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
+    let fee = U256::from(l2_gas()) * U256::from(stored_now.base_fee);
+    assert_eq!(before - l1.balance(), U256::from(u128::from(gas) * price) + fee);
+}
+
+#[test]
+fn malformed_input_fails() {
+    let mut l1 = L1::new(MeterConfig::default());
+    let key = l1.key.clone();
+    let garbage = sign_with(&key, L1_CHAIN_ID, 1_000_000, 0, EXECUTE_ADDRESS, 0, vec![1, 2, 3]);
+    let empty = sign_with(&key, L1_CHAIN_ID, 1_000_000, 1, EXECUTE_ADDRESS, 0, vec![]);
+    let built = l1.seal(vec![garbage, empty]);
+    assert_eq!(statuses(&built), [false, false]);
+    assert_eq!(l1.stored_meter(), StoredMeter::default());
+}
+
+#[test]
+fn contracts_call_execute_but_not_statically() {
+    let mut l1 = L1::new(MeterConfig::default());
+    let key = l1.key.clone();
+    let valid = l1.valid_tx();
+    let input = match valid.inner() {
+        TxEnvelope::Eip1559(tx) => tx.tx().input.clone(),
+        other => panic!("unexpected {other:?}"),
+    };
+    let call = sign_with(&key, L1_CHAIN_ID, 3_000_000, 0, FORWARD_CALL, 0, input.to_vec());
+    let stat = sign_with(&key, L1_CHAIN_ID, 3_000_000, 1, FORWARD_STATIC, 0, input.to_vec());
+    let built = l1.seal(vec![call, stat]);
+    assert_eq!(statuses(&built), [true, true]);
+    // The forwarders store the inner call's success flag.
+    assert_eq!(l1.state.storage(FORWARD_CALL, U256::ZERO).unwrap(), U256::from(1));
+    assert_eq!(l1.state.storage(FORWARD_STATIC, U256::ZERO).unwrap(), U256::ZERO);
+    assert_eq!(l1.stored_meter().used, l2_gas());
+}
