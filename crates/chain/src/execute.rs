@@ -277,6 +277,33 @@ pub fn execute_block<S: StateProvider, H: BlockHashes>(
     run_block(spec, &block.header, withdrawals, txs, false, state, hashes).map(|(executed, _, _)| executed)
 }
 
+/// Runs one transaction on `state` in the environment of `header` without committing anything
+/// (`eth_call`, `eth_estimateGas`): nonce and base-fee checks are off, so a call needs no
+/// signature and may pay a zero gas price; the balance must still cover value and fees.
+pub fn simulate<S: StateProvider, H: BlockHashes>(
+    spec: &ChainSpec,
+    header: &Header,
+    tx: revm::context::TxEnv,
+    state: &mut S,
+    hashes: &H,
+) -> BlockResult<revm::context::result::ExecutionResult> {
+    let mut env = EvmEnv::for_eth_block(header, spec, spec.chain_id, spec.blob_params_at(header.timestamp));
+    env.cfg_env.disable_nonce_check = true;
+    env.cfg_env.disable_base_fee = true;
+    let db = Db { state, hashes, error: None };
+    let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm(State::builder().with_database(db).build(), env);
+    install_precompiles(spec, evm.precompiles_mut());
+    match evm.transact(tx) {
+        Ok(done) => Ok(done.result),
+        Err(err) => {
+            if let Some(state) = evm.db_mut().database.error.take() {
+                return Err(BlockError::State(state));
+            }
+            Err(BlockError::InvalidTransaction { hash: B256::ZERO, reason: err.to_string() })
+        }
+    }
+}
+
 /// What the block producer decides; everything else in the header follows from the parent.
 #[derive(Debug, Clone, Default)]
 pub struct BlockAttributes {
@@ -363,6 +390,40 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
         alloy_consensus::BlockBody { transactions, ommers: vec![], withdrawals: withdrawals.map(Into::into) },
     );
     Ok(BuiltBlock { block, executed, rejected })
+}
+
+/// A block as a node keeps it: with its hash, senders, receipts and transaction hashes.
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    /// The block.
+    pub block: Block<TxEnvelope>,
+    /// Its hash.
+    pub hash: B256,
+    /// The sender of each transaction.
+    pub senders: Vec<Address>,
+    /// The receipt of each transaction.
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// The hash of each transaction.
+    pub tx_hashes: Vec<B256>,
+}
+
+impl StoredBlock {
+    /// Seals `block` with its execution results.
+    pub fn new(block: Block<TxEnvelope>, senders: Vec<Address>, receipts: Vec<ReceiptEnvelope>) -> Self {
+        let hash = block.header.hash_slow();
+        let tx_hashes = block.body.transactions.iter().map(|tx| *tx.tx_hash()).collect();
+        Self { block, hash, senders, receipts, tx_hashes }
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.block.header
+    }
+
+    /// The block number.
+    pub fn number(&self) -> u64 {
+        self.block.header.number
+    }
 }
 
 /// A block that passed every check and whose changes are committed.

@@ -28,13 +28,13 @@ mod validation;
 
 pub use error::{BlockError, BlockResult};
 pub use execute::{
-    BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, build_block, execute_block,
-    import_block, recover_senders,
+    BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
+    execute_block, import_block, recover_senders, simulate,
 };
 pub use spec::{ChainSpec, ExtraPrecompile};
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
-    StateResult, StateTrie, Undo,
+    StateRef, StateResult, StateTrie, Undo,
 };
 pub use trie::{FullyRevealed, NodeRecorder, NodeResolver, Trie, TrieError};
 pub use validation::{

@@ -38,7 +38,7 @@ impl revm::database::DBErrorMarker for StateError {}
 pub type StateResult<T> = Result<T, StateError>;
 
 /// An account as the state trie stores it, without its storage root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountState {
     /// Transaction count / contract creation count.
     pub nonce: u64,
@@ -46,6 +46,13 @@ pub struct AccountState {
     pub balance: U256,
     /// Keccak of the account's bytecode.
     pub code_hash: B256,
+}
+
+impl Default for AccountState {
+    /// The empty account: what a never-touched address holds.
+    fn default() -> Self {
+        Self { nonce: 0, balance: U256::ZERO, code_hash: KECCAK256_EMPTY }
+    }
 }
 
 impl AccountState {
@@ -310,6 +317,39 @@ impl StateTrie {
     /// The state root.
     pub fn root(&mut self) -> B256 {
         self.accounts.root()
+    }
+}
+
+/// Read-only access to a [`MemoryState`] (many readers can share one state).
+#[derive(Debug, Clone, Copy)]
+pub struct StateRef<'a>(pub &'a MemoryState);
+
+impl StateProvider for StateRef<'_> {
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        self.0
+            .trie
+            .accounts
+            .get_ref(keccak256(address).as_slice())?
+            .map(decode_account)
+            .transpose()
+            .map(|a| a.map(|a| AccountState { nonce: a.nonce, balance: a.balance, code_hash: a.code_hash }))
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        let Some(trie) = self.0.trie.storages.get(&keccak256(address)) else { return Ok(U256::ZERO) };
+        match trie.get_ref(keccak256(B256::from(slot)).as_slice())? {
+            None => Ok(U256::ZERO),
+            Some(mut raw) => {
+                U256::decode(&mut raw).map_err(|e| StateError::MalformedLeaf { what: "storage", reason: e.to_string() })
+            }
+        }
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        if hash == KECCAK256_EMPTY {
+            return Ok(Bytes::new());
+        }
+        self.0.codes.get(&hash).cloned().ok_or(StateError::MissingCode(hash))
     }
 }
 

@@ -105,6 +105,28 @@ impl Trie {
         get_at(&mut self.root, path.as_slice(), r, true)
     }
 
+    /// The value at `key`, without revealing anything (a blinded node on the path is an error).
+    pub fn get_ref(&self, key: &[u8]) -> Result<Option<&[u8]>, TrieError> {
+        let path = Nibbles::unpack(key);
+        let mut path = path.as_slice();
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Empty => return Ok(None),
+                Node::Hash(hash) => return Err(TrieError::MissingNode(*hash)),
+                Node::Leaf(leaf) => return Ok((leaf.key.as_slice() == path).then_some(leaf.value.as_slice())),
+                Node::Extension(ext) => match path.strip_prefix(ext.key.as_slice()) {
+                    Some(rest) => (node, path) = (&ext.child, rest),
+                    None => return Ok(None),
+                },
+                Node::Branch(branch) => match path.split_first() {
+                    None => return Ok(branch.value.as_deref()),
+                    Some((&i, rest)) => (node, path) = (&branch.children[i as usize], rest),
+                },
+            }
+        }
+    }
+
     /// Sets `key` to `value`; an empty value removes the key.
     pub fn insert(&mut self, key: &[u8], value: Vec<u8>, r: &mut impl NodeResolver) -> Result<(), TrieError> {
         if value.is_empty() {

@@ -1,0 +1,26 @@
+//! # nrd-l1-devnet
+//!
+//! The L1 a native rollup needs and no public client ships: a single-node Ethereum devnet with
+//! the EXECUTE precompile, built on `nrd-chain`.
+//!
+//! - **Block production** ([`Devnet::seal`], [`Devnet::run`]): on an interval, or one block per
+//!   transaction (`block_time_ms = 0`); EIP-1559 base fee, EIP-4844 blob gas, Prague rules.
+//! - **Pool** ([`Pool`]): signature, chain id, nonce, balance, fee caps, intrinsic gas and
+//!   KZG checks at admission (geth's error messages), nonce queues per sender, replacement by
+//!   fee bump, candidates ordered by effective tip.
+//! - **EXECUTE** at `0x…0101`, metered cumulatively per block in its own storage
+//!   ([`Devnet::execute_gas`]); blob references resolve through the [`BlobStore`].
+//! - **Dev accounts** from the standard test mnemonic, **snapshots** and **set-head** for tests
+//!   that need reorgs.
+//!
+//! The JSON-RPC and beacon API in front of it live in `nrd-rpc`.
+
+mod blobs;
+mod config;
+mod node;
+mod pool;
+
+pub use blobs::{BlobStore, StoredBlob};
+pub use config::{DevnetConfig, TEST_MNEMONIC};
+pub use node::{Devnet, DevnetError, TxLocation, decode_pooled, dev_accounts};
+pub use pool::{AdmissionContext, Pool, PoolError, PoolLimits, PooledTx};
