@@ -2,6 +2,7 @@
 
 mod bench;
 mod conformance;
+mod l1;
 
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -23,6 +24,8 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run the L1 devnet (EXECUTE precompile, blobs, JSON-RPC, beacon blob API).
+    L1(l1::L1Args),
     /// Benchmarks (results go in BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::L1(args) => l1::run(args),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS

@@ -278,7 +278,8 @@ pub fn execute_block<S: StateProvider, H: BlockHashes>(
 }
 
 /// Runs one transaction on `state` in the environment of `header` without committing anything
-/// (`eth_call`, `eth_estimateGas`): nonce and base-fee checks are off, so a call needs no
+/// (`eth_call`, `eth_estimateGas`, `eth_createAccessList`: the returned state lists every
+/// account and slot the call touched): nonce and base-fee checks are off, so a call needs no
 /// signature and may pay a zero gas price; the balance must still cover value and fees.
 pub fn simulate<S: StateProvider, H: BlockHashes>(
     spec: &ChainSpec,
@@ -286,7 +287,7 @@ pub fn simulate<S: StateProvider, H: BlockHashes>(
     tx: revm::context::TxEnv,
     state: &mut S,
     hashes: &H,
-) -> BlockResult<revm::context::result::ExecutionResult> {
+) -> BlockResult<revm::context::result::ResultAndState> {
     let mut env = EvmEnv::for_eth_block(header, spec, spec.chain_id, spec.blob_params_at(header.timestamp));
     env.cfg_env.disable_nonce_check = true;
     env.cfg_env.disable_base_fee = true;
@@ -294,7 +295,7 @@ pub fn simulate<S: StateProvider, H: BlockHashes>(
     let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm(State::builder().with_database(db).build(), env);
     install_precompiles(spec, evm.precompiles_mut());
     match evm.transact(tx) {
-        Ok(done) => Ok(done.result),
+        Ok(done) => Ok(done),
         Err(err) => {
             if let Some(state) = evm.db_mut().database.error.take() {
                 return Err(BlockError::State(state));

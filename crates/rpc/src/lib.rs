@@ -1,1 +1,87 @@
-//! placeholder
+//! # nrd-rpc
+//!
+//! Ethereum JSON-RPC for nrd's chains, over HTTP and WebSocket on one port (jsonrpsee), with
+//! the standard error codes (`-32602` bad params, `-32000` rejected or not found, `3` execution
+//! reverted with its data, `-32603` internal). Any chain that implements the small [`Backend`]
+//! trait is served: the L1 devnet now, the L2 node later.
+//!
+//! Also here: the devnet methods (`nrd_executeGas`, `evm_mine`, `evm_snapshot`, `evm_revert`,
+//! `debug_setHead`) and the beacon API blob endpoint (axum) on its own port, as a consensus
+//! client would serve it.
+
+mod backend;
+mod beacon;
+mod convert;
+mod devnet;
+mod error;
+mod eth;
+
+pub use backend::Backend;
+pub use beacon::router as beacon_router;
+pub use devnet::{DevnetApiServer, DevnetRpc};
+pub use error::{EXECUTION_REVERTED, INTERNAL_ERROR, INVALID_PARAMS, RpcError, RpcResult, SERVER_ERROR};
+pub use eth::{EthApiServer, EthRpc};
+
+use jsonrpsee::server::{Server, ServerHandle};
+use nrd_l1_devnet::Devnet;
+use std::{net::SocketAddr, sync::Arc};
+
+/// Limits of the JSON-RPC server.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLimits {
+    /// Largest request body in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body in bytes.
+    pub max_response_bytes: u32,
+    /// Most calls in one batch.
+    pub max_batch: u32,
+    /// Most open connections.
+    pub max_connections: u32,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        Self { max_request_bytes: 16 << 20, max_response_bytes: 64 << 20, max_batch: 100, max_connections: 512 }
+    }
+}
+
+/// A running server: its address and a handle that stops it.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Bound address.
+    pub addr: SocketAddr,
+    /// Stop handle.
+    pub handle: ServerHandle,
+}
+
+/// Serves the devnet's JSON-RPC (HTTP + WebSocket) on `addr`.
+pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) -> std::io::Result<RunningServer> {
+    let config = jsonrpsee::server::ServerConfig::builder()
+        .max_request_body_size(limits.max_request_bytes)
+        .max_response_body_size(limits.max_response_bytes)
+        .max_connections(limits.max_connections)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(limits.max_batch))
+        .build();
+    let server = Server::builder().set_config(config).build(addr).await?;
+    let addr = server.local_addr()?;
+    let mut module = EthRpc::new(devnet.clone()).into_rpc();
+    module.merge(DevnetRpc::new(devnet).into_rpc()).map_err(std::io::Error::other)?;
+    let handle = server.start(module);
+    Ok(RunningServer { addr, handle })
+}
+
+/// Serves the beacon blob API on `addr`; returns the bound address.
+pub async fn serve_beacon(
+    devnet: Arc<Devnet>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, beacon_router(devnet)).with_graceful_shutdown(shutdown).await {
+            tracing::error!(target: "nrd::rpc", "beacon API stopped: {e}");
+        }
+    });
+    Ok(bound)
+}
