@@ -31,7 +31,7 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, recover_senders, simulate,
 };
-pub use spec::{ChainSpec, ExtraPrecompile};
+pub use spec::{ChainSpec, ExtraPrecompile, system_contracts};
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
     StateRef, StateResult, StateTrie, Undo,

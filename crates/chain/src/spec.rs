@@ -191,6 +191,21 @@ impl EthExecutorSpec for ChainSpec {
     }
 }
 
+/// The system contracts post-Prague chains hold from genesis (EIP-4788 beacon roots, EIP-2935
+/// block hashes, EIP-7002 withdrawal and EIP-7251 consolidation requests), as genesis accounts.
+pub fn system_contracts() -> Vec<(Address, crate::GenesisAccount)> {
+    use alloy_eips::{eip2935, eip4788, eip7002, eip7251};
+    [
+        (eip4788::BEACON_ROOTS_ADDRESS, eip4788::BEACON_ROOTS_CODE.clone()),
+        (eip2935::HISTORY_STORAGE_ADDRESS, eip2935::HISTORY_STORAGE_CODE.clone()),
+        (eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE.clone()),
+        (eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE.clone()),
+    ]
+    .into_iter()
+    .map(|(address, code)| (address, crate::GenesisAccount { nonce: 1, code, ..Default::default() }))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,9 +132,7 @@ impl Devnet {
             accounts.iter().map(|a| (a.address(), GenesisAccount { balance, ..Default::default() })).collect();
         // EXECUTE keeps its meter in its own storage; nonce 1 keeps EIP-161 from clearing it.
         alloc.push((EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }));
-        for (address, code) in system_contracts() {
-            alloc.push((address, GenesisAccount { nonce: 1, code, ..Default::default() }));
-        }
+        alloc.extend(nrd_chain::system_contracts());
         let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
         let header = spec.genesis_header(state.root(), config.gas_limit, now());
         let genesis = Arc::new(StoredBlock::new(
@@ -517,16 +515,4 @@ pub fn decode_pooled(raw: &[u8]) -> Result<PooledTx, PoolError> {
     let sender = tx.recover_signer().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
     let hash = *tx.tx_hash();
     Ok(PooledTx { tx: alloy_consensus::transaction::Recovered::new_unchecked(tx, sender), hash, sidecar })
-}
-
-/// The Prague system contracts (EIP-4788 beacon roots, EIP-2935 history, EIP-7002
-/// withdrawals, EIP-7251 consolidations): present on every post-Prague chain.
-fn system_contracts() -> Vec<(Address, alloy_primitives::Bytes)> {
-    use alloy_eips::{eip2935, eip4788, eip7002, eip7251};
-    vec![
-        (eip4788::BEACON_ROOTS_ADDRESS, eip4788::BEACON_ROOTS_CODE.clone()),
-        (eip2935::HISTORY_STORAGE_ADDRESS, eip2935::HISTORY_STORAGE_CODE.clone()),
-        (eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE.clone()),
-        (eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE.clone()),
-    ]
 }

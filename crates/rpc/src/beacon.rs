@@ -21,7 +21,7 @@ pub fn router(devnet: Arc<Devnet>) -> Router {
         .with_state(devnet)
 }
 
-fn error(code: StatusCode, message: String) -> Response {
+fn error(code: StatusCode, message: &str) -> Response {
     (code, Json(json!({ "code": code.as_u16(), "message": message }))).into_response()
 }
 
@@ -31,15 +31,15 @@ async fn blob_sidecars(State(devnet): State<Arc<Devnet>>, Path(block_id): Path<S
         "genesis" => devnet.block(0),
         id if id.starts_with("0x") && id.len() == 66 => match id.parse() {
             Ok(hash) => devnet.block_by_hash(hash),
-            Err(_) => return error(StatusCode::BAD_REQUEST, format!("invalid block id {id}")),
+            Err(_) => return error(StatusCode::BAD_REQUEST, &format!("invalid block id {id}")),
         },
         id => match id.parse::<u64>() {
             Ok(n) => devnet.block(n),
-            Err(_) => return error(StatusCode::BAD_REQUEST, format!("invalid block id {id}")),
+            Err(_) => return error(StatusCode::BAD_REQUEST, &format!("invalid block id {id}")),
         },
     };
     let Some(block) = block else {
-        return error(StatusCode::NOT_FOUND, format!("block {block_id} not found"));
+        return error(StatusCode::NOT_FOUND, &format!("block {block_id} not found"));
     };
     let header = block.header();
     let data: Vec<_> = devnet

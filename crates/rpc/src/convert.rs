@@ -23,7 +23,14 @@ pub(crate) fn rpc_transaction(block: &StoredBlock, index: usize) -> Option<Trans
 
 /// An RPC transaction still in the pool.
 pub(crate) fn pending_transaction(tx: Recovered<TxEnvelope>) -> Transaction {
-    Transaction { inner: tx, block_hash: None, block_number: None, transaction_index: None, effective_gas_price: None, block_timestamp: None }
+    Transaction {
+        inner: tx,
+        block_hash: None,
+        block_number: None,
+        transaction_index: None,
+        effective_gas_price: None,
+        block_timestamp: None,
+    }
 }
 
 /// An RPC block, with full transactions or their hashes.
@@ -35,7 +42,12 @@ pub(crate) fn rpc_block(block: &StoredBlock, full: bool) -> Block<Transaction> {
     };
     let size = alloy_rlp::Encodable::length(&block.block);
     Block {
-        header: Header { hash: block.hash, inner: block.header().clone(), total_difficulty: Some(U256::ZERO), size: Some(U256::from(size)) },
+        header: Header {
+            hash: block.hash,
+            inner: block.header().clone(),
+            total_difficulty: Some(U256::ZERO),
+            size: Some(U256::from(size)),
+        },
         uncles: vec![],
         transactions,
         withdrawals: block.block.body.withdrawals.clone(),

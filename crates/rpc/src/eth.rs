@@ -71,7 +71,11 @@ pub trait EthApi {
     fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> JsonRpcResult<U64>;
     /// `eth_createAccessList`.
     #[method(name = "eth_createAccessList", blocking)]
-    fn create_access_list(&self, request: TransactionRequest, block: Option<BlockId>) -> JsonRpcResult<AccessListResult>;
+    fn create_access_list(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+    ) -> JsonRpcResult<AccessListResult>;
     /// `eth_sendRawTransaction`.
     #[method(name = "eth_sendRawTransaction", blocking)]
     fn send_raw_transaction(&self, raw: Bytes) -> JsonRpcResult<B256>;
@@ -80,7 +84,11 @@ pub trait EthApi {
     fn transaction_by_hash(&self, hash: B256) -> JsonRpcResult<Option<Transaction>>;
     /// `eth_getTransactionByBlockNumberAndIndex`.
     #[method(name = "eth_getTransactionByBlockNumberAndIndex")]
-    fn transaction_by_number_and_index(&self, block: BlockNumberOrTag, index: U64) -> JsonRpcResult<Option<Transaction>>;
+    fn transaction_by_number_and_index(
+        &self,
+        block: BlockNumberOrTag,
+        index: U64,
+    ) -> JsonRpcResult<Option<Transaction>>;
     /// `eth_getTransactionByBlockHashAndIndex`.
     #[method(name = "eth_getTransactionByBlockHashAndIndex")]
     fn transaction_by_hash_and_index(&self, block: B256, index: U64) -> JsonRpcResult<Option<Transaction>>;
@@ -131,10 +139,20 @@ pub trait EthApi {
     fn blob_base_fee(&self) -> JsonRpcResult<U256>;
     /// `eth_feeHistory`.
     #[method(name = "eth_feeHistory")]
-    fn fee_history(&self, count: U64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> JsonRpcResult<FeeHistory>;
+    fn fee_history(
+        &self,
+        count: U64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> JsonRpcResult<FeeHistory>;
     /// `eth_getProof`.
     #[method(name = "eth_getProof", blocking)]
-    fn proof(&self, address: Address, keys: Vec<B256>, block: Option<BlockId>) -> JsonRpcResult<EIP1186AccountProofResponse>;
+    fn proof(
+        &self,
+        address: Address,
+        keys: Vec<B256>,
+        block: Option<BlockId>,
+    ) -> JsonRpcResult<EIP1186AccountProofResponse>;
     /// `debug_executionWitness`: the witness that re-executes block `block` statelessly.
     #[method(name = "debug_executionWitness", blocking)]
     fn execution_witness(&self, block: BlockNumberOrTag) -> JsonRpcResult<ExecutionWitness>;
@@ -214,7 +232,9 @@ impl<B: Backend> EthRpc<B> {
         let from = request.from.unwrap_or_default();
         let nonce = match request.nonce {
             Some(n) => n,
-            None => StateRef(state).account(from).map_err(|e| RpcError::Internal(e.to_string()))?.map_or(0, |a| a.nonce),
+            None => {
+                StateRef(state).account(from).map_err(|e| RpcError::Internal(e.to_string()))?.map_or(0, |a| a.nonce)
+            }
         };
         let mut env = TxEnv {
             caller: from,
@@ -252,7 +272,12 @@ impl<B: Backend> EthRpc<B> {
         Ok(env)
     }
 
-    fn run(&self, request: &TransactionRequest, block: Option<BlockId>, gas: Option<u64>) -> RpcResult<revm::context::result::ResultAndState> {
+    fn run(
+        &self,
+        request: &TransactionRequest,
+        block: Option<BlockId>,
+        gas: Option<u64>,
+    ) -> RpcResult<revm::context::result::ResultAndState> {
         let (block, state) = self.state(block)?;
         let header = self.call_header(&block);
         let mut env = self.tx_env(request, &state, header.gas_limit)?;
@@ -266,16 +291,20 @@ impl<B: Backend> EthRpc<B> {
     fn output(result: ExecutionResult) -> RpcResult<Bytes> {
         match result {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
-            ExecutionResult::Revert { output, .. } => Err(RpcError::Reverted { reason: revert_reason(&output), data: output }),
+            ExecutionResult::Revert { output, .. } => {
+                Err(RpcError::Reverted { reason: revert_reason(&output), data: output })
+            }
             ExecutionResult::Halt { reason, .. } => Err(RpcError::Halted(format!("execution halted: {reason:?}"))),
         }
     }
 
     fn range(&self, filter: &Filter) -> RpcResult<Vec<Arc<StoredBlock>>> {
         match &filter.block_option {
-            FilterBlockOption::AtBlockHash(hash) => {
-                Ok(vec![self.backend.block_by_hash(*hash).ok_or_else(|| RpcError::NotFound(format!("block {hash} not found")))?])
-            }
+            FilterBlockOption::AtBlockHash(hash) => Ok(vec![
+                self.backend
+                    .block_by_hash(*hash)
+                    .ok_or_else(|| RpcError::NotFound(format!("block {hash} not found")))?,
+            ]),
             FilterBlockOption::Range { from_block, to_block } => {
                 let head = self.backend.head().number();
                 let num = |t: Option<BlockNumberOrTag>| -> RpcResult<u64> {
@@ -354,14 +383,18 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
 
     fn balance(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<U256> {
         j(self.state(block).and_then(|(_, s)| {
-            StateRef(&s).account(address).map(|a| a.map(|a| a.balance).unwrap_or_default()).map_err(|e| RpcError::Internal(e.to_string()))
+            StateRef(&s)
+                .account(address)
+                .map(|a| a.map(|a| a.balance).unwrap_or_default())
+                .map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
 
     fn code(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<Bytes> {
         j(self.state(block).and_then(|(_, s)| {
             let mut view = StateRef(&s);
-            let hash = view.account(address).map_err(|e| RpcError::Internal(e.to_string()))?.unwrap_or_default().code_hash;
+            let hash =
+                view.account(address).map_err(|e| RpcError::Internal(e.to_string()))?.unwrap_or_default().code_hash;
             view.code(hash).map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
@@ -377,7 +410,10 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             return j(self.backend.pending_nonce(address).map(U64::from).map_err(RpcError::Internal));
         }
         j(self.state(block).and_then(|(_, s)| {
-            StateRef(&s).account(address).map(|a| U64::from(a.map_or(0, |a| a.nonce))).map_err(|e| RpcError::Internal(e.to_string()))
+            StateRef(&s)
+                .account(address)
+                .map(|a| U64::from(a.map_or(0, |a| a.nonce)))
+                .map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
 
@@ -412,7 +448,11 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         })())
     }
 
-    fn create_access_list(&self, request: TransactionRequest, block: Option<BlockId>) -> JsonRpcResult<AccessListResult> {
+    fn create_access_list(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+    ) -> JsonRpcResult<AccessListResult> {
         j((|| {
             let outcome = self.run(&request, block, None)?;
             let from = request.from.unwrap_or_default();
@@ -433,9 +473,10 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             let gas_used = outcome.result.tx_gas_used();
             let error = match &outcome.result {
                 ExecutionResult::Success { .. } => None,
-                ExecutionResult::Revert { output, .. } => {
-                    Some(format!("execution reverted{}", revert_reason(output).map(|r| format!(": {r}")).unwrap_or_default()))
-                }
+                ExecutionResult::Revert { output, .. } => Some(format!(
+                    "execution reverted{}",
+                    revert_reason(output).map(|r| format!(": {r}")).unwrap_or_default()
+                )),
                 ExecutionResult::Halt { reason, .. } => Some(format!("{reason:?}")),
             };
             Ok(AccessListResult { access_list: AccessList(items), gas_used: U256::from(gas_used), error })
@@ -453,7 +494,11 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         Ok(self.backend.pooled(hash).map(pending_transaction))
     }
 
-    fn transaction_by_number_and_index(&self, block: BlockNumberOrTag, index: U64) -> JsonRpcResult<Option<Transaction>> {
+    fn transaction_by_number_and_index(
+        &self,
+        block: BlockNumberOrTag,
+        index: U64,
+    ) -> JsonRpcResult<Option<Transaction>> {
         Ok(self.resolve_number(block).ok().and_then(|b| rpc_transaction(&b, index.to::<usize>())))
     }
 
@@ -515,9 +560,9 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             before
         };
         match installed {
-            InstalledFilter::Blocks { last } => {
-                Ok(FilterChanges::Hashes(((last + 1)..=head).filter_map(|n| self.backend.block(n)).map(|b| b.hash).collect()))
-            }
+            InstalledFilter::Blocks { last } => Ok(FilterChanges::Hashes(
+                ((last + 1)..=head).filter_map(|n| self.backend.block(n)).map(|b| b.hash).collect(),
+            )),
             InstalledFilter::Logs { filter, last } => {
                 let blocks: Vec<_> = ((last + 1)..=head).filter_map(|n| self.backend.block(n)).collect();
                 Ok(FilterChanges::Logs(Self::matching_logs(&filter, &blocks)))
@@ -549,11 +594,21 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
 
     fn blob_base_fee(&self) -> JsonRpcResult<U256> {
         let next = self.backend.pending_header();
-        let fee = self.backend.spec().blob_params_at(next.timestamp).zip(next.excess_blob_gas).map_or(0, |(p, e)| p.calc_blob_fee(e));
+        let fee = self
+            .backend
+            .spec()
+            .blob_params_at(next.timestamp)
+            .zip(next.excess_blob_gas)
+            .map_or(0, |(p, e)| p.calc_blob_fee(e));
         Ok(U256::from(fee))
     }
 
-    fn fee_history(&self, count: U64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> JsonRpcResult<FeeHistory> {
+    fn fee_history(
+        &self,
+        count: U64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> JsonRpcResult<FeeHistory> {
         j((|| {
             let newest = self.resolve_number(newest)?;
             let count = count.to::<u64>().min(MAX_FEE_HISTORY).min(newest.number() + 1);
@@ -573,15 +628,17 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 history.gas_used_ratio.push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
                 let blob = spec.blob_params_at(h.timestamp);
                 history.base_fee_per_blob_gas.push(blob.zip(h.excess_blob_gas).map_or(0, |(p, e)| p.calc_blob_fee(e)));
-                history.blob_gas_used_ratio.push(
-                    blob.map_or(0.0, |p| h.blob_gas_used.unwrap_or_default() as f64 / p.max_blob_gas_per_block().max(1) as f64),
-                );
+                history.blob_gas_used_ratio.push(blob.map_or(0.0, |p| {
+                    h.blob_gas_used.unwrap_or_default() as f64 / p.max_blob_gas_per_block().max(1) as f64
+                }));
                 if let Some(p) = &percentiles {
                     rewards.push(block_rewards(&b, p));
                 }
             }
             let next = newest.header();
-            history.base_fee_per_gas.push(u128::from(next.next_block_base_fee(spec.base_fee_params()).unwrap_or_default()));
+            history
+                .base_fee_per_gas
+                .push(u128::from(next.next_block_base_fee(spec.base_fee_params()).unwrap_or_default()));
             let next_blob = spec.blob_params_at(next.timestamp + 1).map_or(0, |p| {
                 p.calc_blob_fee(p.next_block_excess_blob_gas_osaka(
                     next.excess_blob_gas.unwrap_or_default(),
@@ -595,7 +652,12 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         })())
     }
 
-    fn proof(&self, address: Address, keys: Vec<B256>, block: Option<BlockId>) -> JsonRpcResult<EIP1186AccountProofResponse> {
+    fn proof(
+        &self,
+        address: Address,
+        keys: Vec<B256>,
+        block: Option<BlockId>,
+    ) -> JsonRpcResult<EIP1186AccountProofResponse> {
         j((|| {
             let (_, state) = self.state(block)?;
             let mut state = MemoryState::clone(&state);
@@ -612,9 +674,17 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             Ok(EIP1186AccountProofResponse {
                 address,
                 balance: account.balance,
-                code_hash: if account.code_hash.is_zero() { alloy_primitives::KECCAK256_EMPTY } else { account.code_hash },
+                code_hash: if account.code_hash.is_zero() {
+                    alloy_primitives::KECCAK256_EMPTY
+                } else {
+                    account.code_hash
+                },
                 nonce: account.nonce,
-                storage_hash: if account.storage_root.is_zero() { alloy_consensus::EMPTY_ROOT_HASH } else { account.storage_root },
+                storage_hash: if account.storage_root.is_zero() {
+                    alloy_consensus::EMPTY_ROOT_HASH
+                } else {
+                    account.storage_root
+                },
                 account_proof,
                 storage_proof,
             })
@@ -637,7 +707,8 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 .filter_map(|n| self.backend.block(n))
                 .map(|b| Sealed::new_unchecked(b.header().clone(), b.hash))
                 .collect();
-            let ancestors = Ancestors::new(headers).map_err(|h| RpcError::Internal(format!("ancestor chain broken at {h}")))?;
+            let ancestors =
+                Ancestors::new(headers).map_err(|h| RpcError::Internal(format!("ancestor chain broken at {h}")))?;
             let mut state = MemoryState::clone(&parent_state);
             let (_, witness) = record_block(self.backend.spec(), &block.block, &mut state, &ancestors)
                 .map_err(|e| RpcError::Internal(format!("re-executing block {number}: {e}")))?;
@@ -645,7 +716,12 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         })())
     }
 
-    async fn subscribe(&self, pending: PendingSubscriptionSink, kind: SubscriptionKind, params: Option<Params>) -> SubscriptionResult {
+    async fn subscribe(
+        &self,
+        pending: PendingSubscriptionSink,
+        kind: SubscriptionKind,
+        params: Option<Params>,
+    ) -> SubscriptionResult {
         let filter = match (kind, params) {
             (SubscriptionKind::NewHeads, _) => None,
             (SubscriptionKind::Logs, Some(Params::Logs(filter))) => Some(*filter),
@@ -709,10 +785,12 @@ fn block_rewards(block: &StoredBlock, percentiles: &[f64]) -> Vec<u128> {
         .map(|p| {
             let threshold = (total as f64 * p / 100.0) as u64;
             let mut acc = 0;
-            txs.iter().find(|(_, gas)| {
-                acc += gas;
-                acc >= threshold
-            }).map_or(txs[txs.len() - 1].0, |t| t.0)
+            txs.iter()
+                .find(|(_, gas)| {
+                    acc += gas;
+                    acc >= threshold
+                })
+                .map_or(txs[txs.len() - 1].0, |t| t.0)
         })
         .collect()
 }

@@ -1,0 +1,147 @@
+//! Helpers for end-to-end tests: pinned tools, an `nrd l1` process, raw JSON-RPC.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value)]
+
+use serde_json::{Value, json};
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Directory of the pinned tools (cast, anvil, solcjs), installed by the project's script.
+pub fn tools() -> &'static Path {
+    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let out = Command::new(repo().join("scripts/install-tools.sh"))
+            .arg("--quiet")
+            .output()
+            .expect("run install-tools.sh");
+        assert!(out.status.success(), "install-tools.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        let dir = String::from_utf8_lossy(&out.stdout).trim().lines().last().expect("bin dir").to_string();
+        PathBuf::from(dir)
+    })
+}
+
+/// Runs pinned `cast`; returns stdout, panicking with stderr on failure.
+pub fn cast(args: &[&str]) -> String {
+    let out = Command::new(tools().join("cast")).args(args).output().expect("run cast");
+    assert!(out.status.success(), "cast {:?} failed: {}", args.first(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs `cast` with `--json` output and parses it.
+pub fn cast_json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&cast(&all)).expect("cast json")
+}
+
+/// Compiles a Solidity file under `tests/contracts` with pinned solcjs; returns the bytecode.
+pub fn compile(file: &str, contract: &str) -> String {
+    let out_dir = std::env::temp_dir().join(format!("nrd-sol-{}-{contract}", std::process::id()));
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/contracts");
+    let out = Command::new(repo().join("scripts/compile-solidity.sh"))
+        .arg(&out_dir)
+        .arg(file)
+        .current_dir(&src)
+        .env("SOLCJS_EXTRA_ARGS", "--base-path .")
+        .output()
+        .expect("run compile-solidity.sh");
+    assert!(out.status.success(), "solc failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stem = file.trim_end_matches(".sol");
+    let bin = std::fs::read_to_string(out_dir.join(format!("{stem}_sol_{contract}.bin"))).expect("bytecode");
+    std::fs::remove_dir_all(&out_dir).ok();
+    format!("0x{}", bin.trim())
+}
+
+/// A free loopback port.
+pub fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// An `nrd l1` process, killed on drop.
+pub struct L1 {
+    child: Child,
+    pub rpc: String,
+    pub beacon: String,
+}
+
+impl L1 {
+    /// Starts `nrd l1` with extra flags and waits until it answers.
+    pub fn start(extra: &[&str]) -> Self {
+        let (rpc, beacon) = (free_addr(), free_addr());
+        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
+            .args(["l1", "--rpc-addr", &rpc.to_string(), "--beacon-addr", &beacon.to_string()])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn nrd l1");
+        let l1 = Self { child, rpc: format!("http://{rpc}"), beacon: format!("http://{beacon}") };
+        let start = Instant::now();
+        while rpc_call(&l1.rpc, "eth_chainId", json!([])).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "nrd l1 did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        l1
+    }
+}
+
+impl Drop for L1 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs a raw body to a JSON-RPC URL; returns the parsed response.
+pub fn post(url: &str, body: &str) -> std::io::Result<Value> {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(body).map_err(std::io::Error::other)
+}
+
+/// GETs a URL; returns status and body.
+pub fn get(url: &str) -> (u16, String) {
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// One JSON-RPC call; `Ok(result)` or `Err(error object)`.
+pub fn rpc_call(url: &str, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let response = post(url, &body).map_err(|e| json!({"io": e.to_string()}))?;
+    match response.get("error") {
+        Some(err) => Err(err.clone()),
+        None => Ok(response["result"].clone()),
+    }
+}
+
+/// Standard test mnemonic key 0 and 1.
+pub const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const ADDR1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
