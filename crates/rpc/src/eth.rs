@@ -278,6 +278,16 @@ impl<B: Backend> EthRpc<B> {
         block: Option<BlockId>,
         gas: Option<u64>,
     ) -> RpcResult<revm::context::result::ResultAndState> {
+        self.run_in(request, block, gas).map(|(outcome, _)| outcome)
+    }
+
+    /// Runs a call and also returns the header it ran under.
+    fn run_in(
+        &self,
+        request: &TransactionRequest,
+        block: Option<BlockId>,
+        gas: Option<u64>,
+    ) -> RpcResult<(revm::context::result::ResultAndState, Header)> {
         let (block, state) = self.state(block)?;
         let header = self.call_header(&block);
         let mut env = self.tx_env(request, &state, header.gas_limit)?;
@@ -285,6 +295,7 @@ impl<B: Backend> EthRpc<B> {
             env.gas_limit = gas;
         }
         simulate(self.backend.spec(), &header, env, &mut StateRef(&state), &BackendHashes(&*self.backend))
+            .map(|outcome| (outcome, header))
             .map_err(|e| RpcError::Rejected(e.to_string()))
     }
 
@@ -454,19 +465,25 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         block: Option<BlockId>,
     ) -> JsonRpcResult<AccessListResult> {
         j((|| {
-            let outcome = self.run(&request, block, None)?;
+            let (outcome, header) = self.run_in(&request, block, None)?;
             let from = request.from.unwrap_or_default();
             let to = request.to.and_then(|k| k.to().copied());
             let precompiles = revm::precompile::Precompiles::new(revm::precompile::PrecompileSpecId::PRAGUE);
             let mut items: Vec<AccessListItem> = outcome
                 .state
                 .iter()
-                .filter(|(a, _)| **a != from && Some(**a) != to && !precompiles.contains(a))
+                .filter(|(a, _)| !precompiles.contains(a))
                 .filter(|(a, _)| !self.backend.spec().extra_precompiles().iter().any(|p| p.address == **a))
                 .map(|(address, account)| {
                     let mut keys: Vec<B256> = account.storage.keys().map(|k| B256::from(*k)).collect();
                     keys.sort();
                     AccessListItem { address: *address, storage_keys: keys }
+                })
+                // Sender, recipient and fee recipient are warm anyway (EIP-2929/3651): listed
+                // only for their storage, as geth does.
+                .filter(|i| {
+                    let warm = i.address == from || Some(i.address) == to || i.address == header.beneficiary;
+                    !warm || !i.storage_keys.is_empty()
                 })
                 .collect();
             items.sort_by_key(|i| i.address);
