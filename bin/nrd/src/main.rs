@@ -1,6 +1,7 @@
 //! `nrd`: the native rollup node daemon and its command line.
 
 mod bench;
+mod bench_l1;
 mod conformance;
 mod l1;
 
@@ -47,6 +48,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Transfer throughput and read latency of `nrd l1` next to anvil, same load generator.
+    L1 {
+        /// The anvil binary (scripts/install-tools.sh puts one in .tools/bin).
+        #[arg(long, default_value = ".tools/bin/anvil")]
+        anvil: PathBuf,
+        /// Transfers to send (enough that sending, not the 1 s block interval, dominates).
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        /// Concurrent client threads (one sender account each, at most 10).
+        #[arg(long, default_value_t = 10)]
+        threads: usize,
+        /// Reads per thread for the latency probes.
+        #[arg(long, default_value_t = 1000)]
+        reads: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +76,15 @@ fn main() -> ExitCode {
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS
+        }
+        Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
+            match bench_l1::run(&anvil, txs, threads, reads) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Conformance { path, threads } => {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

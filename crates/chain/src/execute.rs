@@ -331,6 +331,8 @@ pub struct BuiltBlock {
     pub block: Block<TxEnvelope>,
     /// Execution results.
     pub executed: ExecutedBlock,
+    /// The sender of each included transaction.
+    pub senders: Vec<Address>,
     /// Candidates left out, and why.
     pub rejected: Vec<RejectedTx>,
 }
@@ -376,8 +378,8 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
     let (executed, included, rejected) = run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
     let mut keep = included.into_iter().peekable();
-    let transactions: Vec<TxEnvelope> =
-        candidates.into_iter().enumerate().filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_inner())).collect();
+    let (transactions, senders): (Vec<TxEnvelope>, Vec<Address>) =
+        candidates.into_iter().enumerate().filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_parts())).unzip();
     header.gas_used = executed.gas_used;
     header.blob_gas_used = blob_params.map(|_| executed.blob_gas_used);
     header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&transactions);
@@ -390,7 +392,7 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
         header,
         alloy_consensus::BlockBody { transactions, ommers: vec![], withdrawals: withdrawals.map(Into::into) },
     );
-    Ok(BuiltBlock { block, executed, rejected })
+    Ok(BuiltBlock { block, executed, senders, rejected })
 }
 
 /// A block as a node keeps it: with its hash, senders, receipts and transaction hashes.

@@ -37,10 +37,10 @@ pub enum PoolError {
         /// Transaction nonce.
         tx: u64,
     },
-    /// Too far ahead of the account nonce.
+    /// Too far ahead of the sender's pending nonce (account nonce plus its ready transactions).
     #[error("nonce too high: next nonce {state}, tx nonce {tx} (at most {max_gap} ahead)")]
     NonceGap {
-        /// Account nonce.
+        /// Pending nonce.
         state: u64,
         /// Transaction nonce.
         tx: u64,
@@ -141,13 +141,15 @@ pub struct PoolLimits {
     pub max_total: usize,
     /// Transactions per sender.
     pub max_per_sender: usize,
+    /// How far a nonce may run ahead of the sender's pending nonce (queued, not yet executable).
+    pub max_nonce_gap: u64,
     /// Fee bump a replacement must pay, in percent.
     pub price_bump_percent: u64,
 }
 
 impl Default for PoolLimits {
     fn default() -> Self {
-        Self { max_total: 10_000, max_per_sender: 64, price_bump_percent: 10 }
+        Self { max_total: 20_000, max_per_sender: 4096, max_nonce_gap: 64, price_bump_percent: 10 }
     }
 }
 
@@ -238,9 +240,10 @@ impl Pool {
         if nonce < account.nonce {
             return Err(PoolError::NonceTooLow { state: account.nonce, tx: nonce });
         }
-        let max_gap = self.limits.max_per_sender as u64;
-        if nonce - account.nonce >= max_gap {
-            return Err(PoolError::NonceGap { state: account.nonce, tx: nonce, max_gap });
+        let pending = self.pending_nonce(sender, account.nonce);
+        let max_gap = self.limits.max_nonce_gap;
+        if nonce >= pending.saturating_add(max_gap) {
+            return Err(PoolError::NonceGap { state: pending, tx: nonce, max_gap });
         }
         if inner.gas_limit() > ctx.gas_limit {
             return Err(PoolError::GasLimit { gas: inner.gas_limit(), limit: ctx.gas_limit });
