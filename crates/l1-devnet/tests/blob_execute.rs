@@ -99,7 +99,7 @@ fn execute_reads_l2_transactions_from_blobs() {
         ))
         .unwrap();
     // Blob mode with the transactions also in the block.
-    let both = Trace { block: block.clone(), witness: witness.clone(), blob_refs: hashes.clone() }.encode();
+    let both = Trace { block: block.clone(), witness: witness.clone(), blob_refs: hashes }.encode();
     let doubled =
         devnet.submit_raw(&blob_call(&key, 2, encode_execute_input(pre, post, gas, &[], &both), sidecar)).unwrap();
     let sealed = devnet.seal().unwrap();
