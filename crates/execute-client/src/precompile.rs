@@ -133,6 +133,17 @@ pub struct StoredMeter {
     pub base_fee: u128,
 }
 
+impl StoredMeter {
+    /// Reads the meter slots from L1 state.
+    pub fn read(state: &mut impl nrd_chain::StateProvider) -> nrd_chain::StateResult<Self> {
+        Ok(Self {
+            block: state.storage(EXECUTE_ADDRESS, METER_BLOCK_SLOT)?.saturating_to(),
+            used: state.storage(EXECUTE_ADDRESS, METER_USED_SLOT)?.saturating_to(),
+            base_fee: state.storage(EXECUTE_ADDRESS, METER_BASE_FEE_SLOT)?.saturating_to(),
+        })
+    }
+}
+
 /// EXECUTE gas accounting of one L1 block (what `nrd_executeGas` returns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,8 +10,8 @@ use alloy_signer_local::PrivateKeySigner;
 use common::{fixture, sign_with};
 use nrd_chain::{BlockAttributes, BuiltBlock, ChainSpec, GenesisAccount, MemoryState, StateProvider, build_block};
 use nrd_execute_client::{
-    Ancestors, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness, METER_BASE_FEE_SLOT, METER_BLOCK_SLOT,
-    METER_USED_SLOT, MeterConfig, NoBlobs, Reexecution, StoredMeter, Trace, encode_execute_input,
+    Ancestors, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness, MeterConfig, NoBlobs, Reexecution, StoredMeter,
+    Trace, encode_execute_input,
 };
 use revm::primitives::hardfork::SpecId;
 use std::sync::Arc;
@@ -94,12 +94,7 @@ impl L1 {
     }
 
     fn stored_meter(&mut self) -> StoredMeter {
-        let slot = |s: &mut MemoryState, k| s.storage(EXECUTE_ADDRESS, k).unwrap();
-        StoredMeter {
-            block: slot(&mut self.state, METER_BLOCK_SLOT).saturating_to(),
-            used: slot(&mut self.state, METER_USED_SLOT).saturating_to(),
-            base_fee: slot(&mut self.state, METER_BASE_FEE_SLOT).saturating_to(),
-        }
+        StoredMeter::read(&mut self.state).unwrap()
     }
 
     fn balance(&mut self) -> U256 {

@@ -15,10 +15,7 @@ use nrd_chain::{
     BlockAttributes, BlockError, BlockHashes, ChainSpec, GenesisAccount, MemoryState, StateProvider, StateRef,
     StoredBlock, build_block,
 };
-use nrd_execute_client::{
-    EXECUTE_ADDRESS, ExecuteGas, ExecutePrecompile, METER_BASE_FEE_SLOT, METER_BLOCK_SLOT, METER_USED_SLOT,
-    Reexecution, StoredMeter,
-};
+use nrd_execute_client::{EXECUTE_ADDRESS, ExecuteGas, ExecutePrecompile, Reexecution, StoredMeter};
 use revm::primitives::hardfork::SpecId;
 use std::{
     collections::BTreeMap,
@@ -260,6 +257,22 @@ impl Devnet {
         }
     }
 
+    /// What the pool checks a transaction against: the block after `head`.
+    fn admission_context(&self, head: &Header) -> AdmissionContext {
+        let next = self.next_header(head);
+        AdmissionContext {
+            chain_id: self.spec.chain_id,
+            spec: self.spec.spec_at(next.number, next.timestamp),
+            base_fee: next.base_fee_per_gas.unwrap_or_default(),
+            blob_base_fee: self.blob_fee_of(&next),
+            gas_limit: head.gas_limit,
+        }
+    }
+
+    fn blob_fee_of(&self, header: &Header) -> Option<u128> {
+        self.spec.blob_params_at(header.timestamp).zip(header.excess_blob_gas).map(|(p, e)| p.calc_blob_fee(e))
+    }
+
     /// Decodes, checks and pools a raw transaction (network encoding: blob transactions carry
     /// their sidecar). With `block_time = 0` the transaction is sealed into a block at once.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, DevnetError> {
@@ -267,19 +280,7 @@ impl Devnet {
         let hash = pooled.hash;
         {
             let mut inner = self.lock();
-            let head = inner.head().header().clone();
-            let next = self.next_header(&head);
-            let ctx = AdmissionContext {
-                chain_id: self.spec.chain_id,
-                spec: self.spec.spec_at(next.number, next.timestamp),
-                base_fee: next.base_fee_per_gas.unwrap_or_default(),
-                blob_base_fee: self
-                    .spec
-                    .blob_params_at(next.timestamp)
-                    .zip(next.excess_blob_gas)
-                    .map(|(p, e)| p.calc_blob_fee(e)),
-                gas_limit: head.gas_limit,
-            };
+            let ctx = self.admission_context(inner.head().header());
             let state = inner.head_state().clone();
             if let Some(sidecar) = &pooled.sidecar {
                 self.blobs.insert_pending(pooled.tx.blob_versioned_hashes().unwrap_or_default(), sidecar);
@@ -378,19 +379,8 @@ impl Devnet {
     pub fn execute_gas(&self, number: u64) -> Option<ExecuteGas> {
         let state = self.state_at(number)?;
         let mut view = StateRef(&state);
-        let mut slot = |k| view.storage(EXECUTE_ADDRESS, k).unwrap_or_default();
-        let stored = StoredMeter {
-            block: slot(METER_BLOCK_SLOT).saturating_to(),
-            used: slot(METER_USED_SLOT).saturating_to(),
-            base_fee: slot(METER_BASE_FEE_SLOT).saturating_to(),
-        };
+        let stored = StoredMeter::read(&mut view).ok()?;
         Some(self.config.execute.at_block(number, stored))
-    }
-
-    /// Blob gas price of the next block.
-    pub fn blob_base_fee(&self) -> u128 {
-        let next = self.pending_header();
-        self.spec.blob_params_at(next.timestamp).zip(next.excess_blob_gas).map_or(0, |(p, e)| p.calc_blob_fee(e))
     }
 
     /// Records the current head; `revert` returns to it.
@@ -430,15 +420,7 @@ impl Devnet {
             inner.blocks.drain(usize::try_from(number + 1).unwrap_or(usize::MAX)..).collect();
         inner.states.retain(|n, _| *n <= number);
         let state = inner.head_state().clone();
-        let head = inner.head().header().clone();
-        let next = self.next_header(&head);
-        let ctx = AdmissionContext {
-            chain_id: self.spec.chain_id,
-            spec: self.spec.spec_at(next.number, next.timestamp),
-            base_fee: next.base_fee_per_gas.unwrap_or_default(),
-            blob_base_fee: None,
-            gas_limit: head.gas_limit,
-        };
+        let ctx = self.admission_context(inner.head().header());
         for block in &dropped {
             self.blobs.drop_block(block.number());
             for (i, tx) in block.block.body.transactions.iter().enumerate() {
