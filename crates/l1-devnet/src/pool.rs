@@ -328,16 +328,18 @@ impl Pool {
                 run.reverse();
                 run
             })
-            .filter(|run| !run.is_empty())
             .collect();
-        let mut out = Vec::new();
-        while let Some(best) = (0..runs.len()).max_by_key(|i| {
-            let head = runs[*i].last().expect("runs are non-empty");
-            (head.tip_at(base_fee), std::cmp::Reverse(head.hash))
-        }) {
-            out.push(runs[best].pop().expect("non-empty"));
-            if runs[best].is_empty() {
-                runs.swap_remove(best);
+        // A heap of each sender's next transaction, best effective tip first (ties by hash).
+        let key = |tx: &PooledTx| (tx.tip_at(base_fee), std::cmp::Reverse(tx.hash));
+        let mut heads: Vec<Option<&PooledTx>> = runs.iter_mut().map(Vec::pop).collect();
+        let mut heap: std::collections::BinaryHeap<_> =
+            heads.iter().enumerate().filter_map(|(i, tx)| tx.map(|tx| (key(tx), i))).collect();
+        let mut out = Vec::with_capacity(self.by_hash.len());
+        while let Some((_, i)) = heap.pop() {
+            out.extend(heads[i].take());
+            heads[i] = runs[i].pop();
+            if let Some(next) = heads[i] {
+                heap.push((key(next), i));
             }
         }
         out
