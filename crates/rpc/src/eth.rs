@@ -210,24 +210,6 @@ impl<B: Backend> EthRpc<B> {
         Ok((block, state))
     }
 
-    /// The environment a call at `block` runs in: the next block on top of it.
-    fn call_header(&self, block: &StoredBlock) -> Header {
-        let head = self.backend.head();
-        if block.hash == head.hash {
-            return self.backend.pending_header();
-        }
-        let parent = block.header();
-        Header {
-            number: parent.number + 1,
-            timestamp: parent.timestamp + 1,
-            gas_limit: parent.gas_limit,
-            base_fee_per_gas: parent.next_block_base_fee(self.backend.spec().base_fee_params()),
-            excess_blob_gas: parent.excess_blob_gas,
-            parent_hash: block.hash,
-            ..Default::default()
-        }
-    }
-
     fn tx_env(&self, request: &TransactionRequest, state: &MemoryState, gas_cap: u64) -> RpcResult<TxEnv> {
         let from = request.from.unwrap_or_default();
         let nonce = match request.nonce {
@@ -289,7 +271,8 @@ impl<B: Backend> EthRpc<B> {
         gas: Option<u64>,
     ) -> RpcResult<(revm::context::result::ResultAndState, Header)> {
         let (block, state) = self.state(block)?;
-        let header = self.call_header(&block);
+        // A call runs in the block's own environment, on the state after it (as geth does).
+        let header = block.header().clone();
         let mut env = self.tx_env(request, &state, header.gas_limit)?;
         if let Some(gas) = gas {
             env.gas_limit = gas;
