@@ -28,6 +28,16 @@ pub enum BlockError {
         /// Why.
         reason: String,
     },
+    /// The transaction's gas limit is more than the block has left.
+    #[error("transaction {hash} gas limit {gas_limit} is more than the block's remaining {available}")]
+    BlockGasExhausted {
+        /// Transaction hash.
+        hash: B256,
+        /// Its gas limit.
+        gas_limit: u64,
+        /// Gas the block has left.
+        available: u64,
+    },
     /// More blobs than a block may carry.
     #[error("block carries {count} blobs, at most {max} allowed")]
     TooManyBlobs {
@@ -52,6 +62,19 @@ pub enum BlockError {
         /// The computed value.
         computed: String,
     },
+}
+
+impl BlockError {
+    /// Whether a block builder should keep the transaction for a later block: the block was
+    /// full (gas or blobs) or the sender's earlier nonce is still missing.
+    pub fn may_fit_later(&self) -> bool {
+        match self {
+            Self::BlockGasExhausted { .. } | Self::TooManyBlobs { .. } => true,
+            // revm: "nonce {tx} too high, expected {state}".
+            Self::InvalidTransaction { reason, .. } => reason.starts_with("nonce") && reason.contains("too high"),
+            _ => false,
+        }
+    }
 }
 
 /// Result alias for block import.

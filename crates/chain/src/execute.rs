@@ -164,11 +164,10 @@ fn execution_error(err: BlockExecutionError, db_error: Option<StateError>) -> Bl
         BlockExecutionError::Validation(BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
             transaction_gas_limit,
             block_available_gas,
-        }) => BlockError::InvalidTransaction {
+        }) => BlockError::BlockGasExhausted {
             hash: B256::ZERO,
-            reason: format!(
-                "gas limit {transaction_gas_limit} is more than the block's remaining {block_available_gas}"
-            ),
+            gas_limit: transaction_gas_limit,
+            available: block_available_gas,
         },
         other => BlockError::Execution(other.to_string()),
     }
@@ -231,12 +230,20 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             rejected.push(RejectedTx { index, error });
             continue;
         }
+        let hash = *tx.tx_hash();
         match executor.execute_transaction(tx) {
             Ok(_) => {
                 blobs += tx_blobs;
                 included.push(index);
             }
             Err(err) => match fail!(err) {
+                BlockError::BlockGasExhausted { gas_limit, available, .. } if skip_invalid => {
+                    let error = BlockError::BlockGasExhausted { hash, gas_limit, available };
+                    rejected.push(RejectedTx { index, error });
+                }
+                BlockError::BlockGasExhausted { gas_limit, available, .. } => {
+                    return Err(BlockError::BlockGasExhausted { hash, gas_limit, available });
+                }
                 error @ BlockError::InvalidTransaction { .. } if skip_invalid => {
                     rejected.push(RejectedTx { index, error });
                 }

@@ -331,17 +331,15 @@ impl Devnet {
             )?;
             for rejected in &built.rejected {
                 let hash = hashes_for[rejected.index];
-                // A nonce gap or an unaffordable fee may resolve later; anything else will not.
-                let transient = matches!(&rejected.error, BlockError::InvalidTransaction { reason, .. }
-                    if reason.contains("nonce") && reason.contains("too high"));
+                // A nonce gap or a full block (gas or blobs) resolves in a later block; a
+                // transaction failing for any other reason will not, so it leaves the pool.
+                let transient = rejected.error.may_fit_later();
                 if !transient {
                     tracing::info!(target: "nrd::l1", %hash, error = %rejected.error, "dropping transaction");
                     inner.pool.remove(&hash);
                 }
             }
-            let senders =
-                built.block.body.transactions.iter().map(|tx| tx.recover_signer().unwrap_or_default()).collect();
-            let stored = Arc::new(StoredBlock::new(built.block, senders, built.executed.receipts));
+            let stored = Arc::new(StoredBlock::new(built.block, built.senders, built.executed.receipts));
             let number = stored.number();
             for (i, hash) in stored.tx_hashes.iter().enumerate() {
                 inner.tx_index.insert(*hash, (number, i));

@@ -152,3 +152,14 @@ fn config_errors_name_the_key() {
     let bad = DevnetConfig { gas_limit: 1, ..Default::default() };
     assert!(matches!(Devnet::new(bad), Err(DevnetError::Config(m)) if m.starts_with("gas_limit")));
 }
+
+#[test]
+fn a_full_block_leaves_the_rest_for_the_next() {
+    let d = Devnet::new(DevnetConfig { block_time_ms: 60_000, gas_limit: 50_000, ..Default::default() }).unwrap();
+    let key = d.accounts()[0].clone();
+    let hashes: Vec<_> =
+        (0..3).map(|n| d.submit_raw(&transfer(&key, 900, n, 1, 10_000_000_000, 21_000)).unwrap()).collect();
+    assert_eq!(d.seal().unwrap().tx_hashes, hashes[..2]);
+    assert!(d.pooled(hashes[2]).is_some(), "the third waits for room");
+    assert_eq!(d.seal().unwrap().tx_hashes, hashes[2..]);
+}
