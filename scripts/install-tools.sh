@@ -3,29 +3,39 @@
 #
 #   cast, anvil  foundry 1.7.1  (npm: @foundry-rs/{cast,anvil}-linux-amd64, native ELF binaries)
 #   solcjs       solc-js 0.8.37 (npm: solc, run with node)
+#   viem         viem 2.57.20   (npm: JS client library, in .tools/node_modules)
+#   web3.py      web3 8.0.0     (PyPI: Python client library, in the venv .tools/venv)
 #
-# Versions are pinned in scripts/tools/package.json and locked (with sha512
+# npm: versions are pinned in scripts/tools/package.json and locked (with sha512
 # integrity) in scripts/tools/package-lock.json. Installation uses `npm ci`, so
 # the result is exactly the lockfile. Tarballs land in the npm cache
 # (~/.npm/_cacache), so later installs work offline (NRD_TOOLS_OFFLINE=1 forces
 # --offline; the default is --prefer-offline).
 #
-# Result (stable paths):
-#   .tools/bin/cast    -> symlink to the foundry cast binary
-#   .tools/bin/anvil   -> symlink to the foundry anvil binary
-#   .tools/bin/solcjs  -> shell wrapper running `node .../solc/solc.js`
+# Python: web3 and its whole dependency closure are pinned with `==` in
+# scripts/tools/requirements.txt and installed, wheels only, with pip into a
+# virtualenv made by `python3 -m venv` (pip's cache keeps later installs fast).
 #
-# Idempotent: if .tools/ already holds an install made from the same manifest
-# and lockfile, the script only prints the paths (fast no-op).
+# Result (stable paths):
+#   .tools/bin/cast         -> symlink to the foundry cast binary
+#   .tools/bin/anvil        -> symlink to the foundry anvil binary
+#   .tools/bin/solcjs       -> shell wrapper running `node .../solc/solc.js`
+#   .tools/node_modules     -> viem (scripts elsewhere load it with createRequire(<this dir>))
+#   .tools/bin/python-web3  -> shell wrapper running .tools/venv/bin/python (has web3)
+#
+# Idempotent: the npm part and the Python part each keep a stamp of the
+# manifest they were installed from; when both are current the script only
+# prints the paths (fast no-op). Only an outdated part is reinstalled.
 #
 # Usage: scripts/install-tools.sh [--force] [--check] [--quiet]
 #   --force  reinstall even if up to date
-#   --check  also run `--version` on each tool (always done after an install)
+#   --check  also run `--version` on each tool and import web3 (always done after an install)
 #   --quiet  print only the bin directory on stdout
 # Env:
 #   NRD_TOOLS_DIR      install dir (default: <repo>/.tools)
 #   NRD_TOOLS_OFFLINE  if 1, install with `npm ci --offline` (cache only)
 #   NODE               node binary the solcjs wrapper uses (default: `node` on PATH)
+#   PYTHON             python (>= 3.10) the venv is made from (default: python3)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,6 +44,9 @@ MANIFEST_DIR="$SCRIPT_DIR/tools"
 TOOLS_DIR="${NRD_TOOLS_DIR:-$REPO_ROOT/.tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 STAMP="$TOOLS_DIR/.install-stamp"
+VENV_DIR="$TOOLS_DIR/venv"
+VENV_STAMP="$TOOLS_DIR/.venv-stamp"
+PYTHON="${PYTHON:-python3}"
 
 FORCE=0
 CHECK=0
@@ -43,7 +56,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --check) CHECK=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-tools.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -59,31 +72,54 @@ esac
 
 command -v node >/dev/null 2>&1 || die "node not found on PATH (node >= 20 required)"
 command -v npm >/dev/null 2>&1 || die "npm not found on PATH"
+command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (python >= 3.10 with the venv module required)"
 [[ -f "$MANIFEST_DIR/package.json" && -f "$MANIFEST_DIR/package-lock.json" ]] \
   || die "missing $MANIFEST_DIR/package.json or package-lock.json"
+[[ -f "$MANIFEST_DIR/requirements.txt" ]] || die "missing $MANIFEST_DIR/requirements.txt"
 
-# Fingerprint of what should be installed: manifest + lockfile contents.
+# Fingerprint of what should be installed by npm: manifest + lockfile contents.
 fingerprint() {
   cat "$MANIFEST_DIR/package.json" "$MANIFEST_DIR/package-lock.json" | sha256sum | cut -d' ' -f1
 }
 WANT="$(fingerprint)"
 
-installed_ok() {
+# Fingerprint of the venv: the requirements and the interpreter it is made from.
+venv_fingerprint() {
+  { cat "$MANIFEST_DIR/requirements.txt"; "$PYTHON" -c 'import sys; print(sys.version)'; } \
+    | sha256sum | cut -d' ' -f1
+}
+VENV_WANT="$(venv_fingerprint)"
+
+npm_ok() {
   [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] || return 1
   local t
   for t in cast anvil solcjs; do
     [[ -x "$BIN_DIR/$t" ]] || return 1
   done
   [[ -f "$TOOLS_DIR/node_modules/solc/solc.js" ]] || return 1
+  [[ -f "$TOOLS_DIR/node_modules/viem/package.json" ]] || return 1
 }
 
-# Run `<tool> --version` for each tool; fail if any of them does not run.
+venv_ok() {
+  [[ -f "$VENV_STAMP" && "$(cat "$VENV_STAMP")" == "$VENV_WANT" ]] || return 1
+  [[ -x "$VENV_DIR/bin/python" && -x "$BIN_DIR/python-web3" ]] || return 1
+}
+
+installed_ok() { npm_ok && venv_ok; }
+
+# Run `<tool> --version` for each tool and load the client libraries; fail if any does not.
 print_versions() {
   local t v
   for t in cast anvil solcjs; do
     v="$("$BIN_DIR/$t" --version 2>&1)" || die "$t --version failed: $v"
     log "$(printf '%-7s' "$t:") $(head -n1 <<<"$v")"
   done
+  v="$(cd "$TOOLS_DIR" && node -e 'require("viem"); console.log(require("viem/package.json").version)' 2>&1)" \
+    || die "node cannot load viem: $v"
+  log "viem:   $v"
+  v="$("$BIN_DIR/python-web3" -c 'import web3; print(web3.__version__)' 2>&1)" \
+    || die "python-web3 cannot import web3: $v"
+  log "web3:   $v"
 }
 
 print_paths() {
@@ -92,13 +128,15 @@ print_paths() {
     return
   fi
   echo "tools bin dir: $BIN_DIR"
-  echo "  cast   = $BIN_DIR/cast"
-  echo "  anvil  = $BIN_DIR/anvil"
-  echo "  solcjs = $BIN_DIR/solcjs"
+  echo "  cast        = $BIN_DIR/cast"
+  echo "  anvil       = $BIN_DIR/anvil"
+  echo "  solcjs      = $BIN_DIR/solcjs"
+  echo "  python-web3 = $BIN_DIR/python-web3  (the venv's python, with web3)"
+  echo "  viem        = $TOOLS_DIR/node_modules/viem"
   echo "(add to PATH with: export PATH=\"$BIN_DIR:\$PATH\")"
 }
 
-# Fast path: already installed from this exact manifest/lockfile.
+# Fast path: already installed from this exact manifest/lockfile/requirements.
 if [[ "$FORCE" == 0 ]] && installed_ok; then
   log "up to date ($TOOLS_DIR)"
   [[ "$CHECK" == 1 ]] && print_versions
@@ -121,48 +159,85 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-log "installing pinned tools into $TOOLS_DIR"
-rm -f "$STAMP"
-cp "$MANIFEST_DIR/package.json" "$MANIFEST_DIR/package-lock.json" "$TOOLS_DIR/"
+install_npm() {
+  log "installing pinned npm tools into $TOOLS_DIR"
+  rm -f "$STAMP"
+  cp "$MANIFEST_DIR/package.json" "$MANIFEST_DIR/package-lock.json" "$TOOLS_DIR/"
 
-NPM_MODE="--prefer-offline"
-[[ "${NRD_TOOLS_OFFLINE:-0}" == 1 ]] && NPM_MODE="--offline"
+  local npm_mode="--prefer-offline"
+  [[ "${NRD_TOOLS_OFFLINE:-0}" == 1 ]] && npm_mode="--offline"
 
-# --ignore-scripts: none of the pinned packages need install scripts (the
-# foundry packages ship prebuilt binaries; solc ships soljson.js).
-npm ci \
-  --prefix "$TOOLS_DIR" \
-  --no-audit --no-fund --no-update-notifier \
-  --ignore-scripts \
-  "$NPM_MODE" \
-  --loglevel=error >&2
+  # --ignore-scripts: none of the pinned packages need install scripts (the
+  # foundry packages ship prebuilt binaries; solc ships soljson.js; viem is plain JS).
+  npm ci \
+    --prefix "$TOOLS_DIR" \
+    --no-audit --no-fund --no-update-notifier \
+    --ignore-scripts \
+    "$npm_mode" \
+    --loglevel=error >&2
 
-CAST_BIN="$TOOLS_DIR/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
-ANVIL_BIN="$TOOLS_DIR/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-SOLC_JS="$TOOLS_DIR/node_modules/solc/solc.js"
-for f in "$CAST_BIN" "$ANVIL_BIN" "$SOLC_JS"; do
-  [[ -f "$f" ]] || die "expected file missing after npm ci: $f"
-done
-chmod +x "$CAST_BIN" "$ANVIL_BIN"
+  local cast_bin="$TOOLS_DIR/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+  local anvil_bin="$TOOLS_DIR/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+  local solc_js="$TOOLS_DIR/node_modules/solc/solc.js"
+  local f
+  for f in "$cast_bin" "$anvil_bin" "$solc_js" "$TOOLS_DIR/node_modules/viem/package.json"; do
+    [[ -f "$f" ]] || die "expected file missing after npm ci: $f"
+  done
+  chmod +x "$cast_bin" "$anvil_bin"
 
-mkdir -p "$BIN_DIR"
-# Relative symlinks so the .tools directory stays valid if the checkout moves.
-ln -sfn ../node_modules/@foundry-rs/cast-linux-amd64/bin/cast "$BIN_DIR/cast"
-ln -sfn ../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil "$BIN_DIR/anvil"
+  mkdir -p "$BIN_DIR"
+  # Relative symlinks so the .tools directory stays valid if the checkout moves.
+  ln -sfn ../node_modules/@foundry-rs/cast-linux-amd64/bin/cast "$BIN_DIR/cast"
+  ln -sfn ../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil "$BIN_DIR/anvil"
 
-rm -f "$BIN_DIR/solcjs"
-cat >"$BIN_DIR/solcjs" <<'EOF'
+  rm -f "$BIN_DIR/solcjs"
+  cat >"$BIN_DIR/solcjs" <<'WRAPPER'
 #!/usr/bin/env bash
 # Generated by scripts/install-tools.sh: runs the pinned solc-js with node.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 exec "${NODE:-node}" "$here/../node_modules/solc/solc.js" "$@"
-EOF
-chmod +x "$BIN_DIR/solcjs"
+WRAPPER
+  chmod +x "$BIN_DIR/solcjs"
+}
+
+install_venv() {
+  log "installing pinned Python tools into $VENV_DIR"
+  rm -f "$VENV_STAMP"
+  # A fresh venv each time: pip never removes packages a changed pin no longer needs.
+  rm -rf "$VENV_DIR"
+  "$PYTHON" -m venv "$VENV_DIR" || die "$PYTHON -m venv failed (is the venv module installed?)"
+  # --only-binary: every pinned package has wheels; never build from source.
+  # --no-deps is not used: pip checks that the pinned closure is consistent.
+  "$VENV_DIR/bin/python" -m pip install \
+    --disable-pip-version-check --no-input --quiet \
+    --only-binary=:all: \
+    --require-virtualenv \
+    -r "$MANIFEST_DIR/requirements.txt" >&2 \
+    || die "pip install -r $MANIFEST_DIR/requirements.txt failed"
+  local out
+  out="$("$VENV_DIR/bin/python" -m pip check 2>&1)" || die "pip check failed in $VENV_DIR: $out"
+
+  mkdir -p "$BIN_DIR"
+  rm -f "$BIN_DIR/python-web3"
+  # A wrapper, not a symlink: python finds its venv (pyvenv.cfg) from the path it is run as.
+  cat >"$BIN_DIR/python-web3" <<'WRAPPER'
+#!/usr/bin/env bash
+# Generated by scripts/install-tools.sh: the pinned web3.py venv's python.
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+exec "$here/../venv/bin/python" "$@"
+WRAPPER
+  chmod +x "$BIN_DIR/python-web3"
+}
+
+if [[ "$FORCE" == 1 ]] || ! npm_ok; then install_npm; fi
+if [[ "$FORCE" == 1 ]] || ! venv_ok; then install_venv; fi
 
 # Verify each tool actually runs before declaring success.
 print_versions
 
 echo "$WANT" >"$STAMP"
+echo "$VENV_WANT" >"$VENV_STAMP"
 log "installed"
 print_paths

@@ -16,7 +16,7 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// Directory of the pinned tools (cast, anvil, solcjs), installed by the project's script.
+/// Directory of the pinned tools (cast, anvil, solcjs, python-web3), installed by the project's script.
 pub fn tools() -> &'static Path {
     static TOOLS: OnceLock<PathBuf> = OnceLock::new();
     TOOLS.get_or_init(|| {
@@ -28,6 +28,21 @@ pub fn tools() -> &'static Path {
         let dir = String::from_utf8_lossy(&out.stdout).trim().lines().last().expect("bin dir").to_string();
         PathBuf::from(dir)
     })
+}
+
+/// `node_modules` of the pinned tools (viem), next to the tools bin directory.
+pub fn node_modules() -> PathBuf {
+    tools().parent().expect("tools dir").join("node_modules")
+}
+
+/// The node binary: `$NODE`, else `node` on PATH (what install-tools.sh uses).
+pub fn node() -> PathBuf {
+    std::env::var_os("NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from)
+}
+
+/// The pinned web3.py venv's python (`.tools/bin/python-web3`).
+pub fn python_web3() -> PathBuf {
+    tools().join("python-web3")
 }
 
 /// Runs pinned `cast`; returns stdout, panicking with stderr on failure.
