@@ -8,7 +8,7 @@ use crate::{
     validation::{validate_body, validate_header, validate_outcome},
 };
 use alloy_consensus::{
-    Block, Header, ReceiptEnvelope, Sealed, Transaction, TxEnvelope, TxReceipt,
+    Block, Header, ReceiptEnvelope, Sealed, Transaction, TxEnvelope,
     transaction::{Recovered, SignerRecoverable},
 };
 use alloy_eips::eip7685::Requests;
@@ -368,13 +368,7 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
         mix_hash: attrs.prev_randao,
         base_fee_per_gas: parent.next_block_base_fee(spec.base_fee_params()),
         withdrawals_root: withdrawals.as_deref().map(alloy_consensus::proofs::calculate_withdrawals_root),
-        excess_blob_gas: blob_params.map(|p| {
-            p.next_block_excess_blob_gas_osaka(
-                parent.excess_blob_gas.unwrap_or_default(),
-                parent.blob_gas_used.unwrap_or_default(),
-                parent.base_fee_per_gas.unwrap_or_default(),
-            )
-        }),
+        excess_blob_gas: spec.next_excess_blob_gas(parent, ts),
         parent_beacon_block_root: blob_params.map(|_| attrs.parent_beacon_block_root.unwrap_or_default()),
         // Filled in after execution; present now so the header rules see the fork's fields.
         blob_gas_used: blob_params.map(|_| 0),
@@ -391,7 +385,7 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     header.blob_gas_used = blob_params.map(|_| executed.blob_gas_used);
     header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&transactions);
     header.receipts_root = alloy_consensus::proofs::calculate_receipt_root(&executed.receipts);
-    header.logs_bloom = executed.receipts.iter().fold(alloy_primitives::Bloom::ZERO, |acc, r| acc | r.bloom());
+    header.logs_bloom = crate::validation::logs_bloom(&executed.receipts);
     header.requests_hash = spec.is_prague_active_at_timestamp(ts).then(|| executed.requests.requests_hash());
     let (root, _undo) = state.commit(&executed.changes)?;
     header.state_root = root;

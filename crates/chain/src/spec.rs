@@ -173,6 +173,25 @@ impl ChainSpec {
         }
     }
 
+    /// EIP-4844 excess blob gas of a block at `timestamp` on top of `parent` (`None` before
+    /// Cancun). A parent without blob fields (the first Cancun block's) counts as zero; a parent
+    /// whose fields overflow (only a forged one can) is treated as saturated — `validate_header`
+    /// rejects such parents before asking.
+    pub fn next_excess_blob_gas(&self, parent: &Header, timestamp: u64) -> Option<u64> {
+        let params = self.blob_params_at(timestamp)?;
+        let excess = parent.excess_blob_gas.unwrap_or_default();
+        let used = parent.blob_gas_used.unwrap_or_default();
+        if excess.checked_add(used).is_none() {
+            return Some(u64::MAX);
+        }
+        Some(params.next_block_excess_blob_gas_osaka(excess, used, parent.base_fee_per_gas.unwrap_or_default()))
+    }
+
+    /// The blob base fee of `header`'s block (`None` before Cancun).
+    pub fn blob_base_fee(&self, header: &Header) -> Option<u128> {
+        self.blob_params_at(header.timestamp).zip(header.excess_blob_gas).map(|(p, e)| p.calc_blob_fee(e))
+    }
+
     /// EIP-1559 parameters.
     pub fn base_fee_params(&self) -> BaseFeeParams {
         BaseFeeParams::ethereum()

@@ -160,11 +160,7 @@ pub fn validate_header(spec: &ChainSpec, header: &Header, parent: &Sealed<Header
         if parent_excess.checked_add(parent_used).is_none() {
             return Err(HeaderError::BlobGasUsed { got: parent_used, max });
         }
-        let expected = params.next_block_excess_blob_gas_osaka(
-            parent_excess,
-            parent_used,
-            parent.base_fee_per_gas.unwrap_or_default(),
-        );
+        let expected = spec.next_excess_blob_gas(parent, header.timestamp).unwrap_or_default();
         if excess != expected {
             return Err(HeaderError::ExcessBlobGas { expected, got: excess });
         }
@@ -223,6 +219,11 @@ pub fn validate_body(spec: &ChainSpec, block: &Block<TxEnvelope>) -> Result<(), 
     Ok(())
 }
 
+/// The block's logs bloom: the union of its receipts' blooms.
+pub(crate) fn logs_bloom(receipts: &[alloy_consensus::ReceiptEnvelope]) -> Bloom {
+    receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom())
+}
+
 /// Checks what execution produced against what the header claims (everything but the state root).
 pub fn validate_outcome(header: &Header, executed: &ExecutedBlock) -> Result<(), BlockError> {
     mismatch("gas used", header.gas_used, executed.gas_used)?;
@@ -230,7 +231,7 @@ pub fn validate_outcome(header: &Header, executed: &ExecutedBlock) -> Result<(),
         mismatch("blob gas used", blob_gas_used, executed.blob_gas_used)?;
     }
     mismatch("receipts root", header.receipts_root, proofs::calculate_receipt_root(&executed.receipts))?;
-    let bloom = executed.receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom());
+    let bloom = logs_bloom(&executed.receipts);
     mismatch("logs bloom", header.logs_bloom, bloom)?;
     if let Some(requests_hash) = header.requests_hash {
         mismatch("requests hash", requests_hash, executed.requests.requests_hash())?;

@@ -109,6 +109,11 @@ pub fn dev_accounts(mnemonic: &str, count: u32) -> Result<Vec<PrivateKeySigner>,
         .collect()
 }
 
+/// The account nonce of `address` in `state` (0 for an unknown account).
+fn state_nonce(state: &MemoryState, address: Address) -> u64 {
+    StateRef(state).account(address).ok().flatten().map_or(0, |a| a.nonce)
+}
+
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -237,7 +242,6 @@ impl Devnet {
 
     fn next_header(&self, parent: &Header) -> Header {
         let timestamp = now().max(parent.timestamp + 1);
-        let blob_params = self.spec.blob_params_at(timestamp);
         Header {
             parent_hash: parent.hash_slow(),
             number: parent.number + 1,
@@ -245,13 +249,7 @@ impl Devnet {
             gas_limit: parent.gas_limit,
             beneficiary: self.config.coinbase,
             base_fee_per_gas: parent.next_block_base_fee(self.spec.base_fee_params()),
-            excess_blob_gas: blob_params.map(|p| {
-                p.next_block_excess_blob_gas_osaka(
-                    parent.excess_blob_gas.unwrap_or_default(),
-                    parent.blob_gas_used.unwrap_or_default(),
-                    parent.base_fee_per_gas.unwrap_or_default(),
-                )
-            }),
+            excess_blob_gas: self.spec.next_excess_blob_gas(parent, timestamp),
             mix_hash: keccak256(parent.number.to_be_bytes()),
             ..Default::default()
         }
@@ -264,13 +262,9 @@ impl Devnet {
             chain_id: self.spec.chain_id,
             spec: self.spec.spec_at(next.number, next.timestamp),
             base_fee: next.base_fee_per_gas.unwrap_or_default(),
-            blob_base_fee: self.blob_fee_of(&next),
+            blob_base_fee: self.spec.blob_base_fee(&next),
             gas_limit: head.gas_limit,
         }
-    }
-
-    fn blob_fee_of(&self, header: &Header) -> Option<u128> {
-        self.spec.blob_params_at(header.timestamp).zip(header.excess_blob_gas).map(|(p, e)| p.calc_blob_fee(e))
     }
 
     /// Decodes, checks and pools a raw transaction (network encoding: blob transactions carry
@@ -305,11 +299,8 @@ impl Devnet {
             let mut state = MemoryState::clone(inner.head_state());
             let next = self.next_header(parent.header());
             let base_fee = next.base_fee_per_gas.unwrap_or_default();
-            let candidates: Vec<PooledTx> = {
-                let view = StateRef(&state);
-                let mut nonce_of = |a: Address| view.clone().account(a).ok().flatten().map_or(0, |a| a.nonce);
-                inner.pool.candidates(base_fee, &mut nonce_of).into_iter().cloned().collect()
-            };
+            let candidates: Vec<PooledTx> =
+                inner.pool.candidates(base_fee, &mut |a| state_nonce(&state, a)).into_iter().cloned().collect();
             let attrs = BlockAttributes {
                 timestamp: next.timestamp,
                 beneficiary: self.config.coinbase,
@@ -346,9 +337,7 @@ impl Devnet {
                 inner.pool.remove(hash);
             }
             self.blobs.seal_block(number, &stored);
-            let view = StateRef(&state);
-            let mut nonce_of = |a: Address| view.clone().account(a).ok().flatten().map_or(0, |a| a.nonce);
-            inner.pool.prune(&mut nonce_of);
+            inner.pool.prune(&mut |a| state_nonce(&state, a));
             inner.states.insert(number, Arc::new(state));
             let keep_from = number.saturating_sub(STATE_HISTORY);
             let snapshot_blocks: Vec<u64> = inner.snapshots.values().copied().collect();

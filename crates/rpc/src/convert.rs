@@ -54,23 +54,26 @@ pub(crate) fn rpc_block(block: &StoredBlock, full: bool) -> Block<Transaction> {
     }
 }
 
+/// A log of transaction `tx_index` of `block`, at block-wide position `log_index`.
+fn rpc_log(block: &StoredBlock, tx_index: usize, log_index: u64, log: alloy_primitives::Log) -> Log {
+    Log {
+        inner: log,
+        block_hash: Some(block.hash),
+        block_number: Some(block.number()),
+        block_timestamp: Some(block.header().timestamp),
+        transaction_hash: block.tx_hashes.get(tx_index).copied(),
+        transaction_index: Some(tx_index as u64),
+        log_index: Some(log_index),
+        removed: false,
+    }
+}
+
 /// The logs of `block` with their positions, in order.
 pub(crate) fn block_logs(block: &StoredBlock) -> Vec<Log> {
     let mut logs = Vec::new();
-    let mut log_index = 0u64;
     for (tx_index, receipt) in block.receipts.iter().enumerate() {
         for log in receipt.logs() {
-            logs.push(Log {
-                inner: log.clone(),
-                block_hash: Some(block.hash),
-                block_number: Some(block.number()),
-                block_timestamp: Some(block.header().timestamp),
-                transaction_hash: block.tx_hashes.get(tx_index).copied(),
-                transaction_index: Some(tx_index as u64),
-                log_index: Some(log_index),
-                removed: false,
-            });
-            log_index += 1;
+            logs.push(rpc_log(block, tx_index, logs.len() as u64, log.clone()));
         }
     }
     logs
@@ -85,23 +88,11 @@ pub(crate) fn rpc_receipt(spec: &ChainSpec, block: &StoredBlock, index: usize) -
     let prior_gas = index.checked_sub(1).map_or(0, |i| block.receipts[i].cumulative_gas_used());
     let mut log_index = block.receipts[..index].iter().map(|r| r.logs().len() as u64).sum::<u64>();
     let inner = receipt.clone().map_logs(|log| {
-        let rpc = Log {
-            inner: log,
-            block_hash: Some(block.hash),
-            block_number: Some(block.number()),
-            block_timestamp: Some(header.timestamp),
-            transaction_hash: Some(block.tx_hashes[index]),
-            transaction_index: Some(index as u64),
-            log_index: Some(log_index),
-            removed: false,
-        };
         log_index += 1;
-        rpc
+        rpc_log(block, index, log_index - 1, log)
     });
     let blob_gas_used = tx.blob_versioned_hashes().map(|h| h.len() as u64 * DATA_GAS_PER_BLOB);
-    let blob_gas_price = blob_gas_used.and_then(|_| {
-        spec.blob_params_at(header.timestamp).zip(header.excess_blob_gas).map(|(p, e)| p.calc_blob_fee(e))
-    });
+    let blob_gas_price = blob_gas_used.and_then(|_| spec.blob_base_fee(header));
     let contract_address: Option<Address> = tx.kind().is_create().then(|| sender.create(tx.nonce()));
     Some(TransactionReceipt {
         inner,

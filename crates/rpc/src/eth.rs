@@ -594,13 +594,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
 
     fn blob_base_fee(&self) -> JsonRpcResult<U256> {
         let next = self.backend.pending_header();
-        let fee = self
-            .backend
-            .spec()
-            .blob_params_at(next.timestamp)
-            .zip(next.excess_blob_gas)
-            .map_or(0, |(p, e)| p.calc_blob_fee(e));
-        Ok(U256::from(fee))
+        Ok(U256::from(self.backend.spec().blob_base_fee(&next).unwrap_or_default()))
     }
 
     fn fee_history(
@@ -627,7 +621,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 history.base_fee_per_gas.push(u128::from(h.base_fee_per_gas.unwrap_or_default()));
                 history.gas_used_ratio.push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
                 let blob = spec.blob_params_at(h.timestamp);
-                history.base_fee_per_blob_gas.push(blob.zip(h.excess_blob_gas).map_or(0, |(p, e)| p.calc_blob_fee(e)));
+                history.base_fee_per_blob_gas.push(spec.blob_base_fee(h).unwrap_or_default());
                 history.blob_gas_used_ratio.push(blob.map_or(0.0, |p| {
                     h.blob_gas_used.unwrap_or_default() as f64 / p.max_blob_gas_per_block().max(1) as f64
                 }));
@@ -639,13 +633,10 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             history
                 .base_fee_per_gas
                 .push(u128::from(next.next_block_base_fee(spec.base_fee_params()).unwrap_or_default()));
-            let next_blob = spec.blob_params_at(next.timestamp + 1).map_or(0, |p| {
-                p.calc_blob_fee(p.next_block_excess_blob_gas_osaka(
-                    next.excess_blob_gas.unwrap_or_default(),
-                    next.blob_gas_used.unwrap_or_default(),
-                    next.base_fee_per_gas.unwrap_or_default(),
-                ))
-            });
+            let next_blob = spec
+                .blob_params_at(next.timestamp + 1)
+                .zip(spec.next_excess_blob_gas(next, next.timestamp + 1))
+                .map_or(0, |(p, e)| p.calc_blob_fee(e));
             history.base_fee_per_blob_gas.push(next_blob);
             history.reward = percentiles.map(|_| rewards);
             Ok(history)
