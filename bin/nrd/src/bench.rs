@@ -244,17 +244,17 @@ pub(crate) fn execute(accounts: usize, mix: Mix, runs: usize) {
     for _ in 0..runs.max(1) {
         let mut s = setup.state.clone();
         let t = Instant::now();
-        import_block(&setup.spec, &parent, &block, &mut s, &ancestors).expect("block imports");
+        import_block(&setup.spec, &parent, &block, &[], &mut s, &ancestors).expect("block imports");
         stateful.push(t.elapsed().as_secs_f64());
 
         let mut s = setup.state.clone();
         let t = Instant::now();
-        let (_, w) = record_block(&setup.spec, &block, &mut s, &ancestors).expect("block records");
+        let (_, w) = record_block(&setup.spec, &block, &[], &mut s, &ancestors).expect("block records");
         recording.push(t.elapsed().as_secs_f64());
         witness = w;
 
         let t = Instant::now();
-        let verified = verify_block(&setup.spec, parent.state_root, &block, &witness).expect("block verifies");
+        let verified = verify_block(&setup.spec, parent.state_root, &block, &[], &witness).expect("block verifies");
         stateless.push(t.elapsed().as_secs_f64());
         assert_eq!(verified.state_root, block.header.state_root);
 

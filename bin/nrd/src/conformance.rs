@@ -126,7 +126,7 @@ fn check_stateless(
     let verifier = Reexecution::new(spec.clone());
     let header = &block.header;
     let run = |block: &Block<TxEnvelope>, witness: &ExecutionWitness, post: B256, gas_used: u64| {
-        let trace = Trace { block: block.clone(), witness: witness.clone(), blob_refs: vec![] }.encode();
+        let trace = Trace { block: block.clone(), witness: witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
         verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, anchor: &[], trace: &trace })
     };
 
@@ -213,7 +213,7 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
             let ancestors = ancestors(&nodes, block.header.parent_hash)
                 .ok_or_else(|| format!("unknown parent {}", block.header.parent_hash))?;
             let mut state = nodes[&ancestors.parent().hash()].state.clone();
-            let (_, witness) = record_block(spec, &block, &mut state, &ancestors).map_err(|e| e.to_string())?;
+            let (_, witness) = record_block(spec, &block, &[], &mut state, &ancestors).map_err(|e| e.to_string())?;
             Ok((block, witness, state, ancestors.parent().state_root))
         });
         match (imported, expected_failure) {

@@ -20,6 +20,10 @@ pub(crate) struct L1Args {
     /// Chain id of the L2 EXECUTE verifies.
     #[arg(long, default_value_t = 901)]
     l2_chain_id: u64,
+    /// Target of the L2's anchor system call (the `L1MessageInbox` predeploy), or `none` for an
+    /// L2 without the rollup protocol (EXECUTE then takes an empty anchor).
+    #[arg(long, default_value = "0x4e52000000000000000000000000000000000001", value_parser = parse_anchor)]
+    l2_anchor: Anchor,
     /// Seconds between blocks (fractions allowed); 0 seals one block per transaction.
     #[arg(long, default_value_t = 2.0)]
     block_time: f64,
@@ -40,6 +44,17 @@ pub(crate) struct L1Args {
     execute_limit: Option<u64>,
 }
 
+/// `--l2-anchor`: an address or `none`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Anchor(Option<alloy_primitives::Address>);
+
+fn parse_anchor(value: &str) -> Result<Anchor, String> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(Anchor(None));
+    }
+    value.parse().map(|a| Anchor(Some(a))).map_err(|e| format!("not an address or `none`: {e}"))
+}
+
 pub(crate) fn run(args: L1Args) -> ExitCode {
     if !(args.block_time.is_finite() && args.block_time >= 0.0) {
         eprintln!("error: --block-time must be a non-negative number of seconds");
@@ -48,6 +63,7 @@ pub(crate) fn run(args: L1Args) -> ExitCode {
     let mut config = DevnetConfig {
         chain_id: args.chain_id,
         l2_chain_id: args.l2_chain_id,
+        l2_anchor: args.l2_anchor.0,
         block_time_ms: Duration::from_secs_f64(args.block_time).as_millis() as u64,
         gas_limit: args.gas_limit,
         accounts: args.accounts,

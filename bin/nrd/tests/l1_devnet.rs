@@ -58,10 +58,10 @@ fn l2_block() -> L2Block {
     let attrs = BlockAttributes { timestamp: 3, gas_limit: 30_000_000, ..Default::default() };
     let built = build_block(&spec, &genesis, attrs, txs, &mut building, &ancestors).unwrap();
     assert!(built.rejected.is_empty());
-    let (_, witness) = record_block(&spec, &built.block, &mut state, &ancestors).unwrap();
+    let (_, witness) = record_block(&spec, &built.block, &[], &mut state, &ancestors).unwrap();
     let mut truncated = witness.clone();
     truncated.state.pop();
-    let encode = |w| hex::encode_prefixed(Trace { block: built.block.clone(), witness: w, blob_refs: vec![] }.encode());
+    let encode = |w| hex::encode_prefixed(Trace { block: built.block.clone(), witness: w, blob_refs: vec![], batch_index: 0 }.encode());
     L2Block {
         pre: genesis.state_root,
         post: built.block.header.state_root,
@@ -78,7 +78,7 @@ fn status(receipt: &serde_json::Value) -> bool {
 
 #[test]
 fn cast_drives_the_devnet() {
-    let l1 = L1::start(&["--block-time", "0"]);
+    let l1 = L1::start(&["--l2-anchor", "none", "--block-time", "0"]);
     let r = l1.rpc.as_str();
     assert_eq!(cast(&["chain-id", "--rpc-url", r]), "900");
 
@@ -159,7 +159,7 @@ fn send_execute(
 #[test]
 fn solidity_calls_execute() {
     let l2 = l2_block();
-    let l1 = L1::start(&["--block-time", "0"]);
+    let l1 = L1::start(&["--l2-anchor", "none", "--block-time", "0"]);
     let r = l1.rpc.as_str();
     let deployed = cast_json(&[
         "send",
@@ -214,7 +214,7 @@ fn execute_gas_is_metered_per_block() {
     let g = l2.gas_used;
     // Limit: one EXECUTE and a half per block; target: half an EXECUTE.
     let (target, limit) = ((g / 2).to_string(), (g * 3 / 2).to_string());
-    let l1 = L1::start(&["--block-time", "3600", "--execute-target", &target, "--execute-limit", &limit]);
+    let l1 = L1::start(&["--l2-anchor", "none", "--block-time", "3600", "--execute-target", &target, "--execute-limit", &limit]);
     let r = l1.rpc.as_str();
     let mine = || rpc_call(r, "evm_mine", json!([])).unwrap();
     let bin = compile("ExecuteCaller.sol", "ExecuteCaller");
@@ -248,7 +248,7 @@ fn execute_gas_is_metered_per_block() {
 
 #[test]
 fn bad_rpc_input_gets_standard_errors() {
-    let l1 = L1::start(&["--block-time", "0"]);
+    let l1 = L1::start(&["--l2-anchor", "none", "--block-time", "0"]);
     let r = l1.rpc.as_str();
     let code = |v: serde_json::Value| v["code"].as_i64().unwrap();
     assert_eq!(code(rpc_call(r, "eth_getBalance", json!(["not an address", "latest"])).unwrap_err()), -32602);

@@ -46,6 +46,12 @@ pub enum BlockError {
         /// Per-block maximum.
         max: u64,
     },
+    /// The chain has no anchor contract, yet the block was given an anchor.
+    #[error("this chain has no anchor contract, so the anchor must be empty (got {0} bytes)")]
+    UnexpectedAnchor(usize),
+    /// The anchor system call reverted or halted: the block may not apply these L1 messages.
+    #[error("anchor system call failed: {0}")]
+    AnchorFailed(String),
     /// Execution failed for a reason other than an invalid transaction.
     #[error("block execution failed: {0}")]
     Execution(String),

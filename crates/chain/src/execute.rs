@@ -24,6 +24,7 @@ use revm::{
     database::{BundleState, State, states::bundle_state::BundleRetention},
     state::AccountInfo,
 };
+use revm::{DatabaseCommit, context::result::ExecutionResult};
 use std::borrow::Cow;
 
 /// Hashes of ancestor blocks, for `BLOCKHASH`.
@@ -185,10 +186,12 @@ pub struct RejectedTx {
 /// Executes `txs` in a block with `header`'s environment. With `skip_invalid`, transactions
 /// that cannot be included are left out (block building); otherwise they fail the block.
 /// Returns the execution result and the indices of the included transactions.
+#[allow(clippy::too_many_arguments)] // private: the block's parts, spelled out
 fn run_block<'t, S: StateProvider, H: BlockHashes>(
     spec: &ChainSpec,
     header: &Header,
     withdrawals: Option<&[alloy_eips::eip4895::Withdrawal]>,
+    anchor: &[u8],
     txs: impl IntoIterator<Item = Recovered<&'t TxEnvelope>>,
     skip_invalid: bool,
     state: &mut S,
@@ -219,6 +222,32 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
     }
     if let Err(err) = executor.apply_pre_execution_changes() {
         return Err(fail!(err));
+    }
+    match spec.anchor_target() {
+        Some(target) => {
+            let call = executor.evm_mut().transact_system_call(
+                crate::ANCHOR_CALLER,
+                target,
+                alloy_primitives::Bytes::copy_from_slice(anchor),
+            );
+            let db_error = executor.evm_mut().db_mut().database.error.take();
+            if let Some(state) = db_error {
+                return Err(BlockError::State(state));
+            }
+            let done = call.map_err(|e| BlockError::AnchorFailed(e.to_string()))?;
+            match &done.result {
+                ExecutionResult::Success { .. } => {}
+                ExecutionResult::Revert { output, .. } => {
+                    return Err(BlockError::AnchorFailed(format!("reverted with 0x{}", alloy_primitives::hex::encode(output))));
+                }
+                ExecutionResult::Halt { reason, .. } => {
+                    return Err(BlockError::AnchorFailed(format!("halted: {reason:?}")));
+                }
+            }
+            executor.evm_mut().db_mut().commit(done.state);
+        }
+        None if !anchor.is_empty() => return Err(BlockError::UnexpectedAnchor(anchor.len())),
+        None => {}
     }
     let max_blobs = blob_params.map_or(0, |p| p.max_blob_count);
     let mut blobs = 0u64;
@@ -272,16 +301,18 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
 }
 
 /// Executes `block` (whose senders are `senders`) on `state`, without validating or committing.
+/// `anchor` is the calldata of the chain's anchor system call (empty for a chain without one).
 pub fn execute_block<S: StateProvider, H: BlockHashes>(
     spec: &ChainSpec,
     block: &Block<TxEnvelope>,
+    anchor: &[u8],
     senders: &[Address],
     state: &mut S,
     hashes: &H,
 ) -> BlockResult<ExecutedBlock> {
     let txs = block.body.transactions.iter().zip(senders).map(|(tx, sender)| Recovered::new_unchecked(tx, *sender));
     let withdrawals = block.body.withdrawals.as_ref().map(|w| w.as_slice());
-    run_block(spec, &block.header, withdrawals, txs, false, state, hashes).map(|(executed, _, _)| executed)
+    run_block(spec, &block.header, withdrawals, anchor, txs, false, state, hashes).map(|(executed, _, _)| executed)
 }
 
 /// Runs one transaction on `state` in the environment of `header` without committing anything
@@ -329,6 +360,8 @@ pub struct BlockAttributes {
     pub withdrawals: Option<Vec<alloy_eips::eip4895::Withdrawal>>,
     /// Extra data (at most 32 bytes).
     pub extra_data: alloy_primitives::Bytes,
+    /// Calldata of the anchor system call (rollup chains; empty otherwise).
+    pub anchor: alloy_primitives::Bytes,
 }
 
 /// A block built from candidate transactions, with its changes committed.
@@ -377,7 +410,8 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     };
     crate::validation::validate_header(spec, &header, parent)?;
     let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
-    let (executed, included, rejected) = run_block(spec, &header, withdrawals.as_deref(), txs, true, state, hashes)?;
+    let (executed, included, rejected) =
+        run_block(spec, &header, withdrawals.as_deref(), &attrs.anchor, txs, true, state, hashes)?;
     let mut keep = included.into_iter().peekable();
     let (transactions, senders): (Vec<TxEnvelope>, Vec<Address>) =
         candidates.into_iter().enumerate().filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_parts())).unzip();
@@ -439,19 +473,21 @@ pub struct ImportedBlock {
     pub executed: ExecutedBlock,
 }
 
-/// Validates and executes `block` on top of `parent`, commits its changes to `state` and checks
-/// the state root. On any error `state` is left as it was.
+/// Validates and executes `block` (with its `anchor`, see [`execute_block`]) on top of `parent`,
+/// commits its changes to `state` and checks the state root. On any error `state` is left as
+/// it was.
 pub fn import_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     spec: &ChainSpec,
     parent: &Sealed<Header>,
     block: &Block<TxEnvelope>,
+    anchor: &[u8],
     state: &mut S,
     hashes: &H,
 ) -> BlockResult<ImportedBlock> {
     validate_header(spec, &block.header, parent)?;
     validate_body(spec, block)?;
     let senders = recover_senders(block)?;
-    let executed = execute_block(spec, block, &senders, state, hashes)?;
+    let executed = execute_block(spec, block, anchor, &senders, state, hashes)?;
     validate_outcome(&block.header, &executed)?;
     let (root, undo) = state.commit(&executed.changes)?;
     if root != block.header.state_root {

@@ -14,8 +14,9 @@
 //! `nrd-execute-client` verifies a block statelessly with exactly this code.
 //!
 //! ```text
-//! import_block(spec, parent, block, state, hashes)
+//! import_block(spec, parent, block, anchor, state, hashes)
 //!   = validate_header → validate_body → recover_senders → execute_block
+//!     (system calls, the anchor system call of a rollup chain, transactions)
 //!     → validate_outcome → state.commit → state root check (revert on mismatch)
 //! ```
 
@@ -31,7 +32,7 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, recover_senders, simulate,
 };
-pub use spec::{ChainSpec, ExtraPrecompile, system_contracts};
+pub use spec::{ANCHOR_CALLER, ChainSpec, ExtraPrecompile, system_contracts};
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
     StateRef, StateResult, StateTrie, Undo,

@@ -9,6 +9,9 @@ use alloy_primitives::{Address, B256, U256};
 use revm::primitives::hardfork::SpecId;
 use std::sync::Arc;
 
+/// The caller of the anchor system call: the EIP-4788 system address.
+pub const ANCHOR_CALLER: Address = alloy_eips::eip4788::SYSTEM_ADDRESS;
+
 /// The rules a chain runs under.
 #[derive(Debug, Clone)]
 pub struct ChainSpec {
@@ -16,6 +19,7 @@ pub struct ChainSpec {
     pub chain_id: u64,
     hardforks: EthereumChainHardforks,
     precompiles: Vec<ExtraPrecompile>,
+    anchor: Option<Address>,
 }
 
 /// A precompile a chain adds to Ethereum's set (nrd's L1 adds EXECUTE).
@@ -91,7 +95,7 @@ impl ChainSpec {
                 forks.push((*fork, ForkCondition::Timestamp(ts)));
             }
         }
-        Self { chain_id, hardforks: EthereumChainHardforks::new(forks), precompiles: Vec::new() }
+        Self { chain_id, hardforks: EthereumChainHardforks::new(forks), precompiles: Vec::new(), anchor: None }
     }
 
     /// Adds (or replaces) a precompile at `address`.
@@ -99,6 +103,20 @@ impl ChainSpec {
         self.precompiles.retain(|p| p.address != address);
         self.precompiles.push(ExtraPrecompile { address, precompile });
         self
+    }
+
+    /// Makes every block start (after the EIP-4788/2935 system calls, before its transactions)
+    /// with a system call from [`ANCHOR_CALLER`] to `target`, whose calldata is the block's
+    /// anchor (a native rollup's L1 messages; see `docs/protocol.md`). A reverting anchor call
+    /// makes the block invalid.
+    pub const fn with_anchor(mut self, target: Address) -> Self {
+        self.anchor = Some(target);
+        self
+    }
+
+    /// The anchor system call's target, if this chain has one.
+    pub const fn anchor_target(&self) -> Option<Address> {
+        self.anchor
     }
 
     /// The precompiles this chain adds to Ethereum's.

@@ -11,16 +11,19 @@
 //!   commitment. A missing node or code, an unused one, a parent header that does not hash right:
 //!   each is its own [`VerifyError`].
 //! - **Traces** ([`Trace`]): the versioned byte format EXECUTE receives.
+//! - **Batches** ([`encode_batch`], [`payload_to_blobs`]): several L2 blocks' transactions,
+//!   optionally brotli-compressed, packed into blobs (blob mode).
 //! - **The [`Verifier`] seam**: [`Reexecution`] now; a proof verifier can implement it later.
 //! - **The EXECUTE precompile** ([`ExecutePrecompile`]): decodes the call, meters L2 gas per L1
 //!   block in its own storage (EIP-1559-style base fee, fee burned from the sender), resolves
 //!   blob references of the current transaction, and verifies through [`Reexecution`].
 //!
 //! ```text
-//! full node:  record_block(spec, block, &mut state, &ancestors) -> (imported, witness)
+//! full node:  record_block(spec, block, anchor, &mut state, &ancestors) -> (imported, witness)
 //! verifier:   Reexecution::new(spec).verify(&ExecuteInput { pre, post, gas_used, trace })
 //! ```
 
+mod batch;
 mod blob;
 mod precompile;
 mod record;
@@ -29,7 +32,14 @@ mod trace;
 mod verifier;
 mod witness;
 
-pub use blob::{BlobPayloadError, USABLE_BYTES_PER_BLOB, decode_blob_payload, encode_blob_payload};
+pub use batch::{
+    BATCH_VERSION_BROTLI, BATCH_VERSION_RAW, BROTLI_LGWIN, BROTLI_QUALITY, BatchError, Compression, MAX_BATCH_BYTES,
+    decode_batch, encode_batch,
+};
+pub use blob::{
+    BlobBatchError, BlobPayloadError, USABLE_BYTES_PER_BLOB, blobs_for_payload, blobs_to_payload, decode_batch_blobs,
+    encode_batch_blobs, payload_to_blobs,
+};
 pub use precompile::{
     BlobSource, EXECUTE_ADDRESS, ExecuteCallError, ExecuteGas, ExecutePrecompile, METER_BASE_FEE_SLOT,
     METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter, encode_execute_input,

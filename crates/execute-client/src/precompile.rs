@@ -10,7 +10,9 @@
 //! a reverted call leaves no trace, and a re-executing node reaches the same numbers.
 
 use crate::{
-    blob::decode_blob_payload,
+    batch::{BatchError, decode_batch},
+    blob::{BlobPayloadError, blobs_to_payload},
+    trace::{Trace, TraceError},
     verifier::{ExecuteInput, Reexecution},
 };
 use alloy_eips::eip4844::Blob;
@@ -218,9 +220,23 @@ pub enum ExecuteCallError {
     /// A blob reference is not a blob of this transaction.
     #[error("blob {0} is not carried by this transaction")]
     UnknownBlob(B256),
-    /// Blob contents are not a transaction payload.
+    /// The trace does not decode.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The referenced blobs do not hold a payload.
     #[error("blob payload: {0}")]
-    BlobPayload(String),
+    BlobPayload(#[from] BlobPayloadError),
+    /// The blobs' payload is not a batch.
+    #[error("blob batch: {0}")]
+    Batch(#[from] BatchError),
+    /// The trace's batch index names no block of the batch.
+    #[error("batch index {index} is out of range: the batch has {blocks} blocks")]
+    BatchIndex {
+        /// The trace's batch index.
+        index: u64,
+        /// Blocks in the batch.
+        blocks: usize,
+    },
     /// A trace in blob mode must leave the block's transaction list empty.
     #[error("trace in blob mode carries transactions in the block too")]
     TransactionsInBlobMode,
@@ -274,13 +290,14 @@ impl ExecutePrecompile {
             return Err(ExecuteCallError::Fee { fee });
         }
 
-        // Blob mode: the block's transactions come from this transaction's blobs.
-        let mut decoded = crate::trace::Trace::decode(&trace).map_err(|e| ExecuteCallError::Verify(e.to_string()))?;
+        // Blob mode: the block's transactions are block `batch_index` of the batch in this
+        // transaction's blobs.
+        let mut decoded = Trace::decode(&trace)?;
         if !decoded.blob_refs.is_empty() {
             if !decoded.block.body.transactions.is_empty() {
                 return Err(ExecuteCallError::TransactionsInBlobMode);
             }
-            let carried = internals.tx_env().blob_versioned_hashes().to_vec();
+            let carried = internals.tx_env().blob_versioned_hashes();
             let mut blobs = Vec::with_capacity(decoded.blob_refs.len());
             for hash in &decoded.blob_refs {
                 let blob = carried
@@ -291,8 +308,13 @@ impl ExecutePrecompile {
                 blobs.push(blob);
             }
             let refs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
-            decoded.block.body.transactions =
-                decode_blob_payload(&refs).map_err(|e| ExecuteCallError::BlobPayload(e.to_string()))?;
+            let mut batch = decode_batch(&blobs_to_payload(&refs)?)?;
+            let blocks = batch.len();
+            let index = usize::try_from(decoded.batch_index)
+                .ok()
+                .filter(|i| *i < blocks)
+                .ok_or(ExecuteCallError::BatchIndex { index: decoded.batch_index, blocks })?;
+            decoded.block.body.transactions = batch.swap_remove(index);
         }
         self.verifier
             .verify_trace(

@@ -127,10 +127,12 @@ impl StateCommitter for RecordingState<'_> {
 }
 
 /// Imports `block` on top of `ancestors` into `state`, like [`nrd_chain::import_block`], and
-/// returns the witness a stateless verifier needs to re-execute it.
+/// returns the witness a stateless verifier needs to re-execute it (the anchor system call's
+/// accesses included).
 pub fn record_block(
     spec: &ChainSpec,
     block: &Block<TxEnvelope>,
+    anchor: &[u8],
     state: &mut MemoryState,
     ancestors: &Ancestors,
 ) -> BlockResult<(ImportedBlock, ExecutionWitness)> {
@@ -142,7 +144,7 @@ pub fn record_block(
         nodes: NodeRecorder::default(),
     };
     let hashes = TrackedHashes::new(ancestors);
-    let imported = import_block(spec, ancestors.parent(), block, &mut recording, &hashes)?;
+    let imported = import_block(spec, ancestors.parent(), block, anchor, &mut recording, &hashes)?;
 
     let mut nodes: Vec<(B256, Bytes)> = recording.nodes.nodes.into_iter().collect();
     nodes.sort_unstable_by_key(|(hash, _)| *hash);

@@ -170,11 +170,13 @@ fn index_unique(items: &[Bytes]) -> Result<B256Map<Bytes>, VerifyError> {
 
 /// Verifies `block` from `pre_state_root` and `witness` alone: the parent comes from the
 /// witness headers, state from its trie nodes and codes; the block is checked and re-executed
-/// exactly as a full node imports it, and the witness must hold nothing the block did not use.
+/// exactly as a full node imports it (with `anchor`, the calldata of a rollup chain's anchor
+/// system call), and the witness must hold nothing the block did not use.
 pub fn verify_block(
     spec: &ChainSpec,
     pre_state_root: B256,
     block: &Block<TxEnvelope>,
+    anchor: &[u8],
     witness: &ExecutionWitness,
 ) -> Result<VerifiedBlock, VerifyError> {
     // Headers: keyed by hash, then linked from the parent back.
@@ -218,7 +220,7 @@ pub fn verify_block(
         used_codes: B256Set::default(),
     };
     let hashes = TrackedHashes::new(&ancestors);
-    let imported = import_block(spec, parent, block, &mut state, &hashes)?;
+    let imported = import_block(spec, parent, block, anchor, &mut state, &hashes)?;
 
     if let Some(hash) = state.nodes.nodes.keys().find(|h| !state.nodes.used.contains(*h)) {
         return Err(VerifyError::UnusedNode(*hash));

@@ -1,13 +1,18 @@
 //! The EXECUTE trace: what an L2 block's verification carries to L1.
 //!
 //! ```text
-//! trace = version (1 byte) ‖ rlp([block, witness, blobRefs])
+//! trace = version (1 byte) ‖ rlp([block, witness, blobRefs, batchIndex])
 //!   version 0x00: raw RLP body (the only version defined so far)
-//!   block      standard Ethereum block RLP (header, transactions, ommers, withdrawals)
-//!   witness    rlp([state: [node], codes: [code], headers: [header rlp]])
-//!   blobRefs   [versioned hash]: blobs of the calling transaction holding the block's
-//!              transactions (blob mode); empty in calldata mode
+//!   block       standard Ethereum block RLP (header, transactions, ommers, withdrawals)
+//!   witness     rlp([state: [node], codes: [code], headers: [header rlp]])
+//!   blobRefs    [versioned hash]: blobs of the calling transaction holding a batch (see
+//!               `crate::batch`) with the block's transactions (blob mode); empty in calldata mode
+//!   batchIndex  uint: which block of that batch this is (blob mode); must be 0 in calldata mode
 //! ```
+//!
+//! In blob mode the block's own transaction list is empty and EXECUTE fills it from block
+//! `batchIndex` of the batch; a calldata-mode trace with a non-zero `batchIndex` does not decode
+//! ([`TraceError::BatchIndexWithoutBlobs`]).
 
 use crate::witness::ExecutionWitness;
 use alloy_consensus::{Block, TxEnvelope};
@@ -26,12 +31,15 @@ pub enum TraceError {
     /// The version byte names no known format.
     #[error("trace version {0:#04x} is not supported (expected {TRACE_VERSION_RAW:#04x})")]
     UnsupportedVersion(u8),
-    /// The body is not RLP of `[block, witness, blobRefs]`.
+    /// The body is not RLP of `[block, witness, blobRefs, batchIndex]`.
     #[error("trace body does not decode: {0}")]
     Rlp(String),
     /// Bytes follow the RLP body.
     #[error("trace has {0} bytes after its body")]
     TrailingBytes(usize),
+    /// A calldata-mode trace (no blob references) names a batch index other than 0.
+    #[error("trace without blob references has batch index {0} (must be 0)")]
+    BatchIndexWithoutBlobs(u64),
 }
 
 /// A decoded trace.
@@ -43,6 +51,8 @@ pub struct Trace {
     pub witness: ExecutionWitness,
     /// Versioned hashes of the blobs holding its transactions (blob mode).
     pub blob_refs: Vec<B256>,
+    /// Which block of the batch in those blobs this is (blob mode); 0 in calldata mode.
+    pub batch_index: u64,
 }
 
 impl Trace {
@@ -63,6 +73,9 @@ impl Trace {
         let trace = <Self as Decodable>::decode(&mut body).map_err(|e| TraceError::Rlp(e.to_string()))?;
         if !body.is_empty() {
             return Err(TraceError::TrailingBytes(body.len()));
+        }
+        if trace.blob_refs.is_empty() && trace.batch_index != 0 {
+            return Err(TraceError::BatchIndexWithoutBlobs(trace.batch_index));
         }
         Ok(trace)
     }

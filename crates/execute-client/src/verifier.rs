@@ -7,7 +7,8 @@ use crate::{
 use alloy_primitives::B256;
 use nrd_chain::ChainSpec;
 
-/// The four inputs of EXECUTE (the anchor is checked by the L2 block itself).
+/// The inputs of EXECUTE: the four of the proposal plus EIP-8079's anchor, which the L2 chain's
+/// anchor system call receives before the block's transactions.
 #[derive(Debug, Clone, Copy)]
 pub struct ExecuteInput<'a> {
     /// State root the block starts from.
@@ -44,10 +45,6 @@ pub enum ExecuteError {
         /// In the block header.
         header: u64,
     },
-    /// The L2 has no anchor contract yet (the rollup protocol brings `L1MessageInbox`), so the
-    /// anchor must be empty.
-    #[error("this L2 has no anchor contract, so the anchor must be empty (got {0} bytes)")]
-    UnexpectedAnchor(usize),
     /// Stateless re-execution failed.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -82,9 +79,6 @@ impl Reexecution {
     /// Verifies an already decoded trace (`input.trace` is ignored); EXECUTE uses this after
     /// filling a blob-mode block's transactions from blobs.
     pub fn verify_trace(&self, input: &ExecuteInput<'_>, trace: &Trace) -> Result<VerifiedBlock, ExecuteError> {
-        if !input.anchor.is_empty() {
-            return Err(ExecuteError::UnexpectedAnchor(input.anchor.len()));
-        }
         let header = &trace.block.header;
         if header.state_root != input.post_state_root {
             return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: header.state_root });
@@ -92,6 +86,6 @@ impl Reexecution {
         if header.gas_used != input.gas_used {
             return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: header.gas_used });
         }
-        Ok(verify_block(&self.spec, input.pre_state_root, &trace.block, &trace.witness)?)
+        Ok(verify_block(&self.spec, input.pre_state_root, &trace.block, input.anchor, &trace.witness)?)
     }
 }

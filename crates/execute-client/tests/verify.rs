@@ -15,7 +15,7 @@ use common::{fixture, header_rlp};
 
 fn verify(witness: &ExecutionWitness) -> Result<(), VerifyError> {
     let f = fixture();
-    verify_block(&f.spec, f.headers[1].state_root, &f.block, witness).map(|_| ())
+    verify_block(&f.spec, f.headers[1].state_root, &f.block, &[], witness).map(|_| ())
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn recorded_witness_verifies() {
     let f = fixture();
     assert_eq!(f.witness.headers.len(), 2, "BLOCKHASH(n-2) needs parent and grandparent");
     assert_eq!(f.witness.codes.len(), 2);
-    let verified = verify_block(&f.spec, f.headers[1].state_root, &f.block, &f.witness).unwrap();
+    let verified = verify_block(&f.spec, f.headers[1].state_root, &f.block, &[], &f.witness).unwrap();
     assert_eq!(verified.state_root, f.block.header.state_root);
     assert_eq!(verified.hash, f.headers[2].hash());
 }
@@ -82,7 +82,7 @@ fn each_witness_defect_is_its_own_error() {
 
     // A trace for another parent.
     assert_eq!(
-        verify_block(&f.spec, f.headers[0].state_root, &f.block, w),
+        verify_block(&f.spec, f.headers[0].state_root, &f.block, &[], w),
         Err(VerifyError::PreStateRootMismatch {
             pre_state_root: f.headers[0].state_root,
             parent: f.headers[1].state_root
@@ -96,13 +96,13 @@ fn forged_blocks_are_invalid_blocks() {
     let mut forged = f.block.clone();
     forged.header.gas_used += 1;
     assert!(matches!(
-        verify_block(&f.spec, f.headers[1].state_root, &forged, &f.witness),
+        verify_block(&f.spec, f.headers[1].state_root, &forged, &[], &f.witness),
         Err(VerifyError::InvalidBlock(BlockError::Mismatch { field: "gas used", .. }))
     ));
     let mut forged = f.block.clone();
     forged.body.transactions.pop();
     assert!(matches!(
-        verify_block(&f.spec, f.headers[1].state_root, &forged, &f.witness),
+        verify_block(&f.spec, f.headers[1].state_root, &forged, &[], &f.witness),
         Err(VerifyError::InvalidBlock(BlockError::Mismatch { field: "transactions root", .. }))
     ));
 }
@@ -123,7 +123,7 @@ fn execute_input(trace: &[u8], post: B256, gas_used: u64) -> Result<(), ExecuteE
 #[test]
 fn execute_checks_the_claims_and_the_trace_encoding() {
     let f = fixture();
-    let trace = Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![] }.encode();
+    let trace = Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
     assert_eq!(Trace::decode(&trace).unwrap().block, f.block);
     let (root, gas) = (f.block.header.state_root, f.block.header.gas_used);
     execute_input(&trace, root, gas).unwrap();
@@ -160,7 +160,7 @@ proptest! {
     #[test]
     fn mutated_traces_never_panic_the_verifier(flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..), 1..4)) {
         let f = fixture();
-        let mut trace = Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![] }.encode().to_vec();
+        let mut trace = Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![], batch_index: 0 }.encode().to_vec();
         for (at, xor) in flips {
             let i = at.index(trace.len());
             trace[i] ^= xor;

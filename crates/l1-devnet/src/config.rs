@@ -16,6 +16,9 @@ pub struct DevnetConfig {
     pub chain_id: u64,
     /// Chain id of the L2 whose blocks EXECUTE verifies.
     pub l2_chain_id: u64,
+    /// Target of the L2's anchor system call (nrd's `L1MessageInbox` predeploy); `None` for an
+    /// L2 without the rollup protocol, whose EXECUTE calls then take an empty anchor.
+    pub l2_anchor: Option<Address>,
     /// Milliseconds between blocks; 0 seals a block per transaction.
     pub block_time_ms: u64,
     /// Block gas limit.
@@ -39,6 +42,7 @@ impl Default for DevnetConfig {
         Self {
             chain_id: 900,
             l2_chain_id: 901,
+            l2_anchor: Some(nrd_bridge::L1_MESSAGE_INBOX),
             block_time_ms: 2000,
             gas_limit: 60_000_000,
             accounts: 10,

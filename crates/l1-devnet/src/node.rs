@@ -19,7 +19,10 @@ use nrd_execute_client::{EXECUTE_ADDRESS, ExecuteGas, ExecutePrecompile, Reexecu
 use revm::primitives::hardfork::SpecId;
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::broadcast;
@@ -42,6 +45,9 @@ pub enum DevnetError {
     /// A block or state that is not (or no longer) kept.
     #[error("{0}")]
     NotFound(String),
+    /// A test-control request with unusable parameters.
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
 }
 
 /// Where a mined transaction is.
@@ -88,6 +94,10 @@ pub struct Devnet {
     blobs: Arc<BlobStore>,
     inner: Mutex<Inner>,
     heads: broadcast::Sender<Arc<StoredBlock>>,
+    /// Seconds added to the wall clock (`evm_increaseTime`).
+    time_offset: AtomicU64,
+    /// Timestamp of the next block, if set (`evm_setNextBlockTimestamp`); 0 when unset.
+    next_timestamp: AtomicU64,
 }
 
 impl std::fmt::Debug for Devnet {
@@ -124,7 +134,10 @@ impl Devnet {
         config.validate()?;
         let accounts = dev_accounts(&config.mnemonic, config.accounts)?;
         let blobs = Arc::new(BlobStore::default());
-        let l2 = ChainSpec::post_merge(config.l2_chain_id, SpecId::PRAGUE, None);
+        let mut l2 = ChainSpec::post_merge(config.l2_chain_id, SpecId::PRAGUE, None);
+        if let Some(anchor) = config.l2_anchor {
+            l2 = l2.with_anchor(anchor);
+        }
         let precompile = ExecutePrecompile::new(Reexecution::new(l2), config.execute, blobs.clone());
         let spec = ChainSpec::post_merge(config.chain_id, SpecId::PRAGUE, None)
             .with_precompile(EXECUTE_ADDRESS, Arc::new(precompile));
@@ -154,7 +167,16 @@ impl Devnet {
             next_snapshot: 1,
         };
         let (heads, _) = broadcast::channel(1024);
-        Ok(Arc::new(Self { config, spec, accounts, blobs, inner: Mutex::new(inner), heads }))
+        Ok(Arc::new(Self {
+            config,
+            spec,
+            accounts,
+            blobs,
+            inner: Mutex::new(inner),
+            heads,
+            time_offset: AtomicU64::new(0),
+            next_timestamp: AtomicU64::new(0),
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -240,8 +262,36 @@ impl Devnet {
         self.next_header(inner.head().header())
     }
 
+    /// The devnet's clock: wall time plus the offset `evm_increaseTime` added.
+    pub fn now(&self) -> u64 {
+        now().saturating_add(self.time_offset.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward by `seconds` (anvil's `evm_increaseTime`); returns the total
+    /// offset from wall time.
+    pub fn increase_time(&self, seconds: u64) -> u64 {
+        self.time_offset.fetch_add(seconds, Ordering::Relaxed).saturating_add(seconds)
+    }
+
+    /// Makes the next sealed block carry `timestamp` (anvil's `evm_setNextBlockTimestamp`);
+    /// it must be after the head's.
+    pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), DevnetError> {
+        let head = self.head().header().timestamp;
+        if timestamp <= head {
+            return Err(DevnetError::InvalidParams(format!(
+                "timestamp {timestamp} is not after the head's {head}"
+            )));
+        }
+        self.next_timestamp.store(timestamp, Ordering::Relaxed);
+        Ok(())
+    }
+
     fn next_header(&self, parent: &Header) -> Header {
-        let timestamp = now().max(parent.timestamp + 1);
+        let timestamp = match self.next_timestamp.load(Ordering::Relaxed) {
+            0 => self.now(),
+            set => set,
+        }
+        .max(parent.timestamp + 1);
         Header {
             parent_hash: parent.hash_slow(),
             number: parent.number + 1,
@@ -309,6 +359,7 @@ impl Devnet {
                 parent_beacon_block_root: Some(keccak256(parent.hash)),
                 withdrawals: Some(vec![]),
                 extra_data: Default::default(),
+                anchor: Default::default(),
             };
             let sealed_parent = Sealed::new_unchecked(parent.header().clone(), parent.hash);
             let hashes_for: Vec<B256> = candidates.iter().map(|c| c.hash).collect();
@@ -330,6 +381,7 @@ impl Devnet {
                     inner.pool.remove(&hash);
                 }
             }
+            self.next_timestamp.store(0, Ordering::Relaxed);
             let stored = Arc::new(StoredBlock::new(built.block, built.senders, built.executed.receipts));
             let number = stored.number();
             for (i, hash) in stored.tx_hashes.iter().enumerate() {

@@ -26,6 +26,12 @@ pub trait DevnetApi {
     /// Rewinds the chain to a block number (a reorg for tests).
     #[method(name = "debug_setHead")]
     fn set_head(&self, number: U64) -> RpcResult<()>;
+    /// Moves the clock forward by `seconds`; returns the total offset (`evm_increaseTime`).
+    #[method(name = "evm_increaseTime")]
+    fn increase_time(&self, seconds: U64) -> RpcResult<U64>;
+    /// Sets the next block's timestamp (`evm_setNextBlockTimestamp`).
+    #[method(name = "evm_setNextBlockTimestamp")]
+    fn set_next_block_timestamp(&self, timestamp: U64) -> RpcResult<()>;
 }
 
 /// The devnet methods.
@@ -67,5 +73,13 @@ impl DevnetApiServer for DevnetRpc {
 
     fn set_head(&self, number: U64) -> RpcResult<()> {
         self.devnet.set_head(number.to()).map_err(|e| RpcError::NotFound(e.to_string()).into())
+    }
+
+    fn increase_time(&self, seconds: U64) -> RpcResult<U64> {
+        Ok(U64::from(self.devnet.increase_time(seconds.to())))
+    }
+
+    fn set_next_block_timestamp(&self, timestamp: U64) -> RpcResult<()> {
+        self.devnet.set_next_timestamp(timestamp.to()).map_err(|e| RpcError::InvalidParams(e.to_string()).into())
     }
 }

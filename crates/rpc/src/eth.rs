@@ -701,7 +701,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             let ancestors =
                 Ancestors::new(headers).map_err(|h| RpcError::Internal(format!("ancestor chain broken at {h}")))?;
             let mut state = MemoryState::clone(&parent_state);
-            let (_, witness) = record_block(self.backend.spec(), &block.block, &mut state, &ancestors)
+            let (_, witness) = record_block(self.backend.spec(), &block.block, &[], &mut state, &ancestors)
                 .map_err(|e| RpcError::Internal(format!("re-executing block {number}: {e}")))?;
             Ok(witness)
         })())

@@ -166,7 +166,7 @@ async fn proofs_and_witnesses_verify() {
     // debug_executionWitness verifies the block statelessly.
     let witness: ExecutionWitness = client.request("debug_executionWitness", rpc_params!["latest"]).await.unwrap();
     let parent = devnet.block(block.number() - 1).unwrap();
-    let verified = verify_block(devnet.spec(), parent.header().state_root, &block.block, &witness).unwrap();
+    let verified = verify_block(devnet.spec(), parent.header().state_root, &block.block, &[], &witness).unwrap();
     assert_eq!(verified.hash, block.hash);
 }
 

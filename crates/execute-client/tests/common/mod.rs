@@ -107,7 +107,7 @@ pub fn fixture() -> &'static Fixture {
         let b2 = build_block(&spec, &h1, attrs(25), txs2, &mut building, &ancestors2).unwrap();
         assert!(b2.rejected.is_empty(), "{:?}", b2.rejected);
         let block = b2.block;
-        let (_, witness) = record_block(&spec, &block, &mut state, &ancestors2).unwrap();
+        let (_, witness) = record_block(&spec, &block, &[], &mut state, &ancestors2).unwrap();
         assert_eq!(state.root(), block.header.state_root);
         let h2 = Sealed::new(block.header.clone());
         Fixture { spec, headers: vec![genesis, h1, h2], block, witness }

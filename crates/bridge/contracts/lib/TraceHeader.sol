@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// The fields of an L2 block header `NativeRollup` needs, read straight from an EXECUTE trace in
+/// calldata (`version 0x00 ‖ rlp([block, witness, blobRefs, batchIndex])`, block =
+/// `rlp([header, …])`): only the RLP prefixes on the way to the header are walked, and only the
+/// header is hashed, so the cost does not grow with the witness.
+library TraceHeader {
+    struct Header {
+        bytes32 hash;
+        bytes32 parentHash;
+        bytes32 stateRoot;
+        uint64 number;
+        uint64 gasUsed;
+        uint64 timestamp;
+    }
+
+    /// The trace is not `0x00 ‖ rlp([[header, …], …])` with a well-formed header at `offset`.
+    error MalformedTrace(uint256 offset);
+
+    function read(bytes calldata trace) internal pure returns (Header memory h) {
+        (uint256 blk, uint256 end) = headerSpan(trace);
+        h.hash = keccak256(trace[blk:end]);
+        readFields(trace, blk, end, h);
+    }
+
+    /// Where the header's RLP starts and ends.
+    function headerSpan(bytes calldata trace) private pure returns (uint256 blk, uint256 end) {
+        if (trace.length == 0 || trace[0] != 0x00) revert MalformedTrace(0);
+        (uint256 body,, bool list) = item(trace, 1);
+        if (!list) revert MalformedTrace(1);
+        bool blockList;
+        (blk,, blockList) = item(trace, body);
+        if (!blockList) revert MalformedTrace(body);
+        (uint256 fields, uint256 len, bool headerList) = item(trace, blk);
+        if (!headerList) revert MalformedTrace(blk);
+        end = fields + len;
+    }
+
+    function readFields(bytes calldata trace, uint256 blk, uint256 end, Header memory h) private pure {
+        (uint256 offset,,) = item(trace, blk);
+        for (uint256 i = 0; i < 12; i++) {
+            (uint256 start, uint256 size, bool isList) = item(trace, offset);
+            if (isList || start + size > end) revert MalformedTrace(offset);
+            if (i == 0) h.parentHash = word(trace, start, size, 32);
+            else if (i == 3) h.stateRoot = word(trace, start, size, 32);
+            else if (i == 8) h.number = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 10) h.gasUsed = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 11) h.timestamp = uint64(uint256(word(trace, start, size, 0)));
+            offset = start + size;
+        }
+    }
+
+    /// The RLP item at `offset`: where its payload starts, its length, and whether it is a list.
+    function item(bytes calldata b, uint256 offset) internal pure returns (uint256 start, uint256 len, bool list) {
+        if (offset >= b.length) revert MalformedTrace(offset);
+        uint256 prefix = uint8(b[offset]);
+        if (prefix < 0x80) return (offset, 1, false);
+        if (prefix < 0xb8) {
+            (start, len) = (offset + 1, prefix - 0x80);
+        } else if (prefix < 0xc0) {
+            uint256 size = prefix - 0xb7;
+            (start, len) = (offset + 1 + size, bigEndian(b, offset + 1, size));
+        } else if (prefix < 0xf8) {
+            (start, len, list) = (offset + 1, prefix - 0xc0, true);
+        } else {
+            uint256 size = prefix - 0xf7;
+            (start, len, list) = (offset + 1 + size, bigEndian(b, offset + 1, size), true);
+        }
+        if (start + len > b.length) revert MalformedTrace(offset);
+    }
+
+    function bigEndian(bytes calldata b, uint256 offset, uint256 size) private pure returns (uint256 v) {
+        if (size > 8 || offset + size > b.length) revert MalformedTrace(offset);
+        for (uint256 i = 0; i < size; i++) {
+            v = (v << 8) | uint8(b[offset + i]);
+        }
+    }
+
+    /// A string payload as a right-aligned word (`exact` = required length, 0 = an integer of at
+    /// most 8 bytes).
+    function word(bytes calldata b, uint256 start, uint256 size, uint256 exact) private pure returns (bytes32) {
+        if (exact != 0 ? size != exact : size > 8) revert MalformedTrace(start);
+        return bytes32(bigEndianWord(b, start, size));
+    }
+
+    function bigEndianWord(bytes calldata b, uint256 start, uint256 size) private pure returns (uint256 v) {
+        for (uint256 i = 0; i < size; i++) {
+            v = (v << 8) | uint8(b[start + i]);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! L1 data side: how a run of L2 blocks is posted in one `NativeRollup.advance` transaction,
+//! and how a follower turns that transaction (and its blobs) back into the L2 blocks and the L1
+//! messages each applied.
+//!
+//! Calldata mode: each block's trace carries the whole block. Blob mode: the transactions of
+//! all blocks travel as one compressed batch in the transaction's blobs (format:
+//! `nrd_execute_client::encode_batch`, docs/protocol.md §6.1) and each trace carries the block
+//! with an empty transaction list, the blobs' versioned hashes and its index in the batch.
+
+use crate::DerivationError;
+use alloy_consensus::{Block, TxEnvelope};
+use alloy_eips::eip4844::{Blob, BlobTransactionSidecar};
+use alloy_primitives::{B256, Bytes};
+use alloy_sol_types::SolCall;
+use nrd_bridge::{L1Message, NativeRollup};
+use nrd_execute_client::{Compression, ExecutionWitness, Trace, decode_batch_blobs, encode_batch_blobs};
+
+/// Where a batch's transactions travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DaMode {
+    /// In the traces, in calldata.
+    Calldata,
+    /// In blobs of the `advance` transaction (compressed).
+    #[default]
+    Blob,
+}
+
+/// One L2 block as posted: the block, its witness, the L1 block its anchor references, and
+/// the L1 messages it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedBlock {
+    /// The block.
+    pub block: Block<TxEnvelope>,
+    /// Its witness (for EXECUTE's stateless re-execution).
+    pub witness: ExecutionWitness,
+    /// The L1 block number its anchor references.
+    pub l1_anchor: u64,
+    /// The L1 messages it applies, in order.
+    pub messages: Vec<L1Message>,
+}
+
+/// An `advance` transaction's payload.
+#[derive(Debug, Clone)]
+pub struct AdvanceTx {
+    /// Calldata of `NativeRollup.advance`.
+    pub calldata: Bytes,
+    /// The blob sidecar (blob mode; `None` in calldata mode).
+    pub sidecar: Option<BlobTransactionSidecar>,
+}
+
+/// Encodes `blocks` (consecutive, first on the rollup's head) as one `advance` call.
+pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx, DerivationError> {
+    if blocks.is_empty() {
+        return Err(DerivationError::EmptyBatch);
+    }
+    let (blob_refs, sidecar) = match mode {
+        DaMode::Calldata => (Vec::new(), None),
+        DaMode::Blob => {
+            let txs: Vec<Vec<TxEnvelope>> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+            let blobs = encode_batch_blobs(&txs, Compression::Brotli);
+            let sidecar =
+                BlobTransactionSidecar::try_from_blobs_with_settings(
+                blobs,
+                alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
+            ).map_err(|e| DerivationError::Kzg(e.to_string()))?;
+            (sidecar.versioned_hashes().collect::<Vec<B256>>(), Some(sidecar))
+        }
+    };
+    let mut commitments = Vec::with_capacity(blocks.len());
+    let mut messages = Vec::new();
+    for (index, posted) in blocks.iter().enumerate() {
+        let mut block = posted.block.clone();
+        if mode == DaMode::Blob {
+            block.body.transactions.clear();
+        }
+        let trace = Trace {
+            block,
+            witness: posted.witness.clone(),
+            blob_refs: blob_refs.clone(),
+            batch_index: if mode == DaMode::Blob { index as u64 } else { 0 },
+        };
+        let count = u32::try_from(posted.messages.len()).map_err(|_| DerivationError::TooManyMessages)?;
+        commitments.push(NativeRollup::BlockCommitment {
+            l1Anchor: posted.l1_anchor,
+            messageCount: count,
+            trace: trace.encode(),
+        });
+        messages.extend(posted.messages.iter().cloned());
+    }
+    let calldata = NativeRollup::advanceCall { blocks: commitments, messages }.abi_encode().into();
+    Ok(AdvanceTx { calldata, sidecar })
+}
+
+/// Rebuilds the posted blocks from an `advance` call's calldata; `blob` resolves a versioned
+/// hash to the blob the L1 transaction carried (from the beacon API or a local store).
+pub fn decode_advance(
+    calldata: &[u8],
+    blob: &dyn Fn(&B256) -> Option<Blob>,
+) -> Result<Vec<PostedBlock>, DerivationError> {
+    let call = NativeRollup::advanceCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.to_string()))?;
+    let mut messages = call.messages.into_iter();
+    let mut batch: Option<(Vec<B256>, Vec<Vec<TxEnvelope>>)> = None;
+    let mut out = Vec::with_capacity(call.blocks.len());
+    for (position, commitment) in call.blocks.into_iter().enumerate() {
+        let trace = Trace::decode(&commitment.trace).map_err(|e| DerivationError::Trace { position, reason: e.to_string() })?;
+        let Trace { mut block, witness, blob_refs, batch_index } = trace;
+        if !blob_refs.is_empty() {
+            if !block.body.transactions.is_empty() {
+                return Err(DerivationError::Trace { position, reason: "transactions in a blob-mode trace".into() });
+            }
+            let fresh = batch.as_ref().is_none_or(|(refs, _)| *refs != blob_refs);
+            if fresh {
+                let blobs: Vec<Blob> =
+                    blob_refs.iter().map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h))).collect::<Result<_, _>>()?;
+                let refs: Vec<&Blob> = blobs.iter().collect();
+                let txs = decode_batch_blobs(&refs).map_err(|e| DerivationError::Batch(e.to_string()))?;
+                batch = Some((blob_refs, txs));
+            }
+            let txs = batch.as_ref().map(|(_, txs)| txs).ok_or(DerivationError::EmptyBatch)?;
+            let index = usize::try_from(batch_index).unwrap_or(usize::MAX);
+            block.body.transactions = txs
+                .get(index)
+                .cloned()
+                .ok_or(DerivationError::BatchIndex { position, index: batch_index, blocks: txs.len() })?;
+        }
+        let count = commitment.messageCount as usize;
+        let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
+        if applied.len() != count {
+            return Err(DerivationError::Calldata(format!("block {position} claims {count} messages beyond the list")));
+        }
+        out.push(PostedBlock { block, witness, l1_anchor: commitment.l1Anchor, messages: applied });
+    }
+    if messages.next().is_some() {
+        return Err(DerivationError::Calldata("messages left over after the last block".into()));
+    }
+    Ok(out)
+}

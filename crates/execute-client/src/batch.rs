@@ -1,0 +1,246 @@
+//! Batches: the transactions of several consecutive L2 blocks in one payload (blob mode).
+//!
+//! ```text
+//! payload = version (1 byte) ‖ body
+//!   version 0x00: body = rlp([[tx, …], [tx, …], …])     one list per L2 block, each transaction
+//!                                                        in its block-body encoding
+//!   version 0x01: body = brotli(rlp([[tx, …], …]))       a standard (RFC 7932) brotli stream,
+//!                                                        no large window, nothing after it
+//! ```
+//!
+//! Decoding is bounded: the RLP body (decompressed, for version `0x01`) may be at most
+//! [`MAX_BATCH_BYTES`] long, and decompression stops as soon as it would produce more, so a small
+//! stream that expands enormously costs at most that much memory and work. Every malformed
+//! payload is a [`BatchError`]; decoding never panics.
+
+use alloy_consensus::TxEnvelope;
+use alloy_rlp::Decodable;
+use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc, HuffmanCode, enc::BrotliEncoderParams};
+
+/// Batch format version: the body is the raw RLP.
+pub const BATCH_VERSION_RAW: u8 = 0x00;
+/// Batch format version: the body is the RLP compressed with brotli.
+pub const BATCH_VERSION_BROTLI: u8 = 0x01;
+/// The longest RLP body a batch may have (after decompression): 16 MiB.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+/// Brotli quality the encoder uses (the densest).
+pub const BROTLI_QUALITY: i32 = 11;
+/// Brotli window (log2 of its size) the encoder uses.
+pub const BROTLI_LGWIN: i32 = 22;
+
+/// Decompressed bytes produced per decoder step.
+const DECOMPRESS_CHUNK: usize = 64 * 1024;
+
+/// How a batch's body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Raw RLP (version `0x00`).
+    None,
+    /// Brotli-compressed RLP (version `0x01`).
+    #[default]
+    Brotli,
+}
+
+impl Compression {
+    /// The version byte this compression is written with.
+    pub const fn version(self) -> u8 {
+        match self {
+            Self::None => BATCH_VERSION_RAW,
+            Self::Brotli => BATCH_VERSION_BROTLI,
+        }
+    }
+}
+
+/// Why bytes are not a batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// No bytes at all (not even the version).
+    #[error("batch is empty")]
+    Empty,
+    /// The version byte names no known format.
+    #[error("batch version {0:#04x} is not supported")]
+    UnknownVersion(u8),
+    /// The brotli stream is malformed.
+    #[error("batch does not decompress: invalid brotli stream")]
+    Decompress,
+    /// The brotli stream ends before its last meta-block.
+    #[error("batch does not decompress: truncated brotli stream")]
+    Truncated,
+    /// Bytes follow the end of the brotli stream.
+    #[error("batch has {0} bytes after its brotli stream")]
+    TrailingCompressedBytes(usize),
+    /// The RLP body is longer than [`MAX_BATCH_BYTES`] (decompression stopped there).
+    #[error("batch body exceeds {MAX_BATCH_BYTES} bytes")]
+    TooLarge,
+    /// The body is not RLP of a list of transaction lists.
+    #[error("batch body does not decode: {0}")]
+    Rlp(alloy_rlp::Error),
+    /// Bytes follow the RLP list.
+    #[error("batch has {0} bytes after its RLP body")]
+    TrailingBytes(usize),
+}
+
+/// Encodes the transactions of consecutive L2 blocks (one list per block) as a batch payload.
+///
+/// A batch whose RLP is longer than [`MAX_BATCH_BYTES`] does not decode: callers keep batches
+/// smaller (the blobs of one L1 transaction hold far less anyway).
+pub fn encode_batch(blocks: &[Vec<TxEnvelope>], compression: Compression) -> Vec<u8> {
+    let mut rlp = Vec::with_capacity(alloy_rlp::list_length::<_, Vec<TxEnvelope>>(blocks));
+    alloy_rlp::encode_list::<_, Vec<TxEnvelope>>(blocks, &mut rlp);
+    match compression {
+        Compression::None => {
+            let mut out = Vec::with_capacity(1 + rlp.len());
+            out.push(BATCH_VERSION_RAW);
+            out.extend_from_slice(&rlp);
+            out
+        }
+        Compression::Brotli => {
+            let mut out = vec![BATCH_VERSION_BROTLI];
+            let params = BrotliEncoderParams {
+                quality: BROTLI_QUALITY,
+                lgwin: BROTLI_LGWIN,
+                size_hint: rlp.len(),
+                large_window: false,
+                ..Default::default()
+            };
+            // Reading a slice and writing a vector cannot fail.
+            let mut input = rlp.as_slice();
+            if brotli::BrotliCompress(&mut input, &mut out, &params).is_err() {
+                unreachable!("brotli from a slice into a vector does not fail");
+            }
+            out
+        }
+    }
+}
+
+/// Decodes a batch payload into its blocks' transaction lists; never panics, whatever the bytes.
+pub fn decode_batch(payload: &[u8]) -> Result<Vec<Vec<TxEnvelope>>, BatchError> {
+    let (&version, body) = payload.split_first().ok_or(BatchError::Empty)?;
+    let decompressed;
+    let rlp = match version {
+        BATCH_VERSION_RAW => {
+            if body.len() > MAX_BATCH_BYTES {
+                return Err(BatchError::TooLarge);
+            }
+            body
+        }
+        BATCH_VERSION_BROTLI => {
+            decompressed = brotli_decompress(body, MAX_BATCH_BYTES)?;
+            decompressed.as_slice()
+        }
+        other => return Err(BatchError::UnknownVersion(other)),
+    };
+    let mut buf = rlp;
+    let blocks = Vec::<Vec<TxEnvelope>>::decode(&mut buf).map_err(BatchError::Rlp)?;
+    if !buf.is_empty() {
+        return Err(BatchError::TrailingBytes(buf.len()));
+    }
+    Ok(blocks)
+}
+
+/// Decompresses a standard brotli stream of at most `cap` bytes, stopping as soon as it would
+/// produce more.
+fn brotli_decompress(input: &[u8], cap: usize) -> Result<Vec<u8>, BatchError> {
+    // Strict: standard window sizes only (at most 16 MiB), never the large-window extension.
+    let mut state = BrotliState::new_strict(
+        HeapAlloc::<u8>::default(),
+        HeapAlloc::<u32>::default(),
+        HeapAlloc::<HuffmanCode>::default(),
+    );
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; DECOMPRESS_CHUNK];
+    let (mut available_in, mut input_offset, mut total_out) = (input.len(), 0usize, 0usize);
+    loop {
+        let (mut available_out, mut output_offset) = (chunk.len(), 0usize);
+        let consumed_before = input_offset;
+        let result = BrotliDecompressStream(
+            &mut available_in,
+            &mut input_offset,
+            input,
+            &mut available_out,
+            &mut output_offset,
+            &mut chunk,
+            &mut total_out,
+            &mut state,
+        );
+        let produced = chunk.get(..output_offset).ok_or(BatchError::Decompress)?;
+        if out.len() + produced.len() > cap {
+            return Err(BatchError::TooLarge);
+        }
+        out.extend_from_slice(produced);
+        match result {
+            BrotliResult::ResultSuccess if available_in == 0 => return Ok(out),
+            BrotliResult::ResultSuccess => return Err(BatchError::TrailingCompressedBytes(available_in)),
+            BrotliResult::NeedsMoreOutput if output_offset > 0 || input_offset > consumed_before => {}
+            // More output wanted, yet a whole empty chunk made no progress: never loop on it.
+            BrotliResult::NeedsMoreOutput => return Err(BatchError::Decompress),
+            BrotliResult::NeedsMoreInput => return Err(BatchError::Truncated),
+            BrotliResult::ResultFailure => return Err(BatchError::Decompress),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_batches_round_trip() {
+        for compression in [Compression::None, Compression::Brotli] {
+            let payload = encode_batch(&[], compression);
+            assert_eq!(payload[0], compression.version());
+            assert_eq!(decode_batch(&payload), Ok(vec![]));
+            let payload = encode_batch(&[vec![], vec![]], compression);
+            assert_eq!(decode_batch(&payload), Ok(vec![vec![], vec![]]));
+        }
+    }
+
+    #[test]
+    fn malformed_payloads_have_their_own_errors() {
+        assert_eq!(decode_batch(&[]), Err(BatchError::Empty));
+        assert_eq!(decode_batch(&[0x02, 0xc0]), Err(BatchError::UnknownVersion(0x02)));
+        assert_eq!(decode_batch(&[0x00, 0xc0, 0x00]), Err(BatchError::TrailingBytes(1)));
+        assert_eq!(decode_batch(&[0x00, 0x80]), Err(BatchError::Rlp(alloy_rlp::Error::UnexpectedString)));
+        assert_eq!(decode_batch(&[0x00]), Err(BatchError::Rlp(alloy_rlp::Error::InputTooShort)));
+        // A block that is not a list of transactions.
+        assert!(matches!(decode_batch(&[0x00, 0xc1, 0x01]), Err(BatchError::Rlp(_))));
+
+        let compressed = encode_batch(&[vec![], vec![]], Compression::Brotli);
+        let mut trailing = compressed.clone();
+        trailing.push(0);
+        assert_eq!(decode_batch(&trailing), Err(BatchError::TrailingCompressedBytes(1)));
+        assert_eq!(decode_batch(&compressed[..compressed.len() - 1]), Err(BatchError::Truncated));
+        assert_eq!(decode_batch(&[0x01]), Err(BatchError::Truncated));
+        // WBITS of the large-window extension: rejected by the strict decoder.
+        assert_eq!(decode_batch(&[0x01, 0x11, 0xff]), Err(BatchError::Decompress));
+
+        // Brotli of bytes that are not RLP.
+        let mut garbage = vec![BATCH_VERSION_BROTLI];
+        let mut input: &[u8] = &[0x80, 0x01];
+        brotli::BrotliCompress(&mut input, &mut garbage, &BrotliEncoderParams::default()).unwrap();
+        assert!(matches!(decode_batch(&garbage), Err(BatchError::Rlp(_))));
+    }
+
+    #[test]
+    fn raw_bodies_over_the_cap_are_rejected() {
+        let mut payload = vec![BATCH_VERSION_RAW];
+        payload.resize(MAX_BATCH_BYTES + 2, 0);
+        assert_eq!(decode_batch(&payload), Err(BatchError::TooLarge));
+    }
+
+    #[test]
+    fn decompression_stops_at_the_cap() {
+        // Exactly the cap decompresses (then fails as RLP); one byte more is refused.
+        for (len, expected) in [(MAX_BATCH_BYTES, None), (MAX_BATCH_BYTES + 1, Some(BatchError::TooLarge))] {
+            let mut stream = Vec::new();
+            let zeros = vec![0u8; len];
+            let mut input = zeros.as_slice();
+            brotli::BrotliCompress(&mut input, &mut stream, &BrotliEncoderParams::default()).unwrap();
+            assert!(stream.len() < 1024, "{} bytes compress to {}", len, stream.len());
+            match expected {
+                Some(err) => assert_eq!(brotli_decompress(&stream, MAX_BATCH_BYTES), Err(err)),
+                None => assert_eq!(brotli_decompress(&stream, MAX_BATCH_BYTES).unwrap().len(), len),
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! EXECUTE in blob mode, on an L1 chain: the trace names block `batchIndex` of the batch in the
+//! calling transaction's blobs. Each call goes through a contract that logs EXECUTE's success flag
+//! and return data, so every rejection is checked against its typed error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use alloy_consensus::{SignableTransaction, TxEip4844, TxEnvelope, transaction::Recovered};
+use alloy_eips::eip4844::Blob;
+use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{Revert, SolError};
+use common::{fixture, sign};
+use nrd_chain::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block};
+use nrd_execute_client::{
+    Ancestors, BatchError, BlobPayloadError, BlobSource, Compression, EXECUTE_ADDRESS, ExecuteCallError,
+    ExecutePrecompile, MeterConfig, Reexecution, StoredMeter, Trace, TraceError, encode_batch, encode_execute_input,
+    payload_to_blobs,
+};
+use revm::primitives::hardfork::SpecId;
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+/// Calls EXECUTE with its calldata, then `log1(returndata, topic = success)`.
+const LOGGER: Address = address!("0x00000000000000000000000000000000000000f7");
+
+fn logger_code() -> Bytes {
+    let mut code = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37]; // calldatacopy(0, 0, calldatasize)
+    // call(gas, 0x0101, 0, 0, calldatasize, 0, 0)
+    code.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0x61, 0x01, 0x01, 0x5a, 0xf1]);
+    code.extend_from_slice(&[0x3d, 0x60, 0x00, 0x60, 0x00, 0x3e]); // returndatacopy(0, 0, returndatasize)
+    code.extend_from_slice(&[0x3d, 0x60, 0x00, 0xa1, 0x00]); // log1(0, returndatasize, success); stop
+    code.into()
+}
+
+/// Blobs by versioned hash.
+#[derive(Debug, Default)]
+struct Blobs(RwLock<HashMap<B256, Arc<Blob>>>);
+
+impl BlobSource for Blobs {
+    fn blob(&self, versioned_hash: &B256) -> Option<Arc<Blob>> {
+        self.0.read().unwrap().get(versioned_hash).cloned()
+    }
+}
+
+impl Blobs {
+    /// Keeps blobs under stand-in versioned hashes (version byte 0x01; the precompile trusts the
+    /// node's KZG check at admission, which this chain has no pool for).
+    fn insert(&self, blobs: Vec<Blob>) -> Vec<B256> {
+        blobs
+            .into_iter()
+            .map(|blob| {
+                let mut hash = keccak256(blob.as_slice());
+                hash[0] = 0x01;
+                self.0.write().unwrap().insert(hash, Arc::new(blob));
+                hash
+            })
+            .collect()
+    }
+}
+
+/// What a call through the logger returned: success, or the revert reason.
+fn outcome(receipt: &alloy_consensus::ReceiptEnvelope) -> Result<(), String> {
+    let log = &receipt.logs()[0];
+    assert_eq!(log.address, LOGGER);
+    if log.topics()[0] == B256::with_last_byte(1) {
+        assert_eq!(U256::from_be_slice(&log.data.data), U256::from(1));
+        Ok(())
+    } else {
+        Err(Revert::abi_decode(&log.data.data).unwrap().reason)
+    }
+}
+
+#[test]
+fn execute_verifies_block_i_of_a_blob_batch() {
+    let l2 = fixture();
+    let (pre, post, gas) = (l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used);
+    let other_key = PrivateKeySigner::from_bytes(&keccak256("other")).unwrap();
+    let other = |n: u64| -> Vec<TxEnvelope> {
+        (0..n).map(|i| sign(&other_key, i, Address::with_last_byte(7), 1, vec![]).into_inner()).collect()
+    };
+    // Three blocks; the fixture's block (with its witness) is block 1.
+    let batch = vec![other(2), l2.block.body.transactions.clone(), other(4)];
+
+    let blobs = Arc::new(Blobs::default());
+    let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), MeterConfig::default(), blobs.clone());
+    let spec = ChainSpec::post_merge(900, SpecId::PRAGUE, None).with_precompile(EXECUTE_ADDRESS, Arc::new(precompile));
+    let key = PrivateKeySigner::from_bytes(&keccak256("l1 blob key")).unwrap();
+    let alloc = [
+        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
+        (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
+        (LOGGER, GenesisAccount { code: logger_code(), ..Default::default() }),
+    ];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = alloy_consensus::Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+
+    let compressed = blobs.insert(payload_to_blobs(&encode_batch(&batch, Compression::Brotli)));
+    let raw = blobs.insert(payload_to_blobs(&encode_batch(&batch, Compression::None)));
+    let not_a_batch = blobs.insert(payload_to_blobs(b"\x07 no batch"));
+    let mut bad_padding = payload_to_blobs(&encode_batch(&batch, Compression::None));
+    bad_padding[0][131_071] = 1;
+    let bad_padding = blobs.insert(bad_padding);
+
+    let mut stripped = l2.block.clone();
+    stripped.body.transactions.clear();
+    let trace = |refs: &[B256], index| {
+        Trace { block: stripped.clone(), witness: l2.witness.clone(), blob_refs: refs.to_vec(), batch_index: index }
+            .encode()
+    };
+    let calls: Vec<(Vec<B256>, Bytes, Result<(), String>)> = vec![
+        (compressed.clone(), trace(&compressed, 1), Ok(())),
+        (raw.clone(), trace(&raw, 1), Ok(())),
+        (
+            compressed.clone(),
+            trace(&compressed, 3),
+            Err(ExecuteCallError::BatchIndex { index: 3, blocks: 3 }.to_string()),
+        ),
+        (
+            compressed.clone(),
+            trace(&compressed, u64::MAX),
+            Err(ExecuteCallError::BatchIndex { index: u64::MAX, blocks: 3 }.to_string()),
+        ),
+        (
+            not_a_batch.clone(),
+            trace(&not_a_batch, 0),
+            Err(ExecuteCallError::Batch(BatchError::UnknownVersion(7)).to_string()),
+        ),
+        (
+            bad_padding.clone(),
+            trace(&bad_padding, 1),
+            Err(ExecuteCallError::BlobPayload(BlobPayloadError::Padding).to_string()),
+        ),
+        (
+            compressed.clone(),
+            Trace { block: l2.block.clone(), witness: l2.witness.clone(), blob_refs: vec![], batch_index: 1 }.encode(),
+            Err(ExecuteCallError::Trace(TraceError::BatchIndexWithoutBlobs(1)).to_string()),
+        ),
+    ];
+    let mut txs: Vec<Recovered<TxEnvelope>> = calls
+        .iter()
+        .enumerate()
+        .map(|(nonce, (hashes, trace, _))| {
+            blob_call(&key, nonce as u64, hashes.clone(), encode_execute_input(pre, post, gas, &[], trace))
+        })
+        .collect();
+    // Block 0 of the batch is another block's transactions: the header's commitments fail.
+    txs.push(blob_call(
+        &key,
+        txs.len() as u64,
+        compressed.clone(),
+        encode_execute_input(pre, post, gas, &[], &trace(&compressed, 0)),
+    ));
+
+    let attrs = BlockAttributes { timestamp: 12, gas_limit: 60_000_000, ..Default::default() };
+    let built =
+        build_block(&spec, &genesis, attrs, txs, &mut state, &Ancestors::parent_only(genesis.clone())).unwrap();
+    assert!(built.rejected.is_empty(), "{:?}", built.rejected);
+    let outcomes: Vec<Result<(), String>> = built.executed.receipts.iter().map(outcome).collect();
+    for (i, (_, _, expected)) in calls.iter().enumerate() {
+        assert_eq!(&outcomes[i], expected, "call {i}");
+    }
+    let wrong_block = outcomes.last().unwrap().as_ref().unwrap_err();
+    assert!(wrong_block.contains("transactions root"), "{wrong_block}");
+    // Both successful calls were metered, and only they.
+    assert_eq!(StoredMeter::read(&mut state).unwrap().used, 2 * gas);
+}
+
+fn blob_call(key: &PrivateKeySigner, nonce: u64, hashes: Vec<B256>, input: Bytes) -> Recovered<TxEnvelope> {
+    let tx = TxEip4844 {
+        chain_id: 900,
+        nonce,
+        gas_limit: 3_000_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: LOGGER,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        blob_versioned_hashes: hashes,
+        max_fee_per_blob_gas: 1_000_000,
+        input,
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+    Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+}
