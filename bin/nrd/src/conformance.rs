@@ -126,7 +126,8 @@ fn check_stateless(
     let verifier = Reexecution::new(spec.clone());
     let header = &block.header;
     let run = |block: &Block<TxEnvelope>, witness: &ExecutionWitness, post: B256, gas_used: u64| {
-        let trace = Trace { block: block.clone(), witness: witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
+        let trace =
+            Trace { block: block.clone(), witness: witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
         verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, anchor: &[], trace: &trace })
     };
 

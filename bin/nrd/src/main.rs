@@ -3,6 +3,7 @@
 mod bench;
 mod bench_l1;
 mod conformance;
+mod genesis;
 mod l1;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,11 @@ enum Command {
     },
     /// Run the L1 devnet (EXECUTE precompile, blobs, JSON-RPC, beacon blob API).
     L1(l1::L1Args),
+    /// The L2 genesis (`config/l2-genesis.json`): print it, or its state root and hash.
+    Genesis {
+        #[command(subcommand)]
+        which: genesis::GenesisCommand,
+    },
     /// Benchmarks (results go in BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::L1(args) => l1::run(args),
+        Command::Genesis { which } => genesis::run(&which),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS

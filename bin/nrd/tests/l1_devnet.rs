@@ -61,7 +61,11 @@ fn l2_block() -> L2Block {
     let (_, witness) = record_block(&spec, &built.block, &[], &mut state, &ancestors).unwrap();
     let mut truncated = witness.clone();
     truncated.state.pop();
-    let encode = |w| hex::encode_prefixed(Trace { block: built.block.clone(), witness: w, blob_refs: vec![], batch_index: 0 }.encode());
+    let encode = |w| {
+        hex::encode_prefixed(
+            Trace { block: built.block.clone(), witness: w, blob_refs: vec![], batch_index: 0 }.encode(),
+        )
+    };
     L2Block {
         pre: genesis.state_root,
         post: built.block.header.state_root,
@@ -214,7 +218,16 @@ fn execute_gas_is_metered_per_block() {
     let g = l2.gas_used;
     // Limit: one EXECUTE and a half per block; target: half an EXECUTE.
     let (target, limit) = ((g / 2).to_string(), (g * 3 / 2).to_string());
-    let l1 = L1::start(&["--l2-anchor", "none", "--block-time", "3600", "--execute-target", &target, "--execute-limit", &limit]);
+    let l1 = L1::start(&[
+        "--l2-anchor",
+        "none",
+        "--block-time",
+        "3600",
+        "--execute-target",
+        &target,
+        "--execute-limit",
+        &limit,
+    ]);
     let r = l1.rpc.as_str();
     let mine = || rpc_call(r, "evm_mine", json!([])).unwrap();
     let bin = compile("ExecuteCaller.sol", "ExecuteCaller");

@@ -336,7 +336,7 @@ fn rejections_name_the_failing_node() {
     long.push(proof[1].clone());
     assert_eq!(proof_rejected(key, &long, root), invalid(n, "extra proof nodes"));
     assert_eq!(proof_rejected(key, &[], root), invalid(0, "empty proof for a non-empty root"));
-    let mut swapped = proof.clone();
+    let mut swapped = proof;
     swapped.swap(1, 2);
     assert_eq!(proof_rejected(key, &swapped, root), invalid(1, "node hash mismatch"));
 
@@ -347,9 +347,8 @@ fn rejections_name_the_failing_node() {
     let mut long = proof.clone();
     long.push(trie.proof(key).unwrap().last().unwrap().clone());
     assert_eq!(proof_rejected(missing.as_slice(), &long, root), invalid(proof.len() as u64, "extra proof nodes"));
-    let garbage: Bytes = vec![0xde, 0xad, 0xbe, 0xef].into();
-    let mut bad = proof.clone();
-    bad[0] = garbage.clone();
+    let mut bad = proof;
+    bad[0] = vec![0xde, 0xad, 0xbe, 0xef].into();
     assert_eq!(proof_rejected(missing.as_slice(), &bad, root), invalid(0, "node hash mismatch"));
     // Secure lookups hash the key first.
     let (k, v) = (b"some key".to_vec(), vec![0x42; 40]);
@@ -452,17 +451,14 @@ fn account_storage_root_vectors() {
         rlp("account has more than 4 fields")
     );
     assert_eq!(
-        account_storage_root(&fields(&[n.clone(), b.clone(), field(&[0x5a; 31]), c.clone()])),
+        account_storage_root(&fields(&[n, b.clone(), field(&[0x5a; 31]), c.clone()])),
         rlp("expected a 32-byte string")
     );
     assert_eq!(
         account_storage_root(&fields(&[field(&[0, 3]), b.clone(), r.clone(), c.clone()])),
         rlp("integer has leading zero")
     );
-    assert_eq!(
-        account_storage_root(&fields(&[field(&[1; 9]), b.clone(), r.clone(), c.clone()])),
-        rlp("integer too long")
-    );
+    assert_eq!(account_storage_root(&fields(&[field(&[1; 9]), b, r, c])), rlp("integer too long"));
     assert_eq!(account_storage_root(&[encoded.as_slice(), &[0x80]].concat()), rlp("account is not a single list"));
     assert_eq!(account_storage_root(&rlp_str(&encoded)), rlp("account is not a single list"));
     assert_eq!(account_storage_root(&encoded[..encoded.len() - 1]), rlp("item exceeds input"));
@@ -578,7 +574,7 @@ fn storage_slot_values_end_to_end() {
         stateRoot: state_root,
         account: contract,
         slot: B256::from(withdrawal + U256::from(1)),
-        accountProof: account_proof.clone(),
+        accountProof: account_proof,
         storageProof: storage_proofs.pop().unwrap(),
     };
     let out = run(&other).unwrap();

@@ -72,6 +72,11 @@ impl L2Genesis {
             shanghai_time: Some(0),
             cancun_time: Some(0),
             prague_time: Some(0),
+            blob_schedule: [
+                ("cancun".to_string(), alloy_eips::eip7840::BlobParams::cancun()),
+                ("prague".to_string(), alloy_eips::eip7840::BlobParams::prague()),
+            ]
+            .into(),
             ..Default::default()
         };
         let mut alloc = std::collections::BTreeMap::new();

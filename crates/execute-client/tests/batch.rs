@@ -5,9 +5,7 @@
 
 mod common;
 
-use alloy_consensus::{
-    SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy,
-};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy};
 use alloy_eips::{
     eip2930::{AccessList, AccessListItem},
     eip4844::{BYTES_PER_BLOB, Blob},
@@ -27,9 +25,7 @@ use std::{sync::OnceLock, time::Instant};
 
 fn keys() -> &'static [PrivateKeySigner] {
     static KEYS: OnceLock<Vec<PrivateKeySigner>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        (0..4u8).map(|i| PrivateKeySigner::from_bytes(&keccak256([b'k', i])).unwrap()).collect()
-    })
+    KEYS.get_or_init(|| (0..4u8).map(|i| PrivateKeySigner::from_bytes(&keccak256([b'k', i])).unwrap()).collect())
 }
 
 /// The parameters of one random transaction.
@@ -204,7 +200,11 @@ fn every_transaction_type_round_trips() {
         })
         .collect();
     let types: Vec<u8> = blocks.iter().flatten().map(|tx| tx.tx_type() as u8).collect();
-    assert_eq!(types, [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4], "legacy, 2930, 1559, 4844 and 7702 (4844/7702 have a `to`)");
+    assert_eq!(
+        types,
+        [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4],
+        "legacy, 2930, 1559, 4844 and 7702 (4844/7702 have a `to`)"
+    );
     round_trip(&blocks, Compression::None);
     round_trip(&blocks, Compression::Brotli);
     // The raw body is exactly the block-body RLP of each block, in one list.
@@ -301,8 +301,11 @@ fn corruptible_batch() -> &'static Vec<Vec<TxEnvelope>> {
 #[test]
 fn traces_carry_the_batch_index() {
     let f = common::fixture();
-    let trace = |blob_refs: Vec<B256>, batch_index| {
-        Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs, batch_index }
+    let trace = |blob_refs: Vec<B256>, batch_index| Trace {
+        block: f.block.clone(),
+        witness: f.witness.clone(),
+        blob_refs,
+        batch_index,
     };
     let blob_mode = trace(vec![B256::repeat_byte(1)], u64::MAX);
     assert_eq!(Trace::decode(&blob_mode.encode()), Ok(blob_mode.clone()));
@@ -405,8 +408,7 @@ fn measure_transfer_density() {
     let mut rlp = Vec::new();
     alloy_rlp::encode_list::<_, Vec<TxEnvelope>>(&blocks, &mut rlp);
     for (quality, lgwin) in [(5, 22), (9, 22), (11, 16), (11, 20), (11, 22), (11, 24)] {
-        let params =
-            brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: rlp.len(), ..Default::default() };
+        let params = brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: rlp.len(), ..Default::default() };
         let mut out = Vec::new();
         let start = Instant::now();
         brotli::BrotliCompress(&mut rlp.as_slice(), &mut out, &params).unwrap();

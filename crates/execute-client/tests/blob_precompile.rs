@@ -155,8 +155,7 @@ fn execute_verifies_block_i_of_a_blob_batch() {
     ));
 
     let attrs = BlockAttributes { timestamp: 12, gas_limit: 60_000_000, ..Default::default() };
-    let built =
-        build_block(&spec, &genesis, attrs, txs, &mut state, &Ancestors::parent_only(genesis.clone())).unwrap();
+    let built = build_block(&spec, &genesis, attrs, txs, &mut state, &Ancestors::parent_only(genesis.clone())).unwrap();
     assert!(built.rejected.is_empty(), "{:?}", built.rejected);
     let outcomes: Vec<Result<(), String>> = built.executed.receipts.iter().map(outcome).collect();
     for (i, (_, _, expected)) in calls.iter().enumerate() {

@@ -68,7 +68,8 @@ impl L1 {
         witness: &ExecutionWitness,
     ) -> Recovered<TxEnvelope> {
         let l2 = fixture();
-        let trace = Trace { block: l2.block.clone(), witness: witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
+        let trace =
+            Trace { block: l2.block.clone(), witness: witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
         let input = encode_execute_input(pre, post, gas_used, &[], &trace);
         let tx = sign_with(&self.key, L1_CHAIN_ID, 3_000_000, self.nonce, EXECUTE_ADDRESS, 0, input.to_vec());
         self.nonce += 1;

@@ -123,7 +123,8 @@ fn execute_input(trace: &[u8], post: B256, gas_used: u64) -> Result<(), ExecuteE
 #[test]
 fn execute_checks_the_claims_and_the_trace_encoding() {
     let f = fixture();
-    let trace = Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
+    let trace =
+        Trace { block: f.block.clone(), witness: f.witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
     assert_eq!(Trace::decode(&trace).unwrap().block, f.block);
     let (root, gas) = (f.block.header.state_root, f.block.header.gas_used);
     execute_input(&trace, root, gas).unwrap();

@@ -73,13 +73,15 @@ fn blob_call(key: &PrivateKeySigner, nonce: u64, input: Bytes, sidecar: BlobTran
 fn execute_reads_l2_transactions_from_blobs() {
     let (pre, block, witness) = l2_block();
     let (post, gas) = (block.header.state_root, block.header.gas_used);
-    let blobs = payload_to_blobs(&encode_batch(&[block.body.transactions.clone()], Compression::Brotli));
+    let blobs = payload_to_blobs(&encode_batch(std::slice::from_ref(&block.body.transactions), Compression::Brotli));
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, kzg()).unwrap();
     let hashes: Vec<B256> = sidecar.versioned_hashes().collect();
 
     let mut stripped = block.clone();
     stripped.body.transactions.clear();
-    let trace = |refs: Vec<B256>| Trace { block: stripped.clone(), witness: witness.clone(), blob_refs: refs, batch_index: 0 }.encode();
+    let trace = |refs: Vec<B256>| {
+        Trace { block: stripped.clone(), witness: witness.clone(), blob_refs: refs, batch_index: 0 }.encode()
+    };
     let devnet = Devnet::new(DevnetConfig { block_time_ms: 60_000, l2_anchor: None, ..Default::default() }).unwrap();
     let key = devnet.accounts()[0].clone();
 
@@ -113,9 +115,11 @@ fn execute_reads_l2_transactions_from_blobs() {
     assert_eq!(devnet.blobs().block_sidecars(sealed.number()).len(), 3);
 
     // A sidecar whose proof does not match is refused at admission.
-    let mut bad =
-        BlobTransactionSidecar::try_from_blobs_with_settings(blobs_of(&[block.body.transactions.clone()]), kzg())
-            .unwrap();
+    let mut bad = BlobTransactionSidecar::try_from_blobs_with_settings(
+        blobs_of(std::slice::from_ref(&block.body.transactions)),
+        kzg(),
+    )
+    .unwrap();
     bad.proofs[0] = bad.commitments[0];
     let err = devnet.submit_raw(&blob_call(&key, 3, Bytes::new(), bad)).unwrap_err();
     assert!(err.to_string().contains("invalid blob sidecar"), "{err}");
