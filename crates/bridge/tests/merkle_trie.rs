@@ -312,6 +312,22 @@ fn embedded_nodes_and_branch_values() {
     assert_eq!(get(&[0xab], &single.proof(&[0xab]).unwrap(), single.root()), Ok((false, Bytes::new())));
 }
 
+/// A key that ends inside an extension (or a leaf) is absent, even when the nibbles after it
+/// (the zero padding of its memory word) would continue the extension's path.
+#[test]
+fn keys_ending_inside_a_path_are_absent() {
+    let long = vec![0x99; 40];
+    let entries =
+        vec![(vec![0x12, 0x00, 0x00, 0x00], long.clone()), (vec![0x12, 0x00, 0x00, 0x00, 0x05], vec![0x01; 40])];
+    let mut trie = build_trie(&entries);
+    let root = trie.root();
+    for key in [vec![0x12], vec![0x12, 0x00], vec![0x12, 0x00, 0x00], vec![0x12, 0x00, 0x00, 0x00, 0x05, 0x00]] {
+        assert_eq!(truth(&mut trie, &key), (false, Bytes::new()));
+        assert_eq!(get(&key, &trie.proof(&key).unwrap(), root), Ok((false, Bytes::new())), "key {key:?}");
+    }
+    assert_eq!(get(&entries[0].0, &trie.proof(&entries[0].0).unwrap(), root), Ok((true, long.into())));
+}
+
 #[test]
 fn rejections_name_the_failing_node() {
     let entries: Vec<(Vec<u8>, Vec<u8>)> =

@@ -19,12 +19,12 @@ use alloy_evm::{
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
+use revm::{DatabaseCommit, context::result::ExecutionResult};
 use revm::{
     bytecode::Bytecode,
     database::{BundleState, State, states::bundle_state::BundleRetention},
     state::AccountInfo,
 };
-use revm::{DatabaseCommit, context::result::ExecutionResult};
 use std::borrow::Cow;
 
 /// Hashes of ancestor blocks, for `BLOCKHASH`.
@@ -238,7 +238,10 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             match &done.result {
                 ExecutionResult::Success { .. } => {}
                 ExecutionResult::Revert { output, .. } => {
-                    return Err(BlockError::AnchorFailed(format!("reverted with 0x{}", alloy_primitives::hex::encode(output))));
+                    return Err(BlockError::AnchorFailed(format!(
+                        "reverted with 0x{}",
+                        alloy_primitives::hex::encode(output)
+                    )));
                 }
                 ExecutionResult::Halt { reason, .. } => {
                     return Err(BlockError::AnchorFailed(format!("halted: {reason:?}")));

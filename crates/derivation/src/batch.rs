@@ -58,11 +58,11 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
         DaMode::Blob => {
             let txs: Vec<Vec<TxEnvelope>> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
             let blobs = encode_batch_blobs(&txs, Compression::Brotli);
-            let sidecar =
-                BlobTransactionSidecar::try_from_blobs_with_settings(
+            let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
                 blobs,
                 alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
-            ).map_err(|e| DerivationError::Kzg(e.to_string()))?;
+            )
+            .map_err(|e| DerivationError::Kzg(e.to_string()))?;
             (sidecar.versioned_hashes().collect::<Vec<B256>>(), Some(sidecar))
         }
     };
@@ -102,7 +102,8 @@ pub fn decode_advance(
     let mut batch: Option<(Vec<B256>, Vec<Vec<TxEnvelope>>)> = None;
     let mut out = Vec::with_capacity(call.blocks.len());
     for (position, commitment) in call.blocks.into_iter().enumerate() {
-        let trace = Trace::decode(&commitment.trace).map_err(|e| DerivationError::Trace { position, reason: e.to_string() })?;
+        let trace =
+            Trace::decode(&commitment.trace).map_err(|e| DerivationError::Trace { position, reason: e.to_string() })?;
         let Trace { mut block, witness, blob_refs, batch_index } = trace;
         if !blob_refs.is_empty() {
             if !block.body.transactions.is_empty() {
@@ -110,18 +111,21 @@ pub fn decode_advance(
             }
             let fresh = batch.as_ref().is_none_or(|(refs, _)| *refs != blob_refs);
             if fresh {
-                let blobs: Vec<Blob> =
-                    blob_refs.iter().map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h))).collect::<Result<_, _>>()?;
+                let blobs: Vec<Blob> = blob_refs
+                    .iter()
+                    .map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h)))
+                    .collect::<Result<_, _>>()?;
                 let refs: Vec<&Blob> = blobs.iter().collect();
                 let txs = decode_batch_blobs(&refs).map_err(|e| DerivationError::Batch(e.to_string()))?;
                 batch = Some((blob_refs, txs));
             }
             let txs = batch.as_ref().map(|(_, txs)| txs).ok_or(DerivationError::EmptyBatch)?;
             let index = usize::try_from(batch_index).unwrap_or(usize::MAX);
-            block.body.transactions = txs
-                .get(index)
-                .cloned()
-                .ok_or(DerivationError::BatchIndex { position, index: batch_index, blocks: txs.len() })?;
+            block.body.transactions = txs.get(index).cloned().ok_or(DerivationError::BatchIndex {
+                position,
+                index: batch_index,
+                blocks: txs.len(),
+            })?;
         }
         let count = commitment.messageCount as usize;
         let applied: Vec<L1Message> = messages.by_ref().take(count).collect();

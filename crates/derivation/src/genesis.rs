@@ -167,9 +167,8 @@ fn to_json(account: &GenesisAccount) -> JsonAccount {
         nonce: Some(account.nonce),
         balance: account.balance,
         code: (!account.code.is_empty()).then(|| account.code.clone()),
-        storage: (!account.storage.is_empty()).then(|| {
-            account.storage.iter().map(|(k, v)| (B256::from(*k), B256::from(*v))).collect()
-        }),
+        storage: (!account.storage.is_empty())
+            .then(|| account.storage.iter().map(|(k, v)| (B256::from(*k), B256::from(*v))).collect()),
         ..Default::default()
     }
 }

@@ -3,16 +3,14 @@
 //! follower rebuilding the L2 from L1 data alone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
-use common::{ETH, L2, Rollup, TIMELOCK, WINDOW, WITHDRAWAL_DELAY, l2_key};
 use nrd_bridge::{
     Action, L2_GOVERNANCE, L2_TO_L1_MESSAGE_PASSER, L2ToL1MessagePasser, NativeRollup,
     NativeRollup::NativeRollupErrors as E, Withdrawal, alias_of, message_hash, roll, withdrawal_hash, withdrawal_slot,
 };
 use nrd_derivation::{DaMode, PostedBlock, anchor_calldata, decode_advance};
+use nrd_testkit::{ETH, L2, Rollup, TIMELOCK, WINDOW, WITHDRAWAL_DELAY, l2_key};
 
 fn eth(n: u128) -> U256 {
     U256::from(n * ETH)
@@ -69,17 +67,12 @@ fn queue_hash_matches_and_a_deposit_is_credited_exactly_once() {
     // ... and by the L2 inbox: a block whose anchor re-applies it is invalid.
     let mut l2 = r.l2.clone();
     let parent = l2.head().clone();
-    let inputs = nrd_derivation::block_inputs(
-        &parent,
-        &r.queue[..1],
-        vec![],
-        parent.timestamp + 1,
-        r.l1.head_ref(),
-        &l2.config,
-    )
-    .unwrap();
+    let inputs =
+        nrd_derivation::block_inputs(&parent, &r.queue[..1], vec![], parent.timestamp + 1, r.l1.head_ref(), &l2.config)
+            .unwrap();
     let ancestors = nrd_execute_client::Ancestors::parent_only(parent.clone());
-    let err = nrd_chain::build_block(&l2.spec, &parent, inputs.attributes, vec![], &mut l2.state, &ancestors).unwrap_err();
+    let err =
+        nrd_chain::build_block(&l2.spec, &parent, inputs.attributes, vec![], &mut l2.state, &ancestors).unwrap_err();
     assert!(matches!(err, nrd_chain::BlockError::AnchorFailed(_)), "{err}");
 
     assert!(r.advance(&seq, &[b2], DaMode::Calldata).success);
@@ -91,10 +84,10 @@ fn a_forced_transaction_runs_with_the_aliased_sender() {
     let mut r = Rollup::new(&[]);
     let user = r.l1.key(4);
     let target = Address::repeat_byte(0x77);
-    let data: Bytes = L2ToL1MessagePasser::initiateWithdrawalCall { target, data: Bytes::from_static(b"hi") }
-        .abi_encode()
-        .into();
-    let call = NativeRollup::sendMessageCall { to: L2_TO_L1_MESSAGE_PASSER, value: U256::ZERO, gasLimit: 300_000, data };
+    let data: Bytes =
+        L2ToL1MessagePasser::initiateWithdrawalCall { target, data: Bytes::from_static(b"hi") }.abi_encode().into();
+    let call =
+        NativeRollup::sendMessageCall { to: L2_TO_L1_MESSAGE_PASSER, value: U256::ZERO, gasLimit: 300_000, data };
     assert!(r.send(&user, U256::ZERO, call).success);
     let b = r.build(true, vec![]);
     assert_eq!(b.messages.len(), 1);
@@ -131,11 +124,7 @@ fn governance_is_timelocked_and_reaches_l2() {
     let out = r.send(&owner, U256::ZERO, call);
     let scheduled = out.logs.iter().find_map(|l| NativeRollup::ActionScheduled::decode_log(l).ok()).unwrap();
     assert!(scheduled.executableAt >= r.l1.head_ref().timestamp + TIMELOCK);
-    let execute = NativeRollup::executeCall {
-        action: Action::SetL2Parameter as u8,
-        payload: payload.clone(),
-        nonce: scheduled.nonce,
-    };
+    let execute = NativeRollup::executeCall { action: Action::SetL2Parameter as u8, payload, nonce: scheduled.nonce };
     // Not before the delay.
     assert!(matches!(r.try_call(owner.address(), execute.clone()), Err(E::TimelockNotElapsed(_))));
     r.l1.increase_time(TIMELOCK + 60);
@@ -155,7 +144,11 @@ fn governance_is_timelocked_and_reaches_l2() {
     // Changing the sequencer goes through the same timelock.
     let next = r.l1.key(6).address();
     let payload: Bytes = next.abi_encode().into();
-    let out = r.send(&owner, U256::ZERO, NativeRollup::scheduleCall { action: Action::SetSequencer as u8, payload: payload.clone() });
+    let out = r.send(
+        &owner,
+        U256::ZERO,
+        NativeRollup::scheduleCall { action: Action::SetSequencer as u8, payload: payload.clone() },
+    );
     let nonce = out.logs.iter().find_map(|l| NativeRollup::ActionScheduled::decode_log(l).ok()).unwrap().nonce;
     r.l1.increase_time(TIMELOCK + 60);
     let exec = NativeRollup::executeCall { action: Action::SetSequencer as u8, payload, nonce };
@@ -261,7 +254,10 @@ fn a_withdrawal_is_proven_and_claimed_once_after_the_delay() {
     bytes[end] ^= 1;
     *last = bytes.into();
     let forged_call = claim(number, account_proof.clone(), forged);
-    assert!(r.l1.call(claimer.address(), r.address, U256::ZERO, alloy_sol_types::SolCall::abi_encode(&forged_call).into()).is_err());
+    assert!(
+        r.l1.call(claimer.address(), r.address, U256::ZERO, alloy_sol_types::SolCall::abi_encode(&forged_call).into())
+            .is_err()
+    );
     // A proof of a withdrawal that never happened (other value).
     let fake = NativeRollup::claimWithdrawalCall {
         w: Withdrawal { value: eth(3), ..w.clone() },
@@ -269,7 +265,33 @@ fn a_withdrawal_is_proven_and_claimed_once_after_the_delay() {
         accountProof: account_proof.clone(),
         storageProof: storage_proof.clone(),
     };
-    assert!(r.l1.call(claimer.address(), r.address, U256::ZERO, alloy_sol_types::SolCall::abi_encode(&fake).into()).is_err());
+    assert!(
+        r.l1.call(claimer.address(), r.address, U256::ZERO, alloy_sol_types::SolCall::abi_encode(&fake).into())
+            .is_err()
+    );
+
+    // Governance pauses deposits: ETH can no longer come in, but it can always go out.
+    let owner = r.owner();
+    let paused: Bytes = true.abi_encode().into();
+    let out = r.send(
+        &owner,
+        U256::ZERO,
+        NativeRollup::scheduleCall { action: Action::SetDepositsPaused as u8, payload: paused.clone() },
+    );
+    let nonce = out.logs.iter().find_map(|l| NativeRollup::ActionScheduled::decode_log(l).ok()).unwrap().nonce;
+    r.l1.increase_time(TIMELOCK + 60);
+    let exec = NativeRollup::executeCall { action: Action::SetDepositsPaused as u8, payload: paused, nonce };
+    assert!(r.send(&owner, U256::ZERO, exec).success);
+    let depositor = r.l1.key(2).address();
+    let call = NativeRollup::depositCall { to: depositor, gasLimit: 100_000, data: Bytes::new() };
+    let err = r.l1.call(depositor, r.address, eth(1), call.abi_encode().into()).unwrap_err();
+    assert!(matches!(<E as alloy_sol_types::SolInterface>::abi_decode(&err).unwrap(), E::DepositsPaused(_)));
+    let forced =
+        NativeRollup::sendMessageCall { to: depositor, value: U256::ZERO, gasLimit: 50_000, data: Bytes::new() };
+    assert!(
+        r.l1.call(depositor, r.address, U256::ZERO, forced.abi_encode().into()).is_ok(),
+        "forced messages stay open"
+    );
 
     let before = r.l1.balance(target);
     let out = r.send(&claimer, U256::ZERO, claim(number, account_proof.clone(), storage_proof.clone()));

@@ -20,7 +20,7 @@ fn signer(i: u8) -> PrivateKeySigner {
 fn tx(seed: u64, size: usize) -> TxEnvelope {
     let key = signer((seed % 5) as u8);
     let input = Bytes::from(vec![(seed % 251) as u8; size]);
-    if seed % 3 == 0 {
+    if seed.is_multiple_of(3) {
         let tx = TxLegacy {
             chain_id: Some(901),
             nonce: seed,
@@ -39,7 +39,7 @@ fn tx(seed: u64, size: usize) -> TxEnvelope {
             gas_limit: 21_000,
             max_fee_per_gas: 2_000_000_000,
             max_priority_fee_per_gas: seed as u128 % 7,
-            to: if seed % 5 == 0 { TxKind::Create } else { TxKind::Call(Address::repeat_byte(seed as u8)) },
+            to: if seed.is_multiple_of(5) { TxKind::Create } else { TxKind::Call(Address::repeat_byte(seed as u8)) },
             value: U256::from(seed) * U256::from(1000),
             input,
             ..Default::default()
@@ -88,7 +88,8 @@ fn batch() -> impl Strategy<Value = Vec<PostedBlock>> {
                     base_fee_per_gas: Some(7),
                     ..Default::default()
                 };
-                let block = Block::new(header, BlockBody { transactions, ommers: vec![], withdrawals: Some(vec![].into()) });
+                let block =
+                    Block::new(header, BlockBody { transactions, ommers: vec![], withdrawals: Some(vec![].into()) });
                 let witness = ExecutionWitness {
                     state: nodes.into_iter().map(Bytes::from).collect(),
                     codes: vec![Bytes::from_static(&[0x60, 0x00])],
@@ -158,7 +159,10 @@ proptest! {
 #[test]
 fn a_missing_blob_is_a_temporary_error() {
     let blocks = vec![PostedBlock {
-        block: Block::new(Header::default(), BlockBody { transactions: vec![tx(1, 0)], ommers: vec![], withdrawals: None }),
+        block: Block::new(
+            Header::default(),
+            BlockBody { transactions: vec![tx(1, 0)], ommers: vec![], withdrawals: None },
+        ),
         witness: ExecutionWitness::default(),
         l1_anchor: 1,
         messages: vec![],

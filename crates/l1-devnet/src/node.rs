@@ -278,9 +278,7 @@ impl Devnet {
     pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), DevnetError> {
         let head = self.head().header().timestamp;
         if timestamp <= head {
-            return Err(DevnetError::InvalidParams(format!(
-                "timestamp {timestamp} is not after the head's {head}"
-            )));
+            return Err(DevnetError::InvalidParams(format!("timestamp {timestamp} is not after the head's {head}")));
         }
         self.next_timestamp.store(timestamp, Ordering::Relaxed);
         Ok(())

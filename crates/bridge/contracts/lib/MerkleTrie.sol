@@ -172,7 +172,7 @@ library MerkleTrie {
     // What one step down the trie found.
     uint256 private constant _FOUND = 0; // the value is at [a, a + b)
     uint256 private constant _ABSENT = 1; // the key is proven absent
-    uint256 private constant _HASH = 2; // continue at the proof's next node, which must hash to a
+    uint256 private constant _HASH = 2; // continue at the proof's next node, whose hash must be a
     uint256 private constant _INLINE = 3; // continue at the embedded node [a, b)
 
     /// Where the walk is: the key (as nibbles), how much of it is consumed, the current proof node.
@@ -184,6 +184,11 @@ library MerkleTrie {
     }
 
     /// Looks `key` (raw bytes; its nibbles are the path) up in the trie with root `root`.
+    /// Absence is proven by an empty branch slot or value, or a leaf or extension whose path
+    /// diverges from the key (or that the key ends inside). The empty trie's root is proven by
+    /// an empty proof (or the single node 0x80). Reverts with {MerkleProofInvalid} or
+    /// {RLPReader.RLPMalformed} on any proof that does not verify; a leaf with an empty value
+    /// (which Ethereum tries never hold) is invalid too.
     /// @param proof the RLP of every hash-referenced node on the key's path, root first
     /// @return exists whether the proof shows the key present
     /// @return value the value stored at the key (the leaf's or branch's value string payload);

@@ -1,6 +1,12 @@
-//! A native rollup on one machine, in process: the L1 devnet with `NativeRollup` deployed, and
-//! an L2 chain built with the derivation function, posted with `advance`.
-#![allow(dead_code, unreachable_pub)]
+//! # nrd-testkit
+//!
+//! A native rollup on one machine, in process, for tests and benchmarks: the L1 devnet
+//! ([`L1`], blocks sealed one per transaction, clock under control) with `NativeRollup`
+//! deployed, and an L2 chain ([`L2`]) built with the derivation function and posted with
+//! `advance` ([`Rollup`]). Everything is real: EXECUTE re-executes each L2 block statelessly,
+//! blobs carry KZG commitments. Helpers panic on unexpected failures, as tests want.
+// Test ergonomics: calls are taken by value so tests can write them inline.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value, missing_docs)]
 
 use alloy_consensus::{
     EthereumTxEnvelope, Header, Sealed, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
@@ -37,8 +43,15 @@ pub struct Outcome {
 }
 
 /// The L1 devnet, driven block by block.
+#[derive(Debug)]
 pub struct L1 {
     pub devnet: Arc<Devnet>,
+}
+
+impl Default for L1 {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl L1 {
@@ -75,7 +88,13 @@ impl L1 {
     }
 
     /// Sends a blob transaction (EIP-4844 sidecar form) and seals it.
-    pub fn send_blobs(&self, key: &PrivateKeySigner, to: Address, data: Bytes, sidecar: BlobTransactionSidecar) -> Outcome {
+    pub fn send_blobs(
+        &self,
+        key: &PrivateKeySigner,
+        to: Address,
+        data: Bytes,
+        sidecar: BlobTransactionSidecar,
+    ) -> Outcome {
         let base = self.eip1559(key, TxKind::Call(to), U256::ZERO, data);
         let tx = TxEip4844 {
             chain_id: base.chain_id,
@@ -93,7 +112,8 @@ impl L1 {
         let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
         let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
         let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
-        let raw = EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed).encoded_2718();
+        let raw =
+            EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed).encoded_2718();
         self.submit(&raw)
     }
 
@@ -118,8 +138,7 @@ impl L1 {
         let head = self.devnet.head();
         let state = self.devnet.state_at(head.number()).unwrap();
         let header = self.devnet.pending_header();
-        let hashes: HashMap<u64, B256> =
-            (0..=head.number()).map(|n| (n, self.devnet.block(n).unwrap().hash)).collect();
+        let hashes: HashMap<u64, B256> = (0..=head.number()).map(|n| (n, self.devnet.block(n).unwrap().hash)).collect();
         let tx = revm::context::TxEnv {
             caller: from,
             gas_limit: 25_000_000,
@@ -159,7 +178,7 @@ impl L1 {
 }
 
 /// The L2 chain as the sequencer keeps it.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct L2 {
     pub genesis: L2Genesis,
     pub spec: nrd_chain::ChainSpec,
@@ -220,7 +239,9 @@ impl L2 {
     }
 
     pub fn balance(&self, address: Address) -> U256 {
-        nrd_chain::StateProvider::account(&mut StateRef(&self.state), address).unwrap().map_or(U256::ZERO, |a| a.balance)
+        nrd_chain::StateProvider::account(&mut StateRef(&self.state), address)
+            .unwrap()
+            .map_or(U256::ZERO, |a| a.balance)
     }
 
     pub fn storage(&self, address: Address, slot: U256) -> U256 {
@@ -246,6 +267,7 @@ impl L2 {
 }
 
 /// L1 and L2 together, with `NativeRollup` deployed (sequencer = key 0, owner = key 1).
+#[derive(Debug)]
 pub struct Rollup {
     pub l1: L1,
     pub l2: L2,
