@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_l1;
+mod bench_rollup;
 mod conformance;
 mod genesis;
 mod l1;
@@ -69,6 +70,28 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         reads: usize,
     },
+    /// L1 cost of posting L2 blocks with `NativeRollup.advance`, calldata vs blob mode, and DA
+    /// bytes per transfer after compression.
+    Rollup {
+        /// Batch shapes `BLOCKSxTRANSFERS`, comma separated.
+        #[arg(long, default_value = "1x100,4x100,1x600", value_delimiter = ',', value_parser = parse_shape)]
+        shapes: Vec<(usize, usize)>,
+        /// Distinct L2 senders.
+        #[arg(long, default_value_t = 50)]
+        senders: usize,
+        /// Other accounts in the L2 state (recipients are drawn among them).
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+    },
+}
+
+fn parse_shape(value: &str) -> Result<(usize, usize), String> {
+    let (blocks, txs) = value.split_once('x').ok_or_else(|| format!("`{value}` is not BLOCKSxTRANSFERS"))?;
+    let parse = |s: &str| s.trim().parse::<usize>().map_err(|e| format!("`{value}`: {e}"));
+    match (parse(blocks)?, parse(txs)?) {
+        (0, _) => Err(format!("`{value}`: at least one block")),
+        shape => Ok(shape),
+    }
 }
 
 fn main() -> ExitCode {
@@ -86,6 +109,15 @@ fn main() -> ExitCode {
         }
         Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
             match bench_l1::run(&anvil, txs, threads, reads) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Bench { which: BenchCommand::Rollup { shapes, senders, accounts } } => {
+            match bench_rollup::run(&shapes, senders, accounts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -69,7 +69,7 @@ impl L1 {
         TxEip1559 {
             chain_id: self.devnet.spec().chain_id,
             nonce: self.devnet.pending_nonce(key.address()).unwrap(),
-            gas_limit: 25_000_000,
+            gas_limit: 50_000_000,
             max_fee_per_gas: 100_000_000_000,
             max_priority_fee_per_gas: 1_000_000_000,
             to,
@@ -141,7 +141,7 @@ impl L1 {
         let hashes: HashMap<u64, B256> = (0..=head.number()).map(|n| (n, self.devnet.block(n).unwrap().hash)).collect();
         let tx = revm::context::TxEnv {
             caller: from,
-            gas_limit: 25_000_000,
+            gas_limit: 50_000_000,
             kind: TxKind::Call(to),
             value,
             data,

@@ -1,0 +1,118 @@
+//! `nrd bench rollup`: what posting L2 blocks costs on L1. Real `NativeRollup.advance`
+//! transactions on the in-process L1 devnet (EXECUTE re-executes every block statelessly, blobs
+//! carry real KZG commitments): L1 gas per L2 block and per L2 transaction in calldata and blob
+//! mode, calldata and blob bytes, and the compressed DA bytes per transfer.
+
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{Address, Bytes, U256, keccak256};
+use alloy_signer_local::PrivateKeySigner;
+use nrd_derivation::{DaMode, PostedBlock, encode_advance};
+use nrd_execute_client::{Compression, USABLE_BYTES_PER_BLOB, encode_batch};
+use nrd_testkit::{ETH, Rollup};
+
+/// One measured `advance`.
+struct Posted {
+    gas: u64,
+    calldata: usize,
+    blobs: usize,
+    witness: usize,
+}
+
+/// The `i`-th of `accounts` existing L2 accounts (recipients are drawn from them).
+fn account(i: usize) -> Address {
+    Address::from_slice(&keccak256(format!("bench account {i}"))[..20])
+}
+
+fn transfers(
+    r: &Rollup,
+    keys: &[PrivateKeySigner],
+    nonces: &mut [u64],
+    count: usize,
+    salt: u64,
+    accounts: usize,
+) -> Vec<TxEnvelope> {
+    (0..count)
+        .map(|i| {
+            let k = i % keys.len();
+            nonces[k] += 1;
+            // Recipients spread over the whole state: the costly case for witnesses.
+            let pick = u64::from_be_bytes(keccak256(format!("{salt}/{i}"))[..8].try_into().unwrap_or_default());
+            let to = account((pick % accounts.max(1) as u64) as usize);
+            r.l2.tx(&keys[k], nonces[k] - 1, to, U256::from(1_000 + i as u64), Bytes::new())
+        })
+        .collect()
+}
+
+fn post(
+    blocks: usize,
+    per_block: usize,
+    senders: usize,
+    accounts: usize,
+    mode: DaMode,
+) -> Result<(Posted, Vec<PostedBlock>), String> {
+    let keys: Vec<PrivateKeySigner> = (0..senders)
+        .map(|i| PrivateKeySigner::from_bytes(&keccak256(format!("bench sender {i}"))).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let mut prefunded: Vec<(Address, U256)> = keys.iter().map(|k| (k.address(), U256::from(100 * ETH))).collect();
+    prefunded.extend((0..accounts).map(|i| (account(i), U256::from(1))));
+    let mut r = Rollup::new(&prefunded);
+    let mut nonces = vec![0u64; senders];
+    let mut batch = Vec::with_capacity(blocks);
+    for b in 0..blocks {
+        let txs = transfers(&r, &keys, &mut nonces, per_block, b as u64, accounts);
+        batch.push(r.build(false, txs));
+    }
+    let tx = encode_advance(&batch, mode).map_err(|e| e.to_string())?;
+    let (calldata, blobs) = (tx.calldata.len(), tx.sidecar.as_ref().map_or(0, |s| s.blobs.len()));
+    // The L2 blocks took a second each; L1 posts them once the last one is in the past.
+    r.l1.increase_time(blocks as u64);
+    let seq = r.sequencer();
+    let out = r.advance(&seq, &batch, mode);
+    if !out.success {
+        return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode failed"));
+    }
+    let witness = batch.iter().map(|b| alloy_rlp::encode(&b.witness).len()).sum();
+    Ok((Posted { gas: out.gas_used, calldata, blobs, witness }, batch))
+}
+
+pub(crate) fn run(shapes: &[(usize, usize)], senders: usize, accounts: usize) -> Result<(), String> {
+    println!("L2 state: {accounts} accounts besides {senders} senders; recipients drawn among them");
+    println!();
+    println!(
+        "| L2 blocks x transfers | mode | advance L1 gas | gas / L2 block | gas / L2 tx | calldata bytes | witness bytes | blobs |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut all_txs: Vec<Vec<TxEnvelope>> = Vec::new();
+    for &(blocks, per_block) in shapes {
+        for mode in [DaMode::Calldata, DaMode::Blob] {
+            let (p, batch) = post(blocks, per_block, senders, accounts, mode)?;
+            let txs = (blocks * per_block).max(1) as f64;
+            println!(
+                "| {blocks} x {per_block} | {mode:?} | {} | {:.0} | {:.0} | {} | {} | {} |",
+                p.gas,
+                p.gas as f64 / blocks as f64,
+                p.gas as f64 / txs,
+                p.calldata,
+                p.witness,
+                p.blobs
+            );
+            if mode == DaMode::Blob {
+                all_txs.extend(batch.iter().map(|b| b.block.body.transactions.clone()));
+            }
+        }
+    }
+    // Data availability: the batch format of blob mode on every transfer posted above.
+    let count: usize = all_txs.iter().map(Vec::len).sum();
+    let raw = encode_batch(&all_txs, Compression::None).len();
+    let brotli = encode_batch(&all_txs, Compression::Brotli).len();
+    let per_tx = brotli as f64 / count as f64;
+    println!();
+    println!("DA over {count} transfers ({} blocks):", all_txs.len());
+    println!("  raw batch        {raw} bytes, {:.1} bytes/transfer", raw as f64 / count as f64);
+    println!("  brotli batch     {brotli} bytes, {per_tx:.1} bytes/transfer");
+    println!(
+        "  transfers / blob {:.0} (usable {USABLE_BYTES_PER_BLOB} bytes per blob; public reference ~900)",
+        USABLE_BYTES_PER_BLOB as f64 / per_tx
+    );
+    Ok(())
+}
