@@ -4,8 +4,11 @@ mod bench;
 mod bench_l1;
 mod bench_rollup;
 mod conformance;
+mod devnet;
 mod genesis;
 mod l1;
+mod node;
+mod rollup;
 
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -29,6 +32,11 @@ enum Command {
     },
     /// Run the L1 devnet (EXECUTE precompile, blobs, JSON-RPC, beacon blob API).
     L1(l1::L1Args),
+    /// A whole native rollup in one process: L1 with EXECUTE, the rollup contract, an L2
+    /// sequencer and a follower.
+    Devnet(devnet::DevnetArgs),
+    /// One L2 node (sequencer or follower) against an L1 JSON-RPC URL.
+    Node(node::NodeArgs),
     /// The L2 genesis (`config/l2-genesis.json`): print it, or its state root and hash.
     Genesis {
         #[command(subcommand)]
@@ -102,6 +110,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::L1(args) => l1::run(args),
+        Command::Devnet(args) => devnet::run(args),
+        Command::Node(args) => node::run(&args),
         Command::Genesis { which } => genesis::run(&which),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);

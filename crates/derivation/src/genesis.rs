@@ -144,10 +144,14 @@ impl L2Genesis {
         ChainSpec::post_merge(self.chain_id(), SpecId::PRAGUE, None).with_anchor(L1_MESSAGE_INBOX)
     }
 
+    /// The allocation, account by account.
+    pub fn alloc(&self) -> Vec<(Address, GenesisAccount)> {
+        self.genesis.alloc.iter().map(|(a, acc)| (*a, from_json(acc))).collect()
+    }
+
     /// The genesis state.
     pub fn state(&self) -> MemoryState {
-        let alloc: Vec<(Address, GenesisAccount)> =
-            self.genesis.alloc.iter().map(|(a, acc)| (*a, from_json(acc))).collect();
+        let alloc = self.alloc();
         MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)))
     }
 

@@ -1,8 +1,9 @@
 //! Devnet configuration.
 
-use crate::{node::DevnetError, pool::PoolLimits};
+use crate::node::DevnetError;
 use alloy_primitives::Address;
 use nrd_execute_client::MeterConfig;
+use nrd_txpool::PoolLimits;
 use serde::{Deserialize, Serialize};
 
 /// The standard test mnemonic (anvil's and hardhat's).

@@ -18,9 +18,8 @@
 mod blobs;
 mod config;
 mod node;
-mod pool;
 
 pub use blobs::{BlobStore, StoredBlob};
 pub use config::{DevnetConfig, TEST_MNEMONIC};
-pub use node::{Devnet, DevnetError, TxLocation, decode_pooled, dev_accounts};
-pub use pool::{AdmissionContext, Pool, PoolError, PoolLimits, PooledTx};
+pub use node::{Devnet, DevnetError, TxLocation, dev_accounts};
+pub use nrd_txpool::{AdmissionContext, Pool, PoolError, PoolLimits, PooledTx, decode_pooled};

@@ -1,14 +1,7 @@
 //! The devnet node: genesis, block production, transaction admission, history, reorg helpers.
 
-use crate::{
-    DevnetConfig,
-    blobs::BlobStore,
-    pool::{AdmissionContext, Pool, PoolError, PooledTx},
-};
-use alloy_consensus::{
-    Header, Sealed, Signed, Transaction, TxEip4844Variant, TxEnvelope, transaction::SignerRecoverable,
-};
-use alloy_eips::{Decodable2718, eip7594::BlobTransactionSidecarVariant};
+use crate::{DevnetConfig, blobs::BlobStore};
+use alloy_consensus::{Header, Sealed, Transaction};
 use alloy_primitives::{Address, B256, U256, keccak256, map::HashMap};
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
 use nrd_chain::{
@@ -16,6 +9,7 @@ use nrd_chain::{
     StoredBlock, build_block,
 };
 use nrd_execute_client::{EXECUTE_ADDRESS, ExecuteGas, ExecutePrecompile, Reexecution, StoredMeter};
+use nrd_txpool::{AdmissionContext, Pool, PoolError, PooledTx, decode_pooled};
 use revm::primitives::hardfork::SpecId;
 use std::{
     collections::BTreeMap,
@@ -503,35 +497,4 @@ impl Devnet {
             }
         }
     }
-}
-
-/// Decodes a raw transaction in network form; blob transactions must carry their sidecar.
-pub fn decode_pooled(raw: &[u8]) -> Result<PooledTx, PoolError> {
-    type Network =
-        alloy_consensus::EthereumTxEnvelope<alloy_consensus::TxEip4844WithSidecar<BlobTransactionSidecarVariant>>;
-    let mut buf = raw;
-    let decoded = Network::decode_2718(&mut buf).map_err(|e| {
-        if raw.first() == Some(&0x03) {
-            PoolError::Sidecar(format!("blob transactions must be sent with their sidecar ({e})"))
-        } else {
-            PoolError::Decode(e.to_string())
-        }
-    })?;
-    if !buf.is_empty() {
-        return Err(PoolError::Decode(format!("{} bytes after the transaction", buf.len())));
-    }
-    let (tx, sidecar): (TxEnvelope, Option<BlobTransactionSidecarVariant>) = match decoded {
-        Network::Eip4844(signed) => {
-            let (with_sidecar, sig, hash) = signed.into_parts();
-            let (tx, sidecar) = with_sidecar.into_parts();
-            (TxEnvelope::Eip4844(Signed::new_unchecked(TxEip4844Variant::TxEip4844(tx), sig, hash)), Some(sidecar))
-        }
-        Network::Legacy(t) => (t.into(), None),
-        Network::Eip2930(t) => (t.into(), None),
-        Network::Eip1559(t) => (t.into(), None),
-        Network::Eip7702(t) => (t.into(), None),
-    };
-    let sender = tx.recover_signer().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
-    let hash = *tx.tx_hash();
-    Ok(PooledTx { tx: alloy_consensus::transaction::Recovered::new_unchecked(tx, sender), hash, sidecar })
 }

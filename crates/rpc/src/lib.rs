@@ -56,6 +56,18 @@ pub struct RunningServer {
 
 /// Serves the devnet's JSON-RPC (HTTP + WebSocket) on `addr`.
 pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) -> std::io::Result<RunningServer> {
+    let extra = DevnetRpc::new(devnet.clone()).into_rpc();
+    serve(devnet, extra, addr, limits).await
+}
+
+/// Serves Ethereum JSON-RPC (HTTP and WebSocket on one port) for any [`Backend`], with `extra`
+/// methods beside `eth_*` (the devnet's test methods, the L2 node's `nrd_*`).
+pub async fn serve<B: Backend, C: Send + Sync + 'static>(
+    backend: Arc<B>,
+    extra: jsonrpsee::RpcModule<C>,
+    addr: SocketAddr,
+    limits: RpcLimits,
+) -> std::io::Result<RunningServer> {
     let config = jsonrpsee::server::ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(limits.max_response_bytes)
@@ -64,13 +76,12 @@ pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) 
         .build();
     let server = Server::builder().set_config(config).build(addr).await?;
     let addr = server.local_addr()?;
-    let mut module = EthRpc::new(devnet.clone()).into_rpc();
-    module.merge(DevnetRpc::new(devnet).into_rpc()).map_err(std::io::Error::other)?;
+    let mut module = EthRpc::new(backend).into_rpc();
+    module.merge(extra).map_err(std::io::Error::other)?;
     let handle = server.start(module);
     Ok(RunningServer { addr, handle })
 }
 
-/// Serves the beacon blob API on `addr`; returns the bound address.
 pub async fn serve_beacon(
     devnet: Arc<Devnet>,
     addr: SocketAddr,

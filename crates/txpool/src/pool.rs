@@ -1,7 +1,11 @@
 //! The transaction pool: admission checks, nonce queues per sender, replacement by fee bump,
 //! and block candidates ordered by effective tip.
 
-use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{
+    Signed, Transaction, TxEip4844Variant, TxEnvelope,
+    transaction::{Recovered, SignerRecoverable},
+};
+use alloy_eips::Decodable2718;
 use alloy_eips::eip4844::env_settings::EnvKzgSettings;
 use alloy_eips::eip7594::BlobTransactionSidecarVariant;
 use alloy_evm::FromRecoveredTx;
@@ -372,4 +376,34 @@ impl Pool {
     pub fn iter(&self) -> impl Iterator<Item = &PooledTx> {
         self.senders.values().flat_map(|q| q.values())
     }
+}
+/// Decodes a raw transaction in network form; blob transactions must carry their sidecar.
+pub fn decode_pooled(raw: &[u8]) -> Result<PooledTx, PoolError> {
+    type Network =
+        alloy_consensus::EthereumTxEnvelope<alloy_consensus::TxEip4844WithSidecar<BlobTransactionSidecarVariant>>;
+    let mut buf = raw;
+    let decoded = Network::decode_2718(&mut buf).map_err(|e| {
+        if raw.first() == Some(&0x03) {
+            PoolError::Sidecar(format!("blob transactions must be sent with their sidecar ({e})"))
+        } else {
+            PoolError::Decode(e.to_string())
+        }
+    })?;
+    if !buf.is_empty() {
+        return Err(PoolError::Decode(format!("{} bytes after the transaction", buf.len())));
+    }
+    let (tx, sidecar): (TxEnvelope, Option<BlobTransactionSidecarVariant>) = match decoded {
+        Network::Eip4844(signed) => {
+            let (with_sidecar, sig, hash) = signed.into_parts();
+            let (tx, sidecar) = with_sidecar.into_parts();
+            (TxEnvelope::Eip4844(Signed::new_unchecked(TxEip4844Variant::TxEip4844(tx), sig, hash)), Some(sidecar))
+        }
+        Network::Legacy(t) => (t.into(), None),
+        Network::Eip2930(t) => (t.into(), None),
+        Network::Eip1559(t) => (t.into(), None),
+        Network::Eip7702(t) => (t.into(), None),
+    };
+    let sender = tx.recover_signer().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+    let hash = *tx.tx_hash();
+    Ok(PooledTx { tx: alloy_consensus::transaction::Recovered::new_unchecked(tx, sender), hash, sidecar })
 }

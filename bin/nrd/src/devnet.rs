@@ -1,0 +1,214 @@
+//! `nrd devnet`: a whole native rollup in one process — the L1 devnet with EXECUTE, the rollup
+//! contract deployed on it, the L2 genesis, a sequencer (block production and batch submission)
+//! and a follower that rebuilds the L2 from L1 alone, each with its JSON-RPC.
+
+use crate::rollup::{
+    L1Section, NodeConfig, Role, RollupParams, SequencerSection, deploy_rollup, open_store, start_node,
+};
+use clap::Args;
+use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
+use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_rpc::RpcLimits;
+use nrd_storage::{ChainStore, RedbStore};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+use tokio::sync::watch;
+
+/// `nrd devnet` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct DevnetArgs {
+    /// L2 JSON-RPC (the sequencer's).
+    #[arg(long, default_value = "127.0.0.1:8545", env = "NRD_L2_RPC_ADDR")]
+    rpc_addr: SocketAddr,
+    /// L1 JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8546", env = "NRD_L1_RPC_ADDR")]
+    l1_rpc_addr: SocketAddr,
+    /// L1 beacon API (blob sidecars).
+    #[arg(long, default_value = "127.0.0.1:5052", env = "NRD_L1_BEACON_ADDR")]
+    beacon_addr: SocketAddr,
+    /// The follower's L2 JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8547", env = "NRD_FOLLOWER_RPC_ADDR")]
+    follower_rpc_addr: SocketAddr,
+    /// Seconds between L2 blocks.
+    #[arg(long, default_value_t = 1.0)]
+    block_time: f64,
+    /// Seconds between L1 blocks.
+    #[arg(long, default_value_t = 1.0)]
+    l1_block_time: f64,
+    /// Where batches' transactions go: `blob` or `calldata`.
+    #[arg(long, default_value = "blob")]
+    da_mode: String,
+    /// Keep the L2 databases here (default: in memory; the embedded L1 starts fresh anyway).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Forced-inclusion window of the rollup contract, seconds.
+    #[arg(long, default_value_t = 3600)]
+    forced_inclusion_window: u64,
+    /// Withdrawal delay of the rollup contract, seconds.
+    #[arg(long, default_value_t = 60)]
+    withdrawal_delay: u64,
+    /// Timelock delay of governance actions, seconds.
+    #[arg(long, default_value_t = 60)]
+    timelock_delay: u64,
+}
+
+pub(crate) fn run(args: DevnetArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(devnet(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn seconds(value: f64, name: &str) -> Result<Duration, String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!("--{name} must be a positive number of seconds"))
+    }
+}
+
+fn store(data_dir: Option<&PathBuf>, name: &str) -> Result<Arc<dyn ChainStore>, String> {
+    match data_dir {
+        Some(dir) => open_store(&dir.join(name)),
+        None => Ok(Arc::new(RedbStore::in_memory().map_err(|e| e.to_string())?)),
+    }
+}
+
+async fn devnet(args: DevnetArgs) -> Result<(), String> {
+    let l2_block_time = seconds(args.block_time, "block-time")?;
+    let l1_block_time = seconds(args.l1_block_time, "l1-block-time")?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let wait = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    // L1.
+    let l1 = Devnet::new(DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, ..Default::default() })
+        .map_err(|e| e.to_string())?;
+    let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
+        .await
+        .map_err(|e| format!("cannot serve L1 JSON-RPC on {}: {e}", args.l1_rpc_addr))?;
+    let beacon = nrd_rpc::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
+        .await
+        .map_err(|e| format!("cannot serve the beacon API on {}: {e}", args.beacon_addr))?;
+    let l1_task = tokio::spawn(l1.clone().run(wait(stop_rx.clone())));
+    let (l1_url, beacon_url) = (format!("http://{}", l1_rpc.addr), format!("http://{beacon}"));
+    tracing::info!(target: "nrd::devnet", rpc = %l1_url, beacon = %beacon_url, chain_id = l1.config().chain_id, "L1 devnet running");
+
+    // The rollup contract.
+    let genesis = crate::genesis::devnet();
+    let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
+    let sequencer_key = l1.accounts()[0].clone();
+    let owner = l1.accounts()[1].clone();
+    let params = RollupParams {
+        forced_inclusion_window: args.forced_inclusion_window,
+        withdrawal_delay: args.withdrawal_delay,
+        timelock_delay: args.timelock_delay,
+    };
+    let (rollup, deployed_at) = deploy_rollup(&client, &owner, sequencer_key.address(), &genesis, params).await?;
+    tracing::info!(target: "nrd::devnet", %rollup, l1_block = deployed_at, sequencer = %sequencer_key.address(), owner = %owner.address(), "NativeRollup deployed");
+
+    // The sequencer and the follower.
+    let l1_section = L1Section {
+        rpc_url: l1_url.clone(),
+        beacon_url: beacon_url.clone(),
+        rollup,
+        start_block: deployed_at,
+        confirmations: 0,
+        poll_interval_ms: 200,
+    };
+    let sequencer_section = SequencerSection {
+        block_time_ms: l2_block_time.as_millis() as u64,
+        da_mode: args.da_mode.clone(),
+        ..Default::default()
+    };
+    let sequencer_config = NodeConfig {
+        role: Role::Sequencer,
+        data_dir: PathBuf::new(),
+        genesis: PathBuf::new(),
+        rpc_addr: args.rpc_addr,
+        l1: l1_section.clone(),
+        sequencer: sequencer_section.clone(),
+    };
+    sequencer_config.da_mode()?;
+    let follower_config =
+        NodeConfig { role: Role::Follower, rpc_addr: args.follower_rpc_addr, ..sequencer_config.clone() };
+    let sequencer = start_node(
+        &sequencer_config,
+        genesis.clone(),
+        store(args.data_dir.as_ref(), "sequencer")?,
+        Some(sequencer_key),
+        stop_rx.clone(),
+    )
+    .await?;
+    let follower =
+        start_node(&follower_config, genesis, store(args.data_dir.as_ref(), "follower")?, None, stop_rx.clone())
+            .await?;
+    if TEST_MNEMONIC == l1.config().mnemonic {
+        for (i, account) in l1.accounts().iter().enumerate() {
+            // The standard test mnemonic's keys are public; funded on L1 and L2, as anvil prints them.
+            tracing::info!(target: "nrd::devnet", "account {i}: {} key 0x{}", account.address(), alloy_primitives::hex::encode(account.credential().to_bytes()));
+        }
+    }
+    tracing::info!(
+        target: "nrd::devnet",
+        l2 = %format!("http://{}", sequencer.rpc.addr),
+        follower = %format!("http://{}", follower.rpc.addr),
+        l1 = %l1_url,
+        "native rollup devnet running (Ctrl-C to stop)"
+    );
+
+    // Progress report.
+    let (seq_node, fol_node) = (sequencer.node.clone(), follower.node.clone());
+    let monitor_stop = stop_rx.clone();
+    let monitor = tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(10));
+        let mut stop = monitor_stop;
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = ticker.tick() => {}
+            }
+            let s = seq_node.status();
+            let f = fol_node.status();
+            let same = fol_node.chain().block(f.unsafe_head).map(|b| b.hash)
+                == seq_node.chain().block(f.unsafe_head).map(|b| b.hash);
+            tracing::info!(
+                target: "nrd::devnet",
+                l1_head = s.l1_head,
+                l2_head = s.unsafe_head,
+                safe = s.safe_head,
+                finalized = s.finalized_head,
+                follower_head = f.unsafe_head,
+                follower_matches = same,
+                pending_messages = s.pending_messages,
+                pool = s.pool_size,
+                "status"
+            );
+        }
+    });
+
+    tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    tracing::info!(target: "nrd::devnet", "shutting down");
+    let _ = stop_tx.send(true);
+    for running in [sequencer, follower] {
+        let _ = running.rpc.handle.stop();
+        running.rpc.handle.stopped().await;
+        for task in running.tasks {
+            let _ = task.await;
+        }
+    }
+    let _ = l1_rpc.handle.stop();
+    let _ = monitor.await;
+    let _ = l1_task.await;
+    Ok(())
+}

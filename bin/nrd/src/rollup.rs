@@ -1,0 +1,284 @@
+//! Running L2 nodes: `nrd node --config …` (a sequencer or a follower against an L1 RPC URL)
+//! and the pieces `nrd devnet` assembles in one process.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::{BlockNumberOrTag, Encodable2718};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolValue;
+use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
+use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, RollupApiServer as _, RollupRpc, TxSink};
+use nrd_rpc::RpcLimits;
+use nrd_sequencer::{BlockProducer, Mempool, Submitter, SubmitterConfig};
+use nrd_storage::{ChainStore, RedbStore};
+use nrd_txpool::PoolLimits;
+use serde::Deserialize;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use tokio::{sync::watch, task::JoinHandle};
+
+/// Which role a node plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Role {
+    /// Orders transactions, seals blocks, posts them to L1.
+    Sequencer,
+    /// Rebuilds the chain from L1 alone.
+    Follower,
+}
+
+/// `[l1]`: where L1 is and which rollup to follow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct L1Section {
+    pub(crate) rpc_url: String,
+    pub(crate) beacon_url: String,
+    pub(crate) rollup: Address,
+    #[serde(default)]
+    pub(crate) start_block: u64,
+    #[serde(default)]
+    pub(crate) confirmations: u64,
+    #[serde(default = "default_poll_ms")]
+    pub(crate) poll_interval_ms: u64,
+}
+
+fn default_poll_ms() -> u64 {
+    500
+}
+
+/// `[sequencer]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SequencerSection {
+    #[serde(default = "default_block_time_ms")]
+    pub(crate) block_time_ms: u64,
+    /// Hex private key of the sequencer (signs `advance`); `NRD_SEQUENCER_KEY` overrides.
+    #[serde(default)]
+    pub(crate) key: Option<String>,
+    #[serde(default)]
+    pub(crate) fee_recipient: Option<Address>,
+    #[serde(default = "default_da")]
+    pub(crate) da_mode: String,
+    #[serde(default = "default_max_blocks")]
+    pub(crate) max_blocks_per_batch: usize,
+    #[serde(default)]
+    pub(crate) pool: PoolLimits,
+    /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
+    #[serde(default)]
+    pub(crate) censor: Vec<Address>,
+}
+
+fn default_block_time_ms() -> u64 {
+    2000
+}
+fn default_da() -> String {
+    "blob".into()
+}
+fn default_max_blocks() -> usize {
+    8
+}
+
+impl Default for SequencerSection {
+    fn default() -> Self {
+        Self {
+            block_time_ms: default_block_time_ms(),
+            key: None,
+            fee_recipient: None,
+            da_mode: default_da(),
+            max_blocks_per_batch: default_max_blocks(),
+            pool: PoolLimits::default(),
+            censor: Vec::new(),
+        }
+    }
+}
+
+/// A node's configuration file (`config/sequencer.toml`, `config/follower.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeConfig {
+    pub(crate) role: Role,
+    /// Where the node keeps its database.
+    pub(crate) data_dir: PathBuf,
+    /// The L2 genesis file.
+    pub(crate) genesis: PathBuf,
+    /// JSON-RPC listen address.
+    pub(crate) rpc_addr: SocketAddr,
+    pub(crate) l1: L1Section,
+    #[serde(default)]
+    pub(crate) sequencer: SequencerSection,
+}
+
+impl NodeConfig {
+    /// Reads and checks a TOML file; errors name the file and the key.
+    pub(crate) fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let config: Self = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.da_mode().map_err(|e| format!("{}: sequencer.da_mode: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    pub(crate) fn da_mode(&self) -> Result<DaMode, String> {
+        match self.sequencer.da_mode.as_str() {
+            "blob" => Ok(DaMode::Blob),
+            "calldata" => Ok(DaMode::Calldata),
+            other => Err(format!("`{other}` is not `blob` or `calldata`")),
+        }
+    }
+}
+
+/// A running L2 node.
+#[derive(Debug)]
+pub(crate) struct RunningNode {
+    pub(crate) node: Arc<L2Node>,
+    pub(crate) rpc: nrd_rpc::RunningServer,
+    pub(crate) tasks: Vec<JoinHandle<()>>,
+}
+
+fn wait(mut rx: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> {
+    async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Starts a node: opens its store, follows L1, and — for a sequencer — seals and posts blocks.
+pub(crate) async fn start_node(
+    config: &NodeConfig,
+    genesis: L2Genesis,
+    store: Arc<dyn ChainStore>,
+    sequencer_key: Option<PrivateKeySigner>,
+    stop: watch::Receiver<bool>,
+) -> Result<RunningNode, String> {
+    let chain = Arc::new(L2Chain::open(genesis, store).map_err(|e| format!("opening the L2 chain: {e}"))?);
+    let client = L1Client::new(L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url))
+        .map_err(|e| e.to_string())?;
+    let l1_chain_id = client.chain_id().await.map_err(|e| format!("L1 at {}: {e}", config.l1.rpc_url))?;
+    let sequencing = config.role == Role::Sequencer;
+    let block_time = Duration::from_millis(config.sequencer.block_time_ms.max(1));
+    let pool = sequencing
+        .then(|| Arc::new(Mempool::new(chain.clone(), config.sequencer.pool, config.sequencer.censor.clone())));
+    let sink = pool.clone().map(|p| p as Arc<dyn TxSink>);
+    let node = Arc::new(L2Node::new(chain.clone(), sink, block_time.as_secs().max(1)));
+    let follower = Follower::new(
+        node.clone(),
+        client.clone(),
+        config.l1.rollup,
+        FollowerConfig {
+            start_block: config.l1.start_block,
+            confirmations: config.l1.confirmations,
+            poll_interval: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
+            import: !sequencing,
+        },
+    );
+    let view = follower.view();
+    let mut tasks = Vec::new();
+    let role = if sequencing { "sequencer" } else { "follower" };
+    let follow_stop = stop.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = follower.run(wait(follow_stop)).await {
+            tracing::error!(target: "nrd::node", "following L1 stopped: {e}");
+        }
+    }));
+    if let Some(pool) = pool {
+        let key = sequencer_key.ok_or("a sequencer needs its key (sequencer.key or NRD_SEQUENCER_KEY)")?;
+        let producer = BlockProducer::new(
+            chain.clone(),
+            pool,
+            view,
+            SequencingConfig {
+                gas_limit: chain.head().header().gas_limit,
+                fee_recipient: config.sequencer.fee_recipient.unwrap_or(key.address()),
+            },
+        );
+        tasks.push(tokio::spawn(producer.run(block_time, wait(stop.clone()))));
+        let submitter = Submitter::new(
+            node.clone(),
+            client,
+            SubmitterConfig {
+                rollup: config.l1.rollup,
+                key,
+                l1_chain_id,
+                mode: config.da_mode()?,
+                max_blocks: config.sequencer.max_blocks_per_batch.max(1),
+                max_l2_gas: 15_000_000,
+                poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
+                resubmit_after: block_time * 6,
+            },
+        );
+        tasks.push(tokio::spawn(submitter.run(wait(stop.clone()))));
+    }
+    let rpc =
+        nrd_rpc::serve(node.clone(), RollupRpc::new(node.clone()).into_rpc(), config.rpc_addr, RpcLimits::default())
+            .await
+            .map_err(|e| format!("cannot serve L2 JSON-RPC on {}: {e}", config.rpc_addr))?;
+    tracing::info!(target: "nrd::node", role, rpc = %format!("http://{}", rpc.addr), chain_id = chain.spec().chain_id, head = chain.head().number(), "L2 node running");
+    Ok(RunningNode { node, rpc, tasks })
+}
+
+/// Opens (creating) the redb store in `dir`.
+pub(crate) fn open_store(dir: &std::path::Path) -> Result<Arc<dyn ChainStore>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let store = RedbStore::open(dir.join("chain.redb")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Parameters `NativeRollup` is deployed with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RollupParams {
+    pub(crate) forced_inclusion_window: u64,
+    pub(crate) withdrawal_delay: u64,
+    pub(crate) timelock_delay: u64,
+}
+
+/// Deploys `NativeRollup` for `genesis` from `owner`, with `sequencer`; returns its address
+/// and the L1 block it was deployed in.
+pub(crate) async fn deploy_rollup(
+    client: &L1Client,
+    owner: &PrivateKeySigner,
+    sequencer: Address,
+    genesis: &L2Genesis,
+    params: RollupParams,
+) -> Result<(Address, u64), String> {
+    let root = genesis.state().root();
+    let header = genesis.header(root);
+    let args = (
+        owner.address(),
+        sequencer,
+        root,
+        header.hash(),
+        params.forced_inclusion_window,
+        params.withdrawal_delay,
+        params.timelock_delay,
+    )
+        .abi_encode_params();
+    let mut code = nrd_bridge::NativeRollup::BYTECODE.to_vec();
+    code.extend_from_slice(&args);
+    let chain_id = client.chain_id().await.map_err(|e| e.to_string())?;
+    let nonce = client.nonce(owner.address(), BlockNumberOrTag::Pending).await.map_err(|e| e.to_string())?;
+    let fees = client.fee_estimate().await.map_err(|e| e.to_string())?;
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 6_000_000,
+        max_fee_per_gas: fees.max_fee_per_gas(),
+        max_priority_fee_per_gas: fees.priority_fee.min(fees.max_fee_per_gas()),
+        to: TxKind::Create,
+        value: U256::ZERO,
+        input: Bytes::from(code),
+        access_list: Default::default(),
+    };
+    let sig = owner.sign_hash_sync(&tx.signature_hash()).map_err(|e| e.to_string())?;
+    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    let hash = client.send_raw_transaction(&raw).await.map_err(|e| format!("deploying NativeRollup: {e}"))?;
+    for _ in 0..600 {
+        if let Some(receipt) = client.transaction_receipt(hash).await.map_err(|e| e.to_string())? {
+            if !receipt.status() {
+                return Err(format!("deploying NativeRollup reverted (tx {hash})"));
+            }
+            let address = receipt.contract_address.ok_or("deployment receipt without a contract address")?;
+            return Ok((address, receipt.block_number.unwrap_or_default()));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("NativeRollup deployment {hash} not mined in 60s"))
+}

@@ -1,0 +1,25 @@
+//! # nrd-l1-watcher
+//!
+//! How nrd's L2 nodes (sequencer, batch submitter, follower) see L1: only through this crate.
+//!
+//! - [`L1Client`]: standard Ethereum JSON-RPC over HTTP (blocks, receipts, logs, nonces, fees,
+//!   calls, sending raw transactions) and the beacon API's blob endpoint (blobs checked against
+//!   their KZG commitments), with typed errors ([`L1Error`]) that say whether a retry can help.
+//! - [`L1Watcher`]: follows L1 for one `NativeRollup` contract, block by block after
+//!   `confirmations`, yielding each block's L1→L2 messages (`MessageEnqueued` events) and the
+//!   L2 blocks its successful `advance` transactions posted (decoded with
+//!   [`nrd_derivation::decode_advance`], blob-mode batches from the beacon API), and reporting
+//!   L1 reorgs with the common ancestor (docs/protocol.md §8.6).
+//! - Pure decoding helpers: [`decode_message`], [`advance_input`], [`parse_blob_sidecars`].
+
+mod beacon;
+mod client;
+mod decode;
+mod error;
+mod watcher;
+
+pub use beacon::parse_blob_sidecars;
+pub use client::{FeeEstimate, L1Client, L1ClientConfig};
+pub use decode::{advance_input, decode_message, message_filter, message_from_event};
+pub use error::{EXECUTION_REVERTED, L1Error, LIMIT_EXCEEDED};
+pub use watcher::{Advance, DEFAULT_HISTORY, L1Block, L1Event, L1Watcher, WatcherConfig};

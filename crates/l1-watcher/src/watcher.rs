@@ -1,0 +1,315 @@
+//! [`L1Watcher`]: follows L1 block by block for one `NativeRollup`, with confirmations and
+//! reorg detection.
+
+use crate::{
+    L1Client, L1Error,
+    decode::{advance_input, decode_message, message_filter},
+};
+use alloy_consensus::Transaction as _;
+use alloy_eips::eip4844::Blob;
+use alloy_primitives::{Address, B256, Bytes, map::HashMap};
+use alloy_rpc_types_eth::{Block, Transaction};
+use nrd_bridge::L1Message;
+use nrd_derivation::{PostedBlock, decode_advance};
+use std::{collections::VecDeque, time::Duration};
+
+/// How many yielded block hashes the watcher remembers by default (reorgs up to this depth are
+/// located; deeper ones are [`L1Error::ReorgTooDeep`]).
+pub const DEFAULT_HISTORY: usize = 256;
+
+/// Where to start and how carefully to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatcherConfig {
+    /// The first L1 block to yield.
+    pub start_block: u64,
+    /// Blocks that must be built on a block before it is yielded (0: yield the head).
+    pub confirmations: u64,
+    /// How often to look for a new head when caught up.
+    pub poll_interval: Duration,
+}
+
+/// A successful `advance` transaction to the rollup, decoded into the L2 blocks it posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advance {
+    /// The L1 transaction.
+    pub tx_hash: B256,
+    /// Its sender.
+    pub from: Address,
+    /// The L2 blocks, in order (blob-mode transactions filled from the blobs).
+    pub posted: Vec<PostedBlock>,
+}
+
+/// One L1 block as the rollup sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Block {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: B256,
+    /// Parent hash.
+    pub parent_hash: B256,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// Messages enqueued in this block (`MessageEnqueued` events), in log order.
+    pub messages: Vec<L1Message>,
+    /// Successful `advance` transactions sent to the rollup, in block order.
+    pub advances: Vec<Advance>,
+}
+
+/// What [`L1Watcher::next`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum L1Event {
+    /// The next block (number = the previous one's + 1, parent = its hash).
+    Block(L1Block),
+    /// L1 reorganised: blocks after `common_ancestor` that were yielded are no longer canonical.
+    /// The watcher continues with `common_ancestor + 1` on the new chain.
+    Reorg {
+        /// The last yielded block that is still canonical.
+        common_ancestor: u64,
+    },
+}
+
+/// Follows L1 for one `NativeRollup` address: yields each L1 block once it has
+/// `confirmations` blocks on top, in order, with the rollup's messages and decoded `advance`
+/// calls, and reports a reorg when the chain it yielded is replaced.
+///
+/// [`Self::next`] and [`Self::poll`] are cancel safe: the watcher's state changes only when an
+/// event is returned.
+#[derive(Debug)]
+pub struct L1Watcher {
+    client: L1Client,
+    rollup: Address,
+    config: WatcherConfig,
+    /// Next block number to yield.
+    next: u64,
+    /// Yielded (number, hash), oldest first, consecutive; the first entry may be the parent of
+    /// the first yielded block.
+    recent: VecDeque<(u64, B256)>,
+    history: usize,
+}
+
+impl L1Watcher {
+    /// Follows `rollup` through `client` from `config.start_block`.
+    pub fn new(client: L1Client, rollup: Address, config: WatcherConfig) -> Self {
+        Self { client, rollup, config, next: config.start_block, recent: VecDeque::new(), history: DEFAULT_HISTORY }
+    }
+
+    /// Remembers `history` block hashes (at least 1) instead of [`DEFAULT_HISTORY`].
+    #[must_use]
+    pub fn with_history(mut self, history: usize) -> Self {
+        self.history = history.max(1);
+        self
+    }
+
+    /// Resumes after a restart: `blocks` are (number, hash) of the last blocks the caller
+    /// processed, consecutive and oldest first, ending just before the cursor (so the first
+    /// block yielded is checked against them). Other entries are ignored.
+    pub fn resume_after(&mut self, blocks: impl IntoIterator<Item = (u64, B256)>) {
+        self.recent.clear();
+        for (number, hash) in blocks {
+            if self.recent.back().is_some_and(|(n, _)| *n + 1 != number) {
+                self.recent.clear();
+            }
+            self.remember(number, hash);
+        }
+        if self.recent.back().is_some_and(|(n, _)| *n + 1 != self.next) {
+            self.recent.clear();
+        }
+    }
+
+    /// The next L1 block number to yield (persist it to resume).
+    pub const fn cursor(&self) -> u64 {
+        self.next
+    }
+
+    /// The last block yielded (or remembered), if any.
+    pub fn last(&self) -> Option<(u64, B256)> {
+        self.recent.back().copied()
+    }
+
+    /// The remembered (number, hash) pairs, oldest first.
+    pub fn recent(&self) -> impl Iterator<Item = (u64, B256)> + '_ {
+        self.recent.iter().copied()
+    }
+
+    /// The rollup followed.
+    pub const fn rollup(&self) -> Address {
+        self.rollup
+    }
+
+    /// The client.
+    pub const fn client(&self) -> &L1Client {
+        &self.client
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &WatcherConfig {
+        &self.config
+    }
+
+    /// Waits for and returns the next event, polling every `poll_interval`. Errors are
+    /// returned as they happen (the watcher does not move): retry the call when
+    /// [`L1Error::is_temporary`].
+    pub async fn next(&mut self) -> Result<L1Event, L1Error> {
+        loop {
+            if let Some(event) = self.poll().await? {
+                return Ok(event);
+            }
+            tokio::time::sleep(self.config.poll_interval).await;
+        }
+    }
+
+    /// Looks once: the next event if there is one now, `None` when caught up.
+    pub async fn poll(&mut self) -> Result<Option<L1Event>, L1Error> {
+        let head = self.client.block_number().await?;
+        if self.next.checked_add(self.config.confirmations).is_some_and(|ready| ready <= head) {
+            if let Some(block) = self.fetch(self.next).await? {
+                if let Some(&(number, hash)) = self.recent.back()
+                    && number + 1 == block.number
+                    && hash != block.parent_hash
+                {
+                    return self.rewind().await.map(Some);
+                }
+                self.record(&block);
+                return Ok(Some(L1Event::Block(block)));
+            }
+            // The block changed under us: check what we yielded.
+        }
+        // Nothing new to yield: is the last block yielded still canonical?
+        if let Some(&(number, hash)) = self.recent.back()
+            && !self.canonical(number, hash).await?
+        {
+            return self.rewind().await.map(Some);
+        }
+        Ok(None)
+    }
+
+    fn remember(&mut self, number: u64, hash: B256) {
+        self.recent.push_back((number, hash));
+        while self.recent.len() > self.history {
+            self.recent.pop_front();
+        }
+    }
+
+    fn record(&mut self, block: &L1Block) {
+        if self.recent.is_empty() && block.number > 0 {
+            // The parent of the first block: a reorg replacing every yielded block still has a
+            // known common ancestor.
+            self.remember(block.number - 1, block.parent_hash);
+        }
+        self.remember(block.number, block.hash);
+        self.next = block.number + 1;
+    }
+
+    /// Whether block `number` on the node's chain is `hash`.
+    async fn canonical(&self, number: u64, hash: B256) -> Result<bool, L1Error> {
+        Ok(self.client.header(number).await?.is_some_and(|h| h.hash == hash))
+    }
+
+    /// Walks the remembered blocks back to the newest one still canonical.
+    async fn rewind(&mut self) -> Result<L1Event, L1Error> {
+        let mut ancestor = None;
+        for &(number, hash) in self.recent.iter().rev() {
+            if self.canonical(number, hash).await? {
+                ancestor = Some(number);
+                break;
+            }
+        }
+        let Some(common_ancestor) = ancestor else {
+            let oldest = self.recent.front().map_or(self.next, |(n, _)| *n);
+            return Err(L1Error::ReorgTooDeep { oldest });
+        };
+        while self.recent.back().is_some_and(|(n, _)| *n > common_ancestor) {
+            self.recent.pop_back();
+        }
+        self.next = common_ancestor + 1;
+        tracing::info!(target: "nrd::l1_watcher", common_ancestor, "L1 reorg");
+        Ok(L1Event::Reorg { common_ancestor })
+    }
+
+    /// Reads block `number` with the rollup's messages and advances; `None` when the block is
+    /// missing or was replaced while being read.
+    async fn fetch(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
+        let Some(block) = self.client.block(number).await? else { return Ok(None) };
+        let hash = block.header.hash;
+        match self.contents(&block).await {
+            Ok(Some((messages, advances))) => Ok(Some(L1Block {
+                number,
+                hash,
+                parent_hash: block.header.parent_hash,
+                timestamp: block.header.timestamp,
+                messages,
+                advances,
+            })),
+            Ok(None) => Ok(None),
+            // A block read by hash may have been dropped by a reorg meanwhile: then the error
+            // is not the caller's business.
+            Err(e) if !self.canonical(number, hash).await? => {
+                tracing::debug!(target: "nrd::l1_watcher", number, %hash, "block replaced while read: {e}");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn contents(&self, block: &Block) -> Result<Option<(Vec<L1Message>, Vec<Advance>)>, L1Error> {
+        let hash = block.header.hash;
+        let filter = message_filter(self.rollup, hash);
+        let messages = if filter.matches_bloom(block.header.logs_bloom) {
+            let mut logs = self.client.logs(&filter).await?;
+            if logs.iter().any(|l| l.block_hash.is_some_and(|h| h != hash)) {
+                return Ok(None);
+            }
+            logs.sort_by_key(|l| l.log_index);
+            logs.iter().map(|l| decode_message(&l.inner)).collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+
+        let mut candidates: Vec<(&Transaction, &Bytes)> = Vec::new();
+        for tx in block.transactions.txns() {
+            if let Some(input) = advance_input(tx, self.rollup) {
+                candidates.push((tx, input));
+            }
+        }
+        if candidates.is_empty() {
+            return Ok(Some((messages, Vec::new())));
+        }
+        let Some(receipts) = self.client.block_receipts(hash).await? else { return Ok(None) };
+        if receipts.iter().any(|r| r.block_hash.is_some_and(|h| h != hash)) {
+            return Ok(None);
+        }
+        let succeeded: HashMap<B256, bool> = receipts.iter().map(|r| (r.transaction_hash, r.status())).collect();
+        let mut advances = Vec::with_capacity(candidates.len());
+        for (tx, input) in candidates {
+            let tx_hash = *tx.inner.tx_hash();
+            match succeeded.get(&tx_hash) {
+                Some(true) => advances.push((tx, input)),
+                Some(false) => {}
+                None => return Err(L1Error::Malformed(format!("no receipt of transaction {tx_hash} in block {hash}"))),
+            }
+        }
+
+        let mut blobs: HashMap<B256, Blob> = HashMap::default();
+        if advances.iter().any(|(tx, _)| (**tx).blob_versioned_hashes().is_some_and(|h| !h.is_empty())) {
+            blobs.extend(self.client.blob_sidecars(block.header.number).await?);
+        }
+        // Decoding (RLP, brotli) is CPU work: keep it off the async workers.
+        let calls: Vec<(B256, Address, Bytes)> =
+            advances.into_iter().map(|(tx, input)| (*tx.inner.tx_hash(), tx.inner.signer(), input.clone())).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            let lookup = |h: &B256| blobs.get(h).copied();
+            calls
+                .into_iter()
+                .map(|(tx_hash, from, input)| {
+                    decode_advance(&input, &lookup)
+                        .map(|posted| Advance { tx_hash, from, posted })
+                        .map_err(|source| L1Error::Derivation { tx: tx_hash, source })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| L1Error::Malformed(format!("advance decoding task: {e}")))??;
+        Ok(Some((messages, out)))
+    }
+}

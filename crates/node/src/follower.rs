@@ -1,0 +1,196 @@
+//! Following L1: the one loop through which an L2 node learns what happened on L1 — messages
+//! enqueued, L2 blocks posted (and, for a follower, imported from them), safe and finalized
+//! heads.
+
+use crate::{L2Node, NodeError};
+use alloy_primitives::B256;
+use nrd_bridge::L1Message;
+use nrd_derivation::L1BlockRef;
+use nrd_l1_watcher::{L1Client, L1Event, L1Watcher, WatcherConfig};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+/// What the node knows of L1: the newest block seen and the queued messages not yet applied.
+#[derive(Debug, Default)]
+pub struct L1View {
+    /// Newest L1 block seen (after confirmations).
+    pub head: L1BlockRef,
+    /// Enqueued messages by index (pruned once applied on L2).
+    pub messages: BTreeMap<u64, L1Message>,
+    /// Hashes of recent L1 blocks, for anchors.
+    pub hashes: BTreeMap<u64, B256>,
+}
+
+impl L1View {
+    /// The messages from index `from` on, in order, while contiguous.
+    pub fn pending_from(&self, from: u64) -> Vec<L1Message> {
+        let mut out = Vec::new();
+        let mut next = from;
+        while let Some(m) = self.messages.get(&next) {
+            out.push(m.clone());
+            next += 1;
+        }
+        out
+    }
+}
+
+/// How a node follows L1.
+#[derive(Debug, Clone)]
+pub struct FollowerConfig {
+    /// L1 block to start from (the rollup's deployment block).
+    pub start_block: u64,
+    /// L1 confirmations before a block is used.
+    pub confirmations: u64,
+    /// Head polling interval.
+    pub poll_interval: Duration,
+    /// Import posted blocks (a follower) or only check them against ours (the sequencer).
+    pub import: bool,
+}
+
+/// Follows L1 for one node.
+#[derive(Debug)]
+pub struct Follower {
+    node: Arc<L2Node>,
+    client: L1Client,
+    watcher: L1Watcher,
+    view: Arc<Mutex<L1View>>,
+    config: FollowerConfig,
+    /// L2 blocks posted, by the L1 block that posted them (for finality).
+    posted_at: BTreeMap<u64, u64>,
+}
+
+impl Follower {
+    /// A follower of `rollup` on the L1 behind `client`.
+    pub fn new(node: Arc<L2Node>, client: L1Client, rollup: alloy_primitives::Address, config: FollowerConfig) -> Self {
+        let watcher = L1Watcher::new(
+            client.clone(),
+            rollup,
+            WatcherConfig {
+                start_block: config.start_block,
+                confirmations: config.confirmations,
+                poll_interval: config.poll_interval,
+            },
+        );
+        Self {
+            node,
+            client,
+            watcher,
+            view: Arc::new(Mutex::new(L1View::default())),
+            config,
+            posted_at: BTreeMap::new(),
+        }
+    }
+
+    /// The shared view of L1 (the sequencer reads messages and the anchor block from it).
+    pub fn view(&self) -> Arc<Mutex<L1View>> {
+        self.view.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, L1View> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs until `shutdown` resolves. Temporary L1 errors are retried; a block that diverges
+    /// from ours stops the loop with the error.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
+        tokio::pin!(shutdown);
+        loop {
+            let event = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                event = self.watcher.next() => event,
+            };
+            match event {
+                Ok(L1Event::Block(block)) => self.on_block(block).await?,
+                Ok(L1Event::Reorg { common_ancestor }) => {
+                    tracing::warn!(target: "nrd::follower", common_ancestor, "L1 reorg detected");
+                    let mut view = self.lock();
+                    view.hashes.retain(|n, _| *n <= common_ancestor);
+                }
+                Err(e) if e.is_temporary() => {
+                    tracing::warn!(target: "nrd::follower", "L1 unavailable, retrying: {e}");
+                    tokio::time::sleep(self.config.poll_interval).await;
+                }
+                Err(e) => return Err(NodeError::L1(e.to_string())),
+            }
+        }
+    }
+
+    async fn on_block(&mut self, block: nrd_l1_watcher::L1Block) -> Result<(), NodeError> {
+        let chain = self.node.chain().clone();
+        {
+            let mut view = self.lock();
+            view.head = L1BlockRef { number: block.number, hash: block.hash, timestamp: block.timestamp };
+            view.hashes.insert(block.number, block.hash);
+            let keep = block.number.saturating_sub(512);
+            view.hashes.retain(|n, _| *n >= keep);
+            for m in &block.messages {
+                view.messages.insert(m.index, m.clone());
+            }
+        }
+        for advance in &block.advances {
+            for posted in &advance.posted {
+                let number = posted.block.header.number;
+                let hash = posted.block.header.hash_slow();
+                let head = chain.head().number();
+                if number <= head {
+                    let ours = chain.block(number).map(|b| b.hash).unwrap_or_default();
+                    if ours != hash {
+                        return Err(NodeError::Diverged { number, posted: hash, ours });
+                    }
+                } else if self.config.import {
+                    let l1_hash = self.l1_hash(posted.l1_anchor).await?;
+                    let imported = chain.import(posted, l1_hash)?;
+                    tracing::info!(
+                        target: "nrd::follower",
+                        number,
+                        hash = %imported.hash,
+                        txs = imported.tx_hashes.len(),
+                        messages = posted.messages.len(),
+                        l1_block = block.number,
+                        "imported L2 block from L1"
+                    );
+                } else {
+                    // The sequencer sees a block it does not have: another party advanced.
+                    return Err(NodeError::Diverged { number, posted: hash, ours: B256::ZERO });
+                }
+                chain.set_safe(number);
+                self.posted_at.insert(block.number, number);
+            }
+        }
+        // Finality: the L1 block that posted an L2 block is finalized.
+        if let Ok(Some(finalized)) = self.client.header(alloy_eips::BlockNumberOrTag::Finalized).await {
+            let done: Vec<u64> = self.posted_at.range(..=finalized.number).map(|(_, l2)| *l2).collect();
+            if let Some(max) = done.iter().max() {
+                chain.set_finalized(*max);
+            }
+            self.posted_at.retain(|l1, _| *l1 > finalized.number);
+        }
+        let next = chain.next_message();
+        let pending = {
+            let mut view = self.lock();
+            view.messages.retain(|i, _| *i >= next);
+            view.messages.len() as u64
+        };
+        self.node.update_status(|s| {
+            s.l1_head = block.number;
+            s.pending_messages = pending;
+        });
+        Ok(())
+    }
+
+    async fn l1_hash(&self, number: u64) -> Result<B256, NodeError> {
+        if let Some(hash) = self.lock().hashes.get(&number) {
+            return Ok(*hash);
+        }
+        let header = self
+            .client
+            .header(alloy_eips::BlockNumberOrTag::Number(number))
+            .await
+            .map_err(|e| NodeError::L1(e.to_string()))?
+            .ok_or_else(|| NodeError::L1(format!("L1 block {number} not found")))?;
+        Ok(header.hash)
+    }
+}

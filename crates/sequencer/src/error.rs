@@ -1,0 +1,27 @@
+//! Why sequencing or posting fails.
+
+/// A sequencer failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    /// Building or recording a block failed.
+    #[error("block: {0}")]
+    Block(#[from] nrd_chain::BlockError),
+    /// The derivation function refused the inputs.
+    #[error("derivation: {0}")]
+    Derivation(#[from] nrd_derivation::DerivationError),
+    /// The node (chain, store) failed.
+    #[error("node: {0}")]
+    Node(#[from] nrd_node::NodeError),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] nrd_storage::StoreError),
+    /// A block (or its witness) to post is missing.
+    #[error("block {0} or its witness is missing from the store")]
+    Missing(u64),
+    /// L1 could not be reached or answered oddly (retried).
+    #[error("L1: {0}")]
+    L1(String),
+    /// L1 refused a batch (posting stops).
+    #[error("{0}")]
+    Refused(String),
+}

@@ -1,0 +1,21 @@
+//! # nrd-sequencer
+//!
+//! The rollup's sequencer: it orders L2 transactions and gets them verified on L1.
+//!
+//! - [`Mempool`]: the L2 transaction pool (`nrd-txpool`: nonce queues, fee-bump replacement,
+//!   per-sender and total limits) in front of the chain; saved in the store so a restart keeps it.
+//! - [`BlockProducer`]: seals an L2 block every block time with the derivation function — the
+//!   pending L1 messages (forced ones never left behind), anchored to the newest L1 block seen,
+//!   then transactions by tip — and records its witness.
+//! - [`Submitter`]: posts runs of sealed blocks to `NativeRollup.advance` (blob mode by default,
+//!   or calldata), tracks inclusion, resubmits with higher fees when stuck, and halts with the
+//!   reason when L1 refuses a batch. The contract's head is the source of truth for what was
+//!   posted, so a restart never posts twice.
+
+mod error;
+mod producer;
+mod submitter;
+
+pub use error::SequencerError;
+pub use producer::{BlockProducer, Mempool};
+pub use submitter::{Submitter, SubmitterConfig};

@@ -1,0 +1,215 @@
+//! The sequencer's mempool and block production: every block applies the derivation function
+//! (pending L1 messages, anchored to the newest L1 block seen), takes transactions from the pool
+//! by tip, and is recorded with its witness for posting.
+
+use crate::SequencerError;
+use alloy_consensus::{TxEnvelope, transaction::Recovered};
+use alloy_eips::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes};
+use nrd_chain::{StateProvider, StateRef, StoredBlock, build_block};
+use nrd_derivation::{SequencingConfig, block_inputs};
+use nrd_execute_client::record_block;
+use nrd_node::{BlockL1Info, L1View, L2Chain, TxSink};
+use nrd_txpool::{AdmissionContext, Pool, PoolLimits, decode_pooled};
+use std::{
+    sync::{Arc, Mutex, MutexGuard},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The L2 mempool in front of the chain.
+#[derive(Debug)]
+pub struct Mempool {
+    chain: Arc<L2Chain>,
+    pool: Mutex<Pool>,
+    /// Senders whose transactions are refused (a test switch for censorship scenarios).
+    censored: Vec<Address>,
+}
+
+impl Mempool {
+    /// A pool with `limits` over `chain`, restoring transactions a previous run saved.
+    pub fn new(chain: Arc<L2Chain>, limits: PoolLimits, censored: Vec<Address>) -> Self {
+        let pool = Self { chain, pool: Mutex::new(Pool::new(limits)), censored };
+        match pool.chain.store().load_pool() {
+            Ok(saved) => {
+                let restored = saved.iter().filter(|raw| pool.submit(raw).is_ok()).count();
+                if !saved.is_empty() {
+                    tracing::info!(target: "nrd::sequencer", restored, saved = saved.len(), "restored the pool");
+                }
+            }
+            Err(e) => tracing::warn!(target: "nrd::sequencer", "could not load the saved pool: {e}"),
+        }
+        pool
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn context(&self) -> AdmissionContext {
+        let head = self.chain.head();
+        let header = head.header();
+        let spec = self.chain.spec();
+        let timestamp = now().max(header.timestamp + 1);
+        AdmissionContext {
+            chain_id: spec.chain_id,
+            spec: spec.spec_at(header.number + 1, timestamp),
+            base_fee: header.next_block_base_fee(spec.base_fee_params()).unwrap_or_default(),
+            blob_base_fee: None,
+            gas_limit: header.gas_limit,
+        }
+    }
+
+    /// Writes the pool to the store so a restart keeps it.
+    pub fn save(&self) {
+        let raw: Vec<Bytes> = self.lock().iter().map(|p| p.tx.inner().encoded_2718().into()).collect();
+        if let Err(e) = self.chain.store().save_pool(&raw) {
+            tracing::warn!(target: "nrd::sequencer", "could not save the pool: {e}");
+        }
+    }
+
+    /// Candidates for the next block, by tip.
+    fn candidates(&self, base_fee: u64) -> Vec<Recovered<TxEnvelope>> {
+        let state = self.chain.head_state();
+        let mut nonce_of = |a: Address| StateRef(&state).account(a).ok().flatten().map_or(0, |acc| acc.nonce);
+        self.lock().candidates(base_fee, &mut nonce_of).into_iter().map(|p| p.tx.clone()).collect()
+    }
+
+    /// Drops included transactions and those the new head made stale.
+    fn after_block(&self, block: &StoredBlock, dropped: &[B256]) {
+        let state = self.chain.head_state();
+        let mut pool = self.lock();
+        for hash in block.tx_hashes.iter().chain(dropped) {
+            pool.remove(hash);
+        }
+        pool.prune(&mut |a| StateRef(&state).account(a).ok().flatten().map_or(0, |acc| acc.nonce));
+    }
+}
+
+impl TxSink for Mempool {
+    fn submit(&self, raw: &[u8]) -> Result<B256, String> {
+        let pooled = decode_pooled(raw).map_err(|e| e.to_string())?;
+        if pooled.sidecar.is_some() {
+            return Err("blob transactions are not supported on this L2 (it has no blob data availability)".into());
+        }
+        if self.censored.contains(&pooled.tx.signer()) {
+            return Err("transaction refused by this sequencer's policy".into());
+        }
+        let hash = pooled.hash;
+        let ctx = self.context();
+        let state = self.chain.head_state();
+        self.lock().add(pooled, &mut StateRef(&state), &ctx).map_err(|e| e.to_string())?;
+        Ok(hash)
+    }
+
+    fn pending_nonce(&self, address: Address, state_nonce: u64) -> u64 {
+        self.lock().pending_nonce(address, state_nonce)
+    }
+
+    fn pooled(&self, hash: B256) -> Option<Recovered<TxEnvelope>> {
+        self.lock().get(&hash).map(|p| p.tx.clone())
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Seals L2 blocks.
+#[derive(Debug)]
+pub struct BlockProducer {
+    chain: Arc<L2Chain>,
+    pool: Arc<Mempool>,
+    l1: Arc<Mutex<L1View>>,
+    config: SequencingConfig,
+}
+
+impl BlockProducer {
+    /// A producer extending `chain` from `pool`, with L1 as `l1` shows it.
+    pub fn new(chain: Arc<L2Chain>, pool: Arc<Mempool>, l1: Arc<Mutex<L1View>>, config: SequencingConfig) -> Self {
+        Self { chain, pool, l1, config }
+    }
+
+    /// Seals the next block now; `None` when L1 has not been seen yet (no anchor).
+    pub fn seal(&self) -> Result<Option<Arc<StoredBlock>>, SequencerError> {
+        let parent = self.chain.head_sealed();
+        let (l1, pending) = {
+            let view = self.l1.lock().unwrap_or_else(|e| e.into_inner());
+            if view.head.hash == B256::ZERO {
+                return Ok(None);
+            }
+            (view.head, view.pending_from(self.chain.next_message()))
+        };
+        // Anchors never go back (the inbox and NativeRollup both refuse it).
+        let last_anchor = self.chain.l1_info(parent.number).map_or(0, |i| i.l1_anchor);
+        if l1.number < last_anchor {
+            return Ok(None);
+        }
+        let base_fee = parent.next_block_base_fee(self.chain.spec().base_fee_params()).unwrap_or_default();
+        let candidates = self.pool.candidates(base_fee);
+        let timestamp = now().max(parent.timestamp + 1);
+        let inputs = block_inputs(&parent, &pending, candidates, timestamp, l1, &self.config)?;
+        let anchor = inputs.attributes.anchor.clone();
+        let ancestors = self.chain.ancestors();
+        let head_state = self.chain.head_state();
+        let built = build_block(
+            self.chain.spec(),
+            &parent,
+            inputs.attributes,
+            inputs.transactions,
+            &mut nrd_chain::MemoryState::clone(&head_state),
+            &ancestors,
+        )?;
+        let dropped: Vec<B256> = built
+            .rejected
+            .iter()
+            .filter(|r| !r.error.may_fit_later())
+            .filter_map(|r| match &r.error {
+                nrd_chain::BlockError::InvalidTransaction { hash, .. } => Some(*hash),
+                _ => None,
+            })
+            .collect();
+        // Record the witness by importing the built block into a copy of the head state.
+        let mut state = nrd_chain::MemoryState::clone(&head_state);
+        let (imported, witness) = record_block(self.chain.spec(), &built.block, &anchor, &mut state, &ancestors)?;
+        let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
+        let info = BlockL1Info { l1_anchor: l1.number, messages: inputs.messages, anchor };
+        let messages = info.messages.len();
+        let stored = self.chain.append(stored, info, Some(witness), &imported.executed.changes, state)?;
+        self.pool.after_block(&stored, &dropped);
+        tracing::info!(
+            target: "nrd::sequencer",
+            number = stored.number(),
+            hash = %stored.hash,
+            txs = stored.tx_hashes.len(),
+            gas_used = stored.header().gas_used,
+            messages,
+            l1_anchor = l1.number,
+            "sealed L2 block"
+        );
+        Ok(Some(stored))
+    }
+
+    /// Seals a block every `interval` until `shutdown`; saves the pool on the way out.
+    pub async fn run(self, interval: std::time::Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = ticker.tick() => {
+                    let producer = &self;
+                    match tokio::task::block_in_place(|| producer.seal()) {
+                        Ok(_) => producer.pool.save(),
+                        Err(e) => tracing::error!(target: "nrd::sequencer", "sealing failed: {e}"),
+                    }
+                }
+            }
+        }
+        self.pool.save();
+    }
+}

@@ -1,0 +1,35 @@
+//! # nrd-storage
+//!
+//! The L2 node's persistent store, so that a sequencer or follower survives a restart: its L2
+//! blocks with receipts, the state at the head, the mempool and its progress (submission, L1
+//! cursor) are on disk, and a restarted node resumes where it stopped.
+//!
+//! The node talks to the small [`ChainStore`] trait; [`RedbStore`] implements it on
+//! [redb](https://www.redb.org) (pure Rust, ACID, crash-safe, one file). Every method is one
+//! transaction, so a crash leaves either the old or the new head, never half a block.
+//!
+//! What is kept:
+//! - the canonical chain from genesis to the head: each [`L2Block`] (block, senders, receipts,
+//!   the anchor calldata, the L1 anchor block and the L1 messages applied) in standard encodings
+//!   (block RLP, EIP-2718 receipts, ABI `L1Message[]`), indexes by hash and by transaction hash,
+//!   and the block's execution witness until it is posted ([`ChainStore::prune_witnesses`]);
+//! - the **flat state** at the head (accounts, non-zero storage slots, bytecode), updated by each
+//!   block's [`nrd_chain::StateChanges`], with per-block **undo data** (the previous value of
+//!   everything the block changed) so [`ChainStore::rewind`] restores an earlier state exactly,
+//!   as an L1 reorg needs;
+//! - small named values ([`ChainStore::put_meta`]) and the mempool ([`ChainStore::save_pool`]).
+//!
+//! On start, [`ChainStore::load_state`] rebuilds the trie ([`nrd_chain::MemoryState`]) from the
+//! flat state; the caller checks its root against the head header's.
+//!
+//! Anything read from disk is decoded defensively: bad bytes are a typed
+//! [`StoreError::Corrupt`], never a panic.
+
+mod codec;
+mod error;
+mod redb_store;
+mod store;
+
+pub use error::{StoreError, StoreResult};
+pub use redb_store::{RedbStore, SCHEMA_VERSION};
+pub use store::{ChainStore, L2Block};

@@ -1,0 +1,549 @@
+//! [`RedbStore`]: the [`ChainStore`] on redb.
+
+use crate::{
+    ChainStore, L2Block, StoreError, StoreResult,
+    codec::{
+        AccountUndo, BlockUndo, StorageUndo, decode_account, decode_block, decode_slot_value, decode_tx_location,
+        decode_undo, decode_witness, encode_account, encode_block, encode_tx_location, encode_undo, encode_witness,
+    },
+};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+use nrd_chain::{AccountState, GenesisAccount, MemoryState, StateChanges, StoredBlock};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
+use std::path::Path;
+
+/// Canonical chain: block number → block hash (32 bytes). The last key is the head.
+const CANONICAL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("canonical");
+/// Block number → block record (block RLP, senders, EIP-2718 receipts, anchor, L1 anchor, messages).
+const BLOCKS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("blocks");
+/// Block hash → block number.
+const BLOCK_NUMBERS: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("block_numbers");
+/// Transaction hash → block number and index (16 bytes).
+const TRANSACTIONS: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("transactions");
+/// Block number → RLP execution witness (until pruned).
+const WITNESSES: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("witnesses");
+/// Block number → undo record (previous values of what the block changed).
+const UNDO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("undo");
+/// Flat state: address → nonce (8), balance (32), code hash (32).
+const ACCOUNTS: TableDefinition<'static, [u8; 20], &[u8]> = TableDefinition::new("accounts");
+/// Flat state: address ‖ slot (big-endian) → value (32 bytes, never zero).
+const STORAGE: TableDefinition<'static, [u8; 52], &[u8]> = TableDefinition::new("storage");
+/// Code hash → bytecode.
+const CODES: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("codes");
+/// Named values of [`ChainStore::put_meta`].
+const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta");
+/// Position → network-encoded transaction of the saved mempool.
+const POOL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("pool");
+/// The store's own facts (`schema`).
+const INFO: TableDefinition<'static, &str, u64> = TableDefinition::new("store_info");
+
+/// Version of the table layout and record encodings.
+pub const SCHEMA_VERSION: u64 = 1;
+
+fn storage_key(address: Address, slot: U256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
+    key
+}
+
+fn storage_bounds(address: Address) -> ([u8; 52], [u8; 52]) {
+    (storage_key(address, U256::ZERO), storage_key(address, U256::MAX))
+}
+
+fn split_storage_key(key: &[u8; 52]) -> (Address, U256) {
+    let mut slot = [0u8; 32];
+    slot.copy_from_slice(&key[20..]);
+    (Address::from_slice(&key[..20]), U256::from_be_bytes(slot))
+}
+
+fn hash_value(what: impl Fn() -> String, raw: &[u8]) -> StoreResult<B256> {
+    B256::try_from(raw).map_err(|_| StoreError::corrupt(what(), format!("hash of {} bytes", raw.len())))
+}
+
+/// The L2 node's store on a redb database (one file; ACID, crash-safe, pure Rust).
+///
+/// Tables (name: key → value; integers big-endian, every value checked when read):
+///
+/// | table | key | value |
+/// |---|---|---|
+/// | `canonical` | `u64` number | block hash (32 bytes); the last key is the head |
+/// | `blocks` | `u64` number | record: version 1, block RLP, senders, EIP-2718 receipts, anchor, L1 anchor, ABI `L1Message[]` |
+/// | `block_numbers` | `[u8; 32]` hash | `u64` number |
+/// | `transactions` | `[u8; 32]` hash | block number (8) ‖ index (8) |
+/// | `witnesses` | `u64` number | RLP `ExecutionWitness`, until pruned |
+/// | `undo` | `u64` number | previous values of what the block changed (not for genesis) |
+/// | `accounts` | `[u8; 20]` address | nonce (8) ‖ balance (32) ‖ code hash (32) |
+/// | `storage` | `[u8; 52]` address ‖ slot | value (32, never zero) |
+/// | `codes` | `[u8; 32]` code hash | bytecode |
+/// | `meta` | `&str` | bytes of [`ChainStore::put_meta`] |
+/// | `pool` | `u64` position | network-encoded transaction |
+/// | `store_info` | `&str` | `u64` (`schema` = [`SCHEMA_VERSION`]) |
+#[derive(Debug)]
+pub struct RedbStore {
+    db: Database,
+}
+
+impl RedbStore {
+    /// Opens the database file at `path`, creating it (and missing parent directories) when absent.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        Self::init(Database::create(path)?)
+    }
+
+    /// A store in memory (tests, throwaway nodes).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?)
+    }
+
+    /// Creates every table (so readers never miss one) and checks the schema version.
+    fn init(db: Database) -> StoreResult<Self> {
+        let txn = db.begin_write()?;
+        {
+            let mut info = txn.open_table(INFO)?;
+            let schema = info.get("schema")?.map(|v| v.value());
+            match schema {
+                None => {
+                    info.insert("schema", SCHEMA_VERSION)?;
+                }
+                Some(SCHEMA_VERSION) => {}
+                Some(v) => {
+                    return Err(StoreError::corrupt(
+                        "store_info",
+                        format!("schema version {v}, expected {SCHEMA_VERSION}"),
+                    ));
+                }
+            }
+            txn.open_table(CANONICAL)?;
+            txn.open_table(BLOCKS)?;
+            txn.open_table(BLOCK_NUMBERS)?;
+            txn.open_table(TRANSACTIONS)?;
+            txn.open_table(WITNESSES)?;
+            txn.open_table(UNDO)?;
+            txn.open_table(ACCOUNTS)?;
+            txn.open_table(STORAGE)?;
+            txn.open_table(CODES)?;
+            txn.open_table(META)?;
+            txn.open_table(POOL)?;
+        }
+        txn.commit()?;
+        Ok(Self { db })
+    }
+}
+
+/// The head number and hash.
+fn head_of(canonical: &impl ReadableTable<u64, &'static [u8]>) -> StoreResult<Option<(u64, B256)>> {
+    let Some((number, hash)) = canonical.last()? else { return Ok(None) };
+    let number = number.value();
+    let hash = hash_value(|| format!("canonical hash of block {number}"), hash.value())?;
+    Ok(Some((number, hash)))
+}
+
+/// Checks that a block's parts agree with its body.
+fn check_block(stored: &StoredBlock) -> StoreResult<()> {
+    let number = stored.number();
+    let fail = |reason: String| Err(StoreError::InconsistentBlock { number, reason });
+    let txs = &stored.block.body.transactions;
+    if stored.senders.len() != txs.len() || stored.receipts.len() != txs.len() {
+        return fail(format!(
+            "{} transactions, {} senders, {} receipts",
+            txs.len(),
+            stored.senders.len(),
+            stored.receipts.len()
+        ));
+    }
+    if stored.tx_hashes.len() != txs.len() || txs.iter().zip(&stored.tx_hashes).any(|(tx, h)| tx.tx_hash() != h) {
+        return fail("transaction hashes do not match the transactions".into());
+    }
+    let hash = stored.block.header.hash_slow();
+    if hash != stored.hash {
+        return fail(format!("stored hash {}, header hashes to {hash}", stored.hash));
+    }
+    Ok(())
+}
+
+/// Reads the whole storage of `address`.
+fn read_storage(
+    storage: &impl ReadableTable<[u8; 52], &'static [u8]>,
+    address: Address,
+) -> StoreResult<Vec<(U256, U256)>> {
+    let (lo, hi) = storage_bounds(address);
+    let mut out = Vec::new();
+    for entry in storage.range(lo..=hi)? {
+        let (key, value) = entry?;
+        let (_, slot) = split_storage_key(&key.value());
+        let value = decode_slot_value(value.value())
+            .map_err(|e| StoreError::corrupt(format!("storage {address} slot {slot}"), e))?;
+        out.push((slot, value));
+    }
+    Ok(out)
+}
+
+fn read_account(
+    accounts: &impl ReadableTable<[u8; 20], &'static [u8]>,
+    address: Address,
+) -> StoreResult<Option<AccountState>> {
+    accounts
+        .get(address.0.0)?
+        .map(|v| decode_account(v.value()).map_err(|e| StoreError::corrupt(format!("account {address}"), e)))
+        .transpose()
+}
+
+/// Writes a slot (zero removes it) and returns its previous value (zero when unset).
+fn write_slot(
+    storage: &mut Table<'_, [u8; 52], &'static [u8]>,
+    address: Address,
+    slot: U256,
+    value: U256,
+) -> StoreResult<U256> {
+    let key = storage_key(address, slot);
+    let old = if value.is_zero() {
+        storage.remove(key)?
+    } else {
+        storage.insert(key, value.to_be_bytes::<32>().as_slice())?
+    };
+    old.map_or(Ok(U256::ZERO), |v| {
+        decode_slot_value(v.value()).map_err(|e| StoreError::corrupt(format!("storage {address} slot {slot}"), e))
+    })
+}
+
+/// Applies a block's changes to the flat state, returning what undoes them. Mirrors
+/// `StateTrie::apply`: a deleted account loses its storage, a wiped one starts from empty
+/// storage, zero writes remove slots.
+fn apply_changes(txn: &WriteTransaction, changes: &StateChanges) -> StoreResult<BlockUndo> {
+    let mut accounts = txn.open_table(ACCOUNTS)?;
+    let mut storage = txn.open_table(STORAGE)?;
+    let mut codes = txn.open_table(CODES)?;
+    let mut undo = BlockUndo::default();
+    for change in &changes.accounts {
+        let address = change.address;
+        let account = read_account(&accounts, address)?;
+        let mut storage_undo = if change.info.is_none() || change.wiped {
+            let old = read_storage(&storage, address)?;
+            let (lo, hi) = storage_bounds(address);
+            storage.retain_in(lo..=hi, |_, _| false)?;
+            StorageUndo::Full(old)
+        } else {
+            StorageUndo::Slots(Vec::with_capacity(change.storage.len()))
+        };
+        match &change.info {
+            None => {
+                accounts.remove(address.0.0)?;
+            }
+            Some(info) => {
+                for &(slot, value) in &change.storage {
+                    let old = write_slot(&mut storage, address, slot, value)?;
+                    if let StorageUndo::Slots(slots) = &mut storage_undo {
+                        slots.push((slot, old));
+                    }
+                }
+                accounts.insert(address.0.0, encode_account(info).as_slice())?;
+            }
+        }
+        undo.accounts.push(AccountUndo { address, account, storage: storage_undo });
+    }
+    // The empty code is never looked up (accounts without code read as empty).
+    for (hash, code) in changes.codes.iter().filter(|(hash, _)| *hash != KECCAK256_EMPTY) {
+        if codes.insert(hash.0, code.as_ref())?.is_none() {
+            undo.new_codes.push(*hash);
+        }
+    }
+    Ok(undo)
+}
+
+/// Restores the flat state before the block whose undo record this is.
+fn revert_changes(txn: &WriteTransaction, undo: &BlockUndo, number: u64) -> StoreResult<()> {
+    let mut accounts = txn.open_table(ACCOUNTS)?;
+    let mut storage = txn.open_table(STORAGE)?;
+    let mut codes = txn.open_table(CODES)?;
+    for a in undo.accounts.iter().rev() {
+        match &a.storage {
+            StorageUndo::Full(old) => {
+                let (lo, hi) = storage_bounds(a.address);
+                storage.retain_in(lo..=hi, |_, _| false)?;
+                for &(slot, value) in old {
+                    if value.is_zero() {
+                        return Err(StoreError::corrupt(
+                            format!("undo of block {number}"),
+                            "zero slot in full storage",
+                        ));
+                    }
+                    write_slot(&mut storage, a.address, slot, value)?;
+                }
+            }
+            StorageUndo::Slots(old) => {
+                for &(slot, value) in old.iter().rev() {
+                    write_slot(&mut storage, a.address, slot, value)?;
+                }
+            }
+        }
+        match &a.account {
+            None => accounts.remove(a.address.0.0)?,
+            Some(acc) => accounts.insert(a.address.0.0, encode_account(acc).as_slice())?,
+        };
+    }
+    for hash in &undo.new_codes {
+        codes.remove(hash.0)?;
+    }
+    Ok(())
+}
+
+impl ChainStore for RedbStore {
+    fn append(&self, block: &L2Block, changes: &StateChanges) -> StoreResult<()> {
+        let stored = &block.stored;
+        let number = stored.number();
+        check_block(stored)?;
+        let record = encode_block(stored, &block.anchor, block.l1_anchor, &block.messages);
+        let txn = self.db.begin_write()?;
+        {
+            let mut canonical = txn.open_table(CANONICAL)?;
+            let (head, head_hash) = head_of(&canonical)?.ok_or(StoreError::NoGenesis)?;
+            if number != head + 1 {
+                return Err(StoreError::NotNext { number, head });
+            }
+            let parent = stored.header().parent_hash;
+            if parent != head_hash {
+                return Err(StoreError::WrongParent { number, parent, head: head_hash });
+            }
+            canonical.insert(number, stored.hash.as_slice())?;
+            txn.open_table(BLOCKS)?.insert(number, record.as_slice())?;
+            txn.open_table(BLOCK_NUMBERS)?.insert(stored.hash.0, number)?;
+            let mut transactions = txn.open_table(TRANSACTIONS)?;
+            for (i, hash) in stored.tx_hashes.iter().enumerate() {
+                transactions.insert(hash.0, encode_tx_location(number, i).as_slice())?;
+            }
+            if let Some(witness) = &block.witness {
+                txn.open_table(WITNESSES)?.insert(number, encode_witness(witness).as_slice())?;
+            }
+            let mut undo = apply_changes(&txn, changes)?;
+            undo.tx_hashes.clone_from(&stored.tx_hashes);
+            txn.open_table(UNDO)?.insert(number, encode_undo(&undo).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn head(&self) -> StoreResult<Option<u64>> {
+        let txn = self.db.begin_read()?;
+        Ok(head_of(&txn.open_table(CANONICAL)?)?.map(|(n, _)| n))
+    }
+
+    fn block(&self, number: u64) -> StoreResult<Option<L2Block>> {
+        let txn = self.db.begin_read()?;
+        let Some(hash) = txn.open_table(CANONICAL)?.get(number)? else { return Ok(None) };
+        let hash = hash_value(|| format!("canonical hash of block {number}"), hash.value())?;
+        let what = || format!("block {number}");
+        let record = txn.open_table(BLOCKS)?.get(number)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+        let witness = txn
+            .open_table(WITNESSES)?
+            .get(number)?
+            .map(|w| {
+                decode_witness(w.value()).map_err(|e| StoreError::corrupt(format!("witness of block {number}"), e))
+            })
+            .transpose()?;
+        let block = decode_block(record.value(), witness).map_err(|e| StoreError::corrupt(what(), e))?;
+        if block.number() != number || block.hash() != hash {
+            return Err(StoreError::corrupt(
+                what(),
+                format!("holds block {} with hash {}, canonical hash {hash}", block.number(), block.hash()),
+            ));
+        }
+        Ok(Some(block))
+    }
+
+    fn block_hash(&self, number: u64) -> StoreResult<Option<B256>> {
+        let txn = self.db.begin_read()?;
+        let hash = txn.open_table(CANONICAL)?.get(number)?;
+        hash.map(|h| hash_value(|| format!("canonical hash of block {number}"), h.value())).transpose()
+    }
+
+    fn block_number(&self, hash: B256) -> StoreResult<Option<u64>> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(BLOCK_NUMBERS)?.get(hash.0)?.map(|n| n.value()))
+    }
+
+    fn transaction(&self, hash: B256) -> StoreResult<Option<(u64, usize)>> {
+        let txn = self.db.begin_read()?;
+        let location = txn.open_table(TRANSACTIONS)?.get(hash.0)?;
+        location
+            .map(|l| decode_tx_location(l.value()).map_err(|e| StoreError::corrupt(format!("transaction {hash}"), e)))
+            .transpose()
+    }
+
+    fn prune_witnesses(&self, up_to: u64) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(WITNESSES)?.retain_in(..=up_to, |_, _| false)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn rewind(&self, number: u64) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut canonical = txn.open_table(CANONICAL)?;
+            let Some((head, _)) = head_of(&canonical)? else {
+                return Err(StoreError::NoGenesis);
+            };
+            if number > head {
+                return Err(StoreError::RewindAhead { target: number, head });
+            }
+            let mut blocks = txn.open_table(BLOCKS)?;
+            let mut numbers = txn.open_table(BLOCK_NUMBERS)?;
+            let mut transactions = txn.open_table(TRANSACTIONS)?;
+            let mut witnesses = txn.open_table(WITNESSES)?;
+            let mut undos = txn.open_table(UNDO)?;
+            for n in (number + 1..=head).rev() {
+                let what = || format!("undo of block {n}");
+                let undo = undos.remove(n)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+                let undo = decode_undo(undo.value()).map_err(|e| StoreError::corrupt(what(), e))?;
+                revert_changes(&txn, &undo, n)?;
+                for hash in &undo.tx_hashes {
+                    transactions.remove(hash.0)?;
+                }
+                if let Some(hash) = canonical.remove(n)? {
+                    let hash = hash_value(|| format!("canonical hash of block {n}"), hash.value())?;
+                    numbers.remove(hash.0)?;
+                }
+                blocks.remove(n)?;
+                witnesses.remove(n)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn load_state(&self) -> StoreResult<MemoryState> {
+        let txn = self.db.begin_read()?;
+        let accounts = txn.open_table(ACCOUNTS)?;
+        let storage = txn.open_table(STORAGE)?;
+        let codes = txn.open_table(CODES)?;
+        let mut slots = storage
+            .iter()?
+            .map(|entry| -> StoreResult<(Address, U256, U256)> {
+                let (key, value) = entry?;
+                let (owner, slot) = split_storage_key(&key.value());
+                let value = decode_slot_value(value.value())
+                    .map_err(|e| StoreError::corrupt(format!("storage {owner} slot {slot}"), e))?;
+                Ok((owner, slot, value))
+            })
+            .peekable();
+        let orphan =
+            |owner: Address, slot: U256| StoreError::corrupt(format!("storage {owner} slot {slot}"), "no such account");
+        let mut alloc = Vec::new();
+        for entry in accounts.iter()? {
+            let (address, value) = entry?;
+            let address = Address::from(address.value());
+            let info =
+                decode_account(value.value()).map_err(|e| StoreError::corrupt(format!("account {address}"), e))?;
+            let code = if info.code_hash == KECCAK256_EMPTY {
+                Bytes::new()
+            } else {
+                let what = || format!("code {} of account {address}", info.code_hash);
+                let code = codes.get(info.code_hash.0)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+                let code = Bytes::copy_from_slice(code.value());
+                if keccak256(&code) != info.code_hash {
+                    return Err(StoreError::corrupt(what(), "bytes do not hash to it"));
+                }
+                code
+            };
+            let mut account = GenesisAccount { nonce: info.nonce, balance: info.balance, code, ..Default::default() };
+            // Storage keys sort by address first, like the accounts: merge the two scans.
+            while let Some(next) = slots.next_if(|s| !matches!(s, Ok((owner, ..)) if *owner > address)) {
+                let (owner, slot, value) = next?;
+                if owner != address {
+                    return Err(orphan(owner, slot));
+                }
+                account.storage.insert(slot, value);
+            }
+            alloc.push((address, account));
+        }
+        if let Some(next) = slots.next() {
+            let (owner, slot, _) = next?;
+            return Err(orphan(owner, slot));
+        }
+        Ok(MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))))
+    }
+
+    fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut canonical = txn.open_table(CANONICAL)?;
+            if let Some(stored) = canonical.get(0u64)? {
+                let stored = hash_value(|| "canonical hash of block 0".into(), stored.value())?;
+                return if stored == genesis.hash {
+                    Ok(())
+                } else {
+                    Err(StoreError::GenesisMismatch { stored, given: genesis.hash })
+                };
+            }
+            let number = genesis.number();
+            if number != 0 {
+                return Err(StoreError::InconsistentBlock { number, reason: "a genesis block is block 0".into() });
+            }
+            check_block(genesis)?;
+            let root = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))).root();
+            if root != genesis.header().state_root {
+                return Err(StoreError::InconsistentBlock {
+                    number,
+                    reason: format!("alloc root {root}, header state root {}", genesis.header().state_root),
+                });
+            }
+            canonical.insert(0u64, genesis.hash.as_slice())?;
+            txn.open_table(BLOCKS)?.insert(0u64, encode_block(genesis, &[], 0, &[]).as_slice())?;
+            txn.open_table(BLOCK_NUMBERS)?.insert(genesis.hash.0, 0u64)?;
+            let mut accounts = txn.open_table(ACCOUNTS)?;
+            let mut storage = txn.open_table(STORAGE)?;
+            let mut codes = txn.open_table(CODES)?;
+            for (address, acc) in alloc {
+                let code_hash = if acc.code.is_empty() {
+                    KECCAK256_EMPTY
+                } else {
+                    let hash = keccak256(&acc.code);
+                    codes.insert(hash.0, acc.code.as_ref())?;
+                    hash
+                };
+                let info = AccountState { nonce: acc.nonce, balance: acc.balance, code_hash };
+                accounts.insert(address.0.0, encode_account(&info).as_slice())?;
+                for (&slot, &value) in &acc.storage {
+                    write_slot(&mut storage, *address, slot, value)?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(META)?.insert(key, value)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(META)?.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    fn save_pool(&self, raw: &[Bytes]) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut pool = txn.open_table(POOL)?;
+            pool.retain(|_, _| false)?;
+            for (i, tx) in raw.iter().enumerate() {
+                pool.insert(i as u64, tx.as_ref())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn load_pool(&self) -> StoreResult<Vec<Bytes>> {
+        let txn = self.db.begin_read()?;
+        let pool = txn.open_table(POOL)?;
+        pool.iter()?.map(|entry| Ok(Bytes::copy_from_slice(entry?.1.value()))).collect()
+    }
+}

@@ -1,0 +1,99 @@
+//! The store seam: [`ChainStore`] and the block record it keeps, [`L2Block`].
+
+use crate::StoreResult;
+use alloy_primitives::{Address, B256, Bytes};
+use nrd_bridge::L1Message;
+use nrd_chain::{GenesisAccount, MemoryState, StateChanges, StoredBlock};
+use nrd_execute_client::ExecutionWitness;
+use std::sync::Arc;
+
+/// One L2 block as the node keeps it.
+#[derive(Debug, Clone)]
+pub struct L2Block {
+    /// The block, its hash, senders, receipts and transaction hashes.
+    pub stored: Arc<StoredBlock>,
+    /// Calldata of its anchor system call (empty for the genesis block).
+    pub anchor: Bytes,
+    /// The L1 block number its anchor references.
+    pub l1_anchor: u64,
+    /// The L1 messages it applied.
+    pub messages: Vec<L1Message>,
+    /// Its execution witness, kept until the block is posted (sequencer); `None` on followers
+    /// and after [`ChainStore::prune_witnesses`].
+    pub witness: Option<ExecutionWitness>,
+}
+
+impl L2Block {
+    /// The block number.
+    pub fn number(&self) -> u64 {
+        self.stored.number()
+    }
+
+    /// The block hash.
+    pub fn hash(&self) -> B256 {
+        self.stored.hash
+    }
+}
+
+/// The L2 node's persistent store: the canonical chain from genesis to the head, the flat state
+/// at the head with per-block undo data, witnesses awaiting posting, small named values and the
+/// mempool. Every method is one atomic transaction.
+pub trait ChainStore: Send + Sync + std::fmt::Debug {
+    /// Appends the head's child atomically: the block, its witness, its transaction index entries,
+    /// `changes` applied to the flat state (with the undo data [`ChainStore::rewind`] needs), and
+    /// the new head.
+    ///
+    /// Fails with [`crate::StoreError::NoGenesis`] on an empty store,
+    /// [`crate::StoreError::NotNext`] / [`crate::StoreError::WrongParent`] when the block is not
+    /// the head's child, and [`crate::StoreError::InconsistentBlock`] when its hash, senders,
+    /// receipts or transaction hashes do not match its body. The caller guarantees that
+    /// `changes` are the block's (it executed it).
+    fn append(&self, block: &L2Block, changes: &StateChanges) -> StoreResult<()>;
+
+    /// The head block number; `None` before genesis.
+    fn head(&self) -> StoreResult<Option<u64>>;
+
+    /// The canonical block at `number`.
+    fn block(&self, number: u64) -> StoreResult<Option<L2Block>>;
+
+    /// The hash of the canonical block at `number` (cheaper than [`ChainStore::block`]).
+    fn block_hash(&self, number: u64) -> StoreResult<Option<B256>>;
+
+    /// The number of the canonical block with this hash.
+    fn block_number(&self, hash: B256) -> StoreResult<Option<u64>>;
+
+    /// Where a canonical transaction is: block number and index in the block.
+    fn transaction(&self, hash: B256) -> StoreResult<Option<(u64, usize)>>;
+
+    /// Drops the witnesses of blocks `≤ up_to` (posted, no longer needed).
+    fn prune_witnesses(&self, up_to: u64) -> StoreResult<()>;
+
+    /// Rewinds the chain to block `number`: blocks above it are removed with their witnesses and
+    /// transaction index entries, and the flat state is restored exactly from the undo data.
+    /// Rewinding to the head is a no-op; above it, [`crate::StoreError::RewindAhead`].
+    fn rewind(&self, number: u64) -> StoreResult<()>;
+
+    /// The flat state at the head as a [`MemoryState`] (trie rebuilt). The caller checks its root
+    /// against the head header's state root.
+    fn load_state(&self) -> StoreResult<MemoryState>;
+
+    /// Writes the genesis block (number 0) and its allocation into an empty store, after checking
+    /// that the allocation's root is the header's state root.
+    ///
+    /// On a store that already has a genesis it is a no-op when the stored genesis hash is
+    /// `genesis.hash` (a restart), and [`crate::StoreError::GenesisMismatch`] otherwise (a data
+    /// directory of another chain).
+    fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()>;
+
+    /// Sets a small named value (submission progress, L1 cursor, …).
+    fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()>;
+
+    /// A value set with [`ChainStore::put_meta`].
+    fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Replaces the saved mempool with `raw` (network-encoded transactions, in order).
+    fn save_pool(&self, raw: &[Bytes]) -> StoreResult<()>;
+
+    /// The mempool saved last, in order.
+    fn load_pool(&self) -> StoreResult<Vec<Bytes>>;
+}

@@ -1,0 +1,526 @@
+//! The store on a real redb file: chains built by the chain engine, reopened from disk, rewound,
+//! corrupted.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use alloy_consensus::{Header, Sealed, SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, keccak256, map::HashMap};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use nrd_bridge::L1Message;
+use nrd_chain::{
+    BlockAttributes, ChainSpec, GenesisAccount, MemoryState, StateChanges, StateProvider, StoredBlock, build_block,
+};
+use nrd_execute_client::{Ancestors, record_block};
+use nrd_storage::{ChainStore, L2Block, RedbStore, StoreError};
+use proptest::prelude::*;
+use redb::{ReadableDatabase, TableDefinition};
+use revm::primitives::hardfork::SpecId;
+use std::{path::Path, sync::Arc};
+
+const CHAIN_ID: u64 = 901;
+/// `sstore(calldata[0], calldata[32])`.
+const SETTER: Address = address!("0x00000000000000000000000000000000000005e7");
+const SETTER_CODE: [u8; 8] = [0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00];
+/// An empty account with storage: the first 0-value call to it deletes it (EIP-161) with its storage.
+const EMPTY_WITH_STORAGE: Address = address!("0x00000000000000000000000000000000000e3e3e");
+
+/// What a test transaction does.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Sends wei to one of a few addresses (0 wei to a fresh one touches without creating).
+    Transfer(u8, u64),
+    /// `SETTER.sstore(slot, value)`; value 0 clears.
+    Set(u8, u8),
+    /// A 0-value call to `EMPTY_WITH_STORAGE`.
+    Touch,
+    /// Deploys a SETTER-like contract whose code ends in the given byte.
+    Deploy(u8),
+    /// Creates a contract that self-destructs in its constructor.
+    CreateDestroy,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u8..6, 0u64..3).prop_map(|(to, v)| Op::Transfer(to, v)),
+        (0u8..4, 0u8..3).prop_map(|(s, v)| Op::Set(s, v)),
+        Just(Op::Touch),
+        (0u8..3).prop_map(Op::Deploy),
+        Just(Op::CreateDestroy),
+    ]
+}
+
+/// A chain built by the real engine, with the header and state at every height.
+struct Chain {
+    spec: ChainSpec,
+    key: PrivateKeySigner,
+    alloc: Vec<(Address, GenesisAccount)>,
+    genesis: StoredBlock,
+    heights: Vec<(Sealed<Header>, MemoryState)>,
+}
+
+impl Chain {
+    fn new() -> Self {
+        let key = PrivateKeySigner::from_bytes(&keccak256("nrd storage test")).unwrap();
+        let spec = ChainSpec::post_merge(CHAIN_ID, SpecId::CANCUN, None);
+        let alloc = vec![
+            (key.address(), GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() }),
+            (Address::with_last_byte(0x51), GenesisAccount { balance: U256::from(7), ..Default::default() }),
+            (
+                SETTER,
+                GenesisAccount {
+                    code: Bytes::from_static(&SETTER_CODE),
+                    storage: [(U256::from(1), U256::from(11)), (U256::from(2), U256::from(22))].into_iter().collect(),
+                    ..Default::default()
+                },
+            ),
+            (
+                EMPTY_WITH_STORAGE,
+                GenesisAccount {
+                    storage: [(U256::from(9), U256::from(99))].into_iter().collect(),
+                    ..Default::default()
+                },
+            ),
+        ];
+        let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+        let header = spec.genesis_header(state.root(), 30_000_000, 1);
+        let genesis = StoredBlock::new(
+            alloy_consensus::Block::new(header.clone(), alloy_consensus::BlockBody::default()),
+            vec![],
+            vec![],
+        );
+        Self { spec, key, alloc, genesis, heights: vec![(Sealed::new(header), state)] }
+    }
+
+    fn head(&self) -> u64 {
+        self.heights.len() as u64 - 1
+    }
+
+    fn root(&self, number: u64) -> B256 {
+        self.heights[number as usize].0.state_root
+    }
+
+    fn tx(&self, nonce: u64, to: TxKind, value: u64, input: Vec<u8>) -> Recovered<TxEnvelope> {
+        let tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce,
+            gas_limit: 200_000,
+            max_fee_per_gas: 20_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to,
+            value: U256::from(value),
+            input: input.into(),
+            access_list: Default::default(),
+        };
+        let sig = self.key.sign_hash_sync(&tx.signature_hash()).unwrap();
+        Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), self.key.address())
+    }
+
+    /// Builds the head's child from `ops` (the block's `salt` varies its timestamp), pushes it,
+    /// and returns it as the store keeps it, with its changes.
+    fn build(&mut self, ops: &[Op], salt: u64, with_witness: bool) -> (L2Block, StateChanges) {
+        let (parent, state) = self.heights.last().unwrap().clone();
+        let mut state = state;
+        let mut nonce = state.account(self.key.address()).unwrap().map_or(0, |a| a.nonce);
+        let txs = ops
+            .iter()
+            .map(|op| {
+                let tx = match op {
+                    Op::Transfer(to, value) => {
+                        self.tx(nonce, TxKind::Call(Address::with_last_byte(0x50 + to)), *value, vec![])
+                    }
+                    Op::Set(slot, value) => {
+                        let input = [U256::from(*slot).to_be_bytes::<32>(), U256::from(*value).to_be_bytes::<32>()];
+                        self.tx(nonce, TxKind::Call(SETTER), 0, input.concat())
+                    }
+                    Op::Touch => self.tx(nonce, TxKind::Call(EMPTY_WITH_STORAGE), 0, vec![]),
+                    Op::Deploy(tag) => {
+                        let mut init = vec![0x60, 0x09, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x09, 0x60, 0x00, 0xf3];
+                        init.extend_from_slice(&SETTER_CODE);
+                        init.push(*tag);
+                        self.tx(nonce, TxKind::Create, 0, init)
+                    }
+                    Op::CreateDestroy => self.tx(nonce, TxKind::Create, 1, vec![0x33, 0xff]),
+                };
+                nonce += 1;
+                tx
+            })
+            .collect();
+        let hashes: HashMap<u64, B256> = self.heights.iter().map(|(h, _)| (h.number, h.hash())).collect();
+        let attrs =
+            BlockAttributes { timestamp: parent.timestamp + 12 + salt, gas_limit: 30_000_000, ..Default::default() };
+        let pre = state.clone();
+        let built = build_block(&self.spec, &parent, attrs, txs, &mut state, &hashes).unwrap();
+        assert!(built.rejected.is_empty(), "{:?}", built.rejected);
+        assert_eq!(state.root(), built.block.header.state_root);
+        let witness = with_witness.then(|| {
+            let mut pre = pre;
+            record_block(&self.spec, &built.block, &[], &mut pre, &Ancestors::parent_only(parent.clone())).unwrap().1
+        });
+        let number = built.block.header.number;
+        let changes = built.executed.changes.clone();
+        let stored = StoredBlock::new(built.block, built.senders, built.executed.receipts);
+        self.heights.push((Sealed::new(stored.header().clone()), state));
+        let block = L2Block {
+            stored: Arc::new(stored),
+            anchor: Bytes::from(number.to_be_bytes().to_vec()),
+            l1_anchor: 100 + number,
+            messages: (0..number % 3).map(|i| message(number * 10 + i)).collect(),
+            witness,
+        };
+        (block, changes)
+    }
+
+    fn rewind(&mut self, number: u64) {
+        self.heights.truncate(number as usize + 1);
+    }
+}
+
+fn message(index: u64) -> L1Message {
+    L1Message {
+        kind: 0,
+        from: Address::with_last_byte(1),
+        to: Address::with_last_byte(2),
+        mint: U256::from(index * 1000),
+        value: U256::from(index),
+        gasLimit: 100_000,
+        index,
+        enqueuedAt: 1_700_000_000 + index,
+        data: Bytes::from(vec![index as u8; 5]),
+    }
+}
+
+/// The chain of the reopen tests: every kind of state change, witnesses on some blocks.
+fn sample_ops() -> Vec<Vec<Op>> {
+    vec![
+        vec![Op::Transfer(0, 5), Op::Set(1, 0), Op::Set(3, 7)],
+        vec![Op::Touch, Op::Deploy(1), Op::Transfer(2, 0)],
+        vec![Op::Set(2, 5), Op::CreateDestroy, Op::Deploy(1)],
+        vec![],
+        vec![Op::Set(3, 0), Op::Transfer(1, 2), Op::Deploy(2)],
+    ]
+}
+
+fn open(path: &Path) -> RedbStore {
+    RedbStore::open(path).unwrap()
+}
+
+/// Genesis plus the sample blocks, appended to a fresh store at `path`; returns the chain and blocks.
+fn sample_store(path: &Path) -> (Chain, Vec<L2Block>) {
+    let mut chain = Chain::new();
+    let store = open(path);
+    store.init_genesis(&chain.genesis, &chain.alloc).unwrap();
+    let mut blocks = Vec::new();
+    for (i, ops) in sample_ops().iter().enumerate() {
+        let (block, changes) = chain.build(ops, 0, i >= 2);
+        store.append(&block, &changes).unwrap();
+        blocks.push(block);
+    }
+    (chain, blocks)
+}
+
+fn assert_same_block(got: &L2Block, want: &L2Block) {
+    assert_eq!(got.hash(), want.hash());
+    assert_eq!(got.stored.block, want.stored.block);
+    assert_eq!(got.stored.senders, want.stored.senders);
+    assert_eq!(got.stored.receipts, want.stored.receipts);
+    assert_eq!(got.stored.tx_hashes, want.stored.tx_hashes);
+    assert_eq!(got.anchor, want.anchor);
+    assert_eq!(got.l1_anchor, want.l1_anchor);
+    assert_eq!(got.messages, want.messages);
+    assert_eq!(got.witness, want.witness);
+}
+
+#[test]
+fn reopened_store_has_blocks_receipts_index_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/l2.redb");
+    let (chain, blocks) = sample_store(&path);
+
+    let store = open(&path);
+    assert_eq!(store.head().unwrap(), Some(chain.head()));
+    let genesis = store.block(0).unwrap().unwrap();
+    assert_eq!(genesis.hash(), chain.genesis.hash);
+    assert!(genesis.anchor.is_empty() && genesis.messages.is_empty() && genesis.witness.is_none());
+    for want in &blocks {
+        let number = want.number();
+        let got = store.block(number).unwrap().unwrap();
+        assert_same_block(&got, want);
+        assert_eq!(store.block_hash(number).unwrap(), Some(want.hash()));
+        assert_eq!(store.block_number(want.hash()).unwrap(), Some(number));
+        for (i, hash) in want.stored.tx_hashes.iter().enumerate() {
+            assert_eq!(store.transaction(*hash).unwrap(), Some((number, i)));
+        }
+    }
+    assert!(store.block(chain.head() + 1).unwrap().is_none());
+    assert_eq!(store.block_number(B256::repeat_byte(7)).unwrap(), None);
+    assert_eq!(store.transaction(B256::repeat_byte(7)).unwrap(), None);
+
+    let mut state = store.load_state().unwrap();
+    assert_eq!(state.root(), chain.root(chain.head()));
+    let (_, want) = chain.heights.last().unwrap();
+    let mut want = want.clone();
+    for address in [chain.key.address(), SETTER, EMPTY_WITH_STORAGE, Address::with_last_byte(0x50)] {
+        assert_eq!(state.account(address).unwrap(), want.account(address).unwrap(), "{address}");
+        for slot in 0..5u64 {
+            let slot = U256::from(slot);
+            assert_eq!(state.storage(address, slot).unwrap(), want.storage(address, slot).unwrap());
+        }
+    }
+    // The deleted empty account lost its storage with it.
+    assert_eq!(state.account(EMPTY_WITH_STORAGE).unwrap(), None);
+}
+
+#[test]
+fn rewind_restores_the_earlier_state_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let (mut chain, blocks) = sample_store(&path);
+
+    for target in [4, 1] {
+        open(&path).rewind(target).unwrap();
+        let reopened = open(&path);
+        assert_eq!(reopened.head().unwrap(), Some(target));
+        assert_eq!(reopened.load_state().unwrap().root(), chain.root(target));
+        for gone in &blocks[target as usize..] {
+            assert!(reopened.block(gone.number()).unwrap().is_none());
+            assert_eq!(reopened.block_hash(gone.number()).unwrap(), None);
+            assert_eq!(reopened.block_number(gone.hash()).unwrap(), None);
+            for hash in &gone.stored.tx_hashes {
+                assert_eq!(reopened.transaction(*hash).unwrap(), None);
+            }
+        }
+        assert_same_block(&reopened.block(target).unwrap().unwrap(), &blocks[target as usize - 1]);
+    }
+    let store = open(&path);
+    // Rewinding to the head changes nothing; above it is an error.
+    store.rewind(1).unwrap();
+    assert!(matches!(store.rewind(2), Err(StoreError::RewindAhead { target: 2, head: 1 })));
+
+    // A different block 2 on the rewound chain, then back to genesis.
+    chain.rewind(1);
+    let (other, changes) = chain.build(&[Op::Set(0, 1), Op::Transfer(3, 1)], 5, true);
+    assert_ne!(other.hash(), blocks[1].hash());
+    store.append(&other, &changes).unwrap();
+    assert_eq!(store.load_state().unwrap().root(), chain.root(2));
+    assert_eq!(store.transaction(other.stored.tx_hashes[0]).unwrap(), Some((2, 0)));
+    store.rewind(0).unwrap();
+    assert_eq!(store.head().unwrap(), Some(0));
+    assert_eq!(store.load_state().unwrap().root(), chain.root(0));
+}
+
+#[test]
+fn witnesses_are_pruned_up_to_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let (_, blocks) = sample_store(&path);
+    let store = open(&path);
+    assert!(store.block(3).unwrap().unwrap().witness.is_some());
+    store.prune_witnesses(3).unwrap();
+    for b in &blocks {
+        let got = store.block(b.number()).unwrap().unwrap();
+        if b.number() <= 3 {
+            assert!(got.witness.is_none());
+        } else {
+            assert_eq!(got.witness, b.witness);
+        }
+    }
+}
+
+#[test]
+fn append_only_takes_the_heads_child() {
+    let store = RedbStore::in_memory().unwrap();
+    let mut chain = Chain::new();
+    let (b1, c1) = chain.build(&[Op::Transfer(0, 1)], 0, false);
+    assert!(matches!(store.append(&b1, &c1), Err(StoreError::NoGenesis)));
+    store.init_genesis(&chain.genesis, &chain.alloc).unwrap();
+    let (b2, c2) = chain.build(&[Op::Transfer(0, 1)], 0, false);
+    assert!(matches!(store.append(&b2, &c2), Err(StoreError::NotNext { number: 2, head: 0 })));
+    store.append(&b1, &c1).unwrap();
+
+    // Block 2 of another chain: right number, wrong parent.
+    let mut other = Chain::new();
+    other.build(&[], 3, false);
+    let (o2, oc2) = other.build(&[], 0, false);
+    assert!(matches!(store.append(&o2, &oc2), Err(StoreError::WrongParent { number: 2, .. })));
+
+    // A block whose parts contradict its body.
+    let mut forged = (*b2.stored).clone();
+    forged.hash = B256::repeat_byte(1);
+    let forged = L2Block { stored: Arc::new(forged), ..b2.clone() };
+    assert!(matches!(store.append(&forged, &c2), Err(StoreError::InconsistentBlock { number: 2, .. })));
+    let mut forged = (*b2.stored).clone();
+    forged.receipts.clear();
+    let forged = L2Block { stored: Arc::new(forged), ..b2.clone() };
+    assert!(matches!(store.append(&forged, &c2), Err(StoreError::InconsistentBlock { number: 2, .. })));
+
+    // Nothing of the refused appends was written.
+    assert_eq!(store.head().unwrap(), Some(1));
+    assert_eq!(store.load_state().unwrap().root(), chain.root(1));
+    store.append(&b2, &c2).unwrap();
+    assert_eq!(store.load_state().unwrap().root(), chain.root(2));
+}
+
+/// Decision: `init_genesis` on a store with the same genesis is a no-op (a restart), with another
+/// genesis an error (a data directory of another chain).
+#[test]
+fn init_genesis_is_idempotent_and_refuses_another_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let (chain, _) = sample_store(&path);
+    let store = open(&path);
+    store.init_genesis(&chain.genesis, &chain.alloc).unwrap();
+    assert_eq!(store.head().unwrap(), Some(chain.head()));
+    assert_eq!(store.load_state().unwrap().root(), chain.root(chain.head()));
+
+    let mut other = chain.genesis.clone();
+    other.block.header.timestamp += 1;
+    other.hash = other.block.header.hash_slow();
+    let err = store.init_genesis(&other, &chain.alloc).unwrap_err();
+    assert!(
+        matches!(err, StoreError::GenesisMismatch { stored, given } if stored == chain.genesis.hash && given == other.hash)
+    );
+
+    // An allocation that is not the header's state.
+    let fresh = RedbStore::in_memory().unwrap();
+    let err = fresh.init_genesis(&chain.genesis, &chain.alloc[1..]).unwrap_err();
+    assert!(matches!(err, StoreError::InconsistentBlock { number: 0, .. }));
+    assert_eq!(fresh.head().unwrap(), None);
+    fresh.init_genesis(&chain.genesis, &chain.alloc).unwrap();
+    assert_eq!(fresh.load_state().unwrap().root(), chain.root(0));
+}
+
+#[test]
+fn meta_and_pool_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let store = open(&path);
+    assert_eq!(store.meta("submitted").unwrap(), None);
+    assert!(store.load_pool().unwrap().is_empty());
+    store.put_meta("submitted", &7u64.to_be_bytes()).unwrap();
+    store.put_meta("l1_cursor", b"abc").unwrap();
+    store.put_meta("l1_cursor", b"abcd").unwrap();
+    let pool: Vec<Bytes> = (0..3u8).map(|i| Bytes::from(vec![0x02, i, i])).collect();
+    store.save_pool(&pool).unwrap();
+    drop(store);
+
+    let store = open(&path);
+    assert_eq!(store.meta("submitted").unwrap(), Some(7u64.to_be_bytes().to_vec()));
+    assert_eq!(store.meta("l1_cursor").unwrap(), Some(b"abcd".to_vec()));
+    assert_eq!(store.load_pool().unwrap(), pool);
+    // The pool is replaced as a whole.
+    store.save_pool(&pool[2..]).unwrap();
+    assert_eq!(store.load_pool().unwrap(), pool[2..].to_vec());
+    store.save_pool(&[]).unwrap();
+    assert!(store.load_pool().unwrap().is_empty());
+}
+
+/// Writes `value` at `key` of a table straight through redb, with the store closed.
+fn tamper<K: redb::Key + 'static>(path: &Path, table: &str, key: K::SelfType<'_>, value: &[u8]) {
+    let db = redb::Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let def: TableDefinition<'_, K, &[u8]> = TableDefinition::new(table);
+        txn.open_table(def).unwrap().insert(key, value).unwrap();
+    }
+    txn.commit().unwrap();
+}
+
+fn is_corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Corrupt { .. }))
+}
+
+#[test]
+fn corrupt_values_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let (chain, blocks) = sample_store(&path);
+    let garbage = [0xde, 0xad, 0xbe, 0xef, 0x01];
+
+    tamper::<u64>(&path, "blocks", 2, &garbage);
+    let store = open(&path);
+    assert!(is_corrupt(store.block(2)));
+    assert!(store.block(1).unwrap().is_some());
+    drop(store);
+
+    // A valid record of another block under this number.
+    let db = redb::Database::open(&path).unwrap();
+    let record = {
+        let txn = db.begin_read().unwrap();
+        let def: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("blocks");
+        txn.open_table(def).unwrap().get(1).unwrap().unwrap().value().to_vec()
+    };
+    drop(db);
+    tamper::<u64>(&path, "blocks", 3, &record);
+    assert!(is_corrupt(open(&path).block(3)));
+
+    tamper::<u64>(&path, "witnesses", 4, &garbage);
+    assert!(is_corrupt(open(&path).block(4)));
+
+    tamper::<[u8; 32]>(&path, "transactions", blocks[0].stored.tx_hashes[0].0, &garbage);
+    assert!(is_corrupt(open(&path).transaction(blocks[0].stored.tx_hashes[0])));
+
+    tamper::<u64>(&path, "canonical", 5, &garbage);
+    let store = open(&path);
+    assert!(is_corrupt(store.head()));
+    assert!(is_corrupt(store.block_hash(5)));
+    drop(store);
+    tamper::<u64>(&path, "canonical", 5, blocks[4].hash().as_slice());
+
+    tamper::<u64>(&path, "undo", 5, &garbage);
+    let store = open(&path);
+    assert!(is_corrupt(store.rewind(4)));
+    // The failed rewind left everything in place.
+    assert_eq!(store.head().unwrap(), Some(5));
+    assert_eq!(store.load_state().unwrap().root(), chain.root(5));
+    drop(store);
+
+    let mut slot_key = [0u8; 52];
+    slot_key[..20].copy_from_slice(SETTER.as_slice());
+    slot_key[51] = 40;
+    tamper::<[u8; 52]>(&path, "storage", slot_key, &[0u8; 32]);
+    assert!(is_corrupt(open(&path).load_state()));
+    let mut orphan = [0u8; 52];
+    orphan[19] = 0xaa;
+    tamper::<[u8; 52]>(&path, "storage", slot_key, &[1u8; 32]);
+    tamper::<[u8; 52]>(&path, "storage", orphan, &[1u8; 32]);
+    assert!(is_corrupt(open(&path).load_state()));
+
+    tamper::<[u8; 20]>(&path, "accounts", chain.key.address().0.0, &garbage);
+    assert!(is_corrupt(open(&path).load_state()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Random appends and rewinds against a model of the roots at each height.
+    #[test]
+    fn rewind_matches_a_model_of_roots(
+        steps in prop::collection::vec(
+            prop_oneof![
+                3 => prop::collection::vec(op(), 0..5).prop_map(Ok),
+                1 => (0u64..4).prop_map(Err),
+            ],
+            1..14,
+        ),
+    ) {
+        let store = RedbStore::in_memory().unwrap();
+        let mut chain = Chain::new();
+        store.init_genesis(&chain.genesis, &chain.alloc).unwrap();
+        for (i, step) in steps.into_iter().enumerate() {
+            match step {
+                Ok(ops) => {
+                    let (block, changes) = chain.build(&ops, i as u64, false);
+                    store.append(&block, &changes).unwrap();
+                }
+                Err(depth) => {
+                    let target = chain.head().saturating_sub(depth);
+                    store.rewind(target).unwrap();
+                    chain.rewind(target);
+                }
+            }
+            prop_assert_eq!(store.head().unwrap(), Some(chain.head()));
+            prop_assert_eq!(store.block_hash(chain.head()).unwrap(), Some(chain.heights.last().unwrap().0.hash()));
+            prop_assert_eq!(store.load_state().unwrap().root(), chain.root(chain.head()));
+        }
+    }
+}
