@@ -1,15 +1,18 @@
 //! `nrd bench l1`: transfer throughput and read latency of `nrd l1` next to anvil, with the
 //! same load generator (pre-signed transactions over keep-alive HTTP from several threads).
+//! The load generator and the child-process plumbing are shared with `nrd bench l2`.
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, TxKind, U256, hex};
 use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
 use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
 use serde_json::{Value, json};
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
+    path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Barrier},
     time::{Duration, Instant},
@@ -19,19 +22,19 @@ use std::{
 const GAS_LIMIT: &str = "3000000000";
 
 /// A keep-alive HTTP/1.1 JSON-RPC connection.
-struct Conn {
+pub(crate) struct Conn {
     reader: BufReader<TcpStream>,
     host: String,
 }
 
 impl Conn {
-    fn open(addr: &str) -> std::io::Result<Self> {
+    pub(crate) fn open(addr: &str) -> std::io::Result<Self> {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         Ok(Self { reader: BufReader::new(stream), host: addr.to_string() })
     }
 
-    fn call(&mut self, method: &str, params: &Value) -> std::io::Result<Value> {
+    pub(crate) fn call(&mut self, method: &str, params: &Value) -> std::io::Result<Value> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
         let request = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -66,10 +69,12 @@ impl Conn {
     }
 }
 
-struct Node {
-    name: &'static str,
+/// A node running as a child process, killed on drop.
+pub(crate) struct Node {
+    pub(crate) name: &'static str,
     child: Child,
-    addr: String,
+    /// `host:port` of its JSON-RPC.
+    pub(crate) addr: String,
 }
 
 impl Drop for Node {
@@ -79,17 +84,30 @@ impl Drop for Node {
     }
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now.
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(18_999, |a| a.port())
 }
 
-fn start(name: &'static str, mut command: Command, port: u16) -> Result<Node, String> {
-    let child =
-        command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
-    let node = Node { name, child, addr: format!("127.0.0.1:{port}") };
+/// Starts `command` (its output to `log`, or discarded) and waits until its JSON-RPC on `port`
+/// answers `eth_chainId`.
+pub(crate) fn start(name: &'static str, mut command: Command, port: u16, log: Option<&Path>) -> Result<Node, String> {
+    let (stdout, stderr) = match log {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let copy = file.try_clone().map_err(|e| format!("{}: {e}", path.display()))?;
+            (Stdio::from(copy), Stdio::from(file))
+        }
+        None => (Stdio::null(), Stdio::null()),
+    };
+    let child = command.stdout(stdout).stderr(stderr).spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+    let mut node = Node { name, child, addr: format!("127.0.0.1:{port}") };
     let start = Instant::now();
     while Conn::open(&node.addr).and_then(|mut c| c.call("eth_chainId", &json!([]))).is_err() {
-        if start.elapsed() > Duration::from_secs(30) {
+        if let Ok(Some(status)) = node.child.try_wait() {
+            return Err(format!("{name} exited ({status}) before answering on {}", node.addr));
+        }
+        if start.elapsed() > Duration::from_secs(60) {
             return Err(format!("{name} did not answer on {}", node.addr));
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -97,32 +115,17 @@ fn start(name: &'static str, mut command: Command, port: u16) -> Result<Node, St
     Ok(node)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+/// A JSON-RPC quantity (`"0x…"`) as a number (0 when absent or malformed).
+pub(crate) fn quantity(value: &Value) -> u64 {
+    value.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).unwrap_or(0)
 }
 
-struct Report {
-    tx_per_s: f64,
-    call_p50: f64,
-    call_p99: f64,
-    balance_p50: f64,
-    balance_p99: f64,
-}
-
-fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize) -> Result<Report, String> {
-    let io = |e: std::io::Error| format!("{}: {e}", node.name);
-    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
-    let mut conn = Conn::open(&node.addr).map_err(io)?;
-    let start_block = conn.call("eth_blockNumber", &json!([])).map_err(io)?;
-    let start_block =
-        u64::from_str_radix(start_block.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16).unwrap_or(0);
-    // One sender per thread, so each thread's nonces arrive in order.
-    let per_thread = txs / threads;
-    let batches: Vec<Vec<String>> = keys
-        .iter()
+/// `per_sender` pre-signed EIP-1559 transfers (1 wei to `0x…bb`) from each of `keys`, nonces
+/// from 0, in the network encoding as hex.
+pub(crate) fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -> Vec<Vec<String>> {
+    keys.iter()
         .map(|key| {
-            (0..per_thread as u64)
+            (0..per_sender as u64)
                 .map(|nonce| {
                     let tx = TxEip1559 {
                         chain_id,
@@ -139,18 +142,24 @@ fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize)
                 })
                 .collect()
         })
-        .collect();
-    let total = per_thread * threads;
-    let barrier = Arc::new(Barrier::new(threads + 1));
+        .collect()
+}
+
+/// Sends each batch with `eth_sendRawTransaction` from its own thread and keep-alive
+/// connection, all starting together; returns when all are accepted, with the start instant.
+pub(crate) fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, String> {
+    let barrier = Arc::new(Barrier::new(batches.len() + 1));
     let workers: Vec<_> = batches
         .into_iter()
         .map(|batch| {
-            let (addr, barrier) = (node.addr.clone(), barrier.clone());
+            let (addr, barrier) = (addr.to_string(), barrier.clone());
             std::thread::spawn(move || -> Result<(), String> {
-                let mut conn = Conn::open(&addr).map_err(|e| e.to_string())?;
+                let conn = Conn::open(&addr);
                 barrier.wait();
-                for raw in batch {
-                    conn.call("eth_sendRawTransaction", &json!([raw])).map_err(|e| e.to_string())?;
+                let mut conn = conn.map_err(|e| e.to_string())?;
+                for (i, raw) in batch.into_iter().enumerate() {
+                    conn.call("eth_sendRawTransaction", &json!([raw]))
+                        .map_err(|e| format!("transaction {i} of a sender: {e}"))?;
                 }
                 Ok(())
             })
@@ -161,22 +170,74 @@ fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize)
     for w in workers {
         w.join().map_err(|_| "load thread panicked".to_string())??;
     }
-    // Wait until every transaction is in a block.
+    Ok(started)
+}
+
+/// Where the sent transactions landed.
+pub(crate) struct Mined {
+    /// From the first send until the last transaction was seen in a block.
+    pub(crate) elapsed: Duration,
+    /// Blocks after `start_block` up to the last with a transaction: (number, transactions).
+    pub(crate) blocks: Vec<(u64, usize)>,
+}
+
+/// Walks blocks after `start_block` until they hold `total` transactions.
+pub(crate) fn wait_mined(
+    conn: &mut Conn,
+    name: &str,
+    start_block: u64,
+    total: usize,
+    started: Instant,
+) -> Result<Mined, String> {
     let mut mined = 0usize;
     let mut next = start_block + 1;
+    let mut blocks = Vec::new();
     while mined < total {
-        let block = conn.call("eth_getBlockByNumber", &json!([format!("{next:#x}"), false])).map_err(io)?;
+        let block = conn
+            .call("eth_getBlockByNumber", &json!([format!("{next:#x}"), false]))
+            .map_err(|e| format!("{name}: {e}"))?;
         if block.is_null() {
-            if started.elapsed() > Duration::from_secs(300) {
-                return Err(format!("{}: only {mined} of {total} transactions mined", node.name));
+            if started.elapsed() > Duration::from_secs(600) {
+                return Err(format!("{name}: only {mined} of {total} transactions mined"));
             }
             std::thread::sleep(Duration::from_millis(5));
             continue;
         }
-        mined += block["transactions"].as_array().map_or(0, Vec::len);
+        let txs = block["transactions"].as_array().map_or(0, Vec::len);
+        mined += txs;
+        blocks.push((next, txs));
         next += 1;
     }
-    let tx_per_s = total as f64 / started.elapsed().as_secs_f64();
+    Ok(Mined { elapsed: started.elapsed(), blocks })
+}
+
+/// The `p` quantile of sorted durations, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+struct Report {
+    tx_per_s: f64,
+    call_p50: f64,
+    call_p99: f64,
+    balance_p50: f64,
+    balance_p99: f64,
+}
+
+fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize) -> Result<Report, String> {
+    let io = |e: std::io::Error| format!("{}: {e}", node.name);
+    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
+    let mut conn = Conn::open(&node.addr).map_err(io)?;
+    let start_block = quantity(&conn.call("eth_blockNumber", &json!([])).map_err(io)?);
+    // One sender per thread, so each thread's nonces arrive in order.
+    let per_thread = txs / threads;
+    let batches = sign_transfers(chain_id, &keys, per_thread);
+    let total = per_thread * threads;
+    let started = send_all(&node.addr, batches)?;
+    // Wait until every transaction is in a block.
+    let mined = wait_mined(&mut conn, node.name, start_block, total, started)?;
+    let tx_per_s = total as f64 / mined.elapsed.as_secs_f64();
 
     // Read latency under concurrent load: eth_call and eth_getBalance from every thread.
     let probe = |method: &'static str| -> Result<Vec<Duration>, String> {
@@ -240,7 +301,7 @@ pub(crate) fn run(anvil: &std::path::Path, txs: usize, threads: usize, reads: us
 
     let mut rows = Vec::new();
     for (name, command, port) in [("anvil", anvil_cmd, anvil_port), ("nrd l1", nrd, nrd_port)] {
-        let node = start(name, command, port)?;
+        let node = start(name, command, port, None)?;
         let report = measure(&node, 31337, txs, threads, reads)?;
         rows.push((name, report));
     }

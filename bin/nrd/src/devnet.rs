@@ -13,6 +13,10 @@ use nrd_storage::{ChainStore, RedbStore};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
+/// Where the devnet sequencer's L2 fees go.
+const SEQUENCER_FEE_VAULT: alloy_primitives::Address =
+    alloy_primitives::address!("0x4e520000000000000000000000000000000fee00");
+
 /// `nrd devnet` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
@@ -129,6 +133,8 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     let sequencer_section = SequencerSection {
         block_time_ms: l2_block_time.as_millis() as u64,
         da_mode: args.da_mode.clone(),
+        // Fees go to a vault, not to a test account (wallet balance checks stay exact).
+        fee_recipient: Some(SEQUENCER_FEE_VAULT),
         ..Default::default()
     };
     let sequencer_config = NodeConfig {

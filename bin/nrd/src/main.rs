@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_l1;
+mod bench_l2;
 mod bench_rollup;
 mod conformance;
 mod devnet;
@@ -78,6 +79,26 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         reads: usize,
     },
+    /// The rollup daemon under load: `nrd devnet`'s sequencer next to anvil (transfers sealed,
+    /// and posted and verified on L1), L1 gas and bytes per L2 transaction, sealed-to-verified
+    /// latency, and a fresh follower's sync speed.
+    L2 {
+        /// The anvil binary (scripts/install-tools.sh puts one in .tools/bin).
+        #[arg(long, default_value = ".tools/bin/anvil")]
+        anvil: PathBuf,
+        /// Transfers to send (the L2 pool holds at most 20,000).
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        /// Concurrent client threads (one sender account each, at most 10).
+        #[arg(long, default_value_t = 10)]
+        threads: usize,
+        /// Seconds between blocks, for anvil and the L2 (the L1 seals every second).
+        #[arg(long, default_value_t = 1.0)]
+        block_time: f64,
+        /// Where the sequencer puts batches' transactions: `blob` or `calldata`.
+        #[arg(long, default_value = "blob")]
+        da_mode: String,
+    },
     /// L1 cost of posting L2 blocks with `NativeRollup.advance`, calldata vs blob mode, and DA
     /// bytes per transfer after compression.
     Rollup {
@@ -119,6 +140,15 @@ fn main() -> ExitCode {
         }
         Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
             match bench_l1::run(&anvil, txs, threads, reads) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Bench { which: BenchCommand::L2 { anvil, txs, threads, block_time, da_mode } } => {
+            match bench_l2::run(&bench_l2::Options { anvil, txs, threads, block_time, da_mode }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -159,6 +159,7 @@ pub(crate) async fn start_node(
         .then(|| Arc::new(Mempool::new(chain.clone(), config.sequencer.pool, config.sequencer.censor.clone())));
     let sink = pool.clone().map(|p| p as Arc<dyn TxSink>);
     let node = Arc::new(L2Node::new(chain.clone(), sink, block_time.as_secs().max(1)));
+    node.update_status(|s| s.rollup = config.l1.rollup);
     let follower = Follower::new(
         node.clone(),
         client.clone(),

@@ -64,7 +64,9 @@ pub enum L1Event {
     /// L1 reorganised: blocks after `common_ancestor` that were yielded are no longer canonical.
     /// The watcher continues with `common_ancestor + 1` on the new chain.
     Reorg {
-        /// The last yielded block that is still canonical.
+        /// The newest remembered block still canonical: the last yielded one that survived, or
+        /// the parent of the first block yielded (or the last block given to
+        /// [`L1Watcher::resume_after`]).
         common_ancestor: u64,
     },
 }
@@ -162,18 +164,20 @@ impl L1Watcher {
     /// Looks once: the next event if there is one now, `None` when caught up.
     pub async fn poll(&mut self) -> Result<Option<L1Event>, L1Error> {
         let head = self.client.block_number().await?;
-        if self.next.checked_add(self.config.confirmations).is_some_and(|ready| ready <= head) {
-            if let Some(block) = self.fetch(self.next).await? {
-                if let Some(&(number, hash)) = self.recent.back()
-                    && number + 1 == block.number
-                    && hash != block.parent_hash
-                {
-                    return self.rewind().await.map(Some);
-                }
+        if self.next.checked_add(self.config.confirmations).is_some_and(|ready| ready <= head)
+            && let Some(block) = self.client.block(self.next).await?
+        {
+            if let Some(&(number, hash)) = self.recent.back()
+                && number + 1 == block.header.number
+                && hash != block.header.parent_hash
+            {
+                return self.rewind().await.map(Some);
+            }
+            // A block replaced while read falls through to the check below.
+            if let Some(block) = self.read(&block).await? {
                 self.record(&block);
                 return Ok(Some(L1Event::Block(block)));
             }
-            // The block changed under us: check what we yielded.
         }
         // Nothing new to yield: is the last block yielded still canonical?
         if let Some(&(number, hash)) = self.recent.back()
@@ -227,12 +231,11 @@ impl L1Watcher {
         Ok(L1Event::Reorg { common_ancestor })
     }
 
-    /// Reads block `number` with the rollup's messages and advances; `None` when the block is
-    /// missing or was replaced while being read.
-    async fn fetch(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
-        let Some(block) = self.client.block(number).await? else { return Ok(None) };
-        let hash = block.header.hash;
-        match self.contents(&block).await {
+    /// The rollup's view of `block`: its messages and advances; `None` when the block was
+    /// replaced while being read.
+    async fn read(&self, block: &Block) -> Result<Option<L1Block>, L1Error> {
+        let (number, hash) = (block.header.number, block.header.hash);
+        match self.contents(block).await {
             Ok(Some((messages, advances))) => Ok(Some(L1Block {
                 number,
                 hash,
@@ -242,8 +245,8 @@ impl L1Watcher {
                 advances,
             })),
             Ok(None) => Ok(None),
-            // A block read by hash may have been dropped by a reorg meanwhile: then the error
-            // is not the caller's business.
+            // Parts read by block hash fail when a reorg dropped the block meanwhile: then the
+            // error is not the caller's business.
             Err(e) if !self.canonical(number, hash).await? => {
                 tracing::debug!(target: "nrd::l1_watcher", number, %hash, "block replaced while read: {e}");
                 Ok(None)

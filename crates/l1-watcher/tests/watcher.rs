@@ -238,7 +238,9 @@ async fn a_reorg_to_a_longer_chain_is_reported_with_the_common_ancestor() {
     let mut watcher = net.watcher(0, 0);
     let mut old = Vec::new();
     for n in 0..=head {
-        old.push(next_block(&mut watcher).await);
+        let b = next_block(&mut watcher).await;
+        assert_eq!(b.number, n);
+        old.push(b);
     }
 
     // Back to block 2 over JSON-RPC (`debug_setHead`), then a different, longer chain.
@@ -360,7 +362,8 @@ async fn the_client_reads_and_writes_l1() {
         .input(call.abi_encode().into());
     let gas = client.estimate_gas(&request, latest).await.unwrap();
     assert!(gas > 21_000);
-    assert_eq!(client.call(&request, latest).await.unwrap(), Bytes::new());
+    // `deposit` returns the message's queue index: 1, after the first deposit.
+    assert_eq!(client.call(&request, latest).await.unwrap(), Bytes::from(B256::with_last_byte(1)));
     let tx = TxEip1559 {
         chain_id: client.chain_id().await.unwrap(),
         nonce: client.nonce(key.address(), BlockNumberOrTag::Pending).await.unwrap(),

@@ -35,6 +35,8 @@ pub trait TxSink: Send + Sync + std::fmt::Debug {
 pub struct RollupStatus {
     /// Whether this node sequences.
     pub sequencer: bool,
+    /// The rollup contract on L1.
+    pub rollup: alloy_primitives::Address,
     /// Newest L1 block the node has seen.
     pub l1_head: u64,
     /// L1 block the L2 head's anchor references.

@@ -358,6 +358,44 @@ mod tests {
         assert!(decode_undo(&w.finish()).is_err());
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes behind a valid version byte are errors, never panics.
+        #[test]
+        fn arbitrary_records_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let raw = [&[BLOCK_VERSION][..], &tail].concat();
+            let _ = decode_block(&raw, None);
+            let _ = decode_undo(&raw);
+            let _ = decode_witness(&tail);
+            let _ = decode_tx_location(&tail);
+            let _ = decode_account(&tail);
+        }
+    }
+
+    #[test]
+    fn block_record_round_trips_and_rejects_truncation() {
+        let header = alloy_consensus::Header { number: 3, ..Default::default() };
+        let stored = StoredBlock::new(Block::new(header, Default::default()), vec![], vec![]);
+        let messages = vec![L1Message {
+            kind: 1,
+            from: Address::with_last_byte(1),
+            to: Address::with_last_byte(2),
+            mint: U256::from(3),
+            value: U256::from(4),
+            gasLimit: 5,
+            index: 6,
+            enqueuedAt: 7,
+            data: Bytes::from_static(b"hi"),
+        }];
+        let raw = encode_block(&stored, b"anchor", 9, &messages);
+        let back = decode_block(&raw, None).unwrap();
+        assert_eq!(back.stored.block, stored.block);
+        assert_eq!(back.hash(), stored.hash);
+        assert_eq!((back.anchor.as_ref(), back.l1_anchor, back.messages), (&b"anchor"[..], 9, messages));
+        for cut in 0..raw.len() {
+            assert!(decode_block(&raw[..cut], None).is_err(), "cut at {cut}");
+        }
+    }
+
     #[test]
     fn account_values() {
         let a = AccountState { nonce: u64::MAX, balance: U256::MAX, code_hash: B256::repeat_byte(0xab) };

@@ -18,6 +18,7 @@ const { privateKeyToAccount, generatePrivateKey } = require('viem/accounts');
 const { createPublicClient, createWalletClient, defineChain, http, parseEther, formatEther } = viem;
 
 const url = process.argv[2];
+const expectedChainId = Number(process.env.NRD_EXPECT_CHAIN_ID || 900);
 if (!url) {
   console.error('usage: node viem_smoke.mjs <rpc-url>');
   process.exit(2);
@@ -80,7 +81,7 @@ const transport = http(url, {
 });
 
 const chain = defineChain({
-  id: 900,
+  id: expectedChainId,
   name: 'nrd l1',
   nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
   rpcUrls: { default: { http: [url] } },
@@ -102,7 +103,7 @@ async function main() {
   check('account0 address', account.address === ADDR0, account.address);
 
   const chainId = await step('chainId', () => pub.getChainId());
-  check('chainId', chainId === 900, chainId);
+  check('chainId', chainId === expectedChainId, chainId);
 
   const blockNumber = await step('blockNumber', () => pub.getBlockNumber({ cacheTime: 0 }));
   check('blockNumber', typeof blockNumber === 'bigint' && blockNumber >= 0n, blockNumber);

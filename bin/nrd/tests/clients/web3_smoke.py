@@ -13,9 +13,12 @@ import sys
 import traceback
 
 from eth_account import Account
+import os
 from web3 import Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 from web3.providers.rpc import HTTPProvider
+
+EXPECTED_CHAIN_ID = int(os.environ.get("NRD_EXPECT_CHAIN_ID", "900"))
 
 KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 ADDR1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -67,7 +70,7 @@ def main(url):
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(acct), layer=0)
 
     chain_id = w3.eth.chain_id
-    check("chainId", chain_id == 900, chain_id)
+    check("chainId", chain_id == EXPECTED_CHAIN_ID, chain_id)
 
     start = w3.eth.block_number
     check("blockNumber", isinstance(start, int) and start >= 0, start)
@@ -120,7 +123,7 @@ def main(url):
         and tx["to"] == to
         and tx["value"] == value
         and tx["maxFeePerGas"] >= tx["maxPriorityFeePerGas"] >= 0
-        and tx["chainId"] == 900,
+        and tx["chainId"] == EXPECTED_CHAIN_ID,
         plain(tx),
     )
     recipient = w3.eth.get_balance(to)

@@ -160,3 +160,68 @@ pub fn rpc_call(url: &str, method: &str, params: Value) -> Result<Value, Value> 
 /// Standard test mnemonic key 0 and 1.
 pub const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 pub const ADDR1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/// An `nrd devnet` process (L1, rollup contract, L2 sequencer and follower), killed on drop.
+pub struct RollupDevnet {
+    child: Child,
+    /// The sequencer's L2 JSON-RPC.
+    pub l2: String,
+    /// The follower's L2 JSON-RPC.
+    pub follower: String,
+    /// L1 JSON-RPC.
+    pub l1: String,
+}
+
+impl RollupDevnet {
+    /// Starts `nrd devnet` on free ports with extra flags and waits until the L2 answers.
+    pub fn start(extra: &[&str]) -> Self {
+        let (l2, follower, l1, beacon) = (free_addr(), free_addr(), free_addr(), free_addr());
+        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
+            .args(["devnet", "--rpc-addr", &l2.to_string(), "--follower-rpc-addr", &follower.to_string()])
+            .args(["--l1-rpc-addr", &l1.to_string(), "--beacon-addr", &beacon.to_string()])
+            .args(extra)
+            .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn nrd devnet");
+        let devnet = Self {
+            child,
+            l2: format!("http://{l2}"),
+            follower: format!("http://{follower}"),
+            l1: format!("http://{l1}"),
+        };
+        let start = Instant::now();
+        while rpc_call(&devnet.follower, "eth_chainId", json!([])).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(60), "nrd devnet did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        devnet
+    }
+
+    /// `nrd_rollupStatus` of the sequencer.
+    pub fn status(&self) -> Value {
+        rpc_call(&self.l2, "nrd_rollupStatus", json!([])).expect("nrd_rollupStatus")
+    }
+
+    /// Waits until the sequencer's safe head (posted and verified on L1) reaches `number`.
+    pub fn wait_safe(&self, number: u64) {
+        let start = Instant::now();
+        loop {
+            let status = self.status();
+            if status["safeHead"].as_u64().unwrap() >= number {
+                return;
+            }
+            assert!(status["halted"].is_null(), "posting halted: {status}");
+            assert!(start.elapsed() < Duration::from_secs(120), "block {number} not posted: {status}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for RollupDevnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
