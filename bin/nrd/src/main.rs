@@ -5,6 +5,7 @@ mod bench_l1;
 mod bench_l2;
 mod bench_rollup;
 mod conformance;
+mod deploy;
 mod devnet;
 mod genesis;
 mod l1;
@@ -38,6 +39,8 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// One L2 node (sequencer or follower) against an L1 JSON-RPC URL.
     Node(node::NodeArgs),
+    /// Deploys the rollup contract for an L2 genesis on L1.
+    Deploy(deploy::DeployArgs),
     /// The L2 genesis (`config/l2-genesis.json`): print it, or its state root and hash.
     Genesis {
         #[command(subcommand)]
@@ -133,6 +136,7 @@ fn main() -> ExitCode {
         Command::L1(args) => l1::run(args),
         Command::Devnet(args) => devnet::run(args),
         Command::Node(args) => node::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
         Command::Genesis { which } => genesis::run(&which),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);

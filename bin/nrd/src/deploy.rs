@@ -1,0 +1,74 @@
+//! `nrd deploy`: deploys `NativeRollup` for an L2 genesis on an L1 (an `nrd l1` by default) and
+//! prints its address and deployment block, which the nodes' configs name.
+
+use crate::rollup::{RollupParams, deploy_rollup};
+use alloy_primitives::Address;
+use alloy_signer_local::PrivateKeySigner;
+use clap::Args;
+use nrd_derivation::L2Genesis;
+use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use std::{path::PathBuf, process::ExitCode};
+
+/// Test account 1 of the standard test mnemonic (the devnet's rollup owner).
+const DEV_OWNER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/// Test account 0 (the devnet's sequencer).
+const DEV_SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+/// `nrd deploy` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// L1 JSON-RPC URL.
+    #[arg(long, default_value = "http://127.0.0.1:8546")]
+    l1_rpc_url: String,
+    /// The L2 genesis the rollup starts from.
+    #[arg(long, default_value = "config/l2-genesis.json")]
+    genesis: PathBuf,
+    /// Owner key (hex); `NRD_OWNER_KEY` overrides. Default: test account 1.
+    #[arg(long, env = "NRD_OWNER_KEY", default_value = DEV_OWNER_KEY, hide_default_value = true, hide_env_values = true)]
+    owner_key: String,
+    /// Sequencer address. Default: test account 0.
+    #[arg(long, default_value = DEV_SEQUENCER)]
+    sequencer: Address,
+    /// Forced-inclusion window, seconds.
+    #[arg(long, default_value_t = 3600)]
+    forced_inclusion_window: u64,
+    /// Withdrawal delay, seconds.
+    #[arg(long, default_value_t = 60)]
+    withdrawal_delay: u64,
+    /// Governance timelock, seconds.
+    #[arg(long, default_value_t = 60)]
+    timelock_delay: u64,
+}
+
+pub(crate) fn run(args: &DeployArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(deploy(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn deploy(args: &DeployArgs) -> Result<(), String> {
+    let json = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
+    let genesis = L2Genesis::from_json(&json).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
+    let owner: PrivateKeySigner = args.owner_key.trim().parse().map_err(|_| "--owner-key is not a private key")?;
+    let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url)).map_err(|e| e.to_string())?;
+    let params = RollupParams {
+        forced_inclusion_window: args.forced_inclusion_window,
+        withdrawal_delay: args.withdrawal_delay,
+        timelock_delay: args.timelock_delay,
+    };
+    let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, params).await?;
+    println!("rollup {rollup}");
+    println!("block  {block}");
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Production shape: `nrd l1`, `nrd deploy`, and a sequencer `nrd node --config …` with its redb
+//! store. The sequencer is stopped mid-stream and started again: no transaction is lost, and the
+//! rollup contract sees every L2 block posted exactly once (no failed or repeated `advance`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::json;
+use std::{
+    collections::BTreeSet,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use support::{ADDR1, KEY0, L1, cast, free_addr, rpc_call};
+
+const SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+struct Node {
+    child: Child,
+    rpc: String,
+}
+
+impl Node {
+    fn start(config: &Path, rpc: &str) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
+            .args(["node", "--config", config.to_str().unwrap()])
+            .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let node = Self { child, rpc: rpc.to_string() };
+        let start = Instant::now();
+        while rpc_call(&node.rpc, "eth_chainId", json!([])).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "nrd node did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        node
+    }
+
+    /// Ctrl-C, as an operator stops it; waits for a clean exit.
+    fn interrupt(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "sequencer exited with {status}");
+    }
+
+    fn status(&self) -> serde_json::Value {
+        rpc_call(&self.rpc, "nrd_rollupStatus", json!([])).unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn send_async(rpc: &str, nonce: u64) -> String {
+    cast(&[
+        "send",
+        "--async",
+        "--rpc-url",
+        rpc,
+        "--private-key",
+        KEY0,
+        "--nonce",
+        &nonce.to_string(),
+        ADDR1,
+        "--value",
+        "1000",
+    ])
+}
+
+fn receipt_block(rpc: &str, hash: &str) -> Option<u64> {
+    let receipt = rpc_call(rpc, "eth_getTransactionReceipt", json!([hash])).ok()?;
+    let number = receipt.get("blockNumber")?.as_str()?;
+    Some(u64::from_str_radix(number.trim_start_matches("0x"), 16).unwrap())
+}
+
+#[test]
+fn a_restarted_sequencer_loses_nothing_and_posts_nothing_twice() {
+    let l1 = L1::start(&["--block-time", "1"]);
+    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_nrd"))
+        .args(["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
+    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+
+    let dir = std::env::temp_dir().join(format!("nrd-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rpc = free_addr();
+    let config = dir.join("sequencer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"role = "sequencer"
+data_dir = "{data}"
+genesis = "{genesis}"
+rpc_addr = "{rpc}"
+
+[l1]
+rpc_url = "{l1}"
+beacon_url = "{beacon}"
+rollup = "{rollup}"
+start_block = {block}
+poll_interval_ms = 100
+
+[sequencer]
+block_time_ms = 500
+key = "{KEY0}"
+fee_recipient = "0x4e520000000000000000000000000000000fee00"
+da_mode = "blob"
+"#,
+            data = dir.join("data").display(),
+            l1 = l1.rpc,
+            beacon = l1.beacon,
+        ),
+    )
+    .unwrap();
+    let url = format!("http://{rpc}");
+
+    // First run: a stream of transfers, interrupted while some are still pooled or unposted.
+    let node = Node::start(&config, &url);
+    let mut hashes: Vec<String> = (0..6).map(|nonce| send_async(&url, nonce)).collect();
+    // Nonce 8 waits in the pool behind the gap at 6 and 7: it must survive the restart.
+    hashes.push(send_async(&url, 8));
+    std::thread::sleep(Duration::from_millis(700));
+    let before = node.status();
+    assert!(before["poolSize"].as_u64().unwrap() >= 1, "{before}");
+    node.interrupt();
+
+    // Second run: same store, more transfers.
+    let node = Node::start(&config, &url);
+    let resumed = node.status();
+    assert!(resumed["unsafeHead"].as_u64() >= before["unsafeHead"].as_u64(), "{resumed} vs {before}");
+    assert!(resumed["poolSize"].as_u64().unwrap() >= 1, "the pool survived: {resumed}");
+    hashes.extend([6, 7, 9].map(|nonce| send_async(&url, nonce)));
+
+    // Nothing lost: every transaction is mined.
+    let start = Instant::now();
+    let last = loop {
+        let blocks: Vec<Option<u64>> = hashes.iter().map(|h| receipt_block(&url, h)).collect();
+        if blocks.iter().all(Option::is_some) {
+            break blocks.into_iter().flatten().max().unwrap();
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "transactions lost: {blocks:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(cast(&["nonce", SEQUENCER, "--rpc-url", &url]), "10");
+
+    // Everything posted and verified.
+    let start = Instant::now();
+    while node.status()["safeHead"].as_u64().unwrap() < last {
+        let status = node.status();
+        assert!(status["halted"].is_null(), "posting halted: {status}");
+        assert!(start.elapsed() < Duration::from_secs(60), "not posted: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Posted exactly once: one BlockAdvanced per L2 block, in order, and every advance the
+    // sequencer ever sent succeeded (its L1 nonce counts them).
+    let logs = support::cast_json(&[
+        "logs",
+        "--rpc-url",
+        &l1.rpc,
+        "--from-block",
+        "0",
+        "--address",
+        &rollup,
+        "BlockAdvanced(uint64,bytes32,bytes32,uint64,uint64,uint64)",
+    ]);
+    let logs = logs.as_array().unwrap();
+    let numbers: Vec<u64> = logs
+        .iter()
+        .map(|l| u64::from_str_radix(l["topics"][1].as_str().unwrap().trim_start_matches("0x"), 16).unwrap())
+        .collect();
+    let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "each L2 block advanced once, in order");
+    assert!(*numbers.last().unwrap() >= last);
+    for (log, number) in logs.iter().zip(&numbers) {
+        let hash = cast(&["block", &number.to_string(), "--field", "hash", "--rpc-url", &url]);
+        assert_eq!(log["topics"][2].as_str().unwrap(), hash, "L2 block {number}");
+    }
+    let advances: BTreeSet<&str> = logs.iter().map(|l| l["transactionHash"].as_str().unwrap()).collect();
+    let sent: usize = cast(&["nonce", SEQUENCER, "--rpc-url", &l1.rpc]).parse().unwrap();
+    assert_eq!(sent, advances.len(), "every advance sent succeeded, none repeated");
+    node.interrupt();
+    std::fs::remove_dir_all(&dir).ok();
+}
