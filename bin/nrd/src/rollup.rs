@@ -135,10 +135,8 @@ pub(crate) struct RunningNode {
     pub(crate) tasks: Vec<JoinHandle<()>>,
 }
 
-fn wait(mut rx: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> {
-    async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
+async fn wait(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// Starts a node: opens its store, follows L1, and — for a sequencer — seals and posts blocks.

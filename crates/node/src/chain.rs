@@ -121,7 +121,7 @@ impl L2Chain {
         let mut state = store.load_state()?;
         let root = state.root();
         if root != inner.head().header().state_root {
-            return Err(NodeError::StateMismatch { head: head, stored: root });
+            return Err(NodeError::StateMismatch { head, stored: root });
         }
         inner.states.insert(head, Arc::new(state));
         let (heads, _) = broadcast::channel(1024);

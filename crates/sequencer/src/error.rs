@@ -20,7 +20,13 @@ pub enum SequencerError {
     Missing(u64),
     /// L1 could not be reached or answered oddly (retried).
     #[error("L1: {0}")]
-    L1(String),
+    L1(#[from] nrd_l1_watcher::L1Error),
+    /// A view call's output does not decode.
+    #[error("L1 answer does not decode: {0}")]
+    Decode(String),
+    /// Signing a transaction failed.
+    #[error("signing: {0}")]
+    Sign(#[from] alloy_signer::Error),
     /// L1 refused a batch (posting stops).
     #[error("{0}")]
     Refused(String),

@@ -97,14 +97,14 @@ impl Submitter {
         let request = TransactionRequest::default()
             .to(self.config.rollup)
             .input(NativeRollup::headNumberCall {}.abi_encode().into());
-        let out = self.client.call(&request, BlockNumberOrTag::Latest).await.map_err(l1)?;
-        NativeRollup::headNumberCall::abi_decode_returns(&out).map_err(|e| SequencerError::L1(e.to_string()))
+        let out = self.client.call(&request, BlockNumberOrTag::Latest).await?;
+        NativeRollup::headNumberCall::abi_decode_returns(&out).map_err(|e| SequencerError::Decode(e.to_string()))
     }
 
     /// One round: check the transaction in flight, or post the next batch.
     pub async fn step(&mut self) -> Result<(), SequencerError> {
         if let Some(flight) = &self.in_flight {
-            match self.client.transaction_receipt(flight.hash).await.map_err(l1)? {
+            match self.client.transaction_receipt(flight.hash).await? {
                 Some(receipt) if receipt.status() => {
                     tracing::info!(
                         target: "nrd::submitter",
@@ -165,7 +165,7 @@ impl Submitter {
             gas += next_gas;
             last += 1;
         }
-        let nonce = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await.map_err(l1)?;
+        let nonce = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
         self.post(posted + 1, last, nonce, 1).await
     }
 
@@ -183,7 +183,7 @@ impl Submitter {
             });
         }
         let tx = encode_advance(&blocks, self.config.mode)?;
-        let fees = self.client.fee_estimate().await.map_err(l1)?;
+        let fees = self.client.fee_estimate().await?;
         let max_fee = fees.max_fee_per_gas().saturating_mul(fee_multiplier);
         let tip = fees.priority_fee.max(1_000_000_000).saturating_mul(fee_multiplier);
         let gas_limit = match &tx.sidecar {
@@ -214,7 +214,7 @@ impl Submitter {
                     input: tx.calldata,
                     access_list: Default::default(),
                 };
-                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash()).map_err(sign)?;
+                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash())?;
                 TxEnvelope::from(unsigned.into_signed(sig)).encoded_2718()
             }
             Some(sidecar) => {
@@ -231,7 +231,7 @@ impl Submitter {
                     max_fee_per_blob_gas: fees.max_fee_per_blob_gas().saturating_mul(fee_multiplier),
                     input: tx.calldata,
                 };
-                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash()).map_err(sign)?;
+                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash())?;
                 let with_sidecar =
                     TxEip4844WithSidecar { tx: unsigned, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
                 let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
@@ -241,7 +241,7 @@ impl Submitter {
         };
         let hash = match self.client.send_raw_transaction(&raw).await {
             Ok(hash) => hash,
-            Err(e) if e.is_temporary() => return Err(l1(e)),
+            Err(e) if e.is_temporary() => return Err(e.into()),
             Err(e) => return Err(refusal(first, last, &e)),
         };
         tracing::info!(
@@ -257,14 +257,6 @@ impl Submitter {
             Some(InFlight { hash, nonce, first, last, sent_at: std::time::Instant::now(), fee_multiplier });
         Ok(())
     }
-}
-
-fn l1(e: nrd_l1_watcher::L1Error) -> SequencerError {
-    SequencerError::L1(e.to_string())
-}
-
-fn sign(e: alloy_signer::Error) -> SequencerError {
-    SequencerError::L1(format!("signing: {e}"))
 }
 
 /// An L1 refusal of blocks `first..=last`, with the contract's reason when it gave one.
