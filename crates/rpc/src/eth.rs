@@ -270,9 +270,11 @@ impl<B: Backend> EthRpc<B> {
         block: Option<BlockId>,
         gas: Option<u64>,
     ) -> RpcResult<(revm::context::result::ResultAndState, Header)> {
+        let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
         let (block, state) = self.state(block)?;
-        // A call runs in the block's own environment, on the state after it (as geth does).
-        let header = block.header().clone();
+        // A call runs in the block's own environment, on the state after it (as geth does);
+        // `pending` runs in the next block's environment on the head state.
+        let header = if pending { self.backend.pending_header() } else { block.header().clone() };
         let mut env = self.tx_env(request, &state, header.gas_limit)?;
         if let Some(gas) = gas {
             env.gas_limit = gas;

@@ -27,7 +27,12 @@ pub enum SequencerError {
     /// Signing a transaction failed.
     #[error("signing: {0}")]
     Sign(#[from] alloy_signer::Error),
-    /// L1 refused a batch (posting stops).
-    #[error("{0}")]
-    Refused(String),
+    /// L1 refused a batch starting at L2 block `first` (posting stops).
+    #[error("{reason}")]
+    Refused {
+        /// First L2 block of the refused batch.
+        first: u64,
+        /// Why.
+        reason: String,
+    },
 }

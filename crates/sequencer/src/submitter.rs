@@ -21,6 +21,9 @@ use nrd_l1_watcher::L1Client;
 use nrd_node::L2Node;
 use std::{sync::Arc, time::Duration};
 
+/// Store key of the last refused batch: first block number, its hash, the reason.
+const REFUSED: &str = "submitter.refused";
+
 /// How the submitter posts.
 #[derive(Debug, Clone)]
 pub struct SubmitterConfig {
@@ -64,9 +67,35 @@ pub struct Submitter {
 }
 
 impl Submitter {
-    /// A submitter for `node`'s chain.
+    /// A submitter for `node`'s chain. If L1 refused a batch before (this run or an earlier
+    /// one) and the chain still holds the same block there, it starts halted: the same content
+    /// is never sent twice.
     pub fn new(node: Arc<L2Node>, client: L1Client, config: SubmitterConfig) -> Self {
-        Self { node, client, config, in_flight: None, halted: None }
+        let halted = Self::refusal(&node);
+        if let Some(reason) = &halted {
+            tracing::error!(target: "nrd::submitter", %reason, "L1 refused this chain's next batch before; not posting");
+            node.update_status(|s| s.halted = Some(reason.clone()));
+        }
+        Self { node, client, config, in_flight: None, halted }
+    }
+
+    /// A refusal recorded for a block the chain still has.
+    fn refusal(node: &L2Node) -> Option<String> {
+        let raw = node.chain().store().meta(REFUSED).ok()??;
+        let (number, rest) = raw.split_first_chunk::<8>()?;
+        let (hash, reason) = rest.split_first_chunk::<32>()?;
+        let block = node.chain().block(u64::from_be_bytes(*number))?;
+        (block.hash.0 == *hash).then(|| String::from_utf8_lossy(reason).into_owned())
+    }
+
+    fn remember_refusal(&self, first: u64, reason: &str) {
+        let Some(block) = self.node.chain().block(first) else { return };
+        let mut raw = first.to_be_bytes().to_vec();
+        raw.extend_from_slice(block.hash.as_slice());
+        raw.extend_from_slice(reason.as_bytes());
+        if let Err(e) = self.node.chain().store().put_meta(REFUSED, &raw) {
+            tracing::warn!(target: "nrd::submitter", "could not record the refusal: {e}");
+        }
     }
 
     /// Runs until `shutdown`.
@@ -82,8 +111,9 @@ impl Submitter {
             }
             if let Err(e) = self.step().await {
                 match e {
-                    SequencerError::Refused(reason) => {
+                    SequencerError::Refused { first, reason } => {
                         tracing::error!(target: "nrd::submitter", %reason, "L1 refused the batch; posting stops");
+                        self.remember_refusal(first, &reason);
                         self.node.update_status(|s| s.halted = Some(reason.clone()));
                         self.halted = Some(reason);
                     }
@@ -130,7 +160,7 @@ impl Submitter {
                         flight.hash,
                         receipt.block_number.unwrap_or_default()
                     );
-                    return Err(SequencerError::Refused(reason));
+                    return Err(SequencerError::Refused { first: flight.first, reason });
                 }
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
                     let (first, last, nonce, multiplier) =
@@ -146,9 +176,10 @@ impl Submitter {
         let chain = self.node.chain().clone();
         let head = chain.head().number();
         if posted > head {
-            return Err(SequencerError::Refused(format!(
-                "L1 holds L2 block {posted}, beyond this node's head {head}: another party advanced"
-            )));
+            return Err(SequencerError::Refused {
+                first: head + 1,
+                reason: format!("L1 holds L2 block {posted}, beyond this node's head {head}: another party advanced"),
+            });
         }
         chain.set_safe(posted);
         if posted == head {
@@ -265,5 +296,5 @@ fn refusal(first: u64, last: u64, e: &nrd_l1_watcher::L1Error) -> SequencerError
         .revert_data()
         .and_then(|data| NativeRollup::NativeRollupErrors::abi_decode(&data).ok())
         .map_or_else(|| e.to_string(), |err| format!("{err:?}"));
-    SequencerError::Refused(format!("L1 refuses L2 blocks {first}..={last}: {reason}"))
+    SequencerError::Refused { first, reason: format!("L1 refuses L2 blocks {first}..={last}: {reason}") }
 }
