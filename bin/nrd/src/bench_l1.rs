@@ -77,6 +77,13 @@ pub(crate) struct Node {
     pub(crate) addr: String,
 }
 
+impl Node {
+    /// The exit status, if the process has ended.
+    pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -41,20 +41,7 @@ pub(crate) struct DeployArgs {
 }
 
 pub(crate) fn run(args: &DeployArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(deploy(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::block_on(deploy(args))
 }
 
 async fn deploy(args: &DeployArgs) -> Result<(), String> {

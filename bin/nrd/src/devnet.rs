@@ -56,20 +56,7 @@ pub(crate) struct DevnetArgs {
 }
 
 pub(crate) fn run(args: DevnetArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(devnet(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::block_on(devnet(args))
 }
 
 fn seconds(value: f64, name: &str) -> Result<Duration, String> {

@@ -72,20 +72,7 @@ pub(crate) fn run(args: L1Args) -> ExitCode {
     };
     config.execute.target = args.execute_target;
     config.execute.limit = args.execute_limit.unwrap_or(2 * args.execute_target);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(config, args.rpc_addr, args.beacon_addr)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::block_on(serve(config, args.rpc_addr, args.beacon_addr))
 }
 
 async fn serve(config: DevnetConfig, rpc_addr: SocketAddr, beacon_addr: SocketAddr) -> Result<(), String> {

@@ -4,6 +4,7 @@ mod bench;
 mod bench_l1;
 mod bench_l2;
 mod bench_rollup;
+mod bridge;
 mod conformance;
 mod deploy;
 mod devnet;
@@ -46,6 +47,9 @@ enum Command {
         #[command(subcommand)]
         which: genesis::GenesisCommand,
     },
+    /// The rollup bridge for users: deposits, withdrawals and their proofs, claims, forced
+    /// transactions (JSON-RPC to L1 and L2).
+    Bridge(bridge::BridgeArgs),
     /// Benchmarks (results go in BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -126,6 +130,25 @@ fn parse_shape(value: &str) -> Result<(usize, usize), String> {
     }
 }
 
+/// The exit code of a command; an error is printed as `error: …`.
+pub(crate) fn report(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an async command on a multi-threaded runtime.
+pub(crate) fn block_on(command: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => report(runtime.block_on(command)),
+        Err(e) => report(Err(format!("cannot start the async runtime: {e}"))),
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
@@ -138,36 +161,19 @@ fn main() -> ExitCode {
         Command::Node(args) => node::run(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Genesis { which } => genesis::run(&which),
+        Command::Bridge(args) => bridge::run(args),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS
         }
         Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
-            match bench_l1::run(&anvil, txs, threads, reads) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            report(bench_l1::run(&anvil, txs, threads, reads))
         }
         Command::Bench { which: BenchCommand::L2 { anvil, txs, threads, block_time, da_mode } } => {
-            match bench_l2::run(&bench_l2::Options { anvil, txs, threads, block_time, da_mode }) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            report(bench_l2::run(&bench_l2::Options { anvil, txs, threads, block_time, da_mode }))
         }
         Command::Bench { which: BenchCommand::Rollup { shapes, senders, accounts } } => {
-            match bench_rollup::run(&shapes, senders, accounts) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            report(bench_rollup::run(&shapes, senders, accounts))
         }
         Command::Conformance { path, threads } => {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -36,6 +36,9 @@ pub struct DevnetConfig {
     pub execute: MeterConfig,
     /// Pool limits.
     pub pool: PoolLimits,
+    /// How many blocks below the head the `finalized` block is (the devnet has no consensus;
+    /// this is how deep a test reorg may go).
+    pub finality_depth: u64,
 }
 
 impl Default for DevnetConfig {
@@ -52,6 +55,7 @@ impl Default for DevnetConfig {
             coinbase: Address::ZERO,
             execute: MeterConfig::default(),
             pool: PoolLimits::default(),
+            finality_depth: 64,
         }
     }
 }

@@ -232,6 +232,20 @@ impl L2Chain {
         inner.safe = inner.safe.max(number.min(head));
     }
 
+    /// Moves the safe (and finalized) head back to at most `number`: what L1 had posted beyond
+    /// it was in L1 blocks a reorg dropped.
+    pub fn reset_safe(&self, number: u64) {
+        let mut inner = self.write();
+        inner.safe = inner.safe.min(number);
+        inner.finalized = inner.finalized.min(number);
+    }
+
+    /// The newest block whose anchor references L1 block `l1` or an earlier one.
+    pub fn last_anchored_at_or_before(&self, l1: u64) -> u64 {
+        let inner = self.read();
+        inner.l1.iter().rposition(|info| info.l1_anchor <= l1).unwrap_or(0) as u64
+    }
+
     /// Marks blocks up to `number` finalized (their L1 block is).
     pub fn set_finalized(&self, number: u64) {
         let mut inner = self.write();
@@ -272,6 +286,39 @@ impl L2Chain {
         }
         let _ = self.heads.send(stored.clone());
         Ok(stored)
+    }
+
+    /// Rewinds the chain to block `number` (an L1 reorg took away what the later blocks were
+    /// derived from): the store and memory drop the later blocks, the head state becomes
+    /// block `number`'s, and safe/finalized heads move back with it. Returns the dropped blocks,
+    /// oldest first.
+    pub fn rewind(&self, number: u64) -> Result<Vec<Arc<StoredBlock>>, NodeError> {
+        let mut inner = self.write();
+        let head = inner.head().number();
+        if number >= head {
+            return Ok(Vec::new());
+        }
+        self.store.rewind(number)?;
+        let state = match inner.states.get(&number) {
+            Some(state) => state.clone(),
+            None => Arc::new(self.store.load_state()?),
+        };
+        let keep = usize::try_from(number + 1).unwrap_or(usize::MAX);
+        let dropped: Vec<Arc<StoredBlock>> = inner.blocks.drain(keep..).collect();
+        let dropped_l1: Vec<Arc<BlockL1Info>> = inner.l1.drain(keep..).collect();
+        for block in &dropped {
+            inner.by_hash.remove(&block.hash);
+            for hash in &block.tx_hashes {
+                inner.txs.remove(hash);
+            }
+        }
+        inner.next_message -= dropped_l1.iter().map(|i| i.messages.len() as u64).sum::<u64>();
+        inner.states.retain(|n, _| *n < number);
+        inner.states.insert(number, state);
+        inner.safe = inner.safe.min(number);
+        inner.finalized = inner.finalized.min(number);
+        tracing::warn!(target: "nrd::node", from = head, to = number, "rewound the L2 chain");
+        Ok(dropped)
     }
 
     /// Imports a block derived from L1 (a follower): executes it on the head with the anchor

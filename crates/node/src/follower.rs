@@ -22,6 +22,8 @@ pub struct L1View {
     pub messages: BTreeMap<u64, L1Message>,
     /// Hashes of recent L1 blocks, for anchors.
     pub hashes: BTreeMap<u64, B256>,
+    /// The L1 block each known message was enqueued in.
+    pub enqueued_in: BTreeMap<u64, u64>,
 }
 
 impl L1View {
@@ -60,6 +62,8 @@ pub struct Follower {
     config: FollowerConfig,
     /// L2 blocks posted, by the L1 block that posted them (for finality).
     posted_at: BTreeMap<u64, u64>,
+    /// Newest L2 block posted by each recent L1 block (for reorgs).
+    posted_by_l1: BTreeMap<u64, u64>,
 }
 
 impl Follower {
@@ -81,6 +85,7 @@ impl Follower {
             view: Arc::new(Mutex::new(L1View::default())),
             config,
             posted_at: BTreeMap::new(),
+            posted_by_l1: BTreeMap::new(),
         }
     }
 
@@ -104,11 +109,7 @@ impl Follower {
             };
             match event {
                 Ok(L1Event::Block(block)) => self.on_block(block).await?,
-                Ok(L1Event::Reorg { common_ancestor }) => {
-                    tracing::warn!(target: "nrd::follower", common_ancestor, "L1 reorg detected");
-                    let mut view = self.lock();
-                    view.hashes.retain(|n, _| *n <= common_ancestor);
-                }
+                Ok(L1Event::Reorg { common_ancestor }) => self.on_reorg(common_ancestor)?,
                 Err(e) if e.is_temporary() => {
                     tracing::warn!(target: "nrd::follower", "L1 unavailable, retrying: {e}");
                     tokio::time::sleep(self.config.poll_interval).await;
@@ -128,6 +129,7 @@ impl Follower {
             view.hashes.retain(|n, _| *n >= keep);
             for m in &block.messages {
                 view.messages.insert(m.index, m.clone());
+                view.enqueued_in.insert(m.index, block.number);
             }
         }
         for advance in &block.advances {
@@ -158,6 +160,7 @@ impl Follower {
                 }
                 chain.set_safe(number);
                 self.posted_at.insert(block.number, number);
+                self.posted_by_l1.insert(block.number, number);
             }
         }
         // Finality: the L1 block that posted an L2 block is finalized.
@@ -168,16 +171,58 @@ impl Follower {
             }
             self.posted_at.retain(|l1, _| *l1 > finalized.number);
         }
+        let keep = block.number.saturating_sub(1024);
+        self.posted_by_l1.retain(|l1, _| *l1 >= keep);
         let next = chain.next_message();
         let pending = {
             let mut view = self.lock();
             view.messages.retain(|i, _| *i >= next);
+            view.enqueued_in.retain(|i, l1| *i >= next || *l1 >= keep);
             view.messages.len() as u64
         };
         self.node.update_status(|s| {
             s.l1_head = block.number;
             s.pending_messages = pending;
         });
+        Ok(())
+    }
+
+    /// L1 dropped every block after `ancestor`: forget what came from them (messages, hashes,
+    /// postings), and rewind the L2 to what the surviving L1 chain supports — for a follower,
+    /// the blocks posted up to `ancestor`; for the sequencer, the blocks anchored at or before
+    /// it (its later blocks applied messages or referenced L1 blocks that no longer exist; their
+    /// transactions return to the pool). The watcher then re-delivers the new L1 blocks.
+    fn on_reorg(&mut self, ancestor: u64) -> Result<(), NodeError> {
+        let chain = self.node.chain().clone();
+        let posted = self.posted_by_l1.range(..=ancestor).map(|(_, l2)| *l2).max().unwrap_or(0);
+        self.posted_by_l1.retain(|l1, _| *l1 <= ancestor);
+        self.posted_at.retain(|l1, _| *l1 <= ancestor);
+        {
+            let mut view = self.lock();
+            view.hashes.retain(|n, _| *n <= ancestor);
+            let dropped: Vec<u64> =
+                view.enqueued_in.iter().filter(|(_, l1)| **l1 > ancestor).map(|(i, _)| *i).collect();
+            for index in &dropped {
+                view.messages.remove(index);
+                view.enqueued_in.remove(index);
+            }
+            if let Some(hash) = view.hashes.get(&ancestor).copied() {
+                view.head = L1BlockRef { number: ancestor, hash, timestamp: view.head.timestamp };
+            }
+        }
+        let target = if self.config.import { posted } else { chain.last_anchored_at_or_before(ancestor) };
+        let head = chain.head().number();
+        let dropped = self.node.rewind(target.min(head))?;
+        chain.reset_safe(posted);
+        tracing::warn!(
+            target: "nrd::follower",
+            common_ancestor = ancestor,
+            l2_head = head,
+            rewound_to = target.min(head),
+            dropped,
+            safe = posted,
+            "L1 reorg: rewound what the dropped L1 blocks carried"
+        );
         Ok(())
     }
 

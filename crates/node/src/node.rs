@@ -81,6 +81,23 @@ impl L2Node {
         &self.chain
     }
 
+    /// Rewinds the chain to `number` after an L1 reorg; the transactions of the dropped blocks
+    /// go back to the pool (when this node sequences), so nothing users sent is lost.
+    pub fn rewind(&self, number: u64) -> Result<usize, crate::NodeError> {
+        let dropped = self.chain.rewind(number)?;
+        if let Some(pool) = &self.pool {
+            for block in &dropped {
+                for tx in &block.block.body.transactions {
+                    let raw = alloy_eips::Encodable2718::encoded_2718(tx);
+                    if let Err(e) = pool.submit(&raw) {
+                        tracing::debug!(target: "nrd::node", "transaction of a rewound block not re-pooled: {e}");
+                    }
+                }
+            }
+        }
+        Ok(dropped.len())
+    }
+
     /// Updates the rollup status.
     pub fn update_status(&self, f: impl FnOnce(&mut RollupStatus)) {
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());

@@ -50,6 +50,12 @@ impl Backend for Devnet {
         Self::head(self)
     }
 
+    fn finalized(&self) -> Arc<StoredBlock> {
+        let head = Self::head(self);
+        let depth = self.config().finality_depth;
+        Self::block(self, head.number().saturating_sub(depth)).unwrap_or(head)
+    }
+
     fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
         Self::block(self, number)
     }

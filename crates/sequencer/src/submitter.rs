@@ -54,6 +54,8 @@ struct InFlight {
     last: u64,
     sent_at: std::time::Instant,
     fee_multiplier: u128,
+    /// L2 gas the batch declares: the EXECUTE gas it uses on L1.
+    execute_gas: u64,
 }
 
 /// Posts L2 blocks to L1.
@@ -143,11 +145,14 @@ impl Submitter {
                         tx = %flight.hash,
                         l1_block = receipt.block_number.unwrap_or_default(),
                         l1_gas = receipt.gas_used,
+                        execute_gas = flight.execute_gas,
                         "batch verified by EXECUTE on L1"
                     );
                     let chain = self.node.chain();
                     chain.set_safe(flight.last);
-                    if let Err(e) = chain.store().prune_witnesses(flight.last) {
+                    // Witnesses stay until L1 finalizes the posting: an L1 reorg may drop it and
+                    // the blocks must then be posted again.
+                    if let Err(e) = chain.store().prune_witnesses(chain.finalized()) {
                         tracing::warn!(target: "nrd::submitter", "pruning witnesses: {e}");
                     }
                     self.in_flight = None;
@@ -165,6 +170,14 @@ impl Submitter {
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
                     let (first, last, nonce, multiplier) =
                         (flight.first, flight.last, flight.nonce, flight.fee_multiplier * 2);
+                    let pending = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
+                    if pending <= nonce {
+                        // Not pooled any more (an L1 reorg dropped it, or it was evicted):
+                        // start again from what L1 holds.
+                        tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "batch transaction vanished from L1; posting again from the rollup's head");
+                        self.in_flight = None;
+                        return Ok(());
+                    }
                     tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "not included yet; resubmitting with higher fees");
                     self.post(first, last, nonce, multiplier).await?;
                 }
@@ -228,7 +241,11 @@ impl Submitter {
                     .input(tx.calldata.clone().into());
                 match self.client.estimate_gas(&request, BlockNumberOrTag::Pending).await {
                     Ok(gas) => gas + gas / 5,
-                    Err(e) => return Err(refusal(first, last, &e)),
+                    // The batch reverts in simulation: L1 judged it.
+                    Err(e) if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => {
+                        return Err(refusal(first, last, &e));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
         };
@@ -270,11 +287,9 @@ impl Submitter {
                     .encoded_2718()
             }
         };
-        let hash = match self.client.send_raw_transaction(&raw).await {
-            Ok(hash) => hash,
-            Err(e) if e.is_temporary() => return Err(e.into()),
-            Err(e) => return Err(refusal(first, last, &e)),
-        };
+        // A refusal at admission (nonce taken, fee too low, ...) is not L1 judging the batch:
+        // it is retried on the next round with a fresh nonce and fees.
+        let hash = self.client.send_raw_transaction(&raw).await?;
         tracing::info!(
             target: "nrd::submitter",
             first,
@@ -284,8 +299,16 @@ impl Submitter {
             bytes = raw.len(),
             "posted batch to L1"
         );
-        self.in_flight =
-            Some(InFlight { hash, nonce, first, last, sent_at: std::time::Instant::now(), fee_multiplier });
+        let execute_gas = blocks.iter().map(|b| b.block.header.gas_used).sum();
+        self.in_flight = Some(InFlight {
+            hash,
+            nonce,
+            first,
+            last,
+            sent_at: std::time::Instant::now(),
+            fee_multiplier,
+            execute_gas,
+        });
         Ok(())
     }
 }

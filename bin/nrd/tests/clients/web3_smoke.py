@@ -177,7 +177,11 @@ def main(url):
     check("getLogs other address is empty", len(none) == 0, plain(none))
 
     end = w3.eth.block_number
-    check("one block per transaction", end == start + 3, {"start": start, "end": end})
+    if os.environ.get("NRD_INTERVAL_BLOCKS") == "1":
+        # Interval-sealed chain (the rollup L2): at least the three transactions' blocks.
+        check("chain advanced", end >= start + 1, {"start": start, "end": end})
+    else:
+        check("one block per transaction", end == start + 3, {"start": start, "end": end})
 
 
 if __name__ == "__main__":

@@ -225,3 +225,20 @@ impl Drop for RollupDevnet {
         let _ = self.child.wait();
     }
 }
+
+/// Runs the `nrd` binary with `args` and extra environment `envs` (the caller's `NRD_*`
+/// variables removed); returns its output whatever the exit status.
+pub fn nrd(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nrd"));
+    for (name, _) in std::env::vars_os().filter(|(n, _)| n.to_string_lossy().starts_with("NRD_")) {
+        command.env_remove(name);
+    }
+    command.args(args).envs(envs.iter().copied()).env("RUST_LOG", "warn").output().expect("run nrd")
+}
+
+impl RollupDevnet {
+    /// The `NativeRollup` address (from `nrd_rollupStatus`).
+    pub fn rollup(&self) -> String {
+        self.status()["rollup"].as_str().expect("rollup address").to_string()
+    }
+}
