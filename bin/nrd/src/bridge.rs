@@ -233,20 +233,7 @@ struct ForceIncludeArgs {
 
 /// Runs `nrd bridge …`.
 pub(crate) fn run(args: BridgeArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(bridge(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::block_on(async move { bridge(args).await.map_err(|e| e.to_string()) })
 }
 
 async fn bridge(args: BridgeArgs) -> Result<(), BridgeError> {
