@@ -5,6 +5,10 @@
 #   solcjs       solc-js 0.8.37 (npm: solc, run with node)
 #   viem         viem 2.57.20   (npm: JS client library, in .tools/node_modules)
 #   web3.py      web3 8.0.0     (PyPI: Python client library, in the venv .tools/venv)
+#   prometheus,  Prometheus 2.42.0 (Debian's package prometheus=2.42.0+ds-5+deb12u1, fetched
+#   promtool     with `apt-get download` and unpacked with `dpkg -x` into .tools/prometheus:
+#                nothing is installed system-wide; needs Debian's apt sources, `apt-get update`
+#                is run once if the pinned version is not in the package lists)
 #
 # npm: versions are pinned in scripts/tools/package.json and locked (with sha512
 # integrity) in scripts/tools/package-lock.json. Installation uses `npm ci`, so
@@ -22,6 +26,8 @@
 #   .tools/bin/solcjs       -> shell wrapper running `node .../solc/solc.js`
 #   .tools/node_modules     -> viem (scripts elsewhere load it with createRequire(<this dir>))
 #   .tools/bin/python-web3  -> shell wrapper running .tools/venv/bin/python (has web3)
+#   .tools/bin/prometheus   -> symlink to .tools/prometheus/usr/bin/prometheus
+#   .tools/bin/promtool     -> symlink to .tools/prometheus/usr/bin/promtool
 #
 # Idempotent: the npm part and the Python part each keep a stamp of the
 # manifest they were installed from; when both are current the script only
@@ -46,6 +52,9 @@ BIN_DIR="$TOOLS_DIR/bin"
 STAMP="$TOOLS_DIR/.install-stamp"
 VENV_DIR="$TOOLS_DIR/venv"
 VENV_STAMP="$TOOLS_DIR/.venv-stamp"
+PROM_DEB_VERSION="2.42.0+ds-5+deb12u1"
+PROM_DIR="$TOOLS_DIR/prometheus"
+PROM_STAMP="$TOOLS_DIR/.prometheus-stamp"
 PYTHON="${PYTHON:-python3}"
 
 FORCE=0
@@ -56,7 +65,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --check) CHECK=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-tools.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -105,7 +114,12 @@ venv_ok() {
   [[ -x "$VENV_DIR/bin/python" && -x "$BIN_DIR/python-web3" ]] || return 1
 }
 
-installed_ok() { npm_ok && venv_ok; }
+prom_ok() {
+  [[ -f "$PROM_STAMP" && "$(cat "$PROM_STAMP")" == "$PROM_DEB_VERSION" ]] || return 1
+  [[ -x "$BIN_DIR/prometheus" && -x "$BIN_DIR/promtool" ]] || return 1
+}
+
+installed_ok() { npm_ok && venv_ok && prom_ok; }
 
 # Run `<tool> --version` for each tool and load the client libraries; fail if any does not.
 print_versions() {
@@ -120,6 +134,10 @@ print_versions() {
   v="$("$BIN_DIR/python-web3" -c 'import web3; print(web3.__version__)' 2>&1)" \
     || die "python-web3 cannot import web3: $v"
   log "web3:   $v"
+  for t in prometheus promtool; do
+    v="$("$BIN_DIR/$t" --version 2>&1)" || die "$t --version failed: $v"
+    log "$(printf '%-11s' "$t:") $(head -n1 <<<"$v")"
+  done
 }
 
 print_paths() {
@@ -133,6 +151,8 @@ print_paths() {
   echo "  solcjs      = $BIN_DIR/solcjs"
   echo "  python-web3 = $BIN_DIR/python-web3  (the venv's python, with web3)"
   echo "  viem        = $TOOLS_DIR/node_modules/viem"
+  echo "  prometheus  = $BIN_DIR/prometheus  (Debian prometheus $PROM_DEB_VERSION)"
+  echo "  promtool    = $BIN_DIR/promtool"
   echo "(add to PATH with: export PATH=\"$BIN_DIR:\$PATH\")"
 }
 
@@ -231,13 +251,44 @@ WRAPPER
   chmod +x "$BIN_DIR/python-web3"
 }
 
+install_prometheus() {
+  log "installing Debian's prometheus $PROM_DEB_VERSION (prometheus, promtool) into $PROM_DIR"
+  rm -f "$PROM_STAMP"
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: prometheus/promtool come from Debian's package"
+  command -v dpkg >/dev/null 2>&1 || die "dpkg not found: prometheus/promtool come from Debian's package"
+  local tmp deb
+  tmp="$(mktemp -d)"
+  # _apt cannot write into a private temp dir; let it (the download is then sandboxed).
+  chmod 755 "$tmp"
+  if ! (cd "$tmp" && apt-get download -q "prometheus=$PROM_DEB_VERSION" >&2); then
+    log "prometheus=$PROM_DEB_VERSION not in the package lists; running apt-get update"
+    apt-get update -q >&2 || die "apt-get update failed"
+    (cd "$tmp" && apt-get download -q "prometheus=$PROM_DEB_VERSION" >&2) \
+      || die "apt-get download prometheus=$PROM_DEB_VERSION failed"
+  fi
+  deb="$(ls "$tmp"/prometheus_*.deb)" || die "no prometheus .deb downloaded"
+  rm -rf "$PROM_DIR"
+  mkdir -p "$PROM_DIR"
+  dpkg -x "$deb" "$PROM_DIR" || die "dpkg -x $deb failed"
+  rm -rf "$tmp"
+  local t
+  for t in prometheus promtool; do
+    [[ -x "$PROM_DIR/usr/bin/$t" ]] || die "expected $PROM_DIR/usr/bin/$t after unpacking"
+  done
+  mkdir -p "$BIN_DIR"
+  ln -sfn ../prometheus/usr/bin/prometheus "$BIN_DIR/prometheus"
+  ln -sfn ../prometheus/usr/bin/promtool "$BIN_DIR/promtool"
+}
+
 if [[ "$FORCE" == 1 ]] || ! npm_ok; then install_npm; fi
 if [[ "$FORCE" == 1 ]] || ! venv_ok; then install_venv; fi
+if [[ "$FORCE" == 1 ]] || ! prom_ok; then install_prometheus; fi
 
 # Verify each tool actually runs before declaring success.
 print_versions
 
 echo "$WANT" >"$STAMP"
 echo "$VENV_WANT" >"$VENV_STAMP"
+echo "$PROM_DEB_VERSION" >"$PROM_STAMP"
 log "installed"
 print_paths

@@ -3,7 +3,7 @@
 //! and a follower that rebuilds the L2 from L1 alone, each with its JSON-RPC.
 
 use crate::rollup::{
-    L1Section, NodeConfig, Role, RollupParams, SequencerSection, deploy_rollup, open_store, start_node,
+    L1Section, NodeConfig, ProposerSection, Role, RollupParams, SequencerSection, deploy_rollup, open_store, start_node,
 };
 use clap::Args;
 use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
@@ -53,7 +53,23 @@ pub(crate) struct DevnetArgs {
     /// Timelock delay of governance actions, seconds.
     #[arg(long, default_value_t = 60)]
     timelock_delay: u64,
+    /// Test switch: the sequencer censors this address (repeatable) — refuses its L2
+    /// transactions and applies none of its L1 messages (nor any after them), so its advances
+    /// fail with `OverdueMessage` once such a message is past its deadline.
+    #[arg(long = "censor", value_name = "ADDRESS")]
+    censor: Vec<alloy_primitives::Address>,
+    /// The follower advances the rollup itself (with L1 dev account 12) once the sequencer has
+    /// posted nothing for the forced-inclusion window.
+    #[arg(long)]
+    follower_self_propose: bool,
+    /// Metrics (`/metrics`), `/health` and `/ready` of both nodes and the L1.
+    #[arg(long, default_value = nrd_metrics::DEFAULT_ADDR, env = "NRD_METRICS_ADDR")]
+    metrics_addr: SocketAddr,
 }
+
+/// L1 dev accounts: 0 is the sequencer, 1 the rollup owner, 12 the self-proposing follower.
+const L1_ACCOUNTS: u32 = 13;
+const PROPOSER_ACCOUNT: usize = 12;
 
 pub(crate) fn run(args: DevnetArgs) -> ExitCode {
     crate::block_on(devnet(args))
@@ -75,6 +91,7 @@ fn store(data_dir: Option<&PathBuf>, name: &str) -> Result<Arc<dyn ChainStore>, 
 }
 
 async fn devnet(args: DevnetArgs) -> Result<(), String> {
+    nrd_metrics::install();
     let l2_block_time = seconds(args.block_time, "block-time")?;
     let l1_block_time = seconds(args.l1_block_time, "l1-block-time")?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -83,8 +100,12 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     };
 
     // L1.
-    let l1 = Devnet::new(DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, ..Default::default() })
-        .map_err(|e| e.to_string())?;
+    let l1 = Devnet::new(DevnetConfig {
+        block_time_ms: l1_block_time.as_millis() as u64,
+        accounts: L1_ACCOUNTS,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
     let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
         .await
         .map_err(|e| format!("cannot serve L1 JSON-RPC on {}: {e}", args.l1_rpc_addr))?;
@@ -99,6 +120,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     let genesis = crate::genesis::devnet();
     let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
     let sequencer_key = l1.accounts()[0].clone();
+    let sequencer_address = sequencer_key.address();
     let owner = l1.accounts()[1].clone();
     let params = RollupParams {
         forced_inclusion_window: args.forced_inclusion_window,
@@ -122,6 +144,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         da_mode: args.da_mode.clone(),
         // Fees go to a vault, not to a test account (wallet balance checks stay exact).
         fee_recipient: Some(SEQUENCER_FEE_VAULT),
+        censor: args.censor.clone(),
         ..Default::default()
     };
     let sequencer_config = NodeConfig {
@@ -131,10 +154,18 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         rpc_addr: args.rpc_addr,
         l1: l1_section.clone(),
         sequencer: sequencer_section.clone(),
+        proposer: ProposerSection::default(),
+        metrics_addr: args.metrics_addr,
     };
     sequencer_config.da_mode()?;
-    let follower_config =
-        NodeConfig { role: Role::Follower, rpc_addr: args.follower_rpc_addr, ..sequencer_config.clone() };
+    let follower_config = NodeConfig {
+        role: Role::Follower,
+        rpc_addr: args.follower_rpc_addr,
+        sequencer: SequencerSection { censor: Vec::new(), ..sequencer_section.clone() },
+        proposer: ProposerSection { self_propose: args.follower_self_propose, key: None },
+        ..sequencer_config.clone()
+    };
+    let proposer_key = args.follower_self_propose.then(|| l1.accounts()[PROPOSER_ACCOUNT].clone());
     let sequencer = start_node(
         &sequencer_config,
         genesis.clone(),
@@ -143,9 +174,14 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         stop_rx.clone(),
     )
     .await?;
-    let follower =
-        start_node(&follower_config, genesis, store(args.data_dir.as_ref(), "follower")?, None, stop_rx.clone())
-            .await?;
+    let follower = start_node(
+        &follower_config,
+        genesis,
+        store(args.data_dir.as_ref(), "follower")?,
+        proposer_key,
+        stop_rx.clone(),
+    )
+    .await?;
     if TEST_MNEMONIC == l1.config().mnemonic {
         for (i, account) in l1.accounts().iter().enumerate() {
             // The standard test mnemonic's keys are public; funded on L1 and L2, as anvil prints them.
@@ -159,6 +195,21 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         l1 = %l1_url,
         "native rollup devnet running (Ctrl-C to stop)"
     );
+
+    // Metrics, /health and /ready: one server for both nodes (label `node`).
+    let mut ops = nrd_metrics::Ops::default();
+    let ops_tasks = [
+        crate::ops::watch_node(
+            &mut ops,
+            "sequencer",
+            &sequencer_config,
+            &sequencer,
+            Some(sequencer_address),
+            stop_rx.clone(),
+        )?,
+        crate::ops::watch_node(&mut ops, "follower", &follower_config, &follower, None, stop_rx.clone())?,
+    ];
+    crate::ops::serve(args.metrics_addr, ops, stop_rx.clone()).await;
 
     // Progress report.
     let (seq_node, fol_node) = (sequencer.node.clone(), follower.node.clone());
@@ -202,6 +253,9 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     }
     let _ = l1_rpc.handle.stop();
     let _ = monitor.await;
+    for task in ops_tasks {
+        let _ = task.await;
+    }
     let _ = l1_task.await;
     Ok(())
 }

@@ -42,6 +42,9 @@ pub(crate) struct L1Args {
     /// EXECUTE gas limit per block (default: 2x target).
     #[arg(long)]
     execute_limit: Option<u64>,
+    /// Metrics (`/metrics`), `/health` and `/ready` listen address.
+    #[arg(long, default_value = nrd_metrics::DEFAULT_ADDR, env = "NRD_METRICS_ADDR")]
+    metrics_addr: SocketAddr,
 }
 
 /// `--l2-anchor`: an address or `none`.
@@ -72,10 +75,16 @@ pub(crate) fn run(args: L1Args) -> ExitCode {
     };
     config.execute.target = args.execute_target;
     config.execute.limit = args.execute_limit.unwrap_or(2 * args.execute_target);
-    crate::block_on(serve(config, args.rpc_addr, args.beacon_addr))
+    crate::block_on(serve(config, args.rpc_addr, args.beacon_addr, args.metrics_addr))
 }
 
-async fn serve(config: DevnetConfig, rpc_addr: SocketAddr, beacon_addr: SocketAddr) -> Result<(), String> {
+async fn serve(
+    config: DevnetConfig,
+    rpc_addr: SocketAddr,
+    beacon_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+) -> Result<(), String> {
+    nrd_metrics::install();
     let devnet = Devnet::new(config).map_err(|e| e.to_string())?;
     let rpc = nrd_rpc::serve_l1(devnet.clone(), rpc_addr, RpcLimits::default())
         .await
@@ -87,6 +96,12 @@ async fn serve(config: DevnetConfig, rpc_addr: SocketAddr, beacon_addr: SocketAd
     let beacon = nrd_rpc::serve_beacon(devnet.clone(), beacon_addr, wait(stop_rx.clone()))
         .await
         .map_err(|e| format!("cannot serve the beacon API on {beacon_addr}: {e}"))?;
+    let mut ops = nrd_metrics::Ops::default();
+    let head_of = devnet.clone();
+    ops.on_scrape(move || {
+        nrd_metrics::metrics::gauge!(nrd_metrics::names::L1_HEAD, "node" => "l1").set(head_of.head().number() as f64);
+    });
+    crate::ops::serve(metrics_addr, ops, stop_rx.clone()).await;
     let cfg = devnet.config();
     tracing::info!(
         target: "nrd::l1",

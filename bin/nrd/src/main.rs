@@ -1,6 +1,7 @@
 //! `nrd`: the native rollup node daemon and its command line.
 
 mod bench;
+mod bench_bridge;
 mod bench_l1;
 mod bench_l2;
 mod bench_rollup;
@@ -11,6 +12,7 @@ mod devnet;
 mod genesis;
 mod l1;
 mod node;
+mod ops;
 mod rollup;
 
 use clap::{Parser, Subcommand};
@@ -106,6 +108,9 @@ enum BenchCommand {
         #[arg(long, default_value = "blob")]
         da_mode: String,
     },
+    /// Bridge latency and L1-reorg recovery on `nrd devnet`: deposit (L1 receipt to L2 credit),
+    /// withdrawal end to end, and the time to recover from L1 reorgs of given depths.
+    Bridge(bench_bridge::Options),
     /// L1 cost of posting L2 blocks with `NativeRollup.advance`, calldata vs blob mode, and DA
     /// bytes per transfer after compression.
     Rollup {
@@ -172,6 +177,7 @@ fn main() -> ExitCode {
         Command::Bench { which: BenchCommand::L2 { anvil, txs, threads, block_time, da_mode } } => {
             report(bench_l2::run(&bench_l2::Options { anvil, txs, threads, block_time, da_mode }))
         }
+        Command::Bench { which: BenchCommand::Bridge(options) } => report(bench_bridge::run(&options)),
         Command::Bench { which: BenchCommand::Rollup { shapes, senders, accounts } } => {
             report(bench_rollup::run(&shapes, senders, accounts))
         }

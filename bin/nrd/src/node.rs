@@ -25,6 +25,14 @@ async fn node(args: &NodeArgs) -> Result<(), String> {
     let json = std::fs::read_to_string(&config.genesis).map_err(|e| format!("{}: {e}", config.genesis.display()))?;
     let genesis = L2Genesis::from_json(&json).map_err(|e| format!("{}: {e}", config.genesis.display()))?;
     let key = match config.role {
+        Role::Follower if config.proposer.self_propose => {
+            let hex = std::env::var("NRD_PROPOSER_KEY")
+                .ok()
+                .or_else(|| config.proposer.key.clone())
+                .or_else(|| config.sequencer.key.clone())
+                .ok_or("proposer.self_propose needs a key: proposer.key (or sequencer.key) or NRD_PROPOSER_KEY")?;
+            Some(hex.trim().parse::<PrivateKeySigner>().map_err(|_| "proposer.key is not a private key")?)
+        }
         Role::Follower => None,
         Role::Sequencer => {
             let hex = std::env::var("NRD_SEQUENCER_KEY")
@@ -36,7 +44,15 @@ async fn node(args: &NodeArgs) -> Result<(), String> {
     };
     let store = open_store(&config.data_dir)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let running = start_node(&config, genesis, store, key, stop_rx).await?;
+    nrd_metrics::install();
+    let (role, submitter) = match config.role {
+        Role::Sequencer => ("sequencer", key.as_ref().map(|k| k.address())),
+        Role::Follower => ("follower", None),
+    };
+    let running = start_node(&config, genesis, store, key, stop_rx.clone()).await?;
+    let mut ops = nrd_metrics::Ops::default();
+    let ops_task = crate::ops::watch_node(&mut ops, role, &config, &running, submitter, stop_rx.clone())?;
+    crate::ops::serve(config.metrics_addr, ops, stop_rx).await;
     tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
     tracing::info!(target: "nrd::node", "shutting down");
     let _ = stop_tx.send(true);
@@ -45,5 +61,6 @@ async fn node(args: &NodeArgs) -> Result<(), String> {
     for task in running.tasks {
         let _ = task.await;
     }
+    let _ = ops_task.await;
     Ok(())
 }

@@ -11,7 +11,7 @@ use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::RpcLimits;
-use nrd_sequencer::{BlockProducer, Mempool, Submitter, SubmitterConfig};
+use nrd_sequencer::{BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
 use nrd_storage::{ChainStore, RedbStore};
 use nrd_txpool::PoolLimits;
 use serde::Deserialize;
@@ -41,6 +41,10 @@ pub(crate) struct L1Section {
     pub(crate) confirmations: u64,
     #[serde(default = "default_poll_ms")]
     pub(crate) poll_interval_ms: u64,
+}
+
+fn default_metrics_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9001))
 }
 
 fn default_poll_ms() -> u64 {
@@ -93,6 +97,20 @@ impl Default for SequencerSection {
     }
 }
 
+/// `[proposer]`: a follower that advances the rollup itself when the sequencer is silent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProposerSection {
+    /// Once `advance` is open to anyone (the sequencer posted nothing for the forced-inclusion
+    /// window), build the next blocks (L1 messages only) and post them.
+    #[serde(default)]
+    pub(crate) self_propose: bool,
+    /// Hex private key that signs those `advance` transactions; `NRD_PROPOSER_KEY` overrides,
+    /// `sequencer.key` is the fallback.
+    #[serde(default)]
+    pub(crate) key: Option<String>,
+}
+
 /// A node's configuration file (`config/sequencer.toml`, `config/follower.toml`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,9 +122,14 @@ pub(crate) struct NodeConfig {
     pub(crate) genesis: PathBuf,
     /// JSON-RPC listen address.
     pub(crate) rpc_addr: SocketAddr,
+    /// Metrics (`/metrics`), `/health` and `/ready` listen address.
+    #[serde(default = "default_metrics_addr")]
+    pub(crate) metrics_addr: SocketAddr,
     pub(crate) l1: L1Section,
     #[serde(default)]
     pub(crate) sequencer: SequencerSection,
+    #[serde(default)]
+    pub(crate) proposer: ProposerSection,
 }
 
 impl NodeConfig {
@@ -133,18 +156,22 @@ pub(crate) struct RunningNode {
     pub(crate) node: Arc<L2Node>,
     pub(crate) rpc: nrd_rpc::RunningServer,
     pub(crate) tasks: Vec<JoinHandle<()>>,
+    /// What the node knows of L1 (for its metrics).
+    pub(crate) view: Arc<std::sync::Mutex<nrd_node::L1View>>,
 }
 
 async fn wait(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Starts a node: opens its store, follows L1, and — for a sequencer — seals and posts blocks.
+/// Starts a node: opens its store, follows L1, and — for a sequencer — seals and posts blocks
+/// (signed with `key`); a follower with `proposer.self_propose` posts with `key` when the
+/// sequencer is silent.
 pub(crate) async fn start_node(
     config: &NodeConfig,
     genesis: L2Genesis,
     store: Arc<dyn ChainStore>,
-    sequencer_key: Option<PrivateKeySigner>,
+    key: Option<PrivateKeySigner>,
     stop: watch::Receiver<bool>,
 ) -> Result<RunningNode, String> {
     let chain = Arc::new(L2Chain::open(genesis, store).map_err(|e| format!("opening the L2 chain: {e}"))?);
@@ -170,6 +197,7 @@ pub(crate) async fn start_node(
         },
     );
     let view = follower.view();
+    let ops_view = view.clone();
     let mut tasks = Vec::new();
     let role = if sequencing { "sequencer" } else { "follower" };
     let follow_stop = stop.clone();
@@ -178,8 +206,34 @@ pub(crate) async fn start_node(
             tracing::error!(target: "nrd::node", "following L1 stopped: {e}");
         }
     }));
+    let submitter_config = |key: PrivateKeySigner| -> Result<SubmitterConfig, String> {
+        Ok(SubmitterConfig {
+            rollup: config.l1.rollup,
+            key,
+            l1_chain_id,
+            mode: config.da_mode()?,
+            max_blocks: config.sequencer.max_blocks_per_batch.max(1),
+            max_l2_gas: 15_000_000,
+            poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
+            resubmit_after: block_time * 6,
+        })
+    };
+    if !sequencing && config.proposer.self_propose {
+        let key = key.clone().ok_or("a self-proposing follower needs a key (proposer.key or NRD_PROPOSER_KEY)")?;
+        let proposer = SelfProposer::new(
+            node.clone(),
+            client.clone(),
+            view.clone(),
+            SequencingConfig {
+                gas_limit: chain.head().header().gas_limit,
+                fee_recipient: config.sequencer.fee_recipient.unwrap_or(key.address()),
+            },
+            submitter_config(key)?,
+        );
+        tasks.push(tokio::spawn(proposer.run(wait(stop.clone()))));
+    }
     if let Some(pool) = pool {
-        let key = sequencer_key.ok_or("a sequencer needs its key (sequencer.key or NRD_SEQUENCER_KEY)")?;
+        let key = key.ok_or("a sequencer needs its key (sequencer.key or NRD_SEQUENCER_KEY)")?;
         let producer = BlockProducer::new(
             chain.clone(),
             pool,
@@ -190,28 +244,20 @@ pub(crate) async fn start_node(
             },
         );
         tasks.push(tokio::spawn(producer.run(block_time, wait(stop.clone()))));
-        let submitter = Submitter::new(
-            node.clone(),
-            client,
-            SubmitterConfig {
-                rollup: config.l1.rollup,
-                key,
-                l1_chain_id,
-                mode: config.da_mode()?,
-                max_blocks: config.sequencer.max_blocks_per_batch.max(1),
-                max_l2_gas: 15_000_000,
-                poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
-                resubmit_after: block_time * 6,
-            },
-        );
+        let submitter = Submitter::new(node.clone(), client, submitter_config(key)?);
         tasks.push(tokio::spawn(submitter.run(wait(stop.clone()))));
     }
-    let rpc =
-        nrd_rpc::serve(node.clone(), RollupRpc::new(node.clone()).into_rpc(), config.rpc_addr, RpcLimits::default())
-            .await
-            .map_err(|e| format!("cannot serve L2 JSON-RPC on {}: {e}", config.rpc_addr))?;
+    let rpc = nrd_rpc::serve_named(
+        role,
+        node.clone(),
+        RollupRpc::new(node.clone()).into_rpc(),
+        config.rpc_addr,
+        RpcLimits::default(),
+    )
+    .await
+    .map_err(|e| format!("cannot serve L2 JSON-RPC on {}: {e}", config.rpc_addr))?;
     tracing::info!(target: "nrd::node", role, rpc = %format!("http://{}", rpc.addr), chain_id = chain.spec().chain_id, head = chain.head().number(), "L2 node running");
-    Ok(RunningNode { node, rpc, tasks })
+    Ok(RunningNode { node, rpc, tasks, view: ops_view })
 }
 
 /// Opens (creating) the redb store in `dir`.

@@ -94,6 +94,11 @@ impl Follower {
         self.view.clone()
     }
 
+    /// The `node` label of this node's metrics.
+    fn role(&self) -> &'static str {
+        if self.config.import { "follower" } else { "sequencer" }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, L1View> {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -137,14 +142,27 @@ impl Follower {
                 let number = posted.block.header.number;
                 let hash = posted.block.header.hash_slow();
                 let head = chain.head().number();
+                let ours = if number <= head { chain.block(number).map(|b| b.hash) } else { None };
+                if ours.is_some_and(|ours| ours != hash) && self.config.import && number > chain.safe() {
+                    // A self-proposing follower's own block, not yet posted, lost to a block
+                    // someone else posted: L1 decides, ours are dropped.
+                    let dropped = self.node.rewind(number - 1)?;
+                    tracing::warn!(target: "nrd::follower", number, dropped, "L1 holds another block where ours was not posted yet: importing it");
+                }
+                let head = chain.head().number();
                 if number <= head {
                     let ours = chain.block(number).map(|b| b.hash).unwrap_or_default();
                     if ours != hash {
+                        nrd_metrics::root_mismatch(self.role());
                         return Err(NodeError::Diverged { number, posted: hash, ours });
                     }
                 } else if self.config.import {
                     let l1_hash = self.l1_hash(posted.l1_anchor).await?;
-                    let imported = chain.import(posted, l1_hash)?;
+                    let imported = chain.import(posted, l1_hash).inspect_err(|e| {
+                        if matches!(e, NodeError::Block(_)) {
+                            nrd_metrics::root_mismatch(self.role());
+                        }
+                    })?;
                     tracing::info!(
                         target: "nrd::follower",
                         number,
@@ -193,6 +211,7 @@ impl Follower {
     /// it (its later blocks applied messages or referenced L1 blocks that no longer exist; their
     /// transactions return to the pool). The watcher then re-delivers the new L1 blocks.
     fn on_reorg(&mut self, ancestor: u64) -> Result<(), NodeError> {
+        nrd_metrics::reorg(self.role(), self.lock().head.number.saturating_sub(ancestor));
         let chain = self.node.chain().clone();
         let posted = self.posted_by_l1.range(..=ancestor).map(|(_, l2)| *l2).max().unwrap_or(0);
         self.posted_by_l1.retain(|l1, _| *l1 <= ancestor);

@@ -15,6 +15,7 @@ mod convert;
 mod devnet;
 mod error;
 mod eth;
+mod metrics;
 
 pub use backend::Backend;
 pub use beacon::router as beacon_router;
@@ -57,27 +58,42 @@ pub struct RunningServer {
 /// Serves the devnet's JSON-RPC (HTTP + WebSocket) on `addr`.
 pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) -> std::io::Result<RunningServer> {
     let extra = DevnetRpc::new(devnet.clone()).into_rpc();
-    serve(devnet, extra, addr, limits).await
+    serve_named("l1", devnet, extra, addr, limits).await
 }
 
 /// Serves Ethereum JSON-RPC (HTTP and WebSocket on one port) for any [`Backend`], with `extra`
-/// methods beside `eth_*` (the devnet's test methods, the L2 node's `nrd_*`).
+/// methods beside `eth_*` (the devnet's test methods, the L2 node's `nrd_*`). Its calls are
+/// counted under `server="l2"`; [`serve_named`] chooses the label.
 pub async fn serve<B: Backend, C: Send + Sync + 'static>(
     backend: Arc<B>,
     extra: jsonrpsee::RpcModule<C>,
     addr: SocketAddr,
     limits: RpcLimits,
 ) -> std::io::Result<RunningServer> {
+    serve_named("l2", backend, extra, addr, limits).await
+}
+
+/// [`serve`], with the `server` label of its `nrd_rpc_*` metrics (`l1`, `sequencer`, `follower`).
+pub async fn serve_named<B: Backend, C: Send + Sync + 'static>(
+    server: &'static str,
+    backend: Arc<B>,
+    extra: jsonrpsee::RpcModule<C>,
+    addr: SocketAddr,
+    limits: RpcLimits,
+) -> std::io::Result<RunningServer> {
+    let mut module = EthRpc::new(backend).into_rpc();
+    module.merge(extra).map_err(std::io::Error::other)?;
+    let methods: Arc<std::collections::HashSet<String>> = Arc::new(module.method_names().map(str::to_owned).collect());
+    let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer_fn(move |service| metrics::RpcMetrics { service, server, methods: methods.clone() });
     let config = jsonrpsee::server::ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(limits.max_response_bytes)
         .max_connections(limits.max_connections)
         .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(limits.max_batch))
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
+    let server = Server::builder().set_config(config).set_rpc_middleware(middleware).build(addr).await?;
     let addr = server.local_addr()?;
-    let mut module = EthRpc::new(backend).into_rpc();
-    module.merge(extra).map_err(std::io::Error::other)?;
     let handle = server.start(module);
     Ok(RunningServer { addr, handle })
 }

@@ -11,11 +11,16 @@
 //!   or calldata), tracks inclusion, resubmits with higher fees when stuck, and halts with the
 //!   reason when L1 refuses a batch. The contract's head is the source of truth for what was
 //!   posted, so a restart never posts twice.
+//! - [`SelfProposer`]: liveness without the sequencer — a follower with an L1 key that, once
+//!   the sequencer has been silent for the forced-inclusion window, builds the next blocks with
+//!   the derivation function (L1 messages only) and posts them itself.
 
 mod error;
 mod producer;
+mod proposer;
 mod submitter;
 
 pub use error::SequencerError;
 pub use producer::{BlockProducer, Mempool};
+pub use proposer::SelfProposer;
 pub use submitter::{Submitter, SubmitterConfig};

@@ -91,17 +91,23 @@ impl Mempool {
 
 impl TxSink for Mempool {
     fn submit(&self, raw: &[u8]) -> Result<B256, String> {
-        let pooled = decode_pooled(raw).map_err(|e| e.to_string())?;
+        let pooled =
+            decode_pooled(raw).inspect_err(|e| nrd_metrics::pool_rejected(e.reason())).map_err(|e| e.to_string())?;
         if pooled.sidecar.is_some() {
+            nrd_metrics::pool_rejected("blob");
             return Err("blob transactions are not supported on this L2 (it has no blob data availability)".into());
         }
         if self.censored.contains(&pooled.tx.signer()) {
+            nrd_metrics::pool_rejected("policy");
             return Err("transaction refused by this sequencer's policy".into());
         }
         let hash = pooled.hash;
         let ctx = self.context();
         let state = self.chain.head_state();
-        self.lock().add(pooled, &mut StateRef(&state), &ctx).map_err(|e| e.to_string())?;
+        self.lock()
+            .add(pooled, &mut StateRef(&state), &ctx)
+            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
+            .map_err(|e| e.to_string())?;
         Ok(hash)
     }
 
@@ -133,6 +139,23 @@ impl BlockProducer {
         Self { chain, pool, l1, config }
     }
 
+    /// The messages before the first one from a censored sender.
+    fn uncensored(&self, mut pending: Vec<nrd_bridge::L1Message>) -> Vec<nrd_bridge::L1Message> {
+        if let Some(at) = pending.iter().position(|m| self.pool.censored.contains(&m.from)) {
+            let held = &pending[at];
+            tracing::warn!(
+                target: "nrd::sequencer",
+                index = held.index,
+                from = %held.from,
+                enqueued_at = held.enqueuedAt,
+                waiting = pending.len() - at,
+                "censoring: not applying the L1 message from a censored sender (nor any after it)"
+            );
+            pending.truncate(at);
+        }
+        pending
+    }
+
     /// Seals the next block now; `None` when L1 has not been seen yet (no anchor).
     pub fn seal(&self) -> Result<Option<Arc<StoredBlock>>, SequencerError> {
         let parent = self.chain.head_sealed();
@@ -143,6 +166,9 @@ impl BlockProducer {
             }
             (view.head, view.pending_from(self.chain.next_message()))
         };
+        // Test switch: a censoring sequencer applies no message from a censored L1 sender —
+        // and, messages applying in queue order, none after it either.
+        let pending = self.uncensored(pending);
         // Anchors never go back (the inbox and NativeRollup both refuse it).
         let last_anchor = self.chain.l1_info(parent.number).map_or(0, |i| i.l1_anchor);
         if l1.number < last_anchor {
@@ -150,7 +176,12 @@ impl BlockProducer {
         }
         let base_fee = parent.next_block_base_fee(self.chain.spec().base_fee_params()).unwrap_or_default();
         let candidates = self.pool.candidates(base_fee);
-        let timestamp = now().max(parent.timestamp + 1);
+        // Timestamps are whole seconds and must grow: with a sub-second block time, wait for the
+        // clock rather than run ahead of it (L1 refuses L2 blocks from its future).
+        let timestamp = now();
+        if timestamp <= parent.timestamp {
+            return Ok(None);
+        }
         let inputs = block_inputs(&parent, &pending, candidates, timestamp, l1, &self.config)?;
         let anchor = inputs.attributes.anchor.clone();
         let ancestors = self.chain.ancestors();
@@ -178,7 +209,9 @@ impl BlockProducer {
         let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
         let info = BlockL1Info { l1_anchor: l1.number, messages: inputs.messages, anchor };
         let messages = info.messages.len();
+        let witness_bytes = witness.size();
         let stored = self.chain.append(stored, info, Some(witness), &imported.executed.changes, state)?;
+        nrd_metrics::block_sealed(stored.tx_hashes.len(), witness_bytes);
         self.pool.after_block(&stored, &dropped);
         tracing::info!(
             target: "nrd::sequencer",

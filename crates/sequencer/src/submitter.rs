@@ -116,6 +116,7 @@ impl Submitter {
                     SequencerError::Refused { first, reason } => {
                         tracing::error!(target: "nrd::submitter", %reason, "L1 refused the batch; posting stops");
                         self.remember_refusal(first, &reason);
+                        nrd_metrics::batch_refused();
                         self.node.update_status(|s| s.halted = Some(reason.clone()));
                         self.halted = Some(reason);
                     }
@@ -123,6 +124,11 @@ impl Submitter {
                 }
             }
         }
+    }
+
+    /// Whether a batch transaction is waiting for its receipt.
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
     }
 
     async fn posted_head(&self) -> Result<u64, SequencerError> {
@@ -148,6 +154,7 @@ impl Submitter {
                         execute_gas = flight.execute_gas,
                         "batch verified by EXECUTE on L1"
                     );
+                    nrd_metrics::batch_verified(receipt.gas_used, flight.execute_gas);
                     let chain = self.node.chain();
                     chain.set_safe(flight.last);
                     // Witnesses stay until L1 finalizes the posting: an L1 reorg may drop it and
@@ -158,14 +165,18 @@ impl Submitter {
                     self.in_flight = None;
                 }
                 Some(receipt) => {
-                    let reason = format!(
-                        "advance of L2 blocks {}..={} reverted on L1 (tx {}, block {})",
-                        flight.first,
-                        flight.last,
+                    let (first, last) = (flight.first, flight.last);
+                    let mut reason = format!(
+                        "advance of L2 blocks {first}..={last} reverted on L1 (tx {}, block {}, gas used {})",
                         flight.hash,
-                        receipt.block_number.unwrap_or_default()
+                        receipt.block_number.unwrap_or_default(),
+                        receipt.gas_used
                     );
-                    return Err(SequencerError::Refused { first: flight.first, reason });
+                    if let Some(why) = self.diagnose(first, last).await {
+                        reason.push_str(": ");
+                        reason.push_str(&why);
+                    }
+                    return Err(SequencerError::Refused { first, reason });
                 }
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
                     let (first, last, nonce, multiplier) =
@@ -213,6 +224,31 @@ impl Submitter {
         self.post(posted + 1, last, nonce, 1).await
     }
 
+    /// Why L1 refuses blocks `first..=last` now, as the contract says it: the same blocks in
+    /// calldata mode, simulated with `eth_call` (a receipt carries no revert reason, and a blob
+    /// transaction cannot be simulated without its blobs).
+    async fn diagnose(&self, first: u64, last: u64) -> Option<String> {
+        let chain = self.node.chain();
+        let mut blocks = Vec::new();
+        for number in first..=last {
+            let record = chain.store().block(number).ok()??;
+            blocks.push(PostedBlock {
+                block: record.stored.block.clone(),
+                witness: record.witness?,
+                l1_anchor: record.l1_anchor,
+                messages: record.messages,
+            });
+        }
+        let tx = encode_advance(&blocks, DaMode::Calldata).ok()?;
+        let request = TransactionRequest::default()
+            .from(self.config.key.address())
+            .to(self.config.rollup)
+            .input(tx.calldata.into());
+        let e = self.client.call(&request, BlockNumberOrTag::Pending).await.err()?;
+        let data = e.revert_data()?;
+        NativeRollup::NativeRollupErrors::abi_decode(&data).ok().map(|err| format!("{err:?}"))
+    }
+
     async fn post(&mut self, first: u64, last: u64, nonce: u64, fee_multiplier: u128) -> Result<(), SequencerError> {
         let chain = self.node.chain();
         let mut blocks = Vec::with_capacity((last - first + 1) as usize);
@@ -249,6 +285,7 @@ impl Submitter {
                 }
             }
         };
+        let blobs = tx.sidecar.as_ref().map_or(0, |s| s.blobs.len());
         let raw = match tx.sidecar {
             None => {
                 let unsigned = TxEip1559 {
@@ -299,6 +336,8 @@ impl Submitter {
             bytes = raw.len(),
             "posted batch to L1"
         );
+        let mode = if blobs > 0 { "blob" } else { "calldata" };
+        nrd_metrics::batch_posted(mode, last - first + 1, blobs, raw.len());
         let execute_gas = blocks.iter().map(|b| b.block.header.gas_used).sum();
         self.in_flight = Some(InFlight {
             hash,

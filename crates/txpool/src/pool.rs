@@ -120,6 +120,32 @@ pub enum PoolError {
     State(String),
 }
 
+impl PoolError {
+    /// A short label of the reason, for metrics (`nrd_pool_rejections_total{reason}`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Decode(_) => "decode",
+            Self::InvalidSender(_) => "invalid_sender",
+            Self::ChainId { .. } => "chain_id",
+            Self::NonceTooLow { .. } => "nonce_too_low",
+            Self::NonceGap { .. } => "nonce_gap",
+            Self::InsufficientFunds { .. } => "insufficient_funds",
+            Self::IntrinsicGas { .. } => "intrinsic_gas",
+            Self::GasLimit { .. } => "gas_limit",
+            Self::FeeCapTooLow { .. } => "fee_cap_too_low",
+            Self::TipAboveFeeCap => "tip_above_fee_cap",
+            Self::BlobFeeCapTooLow { .. } => "blob_fee_cap_too_low",
+            Self::Sidecar(_) => "sidecar",
+            Self::AlreadyKnown => "already_known",
+            Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
+            Self::Full => "full",
+            Self::TypeConflict => "type_conflict",
+            Self::SenderNotEoa(_) => "sender_not_eoa",
+            Self::State(_) => "state",
+        }
+    }
+}
+
 /// A pooled transaction.
 #[derive(Debug, Clone)]
 pub struct PooledTx {
