@@ -8,56 +8,12 @@ mod support;
 use serde_json::json;
 use std::{
     collections::BTreeSet,
-    path::Path,
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
-use support::{ADDR1, KEY0, L1, cast, free_addr, rpc_call};
+use support::{ADDR1, KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
 
 const SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-
-struct Node {
-    child: Child,
-    rpc: String,
-}
-
-impl Node {
-    fn start(config: &Path, rpc: &str) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
-            .args(["node", "--config", config.to_str().unwrap()])
-            .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let node = Self { child, rpc: rpc.to_string() };
-        let start = Instant::now();
-        while rpc_call(&node.rpc, "eth_chainId", json!([])).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "nrd node did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        node
-    }
-
-    /// Ctrl-C, as an operator stops it; waits for a clean exit.
-    fn interrupt(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "sequencer exited with {status}");
-    }
-
-    fn status(&self) -> serde_json::Value {
-        rpc_call(&self.rpc, "nrd_rollupStatus", json!([])).unwrap()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn send_async(rpc: &str, nonce: u64) -> String {
     cast(&[

@@ -14,10 +14,9 @@ use alloy_primitives::{Address, B256, keccak256};
 use serde_json::{Value, json};
 use std::{
     path::Path,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
-use support::{L1, RollupDevnet, cast, free_addr, nrd, rpc_call};
+use support::{L1, NodeProcess as Node, RollupDevnet, cast, free_addr, nrd, rpc_call};
 
 const WINDOW: u64 = 15;
 const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -159,38 +158,6 @@ fn a_censoring_sequencer_halts_and_the_self_proposing_follower_includes_the_forc
     let next: u64 = cast(&["call", inbox, "nextIndex()(uint64)", "--rpc-url", &devnet.follower]).parse().unwrap();
     let consumed: u64 = cast(&["call", &rollup, "consumed()(uint64)", "--rpc-url", &devnet.l1]).parse().unwrap();
     assert!(next >= 1 && consumed >= 1, "nextIndex {next}, consumed {consumed}");
-}
-
-/// An `nrd node` process, killed on drop.
-struct Node {
-    child: Child,
-    rpc: String,
-}
-
-impl Node {
-    fn start(config: &Path, rpc: &str) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
-            .args(["node", "--config", config.to_str().unwrap()])
-            .env_remove("NRD_PROPOSER_KEY")
-            .env_remove("NRD_SEQUENCER_KEY")
-            .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let node = Self { child, rpc: rpc.to_string() };
-        wait_for(Duration::from_secs(30), "nrd node to start", || {
-            rpc_call(&node.rpc, "eth_chainId", json!([])).is_ok()
-        });
-        node
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest: &str) -> (std::path::PathBuf, String) {

@@ -242,3 +242,52 @@ impl RollupDevnet {
         self.status()["rollup"].as_str().expect("rollup address").to_string()
     }
 }
+
+/// An `nrd node --config …` process, killed on drop.
+pub struct NodeProcess {
+    child: Child,
+    /// Its L2 JSON-RPC.
+    pub rpc: String,
+}
+
+impl NodeProcess {
+    /// Starts `nrd node` with `config` (keys only from the file) and waits for its RPC at `rpc`.
+    pub fn start(config: &std::path::Path, rpc: &str) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
+            .args(["node", "--config", config.to_str().unwrap()])
+            .env_remove("NRD_PROPOSER_KEY")
+            .env_remove("NRD_SEQUENCER_KEY")
+            .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn nrd node");
+        let node = Self { child, rpc: rpc.to_string() };
+        let start = Instant::now();
+        while rpc_call(&node.rpc, "eth_chainId", json!([])).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "nrd node did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        node
+    }
+
+    /// Ctrl-C, as an operator stops it; waits for a clean exit.
+    pub fn interrupt(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "nrd node exited with {status}");
+    }
+
+    /// `nrd_rollupStatus`.
+    pub fn status(&self) -> Value {
+        rpc_call(&self.rpc, "nrd_rollupStatus", json!([])).unwrap()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
