@@ -29,15 +29,8 @@ pub(crate) struct DeployArgs {
     /// Sequencer address. Default: test account 0.
     #[arg(long, default_value = DEV_SEQUENCER)]
     sequencer: Address,
-    /// Forced-inclusion window, seconds.
-    #[arg(long, default_value_t = 3600)]
-    forced_inclusion_window: u64,
-    /// Withdrawal delay, seconds.
-    #[arg(long, default_value_t = 60)]
-    withdrawal_delay: u64,
-    /// Governance timelock, seconds.
-    #[arg(long, default_value_t = 60)]
-    timelock_delay: u64,
+    #[command(flatten)]
+    params: RollupParams,
 }
 
 pub(crate) fn run(args: &DeployArgs) -> ExitCode {
@@ -49,12 +42,7 @@ async fn deploy(args: &DeployArgs) -> Result<(), String> {
     let genesis = L2Genesis::from_json(&json).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let owner: PrivateKeySigner = args.owner_key.trim().parse().map_err(|_| "--owner-key is not a private key")?;
     let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url)).map_err(|e| e.to_string())?;
-    let params = RollupParams {
-        forced_inclusion_window: args.forced_inclusion_window,
-        withdrawal_delay: args.withdrawal_delay,
-        timelock_delay: args.timelock_delay,
-    };
-    let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, params).await?;
+    let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, args.params).await?;
     println!("rollup {rollup}");
     println!("block  {block}");
     Ok(())

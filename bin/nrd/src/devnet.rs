@@ -44,15 +44,8 @@ pub(crate) struct DevnetArgs {
     /// Keep the L2 databases here (default: in memory; the embedded L1 starts fresh anyway).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Forced-inclusion window of the rollup contract, seconds.
-    #[arg(long, default_value_t = 3600)]
-    forced_inclusion_window: u64,
-    /// Withdrawal delay of the rollup contract, seconds.
-    #[arg(long, default_value_t = 60)]
-    withdrawal_delay: u64,
-    /// Timelock delay of governance actions, seconds.
-    #[arg(long, default_value_t = 60)]
-    timelock_delay: u64,
+    #[command(flatten)]
+    params: RollupParams,
     /// Test switch: the sequencer censors this address (repeatable) — refuses its L2
     /// transactions and applies none of its L1 messages (nor any after them), so its advances
     /// fail with `OverdueMessage` once such a message is past its deadline.
@@ -122,12 +115,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     let sequencer_key = l1.accounts()[0].clone();
     let sequencer_address = sequencer_key.address();
     let owner = l1.accounts()[1].clone();
-    let params = RollupParams {
-        forced_inclusion_window: args.forced_inclusion_window,
-        withdrawal_delay: args.withdrawal_delay,
-        timelock_delay: args.timelock_delay,
-    };
-    let (rollup, deployed_at) = deploy_rollup(&client, &owner, sequencer_key.address(), &genesis, params).await?;
+    let (rollup, deployed_at) = deploy_rollup(&client, &owner, sequencer_key.address(), &genesis, args.params).await?;
     tracing::info!(target: "nrd::devnet", %rollup, l1_block = deployed_at, sequencer = %sequencer_key.address(), owner = %owner.address(), "NativeRollup deployed");
 
     // The sequencer and the follower.

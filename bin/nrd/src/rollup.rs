@@ -267,11 +267,17 @@ pub(crate) fn open_store(dir: &std::path::Path) -> Result<Arc<dyn ChainStore>, S
     Ok(Arc::new(store))
 }
 
-/// Parameters `NativeRollup` is deployed with.
-#[derive(Debug, Clone, Copy)]
+/// Parameters `NativeRollup` is deployed with (flags of `nrd deploy` and `nrd devnet`).
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub(crate) struct RollupParams {
+    /// Forced-inclusion window of the rollup contract, seconds.
+    #[arg(long, default_value_t = 3600)]
     pub(crate) forced_inclusion_window: u64,
+    /// Withdrawal delay of the rollup contract, seconds.
+    #[arg(long, default_value_t = 60)]
     pub(crate) withdrawal_delay: u64,
+    /// Timelock delay of governance actions, seconds.
+    #[arg(long, default_value_t = 60)]
     pub(crate) timelock_delay: u64,
 }
 

@@ -50,23 +50,7 @@ fn l2_block() -> (B256, alloy_consensus::Block<TxEnvelope>, nrd_execute_client::
 
 /// A type-3 transaction to EXECUTE carrying `sidecar`, in network encoding.
 fn blob_call(key: &PrivateKeySigner, nonce: u64, input: Bytes, sidecar: BlobTransactionSidecar) -> Vec<u8> {
-    let tx = TxEip4844 {
-        chain_id: 900,
-        nonce,
-        gas_limit: 3_000_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: EXECUTE_ADDRESS,
-        value: U256::ZERO,
-        access_list: Default::default(),
-        blob_versioned_hashes: sidecar.versioned_hashes().collect(),
-        max_fee_per_blob_gas: 1_000_000,
-        input,
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
-    let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
-    EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed).encoded_2718()
+    blob_call_to(key, EXECUTE_ADDRESS, 3_000_000, nonce, input, sidecar)
 }
 
 #[test]
@@ -244,7 +228,7 @@ fn execute_verifies_block_i_of_a_multi_block_batch() {
         (&swapped, 1, Some("blob payload: payload length".into())),
     ];
     for (nonce, (refs, index, _)) in cases.iter().enumerate() {
-        let raw = blob_call_to(&key, logger, nonce as u64 + 1, call(refs, *index), sidecar.clone());
+        let raw = blob_call_to(&key, logger, 5_000_000, nonce as u64 + 1, call(refs, *index), sidecar.clone());
         devnet.submit_raw(&raw).unwrap();
     }
     let sealed = devnet.seal().unwrap();
@@ -271,6 +255,7 @@ fn execute_verifies_block_i_of_a_multi_block_batch() {
 fn blob_call_to(
     key: &PrivateKeySigner,
     to: Address,
+    gas_limit: u64,
     nonce: u64,
     input: Bytes,
     sidecar: BlobTransactionSidecar,
@@ -278,7 +263,7 @@ fn blob_call_to(
     let tx = TxEip4844 {
         chain_id: 900,
         nonce,
-        gas_limit: 5_000_000,
+        gas_limit,
         max_fee_per_gas: 10_000_000_000,
         max_priority_fee_per_gas: 1,
         to,
