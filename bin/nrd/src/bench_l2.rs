@@ -411,7 +411,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         }
     };
     eprintln!("nrd devnet: {:.0} tx/s sealed, {:.0} tx/s posted", nrd.sealed_tx_per_s, nrd.posted_tx_per_s);
-    let sequencer = dev_accounts(TEST_MNEMONIC, 1).map_err(|e| e.to_string())?[0].address();
+    let sequencer = dev_accounts(TEST_MNEMONIC, crate::devnet::SEQUENCER_ACCOUNT as u32 + 1)
+        .map_err(|e| e.to_string())?[crate::devnet::SEQUENCER_ACCOUNT]
+        .address();
     let record = read_l1(&l1_addr, sequencer)?;
     let mut seq = Conn::open(&devnet.addr).map_err(|e| format!("sequencer: {e}"))?;
     let sync = follower_sync(&dir, &mut seq, &l1_addr, &beacon_addr, &record, &nrd.loaded)?;

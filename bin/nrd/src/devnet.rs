@@ -60,8 +60,12 @@ pub(crate) struct DevnetArgs {
     metrics_addr: SocketAddr,
 }
 
-/// L1 dev accounts: 0 is the sequencer, 1 the rollup owner, 12 the self-proposing follower.
+/// L1 dev accounts: 0–9 are the users' (funded on both chains); the sequencer (10), the rollup
+/// owner (11) and the self-proposing follower (12) have their own, so a user's transaction
+/// never races the submitter for a nonce.
 const L1_ACCOUNTS: u32 = 13;
+pub(crate) const SEQUENCER_ACCOUNT: usize = 10;
+const OWNER_ACCOUNT: usize = 11;
 const PROPOSER_ACCOUNT: usize = 12;
 
 pub(crate) fn run(args: DevnetArgs) -> ExitCode {
@@ -112,9 +116,9 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     // The rollup contract.
     let genesis = crate::genesis::devnet();
     let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
-    let sequencer_key = l1.accounts()[0].clone();
+    let sequencer_key = l1.accounts()[SEQUENCER_ACCOUNT].clone();
     let sequencer_address = sequencer_key.address();
-    let owner = l1.accounts()[1].clone();
+    let owner = l1.accounts()[OWNER_ACCOUNT].clone();
     let (rollup, deployed_at) = deploy_rollup(&client, &owner, sequencer_key.address(), &genesis, args.params).await?;
     tracing::info!(target: "nrd::devnet", %rollup, l1_block = deployed_at, sequencer = %sequencer_key.address(), owner = %owner.address(), "NativeRollup deployed");
 

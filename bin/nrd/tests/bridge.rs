@@ -16,7 +16,7 @@ use std::{
 };
 use support::{KEY0, RollupDevnet, cast, cast_json, compile, nrd, rpc_call};
 
-/// Test accounts 2, 3 and 4 of the standard mnemonic (0 is the sequencer, 1 the rollup owner:
+/// Test accounts 2, 3 and 4 of the standard mnemonic (the devnet's sequencer and owner are 10 and 11:
 /// their L1 nonces belong to the devnet).
 const KEY2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const ADDR2: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
