@@ -9,6 +9,12 @@
 #   promtool     with `apt-get download` and unpacked with `dpkg -x` into .tools/prometheus:
 #                nothing is installed system-wide; needs Debian's apt sources, `apt-get update`
 #                is run once if the pinned version is not in the package lists)
+#   docker-compose  Compose 1.29.2 (Debian's package docker-compose=1.29.2-3 and the Python
+#                packages it needs, each pinned below in COMPOSE_DEBS, fetched with
+#                `apt-get download` and unpacked with `dpkg -x` into .tools/compose; run by
+#                Debian's /usr/bin/python3 (3.11) with only the unpacked dist-packages on its
+#                path): `docker-compose config` validates docker/compose.yml offline, without
+#                a Docker engine
 #
 # npm: versions are pinned in scripts/tools/package.json and locked (with sha512
 # integrity) in scripts/tools/package-lock.json. Installation uses `npm ci`, so
@@ -28,6 +34,9 @@
 #   .tools/bin/python-web3  -> shell wrapper running .tools/venv/bin/python (has web3)
 #   .tools/bin/prometheus   -> symlink to .tools/prometheus/usr/bin/prometheus
 #   .tools/bin/promtool     -> symlink to .tools/prometheus/usr/bin/promtool
+#   .tools/bin/python-compose -> shell wrapper: /usr/bin/python3 -S with .tools/compose's packages
+#                              (PyYAML among them) as its only site packages
+#   .tools/bin/docker-compose -> shell wrapper running .tools/compose/usr/bin/docker-compose with it
 #
 # Idempotent: the npm part and the Python part each keep a stamp of the
 # manifest they were installed from; when both are current the script only
@@ -55,6 +64,43 @@ VENV_STAMP="$TOOLS_DIR/.venv-stamp"
 PROM_DEB_VERSION="2.42.0+ds-5+deb12u1"
 PROM_DIR="$TOOLS_DIR/prometheus"
 PROM_STAMP="$TOOLS_DIR/.prometheus-stamp"
+# docker-compose 1.29.2 and every Python package of its dependency closure (apt-cache depends
+# --recurse docker-compose) that a bare Debian bookworm with python3 lacks, pinned.
+COMPOSE_DEBS=(
+  docker-compose=1.29.2-3
+  python3-attr=22.2.0-1
+  python3-cached-property=1.5.2-1
+  python3-certifi=2022.9.24-1
+  python3-chardet=5.1.0+dfsg-2
+  python3-charset-normalizer=3.0.1-2
+  python3-distro=1.8.0-1
+  python3-distutils=3.11.2-3
+  python3-docker=5.0.3-1
+  python3-dockerpty=0.4.1-4
+  python3-docopt=0.6.2-4.1
+  python3-dotenv=0.21.0-1
+  python3-idna=3.3-1+deb12u1
+  python3-importlib-metadata=4.12.0-1
+  python3-importlib-resources=5.1.2-2
+  python3-jsonschema=4.10.3-1
+  python3-lib2to3=3.11.2-3
+  python3-more-itertools=8.10.0-2
+  python3-pkg-resources=66.1.1-1+deb12u2
+  python3-pyrsistent=0.18.1-1+b3
+  python3-requests=2.28.1+dfsg-1
+  python3-six=1.16.0-4
+  python3-texttable=1.6.7-1
+  python3-typing-extensions=4.4.0-1
+  python3-urllib3=1.26.12-1+deb12u4
+  python3-websocket=1.2.3-1
+  python3-yaml=6.0-3+b2
+  python3-zipp=1.0.0-6+deb12u1
+)
+COMPOSE_WANT="$(printf '%s\n' "${COMPOSE_DEBS[@]}" | sha256sum | cut -d' ' -f1)"
+COMPOSE_DIR="$TOOLS_DIR/compose"
+COMPOSE_STAMP="$TOOLS_DIR/.compose-stamp"
+# Debian's packages are built for Debian's python3 (bookworm: 3.11), not for $PYTHON.
+COMPOSE_PYTHON=/usr/bin/python3
 PYTHON="${PYTHON:-python3}"
 
 FORCE=0
@@ -65,7 +111,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --check) CHECK=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,53p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-tools.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -119,7 +165,12 @@ prom_ok() {
   [[ -x "$BIN_DIR/prometheus" && -x "$BIN_DIR/promtool" ]] || return 1
 }
 
-installed_ok() { npm_ok && venv_ok && prom_ok; }
+compose_ok() {
+  [[ -f "$COMPOSE_STAMP" && "$(cat "$COMPOSE_STAMP")" == "$COMPOSE_WANT" ]] || return 1
+  [[ -x "$BIN_DIR/docker-compose" && -x "$BIN_DIR/python-compose" ]] || return 1
+}
+
+installed_ok() { npm_ok && venv_ok && prom_ok && compose_ok; }
 
 # Run `<tool> --version` for each tool and load the client libraries; fail if any does not.
 print_versions() {
@@ -138,6 +189,11 @@ print_versions() {
     v="$("$BIN_DIR/$t" --version 2>&1)" || die "$t --version failed: $v"
     log "$(printf '%-11s' "$t:") $(head -n1 <<<"$v")"
   done
+  v="$("$BIN_DIR/docker-compose" version --short 2>&1)" || die "docker-compose version failed: $v"
+  log "docker-compose: $v"
+  v="$("$BIN_DIR/python-compose" -c 'import yaml; print(yaml.__version__)' 2>&1)" \
+    || die "python-compose cannot import yaml: $v"
+  log "python-compose: PyYAML $v"
 }
 
 print_paths() {
@@ -153,6 +209,8 @@ print_paths() {
   echo "  viem        = $TOOLS_DIR/node_modules/viem"
   echo "  prometheus  = $BIN_DIR/prometheus  (Debian prometheus $PROM_DEB_VERSION)"
   echo "  promtool    = $BIN_DIR/promtool"
+  echo "  docker-compose = $BIN_DIR/docker-compose  (Debian docker-compose 1.29.2-3, no engine needed for \`config\`)"
+  echo "  python-compose = $BIN_DIR/python-compose  (Debian's python3 with its packages, PyYAML)"
   echo "(add to PATH with: export PATH=\"$BIN_DIR:\$PATH\")"
 }
 
@@ -280,9 +338,56 @@ install_prometheus() {
   ln -sfn ../prometheus/usr/bin/promtool "$BIN_DIR/promtool"
 }
 
+install_compose() {
+  log "installing Debian's docker-compose 1.29.2-3 and its Python packages into $COMPOSE_DIR"
+  rm -f "$COMPOSE_STAMP"
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: docker-compose comes from Debian's packages"
+  command -v dpkg >/dev/null 2>&1 || die "dpkg not found: docker-compose comes from Debian's packages"
+  [[ -x "$COMPOSE_PYTHON" ]] || die "$COMPOSE_PYTHON not found: Debian's docker-compose runs on Debian's python3"
+  local tmp deb
+  tmp="$(mktemp -d)"
+  # _apt cannot write into a private temp dir; let it (the download is then sandboxed).
+  chmod 755 "$tmp"
+  if ! (cd "$tmp" && apt-get download -q "${COMPOSE_DEBS[@]}" >&2); then
+    log "the pinned docker-compose packages are not all in the package lists; running apt-get update"
+    apt-get update -q >&2 || die "apt-get update failed"
+    (cd "$tmp" && apt-get download -q "${COMPOSE_DEBS[@]}" >&2) \
+      || die "apt-get download ${COMPOSE_DEBS[*]} failed"
+  fi
+  rm -rf "$COMPOSE_DIR"
+  mkdir -p "$COMPOSE_DIR"
+  for deb in "$tmp"/*.deb; do
+    dpkg -x "$deb" "$COMPOSE_DIR" || die "dpkg -x $deb failed"
+  done
+  rm -rf "$tmp"
+  [[ -f "$COMPOSE_DIR/usr/bin/docker-compose" ]] || die "expected $COMPOSE_DIR/usr/bin/docker-compose after unpacking"
+  mkdir -p "$BIN_DIR"
+  rm -f "$BIN_DIR/python-compose" "$BIN_DIR/docker-compose"
+  # -S: no site packages of the host's python, only the unpacked ones (python3-distutils and
+  # python3-lib2to3 unpack into usr/lib/python3.11).
+  cat >"$BIN_DIR/python-compose" <<'WRAPPER'
+#!/usr/bin/env bash
+# Generated by scripts/install-tools.sh: Debian's python3 with the unpacked docker-compose packages.
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+root="$here/../compose"
+export PYTHONPATH="$root/usr/lib/python3/dist-packages:$root/usr/lib/python3.11"
+exec /usr/bin/python3 -S "$@"
+WRAPPER
+  cat >"$BIN_DIR/docker-compose" <<'WRAPPER'
+#!/usr/bin/env bash
+# Generated by scripts/install-tools.sh: Debian's docker-compose 1.29.2 (unpacked), on python-compose.
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+exec "$here/python-compose" "$here/../compose/usr/bin/docker-compose" "$@"
+WRAPPER
+  chmod +x "$BIN_DIR/python-compose" "$BIN_DIR/docker-compose"
+}
+
 if [[ "$FORCE" == 1 ]] || ! npm_ok; then install_npm; fi
 if [[ "$FORCE" == 1 ]] || ! venv_ok; then install_venv; fi
 if [[ "$FORCE" == 1 ]] || ! prom_ok; then install_prometheus; fi
+if [[ "$FORCE" == 1 ]] || ! compose_ok; then install_compose; fi
 
 # Verify each tool actually runs before declaring success.
 print_versions
@@ -290,5 +395,6 @@ print_versions
 echo "$WANT" >"$STAMP"
 echo "$VENV_WANT" >"$VENV_STAMP"
 echo "$PROM_DEB_VERSION" >"$PROM_STAMP"
+echo "$COMPOSE_WANT" >"$COMPOSE_STAMP"
 log "installed"
 print_paths

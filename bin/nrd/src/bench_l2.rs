@@ -307,10 +307,10 @@ fn follower_sync(
 ) -> Result<Sync, String> {
     let genesis = dir.join("l2-genesis.json");
     std::fs::write(&genesis, crate::genesis::devnet().to_json()).map_err(|e| format!("{}: {e}", genesis.display()))?;
-    let port = free_port();
+    let (port, metrics_port) = (free_port(), free_port());
     let config = dir.join("follower.toml");
     let toml = format!(
-        "role = \"follower\"\ndata_dir = {:?}\ngenesis = {:?}\nrpc_addr = \"127.0.0.1:{port}\"\n\n[l1]\nrpc_url = \"http://{l1_rpc}\"\nbeacon_url = \"http://{beacon}\"\nrollup = \"{}\"\nstart_block = {}\nconfirmations = 0\npoll_interval_ms = 50\n",
+        "role = \"follower\"\ndata_dir = {:?}\ngenesis = {:?}\nrpc_addr = \"127.0.0.1:{port}\"\nmetrics_addr = \"127.0.0.1:{metrics_port}\"\n\n[l1]\nrpc_url = \"http://{l1_rpc}\"\nbeacon_url = \"http://{beacon}\"\nrollup = \"{}\"\nstart_block = {}\nconfirmations = 0\npoll_interval_ms = 50\n",
         dir.join("follower-db").display().to_string(),
         genesis.display().to_string(),
         record.rollup,

@@ -5,7 +5,11 @@
 //! - `withdraw` calls `L2ToL1MessagePasser.initiateWithdrawal` on L2;
 //! - `prove-withdrawal` waits until L1 holds the state root of an L2 block that has the
 //!   withdrawal and writes the `eth_getProof` proof of its `sentMessages` slot;
-//! - `claim` checks the claim with `eth_call` (decoding `NativeRollup`'s errors) and sends it.
+//! - `claim` checks the claim with `eth_call` (decoding `NativeRollup`'s errors) and sends it;
+//! - `advance` (in `bridge_advance`) posts the next L2 blocks itself when the sequencer has been
+//!   silent past the forced-inclusion window.
+//!
+//! `nrd governance` (`governance.rs`) shares the flags, endpoints and error decoding.
 //!
 //! The user guide is `docs/bridge.md`; the rules are `docs/protocol.md` §8. Keys come from
 //! `--private-key` / `NRD_PRIVATE_KEY` or an encrypted keystore and are never printed.
@@ -35,7 +39,7 @@ use std::{
 /// Gas of the L2 call of a message when `--gas-limit` is not given.
 const DEFAULT_MESSAGE_GAS: u64 = 100_000;
 /// How often waits poll the nodes.
-const POLL: Duration = Duration::from_millis(500);
+pub(crate) const POLL: Duration = Duration::from_millis(500);
 
 /// `nrd bridge` arguments.
 #[derive(Debug, Args)]
@@ -46,10 +50,10 @@ pub(crate) struct BridgeArgs {
     command: BridgeCommand,
 }
 
-/// Flags every bridge command takes.
+/// Flags every bridge (and governance) command takes.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Endpoints")]
-struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// L1 JSON-RPC URL.
     #[arg(long, global = true, env = "NRD_L1_RPC_URL", default_value = "http://127.0.0.1:8546")]
     l1_rpc_url: String,
@@ -63,13 +67,13 @@ struct CommonArgs {
     #[arg(long, global = true, default_value_t = 300)]
     timeout: u64,
     #[command(flatten)]
-    key: KeyArgs,
+    pub(crate) key: KeyArgs,
 }
 
 /// Where the signing key comes from. Never printed: `Debug` hides the secrets.
 #[derive(Args)]
 #[command(next_help_heading = "Sender key")]
-struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// Hex private key of the sender.
     #[arg(long, global = true, env = "NRD_PRIVATE_KEY", hide_env_values = true)]
     private_key: Option<String>,
@@ -94,7 +98,8 @@ impl fmt::Debug for KeyArgs {
 }
 
 impl KeyArgs {
-    fn signer(&self) -> Result<PrivateKeySigner, BridgeError> {
+    /// The sender's key, from the keystore or the private key.
+    pub(crate) fn signer(&self) -> Result<PrivateKeySigner, BridgeError> {
         if let Some(path) = &self.keystore {
             let password = self.password.as_deref().ok_or_else(|| {
                 BridgeError::Invalid(format!(
@@ -131,6 +136,9 @@ enum BridgeCommand {
     /// Sends an L2 call through L1 (`NativeRollup.sendMessage`): the sequencer must include it
     /// within the forced-inclusion window. It runs from the sender's alias.
     ForceInclude(ForceIncludeArgs),
+    /// Posts the next L2 blocks (with the pending L1 messages) when the sequencer has been
+    /// silent past the forced-inclusion window: rebuilds the L2 from L1 alone, in process.
+    Advance(crate::bridge_advance::AdvanceArgs),
     /// Prints the L2 address calls from an L1 address come from (its alias).
     Alias {
         /// The L1 address.
@@ -249,6 +257,7 @@ async fn bridge(args: BridgeArgs) -> Result<(), BridgeError> {
         BridgeCommand::Withdraw(a) => withdraw(&ctx, &args.common.key.signer()?, a).await,
         BridgeCommand::ProveWithdrawal(a) => prove(&ctx, a).await,
         BridgeCommand::Claim(a) => claim(&ctx, &args.common.key.signer()?, a).await,
+        BridgeCommand::Advance(a) => crate::bridge_advance::advance(&ctx, &args.common.key.signer()?, a).await,
     }
 }
 
@@ -256,7 +265,7 @@ async fn bridge(args: BridgeArgs) -> Result<(), BridgeError> {
 
 /// Which chain an endpoint is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chain {
+pub(crate) enum Chain {
     L1,
     L2,
 }
@@ -270,9 +279,9 @@ impl fmt::Display for Chain {
     }
 }
 
-/// Why a bridge command failed.
+/// Why a bridge (or governance) command failed.
 #[derive(Debug, thiserror::Error)]
-enum BridgeError {
+pub(crate) enum BridgeError {
     /// The node could not be reached.
     #[error("cannot reach the {chain} node at {url}: {reason}")]
     Unreachable { chain: Chain, url: String, reason: String },
@@ -295,7 +304,7 @@ enum BridgeError {
 
 /// A readable form of revert data: `NativeRollup` errors first, then the L2 predeploys',
 /// `Error(string)` and `Panic(uint256)`.
-fn decode_revert(data: &[u8]) -> String {
+pub(crate) fn decode_revert(data: &[u8]) -> String {
     use NativeRollup::NativeRollupErrors as E;
     if let Ok(error) = E::abi_decode(data) {
         return match error {
@@ -325,6 +334,21 @@ fn decode_revert(data: &[u8]) -> String {
                 nested_revert(&e.reason),
                 e.withdrawalHash
             ),
+            E::NotOwner(e) => format!("NotOwner: {} is not the rollup's owner (NativeRollup.owner())", e.caller),
+            E::NotScheduled(e) => {
+                format!("NotScheduled: action {} is not queued (never queued, or already executed or cancelled)", e.id)
+            }
+            E::TimelockNotElapsed(e) => {
+                format!("TimelockNotElapsed: action {} becomes executable at L1 time {}", e.id, e.executableAt)
+            }
+            E::NotSequencer(e) => format!(
+                "NotSequencer: {} is not the sequencer; advance is open to anyone from L1 time {}",
+                e.caller, e.openToAllAt
+            ),
+            E::OverdueMessage(e) => format!(
+                "OverdueMessage: L1 message {} is past its deadline (L1 time {}): an advance must include it",
+                e.index, e.deadline
+            ),
             other => format!("{other:?}"),
         };
     }
@@ -352,10 +376,10 @@ fn nested_revert(data: &[u8]) -> String {
 
 /// One chain's JSON-RPC endpoint.
 #[derive(Debug, Clone)]
-struct Endpoint {
-    chain: Chain,
-    url: String,
-    client: L1Client,
+pub(crate) struct Endpoint {
+    pub(crate) chain: Chain,
+    pub(crate) url: String,
+    pub(crate) client: L1Client,
 }
 
 impl Endpoint {
@@ -366,7 +390,7 @@ impl Endpoint {
     }
 
     /// `e` as this endpoint's error.
-    fn err(&self, e: L1Error) -> BridgeError {
+    pub(crate) fn err(&self, e: L1Error) -> BridgeError {
         let (chain, url) = (self.chain, self.url.clone());
         match e {
             L1Error::Transport { reason, .. } => BridgeError::Unreachable { chain, url, reason },
@@ -378,7 +402,7 @@ impl Endpoint {
     }
 
     /// `e` from a call or estimate of `what`: the decoded revert reason when it reverted.
-    fn call_err(&self, e: L1Error, what: &str) -> BridgeError {
+    pub(crate) fn call_err(&self, e: L1Error, what: &str) -> BridgeError {
         if let Some(data) = e.revert_data() {
             return BridgeError::WouldRevert { what: what.into(), chain: self.chain, reason: decode_revert(&data) };
         }
@@ -390,11 +414,11 @@ impl Endpoint {
         }
     }
 
-    async fn block_number(&self) -> Result<u64, BridgeError> {
+    pub(crate) async fn block_number(&self) -> Result<u64, BridgeError> {
         self.client.block_number().await.map_err(|e| self.err(e))
     }
 
-    async fn header(&self, number: BlockNumberOrTag) -> Result<Header, BridgeError> {
+    pub(crate) async fn header(&self, number: BlockNumberOrTag) -> Result<Header, BridgeError> {
         self.client
             .header(number)
             .await
@@ -403,12 +427,17 @@ impl Endpoint {
     }
 
     /// The timestamp of the latest block.
-    async fn now(&self) -> Result<u64, BridgeError> {
+    pub(crate) async fn now(&self) -> Result<u64, BridgeError> {
         Ok(self.header(BlockNumberOrTag::Latest).await?.timestamp)
     }
 
     /// A view call of `to`, decoded.
-    async fn view<C: SolCall>(&self, to: Address, call: C, block: BlockNumberOrTag) -> Result<C::Return, BridgeError> {
+    pub(crate) async fn view<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: BlockNumberOrTag,
+    ) -> Result<C::Return, BridgeError> {
         let request = TransactionRequest::default().to(to).input(call.abi_encode().into());
         let out = self.client.call(&request, block).await.map_err(|e| self.call_err(e, C::SIGNATURE))?;
         C::abi_decode_returns(&out).map_err(|e| BridgeError::Node {
@@ -418,13 +447,13 @@ impl Endpoint {
         })
     }
 
-    async fn receipt(&self, tx: B256) -> Result<Option<TransactionReceipt>, BridgeError> {
+    pub(crate) async fn receipt(&self, tx: B256) -> Result<Option<TransactionReceipt>, BridgeError> {
         self.client.transaction_receipt(tx).await.map_err(|e| self.err(e))
     }
 
     /// Signs and sends a call of `to` from `signer`, after checking it with `eth_estimateGas`
     /// (a revert is reported decoded, nothing is sent), and waits for its receipt.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         signer: &PrivateKeySigner,
         to: Address,
@@ -469,10 +498,27 @@ impl Endpoint {
         println!("{} block: {block} (gas used {})", self.chain.to_string().to_lowercase(), receipt.gas_used);
         Ok(receipt)
     }
+
+    /// The first L1 block to read for `rollup`'s history: the first block at or after its
+    /// deployment, found from headers alone by binary search on the deployment block's time
+    /// (`stateRootPostedAt(0)`, set by the constructor).
+    pub(crate) async fn deployment_block(&self, rollup: Address) -> Result<u64, BridgeError> {
+        let deployed_at = self.view(rollup, NativeRollup::stateRootPostedAtCall(0), BlockNumberOrTag::Latest).await?;
+        let (mut low, mut high) = (0, self.block_number().await?);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.header(BlockNumberOrTag::Number(middle)).await?.timestamp >= deployed_at {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok(low)
+    }
 }
 
 /// Polls `check` every [`POLL`] until it returns `Some`, for at most `timeout`.
-async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, BridgeError>
+pub(crate) async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, BridgeError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, BridgeError>>,
@@ -491,15 +537,15 @@ where
 
 /// The two chains and the rollup contract.
 #[derive(Debug)]
-struct Context {
-    l1: Endpoint,
-    l2: Endpoint,
-    rollup: Option<Address>,
-    timeout: Duration,
+pub(crate) struct Context {
+    pub(crate) l1: Endpoint,
+    pub(crate) l2: Endpoint,
+    pub(crate) rollup: Option<Address>,
+    pub(crate) timeout: Duration,
 }
 
 impl Context {
-    fn new(common: &CommonArgs) -> Result<Self, BridgeError> {
+    pub(crate) fn new(common: &CommonArgs) -> Result<Self, BridgeError> {
         Ok(Self {
             l1: Endpoint::new(Chain::L1, &common.l1_rpc_url)?,
             l2: Endpoint::new(Chain::L2, &common.l2_rpc_url)?,
@@ -509,7 +555,7 @@ impl Context {
     }
 
     /// `--rollup`, else the `rollup` the L2 node reports in `nrd_rollupStatus`.
-    async fn rollup(&self) -> Result<Address, BridgeError> {
+    pub(crate) async fn rollup(&self) -> Result<Address, BridgeError> {
         if let Some(rollup) = self.rollup {
             return Ok(rollup);
         }
@@ -604,7 +650,10 @@ async fn force_include(ctx: &Context, signer: &PrivateKeySigner, args: &ForceInc
 }
 
 /// The `MessageEnqueued` event `rollup` emitted in `receipt`.
-fn enqueued(receipt: &TransactionReceipt, rollup: Address) -> Result<NativeRollup::MessageEnqueued, BridgeError> {
+pub(crate) fn enqueued(
+    receipt: &TransactionReceipt,
+    rollup: Address,
+) -> Result<NativeRollup::MessageEnqueued, BridgeError> {
     receipt
         .logs()
         .iter()
@@ -616,7 +665,7 @@ fn enqueued(receipt: &TransactionReceipt, rollup: Address) -> Result<NativeRollu
 /// Waits until the L2 applied message `index` (`L1MessageInbox.nextIndex() > index`) and reports
 /// the L2 block that applied it (found by `nextIndex` at each block since `l2_start`: the anchor
 /// is a system call, so its `MessageApplied` events are in no receipt).
-async fn wait_applied(ctx: &Context, index: u64, l2_start: u64, has_call: bool) -> Result<(), BridgeError> {
+pub(crate) async fn wait_applied(ctx: &Context, index: u64, l2_start: u64, has_call: bool) -> Result<(), BridgeError> {
     println!("waiting for the L2 to apply message {index} ...");
     let next_at = |block: u64| async move {
         ctx.l2.view(L1_MESSAGE_INBOX, L1MessageInbox::nextIndexCall {}, BlockNumberOrTag::Number(block)).await
@@ -1011,7 +1060,12 @@ async fn claim(ctx: &Context, signer: &PrivateKeySigner, args: &ClaimArgs) -> Re
 
 /// The `readyAt` of a decoded `WithdrawalNotReady` reason.
 fn ready_at_of(reason: &str) -> Option<u64> {
-    reason.strip_prefix("WithdrawalNotReady:")?.rsplit(' ').next()?.parse().ok()
+    time_at_end(reason, "WithdrawalNotReady:")
+}
+
+/// The L1 time a decoded reason starting with `prefix` ends with (`… at L1 time T`).
+pub(crate) fn time_at_end(reason: &str, prefix: &str) -> Option<u64> {
+    reason.strip_prefix(prefix)?.rsplit(' ').next()?.parse().ok()
 }
 
 // ---------------------------------------------------------------- amounts and time
@@ -1046,7 +1100,7 @@ pub(crate) fn parse_amount(text: &str) -> Result<U256, String> {
 }
 
 /// `value` wei as `1.5 ETH (1500000000000000000 wei)`.
-fn format_ether(value: U256) -> String {
+pub(crate) fn format_ether(value: U256) -> String {
     let unit = U256::from(10u64).pow(U256::from(18));
     let (int, frac) = value.div_rem(unit);
     let frac = format!("{frac:0>18}");
@@ -1055,7 +1109,7 @@ fn format_ether(value: U256) -> String {
 }
 
 /// `in 42 s` or `reached 3 s ago` for an L1 time `at` seen at L1 time `now`.
-fn until(now: u64, at: u64) -> String {
+pub(crate) fn until(now: u64, at: u64) -> String {
     if at > now { format!("in {} s", at - now) } else { format!("reached {} s ago", now - at) }
 }
 

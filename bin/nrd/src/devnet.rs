@@ -201,7 +201,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         )?,
         crate::ops::watch_node(&mut ops, "follower", &follower_config, &follower, None, stop_rx.clone())?,
     ];
-    crate::ops::serve(args.metrics_addr, ops, stop_rx.clone()).await;
+    crate::ops::serve(args.metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
 
     // Progress report.
     let (seq_node, fol_node) = (sequencer.node.clone(), follower.node.clone());

@@ -101,7 +101,7 @@ async fn serve(
     ops.on_scrape(move || {
         nrd_metrics::metrics::gauge!(nrd_metrics::names::L1_HEAD, "node" => "l1").set(head_of.head().number() as f64);
     });
-    crate::ops::serve(metrics_addr, ops, stop_rx.clone()).await;
+    crate::ops::serve(metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
     let cfg = devnet.config();
     tracing::info!(
         target: "nrd::l1",

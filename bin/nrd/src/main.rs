@@ -6,10 +6,13 @@ mod bench_l1;
 mod bench_l2;
 mod bench_rollup;
 mod bridge;
+mod bridge_advance;
+mod config;
 mod conformance;
 mod deploy;
 mod devnet;
 mod genesis;
+mod governance;
 mod l1;
 mod node;
 mod ops;
@@ -42,6 +45,12 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// One L2 node (sequencer or follower) against an L1 JSON-RPC URL.
     Node(node::NodeArgs),
+    /// A node's configuration: `nrd config print --config config/sequencer.toml` shows what
+    /// `nrd node` would run with (file, `NRD_*` environment, flags), secrets masked.
+    Config {
+        #[command(subcommand)]
+        which: node::ConfigCommand,
+    },
     /// Deploys the rollup contract for an L2 genesis on L1.
     Deploy(deploy::DeployArgs),
     /// The L2 genesis (`config/l2-genesis.json`): print it, or its state root and hash.
@@ -50,8 +59,12 @@ enum Command {
         which: genesis::GenesisCommand,
     },
     /// The rollup bridge for users: deposits, withdrawals and their proofs, claims, forced
-    /// transactions (JSON-RPC to L1 and L2).
+    /// transactions, advancing a silent sequencer's rollup (JSON-RPC to L1 and L2).
     Bridge(bridge::BridgeArgs),
+    /// Rollup governance for its owner: timelocked actions on `NativeRollup` (sequencer,
+    /// forced-inclusion window, withdrawal delay, deposit pause, L2 parameters) — queue,
+    /// execute, cancel — and the current parameters.
+    Governance(governance::GovernanceArgs),
     /// Benchmarks (results go in BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -164,9 +177,11 @@ fn main() -> ExitCode {
         Command::L1(args) => l1::run(args),
         Command::Devnet(args) => devnet::run(args),
         Command::Node(args) => node::run(&args),
+        Command::Config { which } => node::config(&which),
         Command::Deploy(args) => deploy::run(&args),
         Command::Genesis { which } => genesis::run(&which),
         Command::Bridge(args) => bridge::run(args),
+        Command::Governance(args) => governance::run(args),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS

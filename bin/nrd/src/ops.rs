@@ -37,19 +37,13 @@ fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Serves `/metrics`, `/health` and `/ready` on `addr` until `stop`. A port already taken is
-/// logged, not fatal: the node runs on without its metrics.
-pub(crate) async fn serve(addr: SocketAddr, ops: Ops, mut stop: watch::Receiver<bool>) -> Option<SocketAddr> {
+/// Serves `/metrics`, `/health` and `/ready` on `addr` until `stop`; a port already taken is an
+/// error (an operator who asked for metrics gets them or is told why not).
+pub(crate) async fn serve(addr: SocketAddr, ops: Ops, mut stop: watch::Receiver<bool>) -> Result<SocketAddr, String> {
     let shutdown = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
-    match nrd_metrics::serve(addr, ops, shutdown).await {
-        Ok(bound) => Some(bound),
-        Err(e) => {
-            tracing::error!(target: "nrd::metrics", "cannot serve metrics on {addr}: {e}; running without them");
-            None
-        }
-    }
+    nrd_metrics::serve(addr, ops, shutdown).await.map_err(|e| format!("{addr}: cannot serve metrics there: {e}"))
 }
 
 /// Registers `running`'s gauges and readiness checks under the label `role`, and starts its L1

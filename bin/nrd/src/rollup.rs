@@ -7,148 +7,16 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
-use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
+use nrd_derivation::{L2Genesis, SequencingConfig};
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::RpcLimits;
 use nrd_sequencer::{BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
 use nrd_storage::{ChainStore, RedbStore};
-use nrd_txpool::PoolLimits;
-use serde::Deserialize;
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use tokio::{sync::watch, task::JoinHandle};
 
-/// Which role a node plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Role {
-    /// Orders transactions, seals blocks, posts them to L1.
-    Sequencer,
-    /// Rebuilds the chain from L1 alone.
-    Follower,
-}
-
-/// `[l1]`: where L1 is and which rollup to follow.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct L1Section {
-    pub(crate) rpc_url: String,
-    pub(crate) beacon_url: String,
-    pub(crate) rollup: Address,
-    #[serde(default)]
-    pub(crate) start_block: u64,
-    #[serde(default)]
-    pub(crate) confirmations: u64,
-    #[serde(default = "default_poll_ms")]
-    pub(crate) poll_interval_ms: u64,
-}
-
-fn default_metrics_addr() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 9001))
-}
-
-fn default_poll_ms() -> u64 {
-    500
-}
-
-/// `[sequencer]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SequencerSection {
-    #[serde(default = "default_block_time_ms")]
-    pub(crate) block_time_ms: u64,
-    /// Hex private key of the sequencer (signs `advance`); `NRD_SEQUENCER_KEY` overrides.
-    #[serde(default)]
-    pub(crate) key: Option<String>,
-    #[serde(default)]
-    pub(crate) fee_recipient: Option<Address>,
-    #[serde(default = "default_da")]
-    pub(crate) da_mode: String,
-    #[serde(default = "default_max_blocks")]
-    pub(crate) max_blocks_per_batch: usize,
-    #[serde(default)]
-    pub(crate) pool: PoolLimits,
-    /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
-    #[serde(default)]
-    pub(crate) censor: Vec<Address>,
-}
-
-fn default_block_time_ms() -> u64 {
-    2000
-}
-fn default_da() -> String {
-    "blob".into()
-}
-fn default_max_blocks() -> usize {
-    8
-}
-
-impl Default for SequencerSection {
-    fn default() -> Self {
-        Self {
-            block_time_ms: default_block_time_ms(),
-            key: None,
-            fee_recipient: None,
-            da_mode: default_da(),
-            max_blocks_per_batch: default_max_blocks(),
-            pool: PoolLimits::default(),
-            censor: Vec::new(),
-        }
-    }
-}
-
-/// `[proposer]`: a follower that advances the rollup itself when the sequencer is silent.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProposerSection {
-    /// Once `advance` is open to anyone (the sequencer posted nothing for the forced-inclusion
-    /// window), build the next blocks (L1 messages only) and post them.
-    #[serde(default)]
-    pub(crate) self_propose: bool,
-    /// Hex private key that signs those `advance` transactions; `NRD_PROPOSER_KEY` overrides,
-    /// `sequencer.key` is the fallback.
-    #[serde(default)]
-    pub(crate) key: Option<String>,
-}
-
-/// A node's configuration file (`config/sequencer.toml`, `config/follower.toml`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NodeConfig {
-    pub(crate) role: Role,
-    /// Where the node keeps its database.
-    pub(crate) data_dir: PathBuf,
-    /// The L2 genesis file.
-    pub(crate) genesis: PathBuf,
-    /// JSON-RPC listen address.
-    pub(crate) rpc_addr: SocketAddr,
-    /// Metrics (`/metrics`), `/health` and `/ready` listen address.
-    #[serde(default = "default_metrics_addr")]
-    pub(crate) metrics_addr: SocketAddr,
-    pub(crate) l1: L1Section,
-    #[serde(default)]
-    pub(crate) sequencer: SequencerSection,
-    #[serde(default)]
-    pub(crate) proposer: ProposerSection,
-}
-
-impl NodeConfig {
-    /// Reads and checks a TOML file; errors name the file and the key.
-    pub(crate) fn load(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: Self = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        config.da_mode().map_err(|e| format!("{}: sequencer.da_mode: {e}", path.display()))?;
-        Ok(config)
-    }
-
-    pub(crate) fn da_mode(&self) -> Result<DaMode, String> {
-        match self.sequencer.da_mode.as_str() {
-            "blob" => Ok(DaMode::Blob),
-            "calldata" => Ok(DaMode::Calldata),
-            other => Err(format!("`{other}` is not `blob` or `calldata`")),
-        }
-    }
-}
+pub(crate) use crate::config::{L1Section, NodeConfig, ProposerSection, Role, SequencerSection};
 
 /// A running L2 node.
 #[derive(Debug)]
@@ -177,7 +45,8 @@ pub(crate) async fn start_node(
     let chain = Arc::new(L2Chain::open(genesis, store).map_err(|e| format!("opening the L2 chain: {e}"))?);
     let client = L1Client::new(L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url))
         .map_err(|e| e.to_string())?;
-    let l1_chain_id = client.chain_id().await.map_err(|e| format!("L1 at {}: {e}", config.l1.rpc_url))?;
+    let l1_chain_id =
+        client.chain_id().await.map_err(|e| format!("`l1.rpc_url` {}: L1 does not answer: {e}", config.l1.rpc_url))?;
     let sequencing = config.role == Role::Sequencer;
     let block_time = Duration::from_millis(config.sequencer.block_time_ms.max(1));
     let pool = sequencing
@@ -193,6 +62,7 @@ pub(crate) async fn start_node(
             start_block: config.l1.start_block,
             confirmations: config.l1.confirmations,
             poll_interval: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
+            ws_url: None,
             import: !sequencing,
         },
     );
@@ -219,7 +89,7 @@ pub(crate) async fn start_node(
         })
     };
     if !sequencing && config.proposer.self_propose {
-        let key = key.clone().ok_or("a self-proposing follower needs a key (proposer.key or NRD_PROPOSER_KEY)")?;
+        let key = key.clone().ok_or("a self-proposing follower needs a key (proposer.key or NRD_PROPOSER__KEY)")?;
         let proposer = SelfProposer::new(
             node.clone(),
             client.clone(),
@@ -233,7 +103,7 @@ pub(crate) async fn start_node(
         tasks.push(tokio::spawn(proposer.run(wait(stop.clone()))));
     }
     if let Some(pool) = pool {
-        let key = key.ok_or("a sequencer needs its key (sequencer.key or NRD_SEQUENCER_KEY)")?;
+        let key = key.ok_or("a sequencer needs its key (sequencer.key or NRD_SEQUENCER__KEY)")?;
         let producer = BlockProducer::new(
             chain.clone(),
             pool,
@@ -255,7 +125,7 @@ pub(crate) async fn start_node(
         RpcLimits::default(),
     )
     .await
-    .map_err(|e| format!("cannot serve L2 JSON-RPC on {}: {e}", config.rpc_addr))?;
+    .map_err(|e| format!("`rpc_addr` {}: cannot serve L2 JSON-RPC there: {e}", config.rpc_addr))?;
     tracing::info!(target: "nrd::node", role, rpc = %format!("http://{}", rpc.addr), chain_id = chain.spec().chain_id, head = chain.head().number(), "L2 node running");
     Ok(RunningNode { node, rpc, tasks, view: ops_view })
 }

@@ -5,7 +5,10 @@
 //!   and it halts, and the self-proposing follower (`--follower-self-propose`) advances the
 //!   rollup with the message once the sequencer has been silent for the window;
 //! - a killed sequencer: a self-proposing follower (`nrd node`, `[proposer]`) advances the
-//!   rollup after the window, applying the L1 messages enqueued meanwhile.
+//!   rollup after the window, applying the L1 messages enqueued meanwhile;
+//! - a killed sequencer and no proposer: `nrd bridge advance`, run by a third party, refuses
+//!   cleanly within the window (saying when it opens) and after it posts the next block with
+//!   the deposit enqueued meanwhile, which a plain follower then imports from L1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -258,5 +261,104 @@ fn a_self_proposing_follower_advances_the_rollup_when_the_sequencer_is_gone() {
     assert_eq!(balance(&fol_rpc, &target), ETHER, "the deposit was applied");
     let status = rpc_call(&follower.rpc, "nrd_rollupStatus", json!([])).unwrap();
     assert!(status["safeHead"].as_u64().unwrap() >= head, "{status}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Test account 4: the third party running `nrd bridge advance`.
+const KEY4: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
+const ADDR4: &str = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+
+/// The text after `prefix` on the line that starts with it, up to the first space.
+fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no `{prefix}` in:\n{text}"))
+}
+
+#[test]
+fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
+    let l1 = L1::start(&["--block-time", "1"]);
+    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
+    let window = WINDOW.to_string();
+    let out =
+        nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis, "--forced-inclusion-window", &window], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
+    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+
+    let dir = std::env::temp_dir().join(format!("nrd-advance-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (seq_config, seq_rpc) = node_config(
+        &dir,
+        "sequencer",
+        &l1,
+        &rollup,
+        &block,
+        &format!("role = \"sequencer\"\n\n[sequencer]\nblock_time_ms = 1000\nkey = \"{KEY0}\""),
+    );
+    let (fol_config, fol_rpc) = node_config(&dir, "follower", &l1, &rollup, &block, "role = \"follower\"");
+    let sequencer = Node::start(&seq_config, &seq_rpc);
+    let _follower = Node::start(&fol_config, &fol_rpc);
+
+    // The sequencer posts an L2 transfer (blob mode), then dies; a deposit is enqueued meanwhile.
+    let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);
+    let sent_in = hex_u64(&sent["blockNumber"]);
+    wait_for(Duration::from_secs(60), "the transfer on L1", || head_number(&l1.rpc, &rollup) >= sent_in);
+    drop(sequencer);
+    let target = fresh_address("advance");
+    let bridge = |command: &[&str]| {
+        let mut args = vec!["bridge", "--l1-rpc-url", &l1.rpc, "--l2-rpc-url", &fol_rpc, "--rollup", &rollup];
+        args.extend_from_slice(command);
+        nrd(&args, &[("NRD_PRIVATE_KEY", KEY4)])
+    };
+    let out = bridge(&["deposit", "--to", &target, "--value", "1ether"]);
+    assert!(out.status.success(), "deposit: {}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_secs(2));
+    let stopped = head_number(&l1.rpc, &rollup);
+    let advance = || bridge(&["advance", "--beacon-url", &l1.beacon, "--genesis", &genesis]);
+
+    // Within the window: refused before anything is sent, with the time it opens.
+    let out = advance();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("advance is not open to anyone yet") && !stderr.contains("panicked"), "{stderr}");
+    let opens_at: u64 =
+        field(&stderr, "error: advance is not open to anyone yet: the rollup last advanced at L1 time ")
+            .parse::<u64>()
+            .map(|last| last + WINDOW + 1)
+            .unwrap();
+    assert!(stderr.contains(&format!("anyone may advance from L1 time {opens_at} (in ")), "{stderr}");
+    assert_eq!(head_number(&l1.rpc, &rollup), stopped);
+
+    // After it: the third party rebuilds the L2 from L1 and posts the next block, with the deposit.
+    wait_for(Duration::from_secs(WINDOW + 30), "the window to pass", || l1_time(&l1.rpc) >= opens_at);
+    let out = advance();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "advance failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("rebuilt the L2 from L1: head {stopped} (")), "{stdout}");
+    assert!(stdout.contains(&format!("built l2 block {}: L1 messages 0..=0", stopped + 1)), "{stdout}");
+    let head: u64 = field(&stdout, "new head: ").parse().unwrap();
+    assert!(head > stopped, "{stdout}");
+    assert_eq!(head_number(&l1.rpc, &rollup), head);
+    let tx = field(&stdout, "l1 tx: ");
+    let receipt = support::cast_json(&["receipt", tx, "--rpc-url", &l1.rpc]);
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(advanced_by(&l1.rpc, &rollup, stopped + 1), ADDR4.parse::<Address>().unwrap());
+    let consumed: u64 = cast(&["call", &rollup, "consumed()(uint64)", "--rpc-url", &l1.rpc]).parse().unwrap();
+    assert_eq!(consumed, 1);
+
+    // A plain follower imports it from L1: the same state root, the deposit credited.
+    wait_for(Duration::from_secs(30), "the follower's head", || {
+        cast(&["block-number", "--rpc-url", &fol_rpc]).parse::<u64>().unwrap() >= head
+    });
+    verified_on_l1(&l1.rpc, &rollup, &fol_rpc, head);
+    assert_eq!(balance(&fol_rpc, &target), ETHER, "the deposit was applied");
+
+    // The window restarted with that advance: another one is refused again.
+    let out = advance();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("advance is not open to anyone yet"));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -56,6 +56,16 @@ pub enum L1Error {
         #[source]
         source: DerivationError,
     },
+    /// The WebSocket `newHeads` subscription could not be opened or was closed. The watcher
+    /// does not return it: it falls back to polling and reopens the subscription later
+    /// ([`crate::L1Watcher::subscription_error`] shows the last one).
+    #[error("L1 head subscription at {endpoint}: {reason}")]
+    Subscription {
+        /// The WebSocket URL.
+        endpoint: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// L1 reorganised below the oldest block the watcher remembers.
     #[error("L1 reorg deeper than the remembered history (oldest remembered block {oldest} is no longer canonical)")]
     ReorgTooDeep {
@@ -65,11 +75,11 @@ pub enum L1Error {
 }
 
 impl L1Error {
-    /// Whether retrying later may succeed: the endpoint unreachable, rate limited or not yet
-    /// serving the data (HTTP 404/408/429/5xx from the beacon API, a blob not available yet).
+    /// Whether retrying later may succeed: the endpoint unreachable (or its head subscription
+    /// down), rate limited or not yet serving the data (HTTP 404/408/429/5xx from the beacon API, a blob not available yet).
     pub const fn is_temporary(&self) -> bool {
         match self {
-            Self::Transport { .. } => true,
+            Self::Transport { .. } | Self::Subscription { .. } => true,
             Self::Rpc { code, .. } => *code == LIMIT_EXCEEDED,
             Self::Http { status, .. } => matches!(*status, 404 | 408 | 429 | 500..=599),
             Self::Derivation { source, .. } => source.is_temporary(),
@@ -119,7 +129,7 @@ impl L1Error {
 }
 
 /// An error and its sources, `a: b: c` (transport errors hide the useful part in sources).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {
@@ -184,5 +194,8 @@ mod tests {
         let bad = L1Error::Derivation { tx: B256::ZERO, source: DerivationError::EmptyBatch };
         assert!(!bad.is_temporary());
         assert!(!L1Error::ReorgTooDeep { oldest: 3 }.is_temporary());
+        let sub = L1Error::Subscription { endpoint: "ws://x".into(), reason: "connection closed".into() };
+        assert!(sub.is_temporary());
+        assert_eq!(sub.to_string(), "L1 head subscription at ws://x: connection closed");
     }
 }

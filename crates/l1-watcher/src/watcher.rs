@@ -1,9 +1,10 @@
 //! [`L1Watcher`]: follows L1 block by block for one `NativeRollup`, with confirmations and
-//! reorg detection.
+//! reorg detection, woken by polling or by a WebSocket `newHeads` subscription.
 
 use crate::{
     L1Client, L1Error,
     decode::{advance_input, decode_message, message_filter},
+    heads::{HeadSource, Heads},
 };
 use alloy_consensus::Transaction as _;
 use alloy_eips::eip4844::Blob;
@@ -24,7 +25,8 @@ pub struct WatcherConfig {
     pub start_block: u64,
     /// Blocks that must be built on a block before it is yielded (0: yield the head).
     pub confirmations: u64,
-    /// How often to look for a new head when caught up.
+    /// How often to look for a new head when caught up (with a head subscription: at the
+    /// latest this long after the last look, and while the subscription is down).
     pub poll_interval: Duration,
 }
 
@@ -75,8 +77,12 @@ pub enum L1Event {
 /// `confirmations` blocks on top, in order, with the rollup's messages and decoded `advance`
 /// calls, and reports a reorg when the chain it yielded is replaced.
 ///
-/// [`Self::next`] and [`Self::poll`] are cancel safe: the watcher's state changes only when an
-/// event is returned.
+/// Caught up, it waits for the next head by polling every `poll_interval`, or, with
+/// [`Self::with_ws`], for `newHeads` notifications of a WebSocket subscription (falling back to
+/// polling while the subscription is down). Blocks are read the same way in both modes.
+///
+/// [`Self::next`], [`Self::poll`] and [`Self::wait_for_head`] are cancel safe: the watcher's
+/// state changes only when an event is returned.
 #[derive(Debug)]
 pub struct L1Watcher {
     client: L1Client,
@@ -88,12 +94,36 @@ pub struct L1Watcher {
     /// the first yielded block.
     recent: VecDeque<(u64, B256)>,
     history: usize,
+    heads: Heads,
 }
 
 impl L1Watcher {
     /// Follows `rollup` through `client` from `config.start_block`.
     pub fn new(client: L1Client, rollup: Address, config: WatcherConfig) -> Self {
-        Self { client, rollup, config, next: config.start_block, recent: VecDeque::new(), history: DEFAULT_HISTORY }
+        let heads = Heads::new(HeadSource::Poll, client.config().request_timeout);
+        Self {
+            client,
+            rollup,
+            config,
+            next: config.start_block,
+            recent: VecDeque::new(),
+            history: DEFAULT_HISTORY,
+            heads,
+        }
+    }
+
+    /// Wakes on `newHeads` notifications of a WebSocket subscription at `url` (e.g.
+    /// `ws://127.0.0.1:8546`) instead of sleeping `poll_interval`; see [`HeadSource::ws`].
+    #[must_use]
+    pub fn with_ws(self, url: impl Into<String>) -> Self {
+        self.with_head_source(HeadSource::ws(url))
+    }
+
+    /// Wakes as `source` says (the default is [`HeadSource::Poll`]).
+    #[must_use]
+    pub fn with_head_source(mut self, source: HeadSource) -> Self {
+        self.heads = Heads::new(source, self.client.config().request_timeout);
+        self
     }
 
     /// Remembers `history` block hashes (at least 1) instead of [`DEFAULT_HISTORY`].
@@ -149,16 +179,42 @@ impl L1Watcher {
         &self.config
     }
 
-    /// Waits for and returns the next event, polling every `poll_interval`. Errors are
-    /// returned as they happen (the watcher does not move): retry the call when
-    /// [`L1Error::is_temporary`].
+    /// What wakes the watcher when caught up.
+    pub const fn head_source(&self) -> &HeadSource {
+        self.heads.source()
+    }
+
+    /// Whether the head subscription is open now (always `false` when polling).
+    pub const fn subscribed(&self) -> bool {
+        self.heads.subscribed()
+    }
+
+    /// Why the head subscription last failed to open or dropped ([`L1Error::Subscription`]),
+    /// until it is open again.
+    pub const fn subscription_error(&self) -> Option<&L1Error> {
+        self.heads.last_error()
+    }
+
+    /// Waits for and returns the next event: [`Self::poll`], and when caught up
+    /// [`Self::wait_for_head`] before looking again. Errors are returned as they happen (the
+    /// watcher does not move): retry the call when [`L1Error::is_temporary`].
     pub async fn next(&mut self) -> Result<L1Event, L1Error> {
         loop {
             if let Some(event) = self.poll().await? {
                 return Ok(event);
             }
-            tokio::time::sleep(self.config.poll_interval).await;
+            self.wait_for_head().await;
         }
+    }
+
+    /// Returns when a new L1 head may be there: after `poll_interval` when polling; with a
+    /// head subscription, at the next `newHeads` notification (or one already received, or
+    /// `poll_interval` after the call at the latest). While the subscription is down it polls
+    /// and reopens it when due; it returns right after (re)opening it, since heads may have
+    /// come meanwhile. Never fails: subscription trouble is logged as a warning and kept in
+    /// [`Self::subscription_error`].
+    pub async fn wait_for_head(&mut self) {
+        self.heads.wait(self.config.poll_interval).await;
     }
 
     /// Looks once: the next event if there is one now, `None` when caught up.

@@ -1,6 +1,7 @@
 //! The client and the watcher against the real L1 devnet, served in process over JSON-RPC
 //! (HTTP) and the beacon API on 127.0.0.1, with `NativeRollup` deployed and driven by the
-//! in-process rollup harness (real EXECUTE, real KZG blobs).
+//! in-process rollup harness (real EXECUTE, real KZG blobs). Watchers follow it by polling and
+//! over a WebSocket `newHeads` subscription (served by the same JSON-RPC server).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope};
@@ -11,14 +12,20 @@ use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolInterface};
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_derivation::{DaMode, PostedBlock};
-use nrd_l1_watcher::{L1Block, L1Client, L1ClientConfig, L1Error, L1Event, L1Watcher, WatcherConfig};
+use nrd_l1_watcher::{HeadSource, L1Block, L1Client, L1ClientConfig, L1Error, L1Event, L1Watcher, WatcherConfig};
 use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
 use nrd_testkit::{ETH, Rollup, l2_key};
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
-use tokio::{sync::oneshot, time::timeout};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::timeout,
+};
 
 const POLL: Duration = Duration::from_millis(10);
 const WAIT: Duration = Duration::from_secs(20);
+/// A poll interval no test outlives: a watcher with it wakes only on head notifications (or to
+/// retry its subscription).
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// The harness's L1 served over JSON-RPC and the beacon API.
 struct Served {
@@ -50,11 +57,20 @@ impl Served {
     }
 
     fn watcher(&self, start_block: u64, confirmations: u64) -> L1Watcher {
-        L1Watcher::new(
-            self.client(),
-            self.rollup.address,
-            WatcherConfig { start_block, confirmations, poll_interval: POLL },
-        )
+        self.watcher_polling(start_block, confirmations, POLL)
+    }
+
+    fn watcher_polling(&self, start_block: u64, confirmations: u64, poll_interval: Duration) -> L1Watcher {
+        L1Watcher::new(self.client(), self.rollup.address, WatcherConfig { start_block, confirmations, poll_interval })
+    }
+
+    /// The WebSocket JSON-RPC endpoint (the HTTP server's address).
+    fn ws_url(&self) -> String {
+        format!("ws://{}", self.rpc.addr)
+    }
+
+    fn seal(&self) {
+        self.rollup.l1.devnet.seal().unwrap();
     }
 
     fn head(&self) -> u64 {
@@ -443,4 +459,268 @@ async fn an_unreachable_node_is_a_temporary_error() {
     let no_beacon = L1Client::new(L1ClientConfig::new(url)).unwrap();
     assert!(matches!(no_beacon.blob_sidecars(1).await, Err(L1Error::Config(_))));
     assert!(matches!(L1Client::new(L1ClientConfig::new("not a url")), Err(L1Error::Config(_))));
+}
+
+/// What a watcher followed in a task reports.
+#[derive(Debug)]
+enum Seen {
+    Event(L1Event),
+    Error(L1Error),
+    /// Caught up: the watcher is about to wait for a head.
+    CaughtUp {
+        subscribed: bool,
+        error: Option<L1Error>,
+    },
+}
+
+/// Follows `watcher` in a task as [`L1Watcher::next`] does (look; when caught up, wait for a
+/// head), reporting each event and each time it is caught up. A block sealed after a
+/// `CaughtUp` report is seen only once something wakes the watcher.
+fn follow(mut watcher: L1Watcher) -> mpsc::UnboundedReceiver<Seen> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let seen = match watcher.poll().await {
+                Ok(Some(event)) => Seen::Event(event),
+                Ok(None) => {
+                    Seen::CaughtUp { subscribed: watcher.subscribed(), error: watcher.subscription_error().cloned() }
+                }
+                Err(e) => Seen::Error(e),
+            };
+            let wait = !matches!(seen, Seen::Event(_));
+            if tx.send(seen).is_err() {
+                return;
+            }
+            if wait {
+                watcher.wait_for_head().await;
+            }
+        }
+    });
+    rx
+}
+
+async fn seen(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+    timeout(WAIT, rx.recv()).await.expect("the watcher reports in time").expect("the watcher task runs")
+}
+
+/// The events until the watcher is caught up with its subscription open; every `CaughtUp` on
+/// the way must be subscribed too when `always_subscribed`.
+async fn until_subscribed_and_caught_up(
+    rx: &mut mpsc::UnboundedReceiver<Seen>,
+    always_subscribed: bool,
+) -> Vec<L1Event> {
+    let mut events = Vec::new();
+    loop {
+        match seen(rx).await {
+            Seen::Event(e) => events.push(e),
+            Seen::Error(e) => panic!("watcher error: {e}"),
+            Seen::CaughtUp { subscribed: true, error } => {
+                assert_eq!(error, None);
+                return events;
+            }
+            Seen::CaughtUp { subscribed: false, error } => {
+                assert!(!always_subscribed, "the subscription dropped: {error:?}");
+            }
+        }
+    }
+}
+
+fn blocks(events: Vec<L1Event>) -> Vec<L1Block> {
+    events
+        .into_iter()
+        .map(|e| match e {
+            L1Event::Block(b) => b,
+            other => panic!("expected a block, got {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribed_watcher_is_woken_by_new_heads_and_sees_what_polling_sees() {
+    let alice = l2_key("alice");
+    let mut net = Served::start(&[(alice.address(), U256::from(100 * ETH))]).await;
+    let seq = net.rollup.sequencer();
+    net.deposit(2, ETH);
+
+    // Polling every hour: only newHeads notifications wake it.
+    let ws = net.watcher_polling(0, 1, HOUR).with_ws(net.ws_url());
+    assert_eq!(ws.head_source().ws_url(), Some(net.ws_url().as_str()));
+    assert!(!ws.subscribed());
+    let mut rx = follow(ws);
+    let mut followed = blocks(until_subscribed_and_caught_up(&mut rx, false).await);
+    assert_eq!(followed.len() as u64, net.head(), "blocks 0..head-1 with one confirmation");
+
+    // Each round's blocks are sealed while the watcher waits with its subscription open.
+    let rounds: Vec<Box<dyn Fn(&mut Served)>> = vec![
+        Box::new(|net| {
+            net.deposit(3, 2 * ETH);
+        }),
+        Box::new(|net| net.seal()),
+        Box::new(move |net| {
+            let tx = net.rollup.l2.tx(&alice, 0, Address::repeat_byte(1), U256::from(1), Bytes::new());
+            let block = net.rollup.build(true, vec![tx]);
+            assert!(net.rollup.advance(&seq, std::slice::from_ref(&block), DaMode::Calldata).success);
+        }),
+        Box::new(|net| {
+            net.deposit(4, 3 * ETH);
+        }),
+        Box::new(|net| net.seal()),
+    ];
+    for (i, round) in rounds.iter().enumerate() {
+        let before = net.head();
+        round(&mut net);
+        assert!(net.head() > before);
+        let new = blocks(until_subscribed_and_caught_up(&mut rx, true).await);
+        assert!(!new.is_empty(), "round {i}: a notification woke the watcher");
+        followed.extend(new);
+    }
+    // Everything up to the newest confirmed block, once, in order.
+    let confirmed = net.head() - 1;
+    assert_eq!(followed.iter().map(|b| b.number).collect::<Vec<_>>(), (0..=confirmed).collect::<Vec<_>>());
+    assert!(followed.iter().any(|b| !b.advances.is_empty()) && followed.iter().any(|b| !b.messages.is_empty()));
+
+    // A polling watcher sees the same blocks.
+    let mut polling = net.watcher(0, 1);
+    for block in &followed {
+        assert_eq!(&next_block(&mut polling).await, block);
+    }
+    quiet(&mut polling).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_is_detected_through_the_subscription_as_by_polling() {
+    let mut net = Served::start(&[]).await;
+    for from in 2..5 {
+        net.deposit(from, ETH);
+    }
+    assert_eq!(net.head(), 4);
+    let mut rx = follow(net.watcher_polling(0, 0, HOUR).with_ws(net.ws_url()));
+    let old = blocks(until_subscribed_and_caught_up(&mut rx, false).await);
+    assert_eq!(old.iter().map(|b| b.number).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+    let mut polling = net.watcher(0, 0);
+    for block in &old {
+        assert_eq!(&next_block(&mut polling).await, block);
+    }
+
+    // Back to block 2 (no notification), then a different, longer chain (notified).
+    let () = net.client().raw_request("debug_setHead", jsonrpsee::rpc_params![U64::from(2)]).await.unwrap();
+    net.deposit_on_new_chain(6, 5 * ETH);
+    for _ in 0..3 {
+        net.seal();
+    }
+    let head = net.head();
+    assert_eq!(head, 6);
+    assert_ne!(net.hash(3), old[3].hash);
+
+    let mut events = Vec::new();
+    while !matches!(events.last(), Some(L1Event::Block(b)) if b.number == head) {
+        events.extend(until_subscribed_and_caught_up(&mut rx, true).await);
+    }
+    assert_eq!(events[0], L1Event::Reorg { common_ancestor: 2 });
+    let new = blocks(events[1..].to_vec());
+    assert_eq!(
+        new.iter().map(|b| (b.number, b.hash)).collect::<Vec<_>>(),
+        (3..=head).map(|n| (n, net.hash(n))).collect::<Vec<_>>()
+    );
+    assert_eq!(new[0].parent_hash, old[2].hash);
+    assert_eq!(new[0].messages.len(), 3, "the dropped deposits and the new one");
+
+    // The polling watcher reports the same.
+    assert_eq!(next(&mut polling).await, L1Event::Reorg { common_ancestor: 2 });
+    for block in &new {
+        assert_eq!(&next_block(&mut polling).await, block);
+    }
+    quiet(&mut polling).await;
+}
+
+/// A local address where nothing listens (yet).
+fn unused_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_websocket_server_the_watcher_polls_and_subscribes_once_one_listens() {
+    let net = Served::start(&[]).await;
+    let addr = unused_addr();
+    let url = format!("ws://{addr}");
+    let mut watcher = net
+        .watcher(0, 0)
+        .with_head_source(HeadSource::Subscribe { url: url.clone(), retry: Duration::from_millis(50) });
+    for n in 0..=net.head() {
+        assert_eq!(next_block(&mut watcher).await.number, n);
+    }
+    // Waiting tries to subscribe, fails, and polls.
+    quiet(&mut watcher).await;
+    assert!(!watcher.subscribed());
+    let err = watcher.subscription_error().cloned().expect("why the subscription is down");
+    assert!(matches!(&err, L1Error::Subscription { endpoint, .. } if *endpoint == url), "{err}");
+    assert!(err.is_temporary());
+    for _ in 0..3 {
+        net.seal();
+        let b = next_block(&mut watcher).await;
+        assert_eq!((b.number, b.hash), (net.head(), net.hash(net.head())));
+        quiet(&mut watcher).await;
+    }
+    assert!(!watcher.subscribed());
+
+    // A server at that address: the subscription is retried and opens.
+    let _ws = serve_l1(net.rollup.l1.devnet.clone(), addr, RpcLimits::default()).await.unwrap();
+    timeout(WAIT, async {
+        while !watcher.subscribed() {
+            watcher.wait_for_head().await;
+        }
+    })
+    .await
+    .expect("subscribed in time");
+    assert_eq!(watcher.subscription_error(), None);
+    net.seal();
+    assert_eq!(next_block(&mut watcher).await.hash, net.hash(net.head()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_subscription_falls_back_to_polling_and_is_reopened() {
+    let net = Served::start(&[]).await;
+    let devnet = net.rollup.l1.devnet.clone();
+    // Heads from a second server of the same L1, blocks from the first.
+    let ws = serve_l1(devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
+    let addr = ws.addr;
+    let watcher = net
+        .watcher_polling(0, 0, HOUR)
+        .with_head_source(HeadSource::Subscribe { url: format!("ws://{addr}"), retry: Duration::from_millis(50) });
+    let mut rx = follow(watcher);
+    let mut followed = blocks(until_subscribed_and_caught_up(&mut rx, false).await);
+    net.seal();
+    followed.extend(blocks(until_subscribed_and_caught_up(&mut rx, true).await));
+    assert_eq!(followed.last().map(|b| b.number), Some(net.head()));
+
+    // The subscription's server goes away: the watcher says why and polls.
+    ws.handle.stop().unwrap();
+    ws.handle.stopped().await;
+    let error = loop {
+        match seen(&mut rx).await {
+            Seen::CaughtUp { subscribed: false, error } => break error,
+            other => panic!("expected the watcher caught up without its subscription, got {other:?}"),
+        }
+    };
+    assert!(matches!(error, Some(L1Error::Subscription { .. })), "{error:?}");
+    net.seal();
+    let block = loop {
+        match seen(&mut rx).await {
+            Seen::Event(L1Event::Block(b)) => break b,
+            Seen::CaughtUp { subscribed: false, .. } => {}
+            other => panic!("expected a block found by polling, got {other:?}"),
+        }
+    };
+    assert_eq!((block.number, block.hash), (net.head(), net.hash(net.head())));
+    followed.push(block);
+
+    // The server is back: the subscription is reopened and wakes the watcher again.
+    let _ws = serve_l1(devnet, addr, RpcLimits::default()).await.unwrap();
+    followed.extend(blocks(until_subscribed_and_caught_up(&mut rx, false).await));
+    net.seal();
+    followed.extend(blocks(until_subscribed_and_caught_up(&mut rx, true).await));
+    assert_eq!(
+        followed.iter().map(|b| (b.number, b.hash)).collect::<Vec<_>>(),
+        (0..=net.head()).map(|n| (n, net.hash(n))).collect::<Vec<_>>()
+    );
 }

@@ -46,8 +46,13 @@ pub struct FollowerConfig {
     pub start_block: u64,
     /// L1 confirmations before a block is used.
     pub confirmations: u64,
-    /// Head polling interval.
+    /// Head polling interval (with `ws_url`: the longest wait between looks, and the polling
+    /// interval while the subscription is down).
     pub poll_interval: Duration,
+    /// L1's WebSocket JSON-RPC endpoint (e.g. `ws://127.0.0.1:8546`): when set, new L1 heads
+    /// are followed over an `eth_subscribe("newHeads")` subscription instead of polling alone
+    /// (falling back to polling, and resubscribing, while it is down).
+    pub ws_url: Option<String>,
     /// Import posted blocks (a follower) or only check them against ours (the sequencer).
     pub import: bool,
 }
@@ -69,7 +74,7 @@ pub struct Follower {
 impl Follower {
     /// A follower of `rollup` on the L1 behind `client`.
     pub fn new(node: Arc<L2Node>, client: L1Client, rollup: alloy_primitives::Address, config: FollowerConfig) -> Self {
-        let watcher = L1Watcher::new(
+        let mut watcher = L1Watcher::new(
             client.clone(),
             rollup,
             WatcherConfig {
@@ -78,6 +83,9 @@ impl Follower {
                 poll_interval: config.poll_interval,
             },
         );
+        if let Some(url) = &config.ws_url {
+            watcher = watcher.with_ws(url.clone());
+        }
         Self {
             node,
             client,

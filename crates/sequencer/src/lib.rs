@@ -22,5 +22,5 @@ mod submitter;
 
 pub use error::SequencerError;
 pub use producer::{BlockProducer, Mempool};
-pub use proposer::SelfProposer;
+pub use proposer::{ProposerStep, SelfProposer};
 pub use submitter::{Submitter, SubmitterConfig};

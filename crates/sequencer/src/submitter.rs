@@ -131,6 +131,11 @@ impl Submitter {
         self.in_flight.is_some()
     }
 
+    /// The batch transaction waiting for its receipt: its first and last L2 block and its hash.
+    pub fn in_flight_batch(&self) -> Option<(u64, u64, B256)> {
+        self.in_flight.as_ref().map(|f| (f.first, f.last, f.hash))
+    }
+
     async fn posted_head(&self) -> Result<u64, SequencerError> {
         let request = TransactionRequest::default()
             .to(self.config.rollup)

@@ -82,6 +82,12 @@ pub fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
+/// `--metrics-addr <a free port>` unless `extra` has its own: a port taken is an error, and
+/// tests run side by side.
+pub fn metrics_flag(extra: &[&str]) -> Vec<String> {
+    if extra.contains(&"--metrics-addr") { Vec::new() } else { vec!["--metrics-addr".into(), free_addr().to_string()] }
+}
+
 /// An `nrd l1` process, killed on drop.
 pub struct L1 {
     child: Child,
@@ -95,6 +101,7 @@ impl L1 {
         let (rpc, beacon) = (free_addr(), free_addr());
         let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
             .args(["l1", "--rpc-addr", &rpc.to_string(), "--beacon-addr", &beacon.to_string()])
+            .args(metrics_flag(extra))
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -179,6 +186,7 @@ impl RollupDevnet {
         let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
             .args(["devnet", "--rpc-addr", &l2.to_string(), "--follower-rpc-addr", &follower.to_string()])
             .args(["--l1-rpc-addr", &l1.to_string(), "--beacon-addr", &beacon.to_string()])
+            .args(metrics_flag(extra))
             .args(extra)
             .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
@@ -251,12 +259,19 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    /// Starts `nrd node` with `config` (keys only from the file) and waits for its RPC at `rpc`.
+    /// Starts `nrd node` with `config` (keys only from the file; metrics on a free port unless
+    /// the file names one) and waits for its RPC at `rpc`.
     pub fn start(config: &std::path::Path, rpc: &str) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_nrd"))
-            .args(["node", "--config", config.to_str().unwrap()])
-            .env_remove("NRD_PROPOSER_KEY")
-            .env_remove("NRD_SEQUENCER_KEY")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nrd"));
+        for (name, _) in std::env::vars_os().filter(|(n, _)| n.to_string_lossy().starts_with("NRD_")) {
+            command.env_remove(name);
+        }
+        command.args(["node", "--config", config.to_str().unwrap()]);
+        let text = std::fs::read_to_string(config).unwrap();
+        if !text.lines().any(|line| line.trim_start().starts_with("metrics_addr")) {
+            command.args(["--metrics-addr", &free_addr().to_string()]);
+        }
+        let child = command
             .env("RUST_LOG", std::env::var("NRD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
