@@ -39,9 +39,10 @@ pub(crate) struct AdvanceArgs {
     /// First L1 block to read (default: the rollup's deployment block, found from headers).
     #[arg(long)]
     start_block: Option<u64>,
-    /// Where the posted blocks' transactions go: `blob` or `calldata` (they carry none: only
-    /// L1 messages, which travel in the `advance` calldata either way).
-    #[arg(long, default_value = "blob", value_parser = parse_da_mode)]
+    /// Where the posted blocks' transactions go: `calldata` or `blob`. The blocks carry none
+    /// (only L1 messages, which `advance` carries in calldata either way), so calldata spares
+    /// the blob fee of an empty batch.
+    #[arg(long, default_value = "calldata", value_parser = parse_da_mode)]
     da_mode: DaMode,
     /// Fee recipient of the L2 blocks built (default: the sender).
     #[arg(long)]
@@ -80,6 +81,18 @@ impl Following {
         let _ = self.stop.send(true);
         let _ = (&mut self.task).await;
     }
+}
+
+/// What one `nrd bridge advance` works with.
+struct Session<'a> {
+    ctx: &'a Context,
+    rollup: Address,
+    signer: &'a PrivateKeySigner,
+    mode: DaMode,
+    /// The L2 as rebuilt from L1.
+    chain: Arc<L2Chain>,
+    /// First L1 block read.
+    start_block: u64,
 }
 
 /// Runs `nrd bridge advance`.
@@ -148,12 +161,13 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
             resubmit_after: Duration::from_secs(36),
         },
     );
-    let result = propose(ctx, rollup, proposer, &chain, &mut following, start_block).await;
+    let session = Session { ctx, rollup, signer, mode: args.da_mode, chain: chain.clone(), start_block };
+    let result = session.propose(proposer, &mut following).await;
     following.stop().await;
     let (first, last) = result?;
 
     // What L1 now holds.
-    report(ctx, rollup, signer.address(), &chain, first, last, start_block).await?;
+    session.report(first, last).await?;
     let left = view.lock().unwrap_or_else(|e| e.into_inner()).pending_from(chain.next_message()).len();
     if left > 0 {
         println!(
@@ -164,143 +178,142 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
     Ok(())
 }
 
-/// Steps the self-proposer until its batch is verified on L1; returns the batch's blocks.
-async fn propose(
-    ctx: &Context,
-    rollup: Address,
-    mut proposer: SelfProposer,
-    chain: &L2Chain,
-    following: &mut Following,
-    start_block: u64,
-) -> Result<(u64, u64), BridgeError> {
-    let start = Instant::now();
-    let mut batch: Option<(u64, u64)> = None;
-    let mut announced = false;
-    let mut last_error: Option<String> = None;
-    loop {
-        if let Some(e) = following.failure().await {
-            return Err(e);
-        }
-        match proposer.step().await {
-            Ok(step @ ProposerStep::Closed { l1_time, last_advance, window }) => {
-                let opens_at = step.opens_at().unwrap_or_default();
-                return Err(match batch {
-                    None => BridgeError::Invalid(format!(
-                        "advance is not open to anyone yet: the rollup last advanced at L1 time {last_advance} and \
-                         the sequencer keeps it alone for forcedInclusionWindow {window} s, so anyone may advance \
-                         from L1 time {opens_at} ({}; L1 time now {l1_time})",
-                        until(l1_time, opens_at)
-                    )),
-                    Some((first, last)) => BridgeError::Invalid(format!(
-                        "the batch of L2 blocks {first}..={last} left the L1 pool without reaching L1, and the \
-                         rollup advanced meanwhile (last advance at L1 time {last_advance}): nothing posted"
-                    )),
-                });
+impl Session<'_> {
+    /// Steps the self-proposer until its batch is verified on L1; returns the batch's blocks.
+    async fn propose(&self, mut proposer: SelfProposer, following: &mut Following) -> Result<(u64, u64), BridgeError> {
+        let Self { ctx, rollup, signer, mode, chain, start_block } = self;
+        let (rollup, mode, start_block) = (*rollup, *mode, *start_block);
+        let start = Instant::now();
+        let mut batch: Option<(u64, u64)> = None;
+        let mut announced = false;
+        let mut last_error: Option<String> = None;
+        loop {
+            if let Some(e) = following.failure().await {
+                return Err(e);
             }
-            Ok(ProposerStep::CatchingUp { l1_head, seen, l2_head, posted }) => {
-                if !announced {
+            match proposer.step().await {
+                Ok(step @ ProposerStep::Closed { l1_time, last_advance, window }) => {
+                    let opens_at = step.opens_at().unwrap_or_default();
+                    return Err(match batch {
+                        None => BridgeError::Invalid(format!(
+                            "advance is not open to anyone yet: the rollup last advanced at L1 time {last_advance} and \
+                             the sequencer keeps it alone for forcedInclusionWindow {window} s, so anyone may \
+                             advance from L1 time {opens_at} ({}; L1 time now {l1_time})",
+                            until(l1_time, opens_at)
+                        )),
+                        Some((first, last)) => BridgeError::Invalid(format!(
+                            "the batch of L2 blocks {first}..={last} left the L1 pool without reaching L1, and the \
+                             rollup advanced meanwhile (last advance at L1 time {last_advance}): nothing posted"
+                        )),
+                    });
+                }
+                Ok(ProposerStep::CatchingUp { l1_head, seen, l2_head, posted }) => {
+                    if !announced {
+                        println!(
+                            "advance is open to anyone; rebuilding the L2 from L1 blocks {start_block}..={l1_head} \
+                             (L1 holds L2 blocks up to {posted}) ..."
+                        );
+                        announced = true;
+                    }
+                    last_error = Some(format!("L1 blocks seen up to {seen}, L2 head {l2_head} of {posted}"));
+                }
+                Ok(ProposerStep::Proposed { first, last, tx }) => {
+                    let parent = first.saturating_sub(1);
+                    if let Some(head) = chain.block(parent) {
+                        println!("rebuilt the L2 from L1: head {parent} ({}, as L1 recorded it)", head.hash);
+                    }
+                    for number in first..=last {
+                        let messages = chain.l1_info(number).map(|i| i.messages.clone()).unwrap_or_default();
+                        let anchor = chain.l1_info(number).map_or(0, |i| i.l1_anchor);
+                        let applied = match (messages.first(), messages.last()) {
+                            (Some(a), Some(b)) => format!("L1 messages {}..={}", a.index, b.index),
+                            _ => "no L1 messages".into(),
+                        };
+                        println!("built l2 block {number}: {applied}, anchored to L1 block {anchor}");
+                    }
                     println!(
-                        "advance is open to anyone; rebuilding the L2 from L1 blocks {start_block}..={l1_head} \
-                         (L1 holds L2 blocks up to {posted}) ..."
+                        "sent NativeRollup.advance on L1 from {} (L2 blocks {first}..={last}, {} mode): {tx}",
+                        signer.address(),
+                        match mode {
+                            DaMode::Blob => "blob",
+                            DaMode::Calldata => "calldata",
+                        }
                     );
-                    announced = true;
+                    println!("waiting for L1 to verify them ...");
+                    batch = Some((first, last));
                 }
-                last_error = Some(format!("L1 blocks seen up to {seen}, L2 head {l2_head} of {posted}"));
-            }
-            Ok(ProposerStep::Proposed { first, last, tx }) => {
-                let parent = first.saturating_sub(1);
-                if let Some(head) = chain.block(parent) {
-                    println!("rebuilt the L2 from L1: head {parent} ({}, as L1 recorded it)", head.hash);
+                Ok(ProposerStep::Refused { reason }) => {
+                    return Err(BridgeError::Invalid(format!("L1 refused the batch: {reason}")));
                 }
-                for number in first..=last {
-                    let messages = chain.l1_info(number).map(|i| i.messages.clone()).unwrap_or_default();
-                    let anchor = chain.l1_info(number).map_or(0, |i| i.l1_anchor);
-                    let applied = match (messages.first(), messages.last()) {
-                        (Some(a), Some(b)) => format!("L1 messages {}..={}", a.index, b.index),
-                        _ => "no L1 messages".into(),
-                    };
-                    println!("built l2 block {number}: {applied}, anchored to L1 block {anchor}");
+                Ok(ProposerStep::InFlight | ProposerStep::Settled | ProposerStep::Idle) => {}
+                Err(e) => last_error = Some(e.to_string()),
+            }
+            if let Some((first, last)) = batch {
+                let head = ctx.l1.view(rollup, NativeRollup::headNumberCall {}, BlockNumberOrTag::Latest).await?;
+                if head >= last {
+                    return Ok((first, last));
                 }
-                println!("sent NativeRollup.advance on L1 (L2 blocks {first}..={last}): {tx}");
-                batch = Some((first, last));
             }
-            Ok(ProposerStep::Refused { reason }) => {
-                return Err(BridgeError::Invalid(format!("L1 refused the batch: {reason}")));
+            if start.elapsed() >= ctx.timeout {
+                let what = match batch {
+                    Some((first, last)) => format!("L1 to verify L2 blocks {first}..={last}"),
+                    None => "the L2 to be rebuilt from L1 and the next block posted".into(),
+                };
+                let what = match last_error {
+                    Some(e) => format!("{what} (last: {e})"),
+                    None => what,
+                };
+                return Err(BridgeError::Timeout { what, seconds: ctx.timeout.as_secs() });
             }
-            Ok(ProposerStep::InFlight | ProposerStep::Settled | ProposerStep::Idle) => {}
-            Err(e) => last_error = Some(e.to_string()),
+            tokio::time::sleep(POLL / 2).await;
         }
-        if let Some((first, last)) = batch {
-            let head = ctx.l1.view(rollup, NativeRollup::headNumberCall {}, BlockNumberOrTag::Latest).await?;
-            if head >= last {
-                return Ok((first, last));
-            }
-        }
-        if start.elapsed() >= ctx.timeout {
-            let what = match batch {
-                Some((first, last)) => format!("L1 to verify L2 blocks {first}..={last}"),
-                None => "the L2 to be rebuilt from L1 and the next block posted".into(),
-            };
-            let what = match last_error {
-                Some(e) => format!("{what} (last: {e})"),
-                None => what,
-            };
-            return Err(BridgeError::Timeout { what, seconds: ctx.timeout.as_secs() });
-        }
-        tokio::time::sleep(POLL / 2).await;
     }
-}
 
-/// Prints the `advance` that posted `first..=last` as L1 recorded it (`BlockAdvanced` events).
-async fn report(
-    ctx: &Context,
-    rollup: Address,
-    sender: Address,
-    chain: &L2Chain,
-    first: u64,
-    last: u64,
-    start_block: u64,
-) -> Result<(), BridgeError> {
-    let l1_head = ctx.l1.block_number().await?;
-    let filter = Filter::new()
-        .address(rollup)
-        .event_signature(NativeRollup::BlockAdvanced::SIGNATURE_HASH)
-        .topic1(B256::left_padding_from(&last.to_be_bytes()))
-        .from_block(start_block.max(l1_head.saturating_sub(9_000)))
-        .to_block(l1_head);
-    let logs = ctx.l1.client.logs(&filter).await.map_err(|e| ctx.l1.err(e))?;
-    let log = logs.last().ok_or_else(|| {
-        BridgeError::Invalid(format!("L1 holds L2 block {last} but no BlockAdvanced event for it was found"))
-    })?;
-    let event = NativeRollup::BlockAdvanced::decode_log_data(log.data())
-        .map_err(|e| BridgeError::Invalid(format!("BlockAdvanced event of L2 block {last}: {e}")))?;
-    let tx = log.transaction_hash.unwrap_or_default();
-    let receipt = ctx.l1.receipt(tx).await?;
-    let from = receipt.as_ref().map(|r| r.from);
-    let ours = chain.block(last).map(|b| b.hash);
-    if ours != Some(event.blockHash) || from != Some(sender) {
-        return Err(BridgeError::Invalid(format!(
-            "L1 holds another L2 block {last} ({}, posted by {} in tx {tx}): someone else advanced first",
-            event.blockHash,
-            from.map_or_else(|| "?".into(), |a| a.to_string())
-        )));
+    /// Prints the `advance` that posted `first..=last` as L1 recorded it (`BlockAdvanced` events).
+    async fn report(&self, first: u64, last: u64) -> Result<(), BridgeError> {
+        let Self { ctx, rollup, signer, chain, start_block, .. } = self;
+        let (rollup, sender, start_block) = (*rollup, signer.address(), *start_block);
+        let l1_head = ctx.l1.block_number().await?;
+        let filter = Filter::new()
+            .address(rollup)
+            .event_signature(NativeRollup::BlockAdvanced::SIGNATURE_HASH)
+            .topic1(B256::left_padding_from(&last.to_be_bytes()))
+            .from_block(start_block.max(l1_head.saturating_sub(9_000)))
+            .to_block(l1_head);
+        let logs = ctx.l1.client.logs(&filter).await.map_err(|e| ctx.l1.err(e))?;
+        let log = logs.last().ok_or_else(|| {
+            BridgeError::Invalid(format!("L1 holds L2 block {last} but no BlockAdvanced event for it was found"))
+        })?;
+        let event = NativeRollup::BlockAdvanced::decode_log_data(log.data())
+            .map_err(|e| BridgeError::Invalid(format!("BlockAdvanced event of L2 block {last}: {e}")))?;
+        let tx = log.transaction_hash.unwrap_or_default();
+        let receipt = ctx.l1.receipt(tx).await?;
+        let from = receipt.as_ref().map(|r| r.from);
+        let ours = chain.block(last).map(|b| b.hash);
+        if ours != Some(event.blockHash) || from != Some(sender) {
+            return Err(BridgeError::Invalid(format!(
+                "L1 holds another L2 block {last} ({}, posted by {} in tx {tx}): someone else advanced first",
+                event.blockHash,
+                from.map_or_else(|| "?".into(), |a| a.to_string())
+            )));
+        }
+        println!("l1 tx: {tx}");
+        match &receipt {
+            Some(r) => println!("l1 block: {} (gas used {})", r.block_number.unwrap_or_default(), r.gas_used),
+            None => println!("l1 block: {}", log.block_number.unwrap_or_default()),
+        }
+        println!("advanced: L2 blocks {first}..={last}, verified by EXECUTE on L1 (posted by {sender})");
+        let consumed = ctx.l1.view(rollup, NativeRollup::consumedCall {}, BlockNumberOrTag::Latest).await?;
+        println!("l1 messages applied so far: {consumed} (NativeRollup.consumed)");
+        println!("new head: {last} ({}, state root {})", event.blockHash, event.stateRoot);
+        let window = ctx.l1.view(rollup, NativeRollup::forcedInclusionWindowCall {}, BlockNumberOrTag::Latest).await?;
+        let now = ctx.l1.now().await?;
+        let last_advance = ctx.l1.view(rollup, NativeRollup::lastAdvanceAtCall {}, BlockNumberOrTag::Latest).await?;
+        let opens_at = last_advance.saturating_add(window).saturating_add(1);
+        println!(
+            "next: the sequencer may advance again at any time; anyone may from L1 time {opens_at} ({}) if it stays silent",
+            until(now, opens_at)
+        );
+        Ok(())
     }
-    println!("l1 tx: {tx}");
-    match &receipt {
-        Some(r) => println!("l1 block: {} (gas used {})", r.block_number.unwrap_or_default(), r.gas_used),
-        None => println!("l1 block: {}", log.block_number.unwrap_or_default()),
-    }
-    println!("advanced: L2 blocks {first}..={last}, verified by EXECUTE on L1 (posted by {sender})");
-    let consumed = ctx.l1.view(rollup, NativeRollup::consumedCall {}, BlockNumberOrTag::Latest).await?;
-    println!("l1 messages consumed: {consumed}");
-    println!("new head: {last} ({}, state root {})", event.blockHash, event.stateRoot);
-    let window = ctx.l1.view(rollup, NativeRollup::forcedInclusionWindowCall {}, BlockNumberOrTag::Latest).await?;
-    let now = ctx.l1.now().await?;
-    let last_advance = ctx.l1.view(rollup, NativeRollup::lastAdvanceAtCall {}, BlockNumberOrTag::Latest).await?;
-    let opens_at = last_advance.saturating_add(window).saturating_add(1);
-    println!(
-        "next: the sequencer may advance again at any time; anyone may from L1 time {opens_at} ({}) if it stays silent",
-        until(now, opens_at)
-    );
-    Ok(())
 }

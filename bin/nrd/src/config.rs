@@ -122,6 +122,10 @@ pub(crate) enum Role {
 #[serde(deny_unknown_fields)]
 pub(crate) struct L1Section {
     pub(crate) rpc_url: String,
+    /// WebSocket JSON-RPC of L1: when set, new heads arrive by `eth_subscribe("newHeads")`
+    /// instead of waiting out `poll_interval_ms` (polling stays the fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ws_url: Option<String>,
     pub(crate) beacon_url: String,
     pub(crate) rollup: Address,
     #[serde(default)]
@@ -431,10 +435,10 @@ impl NodeConfig {
         let config: Self = serde_path_to_error::deserialize(merged).map_err(|e| {
             let key = e.path().to_string();
             let problem = clean_problem(&e.inner().to_string());
-            let missing = problem
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-                .or_else(|| problem.strip_prefix("missing configuration field \"").and_then(|rest| rest.split('"').next()));
+            let missing =
+                problem.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()).or_else(|| {
+                    problem.strip_prefix("missing configuration field \"").and_then(|rest| rest.split('"').next())
+                });
             if let Some(field) = missing {
                 let field = field.rsplit('.').next().unwrap_or(field);
                 let key = if key == "." { field.to_string() } else { format!("{key}.{field}") };
@@ -461,6 +465,9 @@ impl NodeConfig {
         self.da_mode().map_err(|problem| invalid("sequencer.da_mode", problem))?;
         for (key, url) in [("l1.rpc_url", &self.l1.rpc_url), ("l1.beacon_url", &self.l1.beacon_url)] {
             check_http_url(url).map_err(|problem| invalid(key, problem))?;
+        }
+        if let Some(url) = &self.l1.ws_url {
+            check_url(url, &["ws", "wss"]).map_err(|problem| invalid("l1.ws_url", problem))?;
         }
         let at_least = |key: &str, value: u64, min: u64| {
             if value < min { Err(invalid(key, format!("{value} is below the minimum {min}"))) } else { Ok(()) }
@@ -544,6 +551,7 @@ impl NodeConfig {
             metrics_addr: default_metrics_addr(),
             l1: L1Section {
                 rpc_url: "http://127.0.0.1:8546".into(),
+                ws_url: Some("ws://127.0.0.1:8546".into()),
                 beacon_url: "http://127.0.0.1:5052".into(),
                 rollup: Address::ZERO,
                 start_block: 0,
@@ -601,19 +609,29 @@ fn mask_url_password(value: &str) -> String {
     let Some((scheme, rest)) = value.split_once("://") else { return value.to_string() };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@').and_then(|(userinfo, host)| userinfo.split_once(':').map(|(user, _)| (user, host))) {
+    match authority.rsplit_once('@').and_then(|(userinfo, host)| userinfo.split_once(':').map(|(user, _)| (user, host)))
+    {
         Some((user, host)) => format!("{scheme}://{user}:***@{host}{tail}"),
         None => value.to_string(),
     }
 }
 
 fn check_http_url(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{}` is not a URL: {e}", mask_url_password(url)))?;
-    match parsed.scheme() {
-        "http" | "https" if parsed.host().is_some() => Ok(()),
-        "http" | "https" => Err(format!("`{url}` has no host")),
-        other => Err(format!("`{other}://` is not http:// or https://")),
+    check_url(url, &["http", "https"])
+}
+
+/// `url` parses, has a host, and one of `schemes`.
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let shown = mask_url_password(url);
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
+    if !schemes.contains(&parsed.scheme()) {
+        let allowed: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+        return Err(format!("`{}://` is not {}", parsed.scheme(), allowed.join(" or ")));
     }
+    if parsed.host().is_none() {
+        return Err(format!("`{shown}` has no host"));
+    }
+    Ok(())
 }
 
 fn parse_key(hex: &str) -> Result<PrivateKeySigner, String> {
@@ -696,7 +714,10 @@ rollup = "0x8464135c8F25Da09e49BC8782676a84730C318bC"
 
         let r = resolve(
             MINIMAL,
-            &[("NRD_SEQUENCER__POOL__MAX_TOTAL", "5000"), ("NRD_SEQUENCER__CENSOR", &format!("{0},{0}", Address::ZERO))],
+            &[
+                ("NRD_SEQUENCER__POOL__MAX_TOTAL", "5000"),
+                ("NRD_SEQUENCER__CENSOR", &format!("{0},{0}", Address::ZERO)),
+            ],
             &[],
         )
         .unwrap();
@@ -749,12 +770,16 @@ rollup = "0x8464135c8F25Da09e49BC8782676a84730C318bC"
         assert!(e.contains("`role`") && e.contains("validator"), "{e}");
     }
 
+    /// Environment, `--set` flags, and what the error must contain.
+    type Case = (&'static [(&'static str, &'static str)], &'static [&'static str], &'static str);
+
     #[test]
     fn bad_values_are_refused() {
-        let cases: &[(&[(&str, &str)], &[&str], &str)] = &[
+        let cases: &[Case] = &[
             (&[], &["sequencer.da_mode=ipfs"], "`sequencer.da_mode`"),
             (&[("NRD_L1__RPC_URL", "localhost:8546")], &[], "`l1.rpc_url`"),
             (&[], &["l1.beacon_url=ftp://x"], "`l1.beacon_url`"),
+            (&[], &["l1.ws_url=http://127.0.0.1:8546"], "`l1.ws_url`"),
             (&[], &["sequencer.block_time_ms=0"], "`sequencer.block_time_ms`"),
             (&[], &["sequencer.pool.max_per_sender=30000"], "`sequencer.pool.max_per_sender`"),
             (&[], &["metrics_addr=127.0.0.1:8547"], "`metrics_addr`"),

@@ -125,6 +125,8 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     // The sequencer and the follower.
     let l1_section = L1Section {
         rpc_url: l1_url.clone(),
+        // The embedded L1 serves WebSocket on its RPC port: heads arrive by subscription.
+        ws_url: Some(format!("ws://{}", l1_rpc.addr)),
         beacon_url: beacon_url.clone(),
         rollup,
         start_block: deployed_at,
@@ -201,6 +203,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
         )?,
         crate::ops::watch_node(&mut ops, "follower", &follower_config, &follower, None, stop_rx.clone())?,
     ];
+    crate::ops::watch_l1(&mut ops, l1.clone());
     crate::ops::serve(args.metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
 
     // Progress report.

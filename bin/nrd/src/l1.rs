@@ -97,10 +97,7 @@ async fn serve(
         .await
         .map_err(|e| format!("cannot serve the beacon API on {beacon_addr}: {e}"))?;
     let mut ops = nrd_metrics::Ops::default();
-    let head_of = devnet.clone();
-    ops.on_scrape(move || {
-        nrd_metrics::metrics::gauge!(nrd_metrics::names::L1_HEAD, "node" => "l1").set(head_of.head().number() as f64);
-    });
+    crate::ops::watch_l1(&mut ops, devnet.clone());
     crate::ops::serve(metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
     let cfg = devnet.config();
     tracing::info!(

@@ -46,6 +46,21 @@ pub(crate) async fn serve(addr: SocketAddr, ops: Ops, mut stop: watch::Receiver<
     nrd_metrics::serve(addr, ops, shutdown).await.map_err(|e| format!("{addr}: cannot serve metrics there: {e}"))
 }
 
+/// Registers the embedded L1's gauges (`node="l1"`): its head and its EXECUTE meter.
+pub(crate) fn watch_l1(ops: &mut Ops, l1: Arc<nrd_l1_devnet::Devnet>) {
+    nrd_metrics::install();
+    ops.on_scrape(move || {
+        let head = l1.head().number();
+        gauge!(names::L1_HEAD, "node" => "l1").set(head as f64);
+        if let Some(meter) = l1.execute_gas(head) {
+            gauge!(names::EXECUTE_BASE_FEE, "node" => "l1").set(meter.base_fee as f64);
+            gauge!(names::EXECUTE_GAS_USED, "node" => "l1").set(meter.used as f64);
+            gauge!(names::EXECUTE_GAS_TARGET, "node" => "l1").set(meter.target as f64);
+            gauge!(names::EXECUTE_GAS_LIMIT, "node" => "l1").set(meter.limit as f64);
+        }
+    });
+}
+
 /// Registers `running`'s gauges and readiness checks under the label `role`, and starts its L1
 /// poller (`submitter`: the sequencer's L1 account, whose balance `/ready` checks).
 pub(crate) fn watch_node(

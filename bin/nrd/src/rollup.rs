@@ -62,7 +62,7 @@ pub(crate) async fn start_node(
             start_block: config.l1.start_block,
             confirmations: config.l1.confirmations,
             poll_interval: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
-            ws_url: None,
+            ws_url: config.l1.ws_url.clone(),
             import: !sequencing,
         },
     );

@@ -41,7 +41,16 @@ fn config_print_layers_file_env_and_flags_with_secrets_masked() {
     let config = repo().join("config/sequencer.toml");
     let secret = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
     let out = nrd(
-        &["config", "print", "--config", config.to_str().unwrap(), "--rpc-addr", "0.0.0.0:18545", "--set", "sequencer.pool.max_total=7777"],
+        &[
+            "config",
+            "print",
+            "--config",
+            config.to_str().unwrap(),
+            "--rpc-addr",
+            "0.0.0.0:18545",
+            "--set",
+            "sequencer.pool.max_total=7777",
+        ],
         &[("NRD_SEQUENCER__KEY", secret), ("NRD_L1__RPC_URL", "http://operator:hunter2@10.0.0.5:8546")],
     );
     let (stdout, stderr) = text(&out);
@@ -49,9 +58,15 @@ fn config_print_layers_file_env_and_flags_with_secrets_masked() {
     assert!(stdout.contains("rpc_addr = \"0.0.0.0:18545\"  # flag --rpc-addr"), "{stdout}");
     assert!(stdout.contains("max_total = 7777  # flag --set sequencer.pool.max_total"), "{stdout}");
     assert!(stdout.contains("key = \"<secret>\"  # environment variable NRD_SEQUENCER__KEY"), "{stdout}");
-    assert!(stdout.contains("rpc_url = \"http://operator:***@10.0.0.5:8546\"  # environment variable NRD_L1__RPC_URL"), "{stdout}");
+    assert!(
+        stdout.contains("rpc_url = \"http://operator:***@10.0.0.5:8546\"  # environment variable NRD_L1__RPC_URL"),
+        "{stdout}"
+    );
     assert!(stdout.contains("da_mode = \"blob\"  # ") && stdout.contains("sequencer.toml"), "{stdout}");
-    assert!(!stdout.contains(&secret[2..]) && !stdout.contains("hunter2") && !stderr.contains("hunter2"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains(&secret[2..]) && !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "{stdout}{stderr}"
+    );
     // The file's own key is masked too.
     let out = nrd(&["config", "print", "--config", config.to_str().unwrap()], &[]);
     let (stdout, _) = text(&out);
@@ -68,7 +83,10 @@ fn bad_configurations_are_refused_naming_the_key() {
     // Unknown key, in the file.
     let config = follower_config(dir.path(), &unreachable, &rpc, "rpc_adr = \"127.0.0.1:1\"");
     let e = refused(&["node", "--config", config.to_str().unwrap()], &[]);
-    assert!(e.contains("unknown key `rpc_adr`") && e.contains("follower.toml") && e.contains("did you mean `rpc_addr`"), "{e}");
+    assert!(
+        e.contains("unknown key `rpc_adr`") && e.contains("follower.toml") && e.contains("did you mean `rpc_addr`"),
+        "{e}"
+    );
 
     // Unknown key, in the environment.
     let config = follower_config(dir.path(), &unreachable, &rpc, "");
@@ -78,7 +96,11 @@ fn bad_configurations_are_refused_naming_the_key() {
 
     // Wrong type: file, environment, flag.
     let bad_type = follower_config(dir.path(), &unreachable, &rpc, "").to_str().unwrap().to_string();
-    std::fs::write(&bad_type, std::fs::read_to_string(&bad_type).unwrap().replace("[l1]\n", "[l1]\nstart_block = \"soon\"\n")).unwrap();
+    std::fs::write(
+        &bad_type,
+        std::fs::read_to_string(&bad_type).unwrap().replace("[l1]\n", "[l1]\nstart_block = \"soon\"\n"),
+    )
+    .unwrap();
     let e = refused(&["node", "--config", &bad_type], &[]);
     assert!(e.contains("`l1.start_block`") && e.contains("follower.toml"), "{e}");
     let config = follower_config(dir.path(), &unreachable, &rpc, "");

@@ -35,7 +35,7 @@ fn output_text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-/// Runs a pinned tool from `tools()` (or an absolute program) in `dir`, with `stdin`.
+/// Runs `program` in `dir` with `stdin`, without the environment that points Compose elsewhere.
 fn run(program: &Path, args: &[&str], dir: &Path, stdin: &str) -> Output {
     let mut child = Command::new(program)
         .args(args)
@@ -162,6 +162,10 @@ fn environment(service: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// What a service listens on inside its container, on which port, and the host port it is
+/// published on (0: not published).
+type Port = (&'static str, u16, u16);
+
 /// `docker/Dockerfile`: its instructions (continuations joined), comments dropped.
 fn dockerfile() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(repo().join("docker/Dockerfile")).unwrap();
@@ -233,9 +237,16 @@ fn compose_file_is_valid_for_compose() {
     assert!(!out.status.success(), "docker-compose accepted an unknown key");
     assert!(output_text(&out).contains("helthcheck"), "{}", output_text(&out));
 
-    // Docker's own `docker compose`, where a Docker engine (and the compose plugin) exists.
-    let engine = Command::new("docker").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if engine.is_ok_and(|s| s.success()) {
+    // Docker's own `docker compose`, where a Docker engine and the compose plugin exist.
+    let works = |args: &[&str]| {
+        Command::new("docker")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if works(&["info"]) && works(&["compose", "version"]) {
         let out = Command::new("docker")
             .args(["compose", "-f", "docker/compose.yml", "config", "--services"])
             .current_dir(repo())
@@ -257,7 +268,7 @@ fn compose_file_is_valid_for_compose() {
             assert_eq!(published(&normalized["services"][name]), published(&ours["services"][name]), "{name}");
         }
     } else {
-        eprintln!("no Docker engine (`docker info` fails): checked with docker-compose 1.29.2 only");
+        eprintln!("no Docker engine with the compose plugin: checked with docker-compose 1.29.2 only");
     }
 }
 
@@ -279,6 +290,8 @@ fn image_entrypoint_and_ports_match_the_compose_services_and_the_defaults() {
     assert!(user.len() == 1 && user[0] != "root" && user[0] != "0", "{user:?}");
     let entrypoint: Vec<String> = serde_json::from_str(&all("ENTRYPOINT").concat()).unwrap();
     assert_eq!(entrypoint, ["nrd"]);
+    // nrd stops cleanly on Ctrl-C only (its store closed, its tasks joined).
+    assert_eq!(all("STOPSIGNAL"), ["SIGINT"]);
     let exposed: BTreeSet<u16> =
         all("EXPOSE").iter().flat_map(|e| e.split_whitespace().map(|p| p.parse::<u16>().unwrap())).collect();
 
@@ -301,7 +314,7 @@ fn image_entrypoint_and_ports_match_the_compose_services_and_the_defaults() {
     let compose = normalized_compose();
     let services = &compose["services"];
     // Listening (inside each container) and published (on the host's loopback) as documented.
-    let expected: [(&str, &[(&str, u16, u16)]); 3] = [
+    let expected: [(&str, &[Port]); 3] = [
         ("l1", &[("rpc", l1_rpc, l1_rpc), ("beacon", beacon, beacon), ("metrics", metrics, 0)]),
         ("sequencer", &[("rpc", sequencer_rpc, sequencer_rpc), ("metrics", metrics, metrics)]),
         ("follower", &[("rpc", follower_rpc, follower_rpc), ("metrics", metrics, follower_host_metrics)]),
@@ -353,6 +366,7 @@ fn image_entrypoint_and_ports_match_the_compose_services_and_the_defaults() {
         let env = environment(service);
         assert_eq!(env["NRD_RPC_ADDR"], format!("0.0.0.0:{rpc}"));
         assert_eq!(env["NRD_L1__RPC_URL"], format!("http://l1:{l1_rpc}"), "{role}");
+        assert_eq!(env["NRD_L1__WS_URL"], format!("ws://l1:{l1_rpc}"), "{role}");
         assert_eq!(env["NRD_L1__BEACON_URL"], format!("http://l1:{beacon}"), "{role}");
         assert_eq!(env["NRD_GENESIS"], "/etc/nrd/l2-genesis.json", "{role}");
         assert!(repo().join("config/l2-genesis.json").is_file());
@@ -567,6 +581,8 @@ fn dashboard_is_provisioned_and_uses_documented_metrics() {
         "nrd_blobs_posted_total",
         "nrd_blob_bytes_total",
         "nrd_batch_execute_gas",
+        "nrd_execute_gas_used",
+        "nrd_execute_base_fee_wei",
         "nrd_block_witness_bytes",
         "nrd_derivation_lag_blocks",
         "nrd_l1_messages_pending",

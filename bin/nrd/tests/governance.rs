@@ -4,7 +4,7 @@
 //! `TimelockNotElapsed`, executed after it (events on L1, new value read back), not twice; a
 //! cancelled action cannot run; a stranger cannot queue; an L2 parameter set by a governance
 //! message shows on the sequencer and the follower.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value)]
 
 mod support;
 

@@ -155,6 +155,11 @@ fn devnet_metrics_health_ready_and_prometheus_scrape() {
         sample(&text, "nrd_rpc_requests_total", &[("server", "sequencer"), ("method", "eth_sendRawTransaction")]);
     assert!(sends.unwrap_or(0.0) >= 1.0, "{text}");
     assert_eq!(sample(&text, "nrd_follower_root_mismatches_total", &[("node", "follower")]), Some(0.0), "{text}");
+    // The embedded L1's EXECUTE meter: a base fee, a target below the limit.
+    assert!(sample(&text, "nrd_execute_base_fee_wei", &[("node", "l1")]).unwrap() > 0.0, "{text}");
+    let target = sample(&text, "nrd_execute_gas_target", &[("node", "l1")]).unwrap();
+    assert!(target > 0.0 && sample(&text, "nrd_execute_gas_limit", &[("node", "l1")]).unwrap() >= target, "{text}");
+    assert!(sample(&text, "nrd_execute_gas_used", &[("node", "l1")]).is_some(), "{text}");
     assert!(sample(&text, "nrd_submitter_balance_wei", &[]).unwrap() > 1e17, "{text}");
     assert!(text.contains("nrd_rpc_request_duration_seconds_bucket"), "{text}");
 

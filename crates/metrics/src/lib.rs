@@ -95,6 +95,14 @@ pub mod names {
     pub const SUBMITTER_HALTED: &str = "nrd_submitter_halted";
     /// Gauge, `node`: 1 when `/ready` would answer 200.
     pub const READY: &str = "nrd_ready";
+    /// Gauge (the L1 devnet): EXECUTE base fee of the L1 head, wei per L2 gas.
+    pub const EXECUTE_BASE_FEE: &str = "nrd_execute_base_fee_wei";
+    /// Gauge (the L1 devnet): EXECUTE gas used in the L1 head block.
+    pub const EXECUTE_GAS_USED: &str = "nrd_execute_gas_used";
+    /// Gauge (the L1 devnet): EXECUTE gas target per L1 block.
+    pub const EXECUTE_GAS_TARGET: &str = "nrd_execute_gas_target";
+    /// Gauge (the L1 devnet): EXECUTE gas limit per L1 block.
+    pub const EXECUTE_GAS_LIMIT: &str = "nrd_execute_gas_limit";
 }
 
 use names::*;
@@ -140,6 +148,10 @@ pub fn install() -> PrometheusHandle {
 
 fn describe() {
     describe_gauge!(L1_HEAD, "Newest L1 block the node has seen");
+    describe_gauge!(EXECUTE_BASE_FEE, "EXECUTE base fee of the L1 head block, wei per L2 gas");
+    describe_gauge!(EXECUTE_GAS_USED, "EXECUTE gas used in the L1 head block");
+    describe_gauge!(EXECUTE_GAS_TARGET, "EXECUTE gas target per L1 block");
+    describe_gauge!(EXECUTE_GAS_LIMIT, "EXECUTE gas limit per L1 block");
     describe_gauge!(L2_L1_ANCHOR, "L1 block referenced by the L2 head's anchor");
     describe_gauge!(L2_HEAD, "L2 unsafe head (newest L2 block)");
     describe_gauge!(L2_SAFE_HEAD, "L2 safe head (newest L2 block posted and verified on L1)");
