@@ -309,26 +309,35 @@ WRAPPER
   chmod +x "$BIN_DIR/python-web3"
 }
 
-install_prometheus() {
-  log "installing Debian's prometheus $PROM_DEB_VERSION (prometheus, promtool) into $PROM_DIR"
-  rm -f "$PROM_STAMP"
-  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: prometheus/promtool come from Debian's package"
-  command -v dpkg >/dev/null 2>&1 || die "dpkg not found: prometheus/promtool come from Debian's package"
+# unpack_debs DIR WHAT PKG=VERSION…: `apt-get download`s the pinned packages (running
+# `apt-get update` once when the package lists lack one) and unpacks them all into DIR (emptied
+# first) with `dpkg -x`: nothing is installed system-wide.
+unpack_debs() {
+  local dir="$1" what="$2"
+  shift 2
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: $what comes from Debian's packages"
+  command -v dpkg >/dev/null 2>&1 || die "dpkg not found: $what comes from Debian's packages"
   local tmp deb
   tmp="$(mktemp -d)"
   # _apt cannot write into a private temp dir; let it (the download is then sandboxed).
   chmod 755 "$tmp"
-  if ! (cd "$tmp" && apt-get download -q "prometheus=$PROM_DEB_VERSION" >&2); then
-    log "prometheus=$PROM_DEB_VERSION not in the package lists; running apt-get update"
+  if ! (cd "$tmp" && apt-get download -q "$@" >&2); then
+    log "the pinned packages of $what are not all in the package lists; running apt-get update"
     apt-get update -q >&2 || die "apt-get update failed"
-    (cd "$tmp" && apt-get download -q "prometheus=$PROM_DEB_VERSION" >&2) \
-      || die "apt-get download prometheus=$PROM_DEB_VERSION failed"
+    (cd "$tmp" && apt-get download -q "$@" >&2) || die "apt-get download $* failed"
   fi
-  deb="$(ls "$tmp"/prometheus_*.deb)" || die "no prometheus .deb downloaded"
-  rm -rf "$PROM_DIR"
-  mkdir -p "$PROM_DIR"
-  dpkg -x "$deb" "$PROM_DIR" || die "dpkg -x $deb failed"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for deb in "$tmp"/*.deb; do
+    dpkg -x "$deb" "$dir" || die "dpkg -x $deb failed"
+  done
   rm -rf "$tmp"
+}
+
+install_prometheus() {
+  log "installing Debian's prometheus $PROM_DEB_VERSION (prometheus, promtool) into $PROM_DIR"
+  rm -f "$PROM_STAMP"
+  unpack_debs "$PROM_DIR" "prometheus/promtool" "prometheus=$PROM_DEB_VERSION"
   local t
   for t in prometheus promtool; do
     [[ -x "$PROM_DIR/usr/bin/$t" ]] || die "expected $PROM_DIR/usr/bin/$t after unpacking"
@@ -341,25 +350,8 @@ install_prometheus() {
 install_compose() {
   log "installing Debian's docker-compose 1.29.2-3 and its Python packages into $COMPOSE_DIR"
   rm -f "$COMPOSE_STAMP"
-  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: docker-compose comes from Debian's packages"
-  command -v dpkg >/dev/null 2>&1 || die "dpkg not found: docker-compose comes from Debian's packages"
   [[ -x "$COMPOSE_PYTHON" ]] || die "$COMPOSE_PYTHON not found: Debian's docker-compose runs on Debian's python3"
-  local tmp deb
-  tmp="$(mktemp -d)"
-  # _apt cannot write into a private temp dir; let it (the download is then sandboxed).
-  chmod 755 "$tmp"
-  if ! (cd "$tmp" && apt-get download -q "${COMPOSE_DEBS[@]}" >&2); then
-    log "the pinned docker-compose packages are not all in the package lists; running apt-get update"
-    apt-get update -q >&2 || die "apt-get update failed"
-    (cd "$tmp" && apt-get download -q "${COMPOSE_DEBS[@]}" >&2) \
-      || die "apt-get download ${COMPOSE_DEBS[*]} failed"
-  fi
-  rm -rf "$COMPOSE_DIR"
-  mkdir -p "$COMPOSE_DIR"
-  for deb in "$tmp"/*.deb; do
-    dpkg -x "$deb" "$COMPOSE_DIR" || die "dpkg -x $deb failed"
-  done
-  rm -rf "$tmp"
+  unpack_debs "$COMPOSE_DIR" "docker-compose" "${COMPOSE_DEBS[@]}"
   [[ -f "$COMPOSE_DIR/usr/bin/docker-compose" ]] || die "expected $COMPOSE_DIR/usr/bin/docker-compose after unpacking"
   mkdir -p "$BIN_DIR"
   rm -f "$BIN_DIR/python-compose" "$BIN_DIR/docker-compose"

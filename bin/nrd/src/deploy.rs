@@ -9,9 +9,10 @@ use nrd_derivation::L2Genesis;
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use std::{path::PathBuf, process::ExitCode};
 
-/// Test account 1 of the standard test mnemonic (the devnet's rollup owner).
+/// Test account 1 of the standard test mnemonic: the default owner for an `nrd l1` set up by hand
+/// (`nrd devnet` deploys with accounts of its own: owner 11, sequencer 10).
 const DEV_OWNER_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-/// Test account 0 (the devnet's sequencer).
+/// Test account 0: the sequencer of `config/sequencer.toml`.
 const DEV_SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
 /// `nrd deploy` arguments.

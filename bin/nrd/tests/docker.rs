@@ -18,13 +18,12 @@ mod support;
 use serde_json::{Value, json};
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::{Read, Write},
-    net::TcpStream,
+    io::Write,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     time::{Duration, Instant},
 };
-use support::{free_addr, nrd, repo, rpc_call, tools};
+use support::{Prometheus, free_addr, nrd, repo, rpc_call, tools};
 
 /// The compose services: the nrd roles, then the monitoring.
 const SERVICES: [&str; 6] = ["l1", "deploy", "sequencer", "follower", "prometheus", "grafana"];
@@ -597,60 +596,17 @@ fn dashboard_is_provisioned_and_uses_documented_metrics() {
     }
 }
 
-/// A Prometheus on loopback, killed on drop.
-struct Prometheus {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// docker/prometheus.yml with every target replaced by `target` (and a 1 s interval), next to
+/// a copy of docker/alerts.yml, as in the container.
+fn start_prometheus(target: &str) -> Prometheus {
+    let mut config = yaml_file("docker/prometheus.yml");
+    config["global"] = json!({"scrape_interval": "1s", "evaluation_interval": "1s"});
+    for job in config["scrape_configs"].as_array_mut().unwrap() {
+        job["static_configs"] = json!([{"targets": [target]}]);
     }
-}
-
-impl Prometheus {
-    /// docker/prometheus.yml with every target replaced by `target` (and a 1 s interval), next to
-    /// a copy of docker/alerts.yml, as in the container.
-    fn start(target: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = yaml_file("docker/prometheus.yml");
-        config["global"] = json!({"scrape_interval": "1s", "evaluation_interval": "1s"});
-        for job in config["scrape_configs"].as_array_mut().unwrap() {
-            job["static_configs"] = json!([{"targets": [target]}]);
-        }
-        // JSON is YAML.
-        std::fs::write(dir.path().join("prometheus.yml"), config.to_string()).unwrap();
-        std::fs::copy(repo().join("docker/alerts.yml"), dir.path().join("alerts.yml")).unwrap();
-        let addr = free_addr().to_string();
-        let child = Command::new(tools().join("prometheus"))
-            .arg("--config.file=prometheus.yml")
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus");
-        Self { child, addr, _dir: dir }
-    }
-
-    /// `GET /api/v1/<path>?query=<query>`: the answer's JSON (errors included), if it answers.
-    fn api(&self, path: &str, query: &str) -> Option<Value> {
-        let encoded: String = query
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect();
-        // HTTP/1.0: Prometheus answers HTTP/1.1 requests chunked.
-        let mut stream = TcpStream::connect(&self.addr).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-        write!(stream, "GET /api/v1/{path}?query={encoded} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        serde_json::from_str(response.split_once("\r\n\r\n")?.1).ok()
-    }
+    let rules = std::fs::read_to_string(repo().join("docker/alerts.yml")).unwrap();
+    // JSON is YAML.
+    Prometheus::start(&config.to_string(), &[("alerts.yml", &rules)])
 }
 
 #[test]
@@ -675,7 +631,7 @@ fn dashboard_queries_run_on_a_real_prometheus() {
     assert!(rpc_call(&devnet.l2, "eth_sendRawTransaction", json!(["0x00"])).is_err());
     devnet.wait_safe(block);
 
-    let prometheus = Prometheus::start(&metrics);
+    let prometheus = start_prometheus(&metrics);
     // The rules of docker/alerts.yml loaded next to the config, as in the container.
     let start = Instant::now();
     loop {

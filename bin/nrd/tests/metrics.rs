@@ -12,10 +12,10 @@ use std::{
     io::{Read, Write},
     net::TcpStream,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
-use support::{ADDR1, KEY0, RollupDevnet, cast_json, free_addr, repo, rpc_call, tools};
+use support::{ADDR1, KEY0, Prometheus, RollupDevnet, cast_json, free_addr, repo, rpc_call, tools};
 
 /// GET over HTTP/1.0 (no chunked bodies): status and body.
 fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
@@ -56,57 +56,6 @@ fn promtool(args: &[&str], stdin: Option<&str>, dir: &Path) -> (bool, String) {
     let out = child.wait_with_output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
-}
-
-/// A Prometheus server on loopback, killed on drop.
-struct Prometheus {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Prometheus {
-    fn start(target: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let rules = repo().join("docker/alerts.yml");
-        let config = format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {rules:?}\nscrape_configs:\n  - job_name: nrd\n    static_configs:\n      - targets: [\"{target}\"]\n"
-        );
-        let config_path = dir.path().join("prometheus.yml");
-        std::fs::write(&config_path, config).unwrap();
-        let addr = free_addr().to_string();
-        let child = Command::new(tools().join("prometheus"))
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus");
-        Self { child, addr, _dir: dir }
-    }
-
-    /// An instant query's result vector.
-    fn query(&self, query: &str) -> Option<Vec<Value>> {
-        let encoded: String = query
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect();
-        let (status, body) = http_get(&self.addr, &format!("/api/v1/query?query={encoded}")).ok()?;
-        if status != 200 {
-            return None;
-        }
-        let value: Value = serde_json::from_str(&body).ok()?;
-        value["data"]["result"].as_array().cloned()
-    }
 }
 
 #[test]
@@ -164,7 +113,11 @@ fn devnet_metrics_health_ready_and_prometheus_scrape() {
     assert!(text.contains("nrd_rpc_request_duration_seconds_bucket"), "{text}");
 
     // A real Prometheus scrapes it; its query API returns the L2 head.
-    let prometheus = Prometheus::start(&metrics);
+    let rules = std::fs::read_to_string(repo().join("docker/alerts.yml")).unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - alerts.yml\nscrape_configs:\n  - job_name: nrd\n    static_configs:\n      - targets: [\"{metrics}\"]\n"
+    );
+    let prometheus = Prometheus::start(&config, &[("alerts.yml", &rules)]);
     let start = Instant::now();
     let value = loop {
         if let Some(result) = prometheus.query("nrd_l2_head{node=\"sequencer\"}")

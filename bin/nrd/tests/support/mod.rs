@@ -306,3 +306,61 @@ impl Drop for NodeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A Prometheus server (the pinned one of install-tools.sh) on loopback, killed on drop.
+pub struct Prometheus {
+    child: Child,
+    pub addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    /// Starts Prometheus with `config` as `prometheus.yml` in a directory of its own, next to
+    /// `files` (name, contents) — the rule files it names, as in the container.
+    pub fn start(config: &str, files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+        for (name, contents) in files {
+            std::fs::write(dir.path().join(name), contents).unwrap();
+        }
+        let addr = free_addr().to_string();
+        let child = Command::new(tools().join("prometheus"))
+            .arg("--config.file=prometheus.yml")
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address={addr}"))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        Self { child, addr, _dir: dir }
+    }
+
+    /// `GET /api/v1/<path>?query=<query>`: the answer's JSON (errors included), if it answers.
+    pub fn api(&self, path: &str, query: &str) -> Option<Value> {
+        let encoded: String = query
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        // HTTP/1.0: Prometheus answers HTTP/1.1 requests chunked.
+        let mut stream = TcpStream::connect(&self.addr).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(stream, "GET /api/v1/{path}?query={encoded} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        serde_json::from_str(response.split_once("\r\n\r\n")?.1).ok()
+    }
+
+    /// An instant query's result vector, when it succeeded.
+    pub fn query(&self, query: &str) -> Option<Vec<Value>> {
+        let answer = self.api("query", query)?;
+        (answer["status"] == "success").then(|| answer["data"]["result"].as_array().cloned()).flatten()
+    }
+}
