@@ -163,6 +163,21 @@ fn a_censoring_sequencer_halts_and_the_self_proposing_follower_includes_the_forc
     assert!(next >= 1 && consumed >= 1, "nextIndex {next}, consumed {consumed}");
 }
 
+/// An `nrd l1` (1 s blocks) with `NativeRollup` deployed by `nrd deploy` (forced-inclusion
+/// window [`WINDOW`]): the L1, the rollup address and its deployment block.
+fn l1_with_rollup() -> (L1, String, String) {
+    let l1 = L1::start(&["--block-time", "1"]);
+    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
+    let window = WINDOW.to_string();
+    let out =
+        nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis, "--forced-inclusion-window", &window], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
+    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    (l1, rollup, block)
+}
+
 fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest: &str) -> (std::path::PathBuf, String) {
     let rpc = free_addr();
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
@@ -184,15 +199,7 @@ fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest:
 
 #[test]
 fn a_self_proposing_follower_advances_the_rollup_when_the_sequencer_is_gone() {
-    let l1 = L1::start(&["--block-time", "1"]);
-    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
-    let window = WINDOW.to_string();
-    let out =
-        nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis, "--forced-inclusion-window", &window], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    let (l1, rollup, block) = l1_with_rollup();
 
     let dir = std::env::temp_dir().join(format!("nrd-safety-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -278,15 +285,7 @@ fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
 
 #[test]
 fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
-    let l1 = L1::start(&["--block-time", "1"]);
-    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
-    let window = WINDOW.to_string();
-    let out =
-        nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis, "--forced-inclusion-window", &window], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    let (l1, rollup, block) = l1_with_rollup();
 
     let dir = std::env::temp_dir().join(format!("nrd-advance-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -317,6 +316,7 @@ fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
     assert!(out.status.success(), "deposit: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_secs(2));
     let stopped = head_number(&l1.rpc, &rollup);
+    let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
     let advance = || bridge(&["advance", "--beacon-url", &l1.beacon, "--genesis", &genesis]);
 
     // Within the window: refused before anything is sent, with the time it opens.

@@ -124,7 +124,8 @@ async function main() {
   check('latest block has baseFeePerGas', typeof latest.baseFeePerGas === 'bigint', latest.baseFeePerGas);
 
   const history = await step('feeHistory', () =>
-    pub.getFeeHistory({ blockCount: 4, blockTag: 'latest', rewardPercentiles: [10, 50, 90] }),
+    // At the block just read, not `latest`: a block sealed in between would shift the window.
+    pub.getFeeHistory({ blockCount: 4, blockNumber: latest.number, rewardPercentiles: [10, 50, 90] }),
   );
   const n = Number(latest.number + 1n < 4n ? latest.number + 1n : 4n);
   check(

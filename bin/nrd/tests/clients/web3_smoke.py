@@ -91,7 +91,8 @@ def main(url):
     latest = w3.eth.get_block("latest")
     check("latest block has baseFeePerGas", isinstance(latest.get("baseFeePerGas"), int), latest.get("baseFeePerGas"))
 
-    history = w3.eth.fee_history(4, "latest", [10, 50, 90])
+    # At the block just read, not "latest": a block sealed in between would shift the window.
+    history = w3.eth.fee_history(4, latest["number"], [10, 50, 90])
     n = min(latest["number"] + 1, 4)
     check(
         "feeHistory shape",
