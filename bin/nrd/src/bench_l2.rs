@@ -13,7 +13,6 @@ use crate::bench_l1::{Conn, Node, free_port, percentile, quantity, send_all, sig
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolEvent;
 use nrd_bridge::NativeRollup;
-use nrd_execute_client::MeterConfig;
 use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
 use serde_json::{Value, json};
 use std::{
@@ -29,6 +28,8 @@ use std::{
 
 /// anvil's block gas limit in the main comparison (no load fills it, as in `bench l1`).
 const ANVIL_LARGE_GAS_LIMIT: u64 = 3_000_000_000;
+/// anvil's own default block gas limit.
+const ANVIL_DEFAULT_GAS_LIMIT: u64 = 30_000_000;
 /// How long to wait for sealing, posting or syncing before giving up.
 const TIMEOUT: Duration = Duration::from_secs(900);
 /// Status polling interval (the resolution of the latency figures).
@@ -42,6 +43,10 @@ pub(crate) struct Options {
     pub(crate) threads: usize,
     pub(crate) block_time: f64,
     pub(crate) da_mode: String,
+    /// The L2's block gas limit (`nrd devnet --l2-gas-limit`).
+    pub(crate) l2_gas_limit: u64,
+    /// L1's EXECUTE gas target per block (`nrd devnet --execute-target`).
+    pub(crate) execute_target: u64,
 }
 
 /// One `(instant, unsafe head, safe head)` sample of the sequencer's `nrd_rollupStatus`.
@@ -304,9 +309,11 @@ fn follower_sync(
     beacon: &str,
     record: &L1Record,
     loaded: &[(u64, usize)],
+    l2_gas_limit: u64,
 ) -> Result<Sync, String> {
     let genesis = dir.join("l2-genesis.json");
-    std::fs::write(&genesis, crate::genesis::devnet().to_json()).map_err(|e| format!("{}: {e}", genesis.display()))?;
+    std::fs::write(&genesis, crate::genesis::devnet_with_gas_limit(l2_gas_limit).to_json())
+        .map_err(|e| format!("{}: {e}", genesis.display()))?;
     let (port, metrics_port) = (free_port(), free_port());
     let config = dir.join("follower.toml");
     let toml = format!(
@@ -371,16 +378,21 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     eprintln!("logs and the follower's data in {}", dir.display());
 
     // anvil, with a gas limit no load reaches, and with the L2's 30M (same block capacity).
-    let l2_gas_limit = crate::genesis::DEVNET_L2_GAS_LIMIT;
+    let l2_gas_limit = options.l2_gas_limit;
+    let mut anvils = vec![
+        ("anvil, 3G gas limit".to_string(), ANVIL_LARGE_GAS_LIMIT),
+        ("anvil, 30M gas limit (its default)".to_string(), ANVIL_DEFAULT_GAS_LIMIT),
+    ];
+    if ![ANVIL_LARGE_GAS_LIMIT, ANVIL_DEFAULT_GAS_LIMIT].contains(&l2_gas_limit) {
+        anvils.push((format!("anvil, {}M gas limit (the L2's)", l2_gas_limit / 1_000_000), l2_gas_limit));
+    }
     let mut anvil_rows = Vec::new();
-    for (name, gas_limit) in
-        [("anvil, 3G gas limit", ANVIL_LARGE_GAS_LIMIT), ("anvil, 30M gas limit (the L2's)", l2_gas_limit)]
-    {
+    for (name, gas_limit) in anvils {
         let port = free_port();
         let mut command = Command::new(&options.anvil);
         command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent", "--hardfork", "prague"]);
         command.args(["--block-time", &block_time, "--gas-limit", &gas_limit.to_string()]);
-        let node = start(name, command, port, None)?;
+        let node = start("anvil", command, port, None)?;
         let tx_per_s = measure_sealed(&node, 31337, options.txs, threads)?;
         eprintln!("{name}: {tx_per_s:.0} tx/s sealed");
         anvil_rows.push((name, tx_per_s));
@@ -393,6 +405,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     command
         .args(["devnet", "--block-time", &block_time, "--da-mode", &options.da_mode])
+        .args(["--l2-gas-limit", &l2_gas_limit.to_string(), "--execute-target", &options.execute_target.to_string()])
         .args(["--rpc-addr", &format!("127.0.0.1:{l2_port}")])
         .args(["--l1-rpc-addr", &l1_addr])
         .args(["--beacon-addr", &beacon_addr])
@@ -416,7 +429,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         .address();
     let record = read_l1(&l1_addr, sequencer)?;
     let mut seq = Conn::open(&devnet.addr).map_err(|e| format!("sequencer: {e}"))?;
-    let sync = follower_sync(&dir, &mut seq, &l1_addr, &beacon_addr, &record, &nrd.loaded)?;
+    let sync = follower_sync(&dir, &mut seq, &l1_addr, &beacon_addr, &record, &nrd.loaded, l2_gas_limit)?;
     drop(devnet);
 
     // Report.
@@ -434,8 +447,14 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         println!("| {name} | {tx_per_s:.0} | — |");
     }
     println!(
-        "| nrd devnet ({} DA, L2 gas limit 30M) | {:.0} ({:.1} s) | {:.0} ({:.1} s) |",
-        options.da_mode, nrd.sealed_tx_per_s, nrd.sealed_s, nrd.posted_tx_per_s, nrd.posted_s
+        "| nrd devnet ({} DA, L2 gas limit {}M, EXECUTE target {}M) | {:.0} ({:.1} s) | {:.0} ({:.1} s) |",
+        options.da_mode,
+        l2_gas_limit / 1_000_000,
+        options.execute_target / 1_000_000,
+        nrd.sealed_tx_per_s,
+        nrd.sealed_s,
+        nrd.posted_tx_per_s,
+        nrd.posted_s
     );
     println!();
     for (name, tx_per_s) in &anvil_rows {
@@ -488,11 +507,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     if let (Some(a), Some(b)) = (execute.first(), execute.last()) {
         println!(
             "EXECUTE base fee (wei per L2 gas): {:.0} in L1 block {}, {:.0} in L1 block {} (it rises 12.5% per L1 block above the {} target).",
-            a.base_fee,
-            a.l1_block,
-            b.base_fee,
-            b.l1_block,
-            MeterConfig::default().target
+            a.base_fee, a.l1_block, b.base_fee, b.l1_block, options.execute_target
         );
     }
     if !idle.is_empty() {

@@ -159,6 +159,10 @@ pub(crate) struct SequencerSection {
     pub(crate) da_mode: String,
     #[serde(default = "default_max_blocks")]
     pub(crate) max_blocks_per_batch: usize,
+    /// Most L2 gas one `advance` may carry (a single larger block is posted alone); keep it at
+    /// or below L1's EXECUTE gas target.
+    #[serde(default = "default_max_batch_gas")]
+    pub(crate) max_batch_l2_gas: u64,
     #[serde(default)]
     pub(crate) pool: PoolLimits,
     /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
@@ -175,6 +179,9 @@ fn default_da() -> String {
 fn default_max_blocks() -> usize {
     8
 }
+fn default_max_batch_gas() -> u64 {
+    15_000_000
+}
 
 impl Default for SequencerSection {
     fn default() -> Self {
@@ -184,6 +191,7 @@ impl Default for SequencerSection {
             fee_recipient: None,
             da_mode: default_da(),
             max_blocks_per_batch: default_max_blocks(),
+            max_batch_l2_gas: default_max_batch_gas(),
             pool: PoolLimits::default(),
             censor: Vec::new(),
         }
@@ -475,6 +483,7 @@ impl NodeConfig {
         at_least("sequencer.block_time_ms", self.sequencer.block_time_ms, 1)?;
         at_least("l1.poll_interval_ms", self.l1.poll_interval_ms, 10)?;
         at_least("sequencer.max_blocks_per_batch", self.sequencer.max_blocks_per_batch as u64, 1)?;
+        at_least("sequencer.max_batch_l2_gas", self.sequencer.max_batch_l2_gas, 21_000)?;
         at_least("sequencer.pool.max_total", self.sequencer.pool.max_total as u64, 1)?;
         at_least("sequencer.pool.max_per_sender", self.sequencer.pool.max_per_sender as u64, 1)?;
         if self.sequencer.pool.max_per_sender > self.sequencer.pool.max_total {

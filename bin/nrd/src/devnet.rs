@@ -38,6 +38,13 @@ pub(crate) struct DevnetArgs {
     /// Seconds between L1 blocks.
     #[arg(long, default_value_t = 1.0)]
     l1_block_time: f64,
+    /// Block gas limit of the L2 (its genesis).
+    #[arg(long, default_value_t = crate::genesis::DEVNET_L2_GAS_LIMIT)]
+    l2_gas_limit: u64,
+    /// EXECUTE gas target per L1 block (the limit is twice that); the sequencer's batches carry
+    /// at most this much L2 gas.
+    #[arg(long, default_value_t = 15_000_000)]
+    execute_target: u64,
     /// Where batches' transactions go: `blob` or `calldata`.
     #[arg(long, default_value = "blob")]
     da_mode: String,
@@ -97,12 +104,17 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     };
 
     // L1.
-    let l1 = Devnet::new(DevnetConfig {
-        block_time_ms: l1_block_time.as_millis() as u64,
-        accounts: L1_ACCOUNTS,
-        ..Default::default()
-    })
-    .map_err(|e| e.to_string())?;
+    if args.execute_target == 0 || args.l2_gas_limit > 2 * args.execute_target {
+        return Err(format!(
+            "--l2-gas-limit {} needs --execute-target of at least half of it (a full L2 block must fit the EXECUTE limit, twice the target)",
+            args.l2_gas_limit
+        ));
+    }
+    let mut l1_config =
+        DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, accounts: L1_ACCOUNTS, ..Default::default() };
+    l1_config.execute.target = args.execute_target;
+    l1_config.execute.limit = 2 * args.execute_target;
+    let l1 = Devnet::new(l1_config).map_err(|e| e.to_string())?;
     let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
         .await
         .map_err(|e| format!("cannot serve L1 JSON-RPC on {}: {e}", args.l1_rpc_addr))?;
@@ -114,7 +126,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     tracing::info!(target: "nrd::devnet", rpc = %l1_url, beacon = %beacon_url, chain_id = l1.config().chain_id, "L1 devnet running");
 
     // The rollup contract.
-    let genesis = crate::genesis::devnet();
+    let genesis = crate::genesis::devnet_with_gas_limit(args.l2_gas_limit);
     let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
     let sequencer_key = l1.accounts()[SEQUENCER_ACCOUNT].clone();
     let sequencer_address = sequencer_key.address();
@@ -135,6 +147,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     };
     let sequencer_section = SequencerSection {
         block_time_ms: l2_block_time.as_millis() as u64,
+        max_batch_l2_gas: args.execute_target,
         da_mode: args.da_mode.clone(),
         // Fees go to a vault, not to a test account (wallet balance checks stay exact).
         fee_recipient: Some(SEQUENCER_FEE_VAULT),

@@ -34,10 +34,15 @@ pub(crate) enum GenesisCommand {
 /// The devnet L2 genesis: chain 901, the predeploys, and the test mnemonic's first ten accounts
 /// with 10 000 ETH each (so wallets work at once; that ETH is not backed on L1).
 pub(crate) fn devnet() -> L2Genesis {
+    devnet_with_gas_limit(DEVNET_L2_GAS_LIMIT)
+}
+
+/// The devnet L2 genesis with another block gas limit (`nrd devnet --l2-gas-limit`).
+pub(crate) fn devnet_with_gas_limit(gas_limit: u64) -> L2Genesis {
     let accounts = dev_accounts(TEST_MNEMONIC, DEVNET_ACCOUNTS).unwrap_or_default();
     let balance = U256::from(DEVNET_BALANCE_ETH) * U256::from(10u128.pow(18));
     let prefunded: Vec<_> = accounts.iter().map(|a| (a.address(), balance)).collect();
-    L2Genesis::new(DEVNET_L2_CHAIN_ID, DEVNET_L2_GAS_LIMIT, &prefunded)
+    L2Genesis::new(DEVNET_L2_CHAIN_ID, gas_limit, &prefunded)
 }
 
 fn load(file: Option<&PathBuf>) -> Result<L2Genesis, String> {

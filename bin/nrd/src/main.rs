@@ -120,6 +120,12 @@ enum BenchCommand {
         /// Where the sequencer puts batches' transactions: `blob` or `calldata`.
         #[arg(long, default_value = "blob")]
         da_mode: String,
+        /// The L2's block gas limit.
+        #[arg(long, default_value_t = genesis::DEVNET_L2_GAS_LIMIT)]
+        l2_gas_limit: u64,
+        /// L1's EXECUTE gas target per block (limit: twice that).
+        #[arg(long, default_value_t = 15_000_000)]
+        execute_target: u64,
     },
     /// Bridge latency and L1-reorg recovery on `nrd devnet`: deposit (L1 receipt to L2 credit),
     /// withdrawal end to end, and the time to recover from L1 reorgs of given depths.
@@ -189,9 +195,17 @@ fn main() -> ExitCode {
         Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
             report(bench_l1::run(&anvil, txs, threads, reads))
         }
-        Command::Bench { which: BenchCommand::L2 { anvil, txs, threads, block_time, da_mode } } => {
-            report(bench_l2::run(&bench_l2::Options { anvil, txs, threads, block_time, da_mode }))
-        }
+        Command::Bench {
+            which: BenchCommand::L2 { anvil, txs, threads, block_time, da_mode, l2_gas_limit, execute_target },
+        } => report(bench_l2::run(&bench_l2::Options {
+            anvil,
+            txs,
+            threads,
+            block_time,
+            da_mode,
+            l2_gas_limit,
+            execute_target,
+        })),
         Command::Bench { which: BenchCommand::Bridge(options) } => report(bench_bridge::run(&options)),
         Command::Bench { which: BenchCommand::Rollup { shapes, senders, accounts } } => {
             report(bench_rollup::run(&shapes, senders, accounts))

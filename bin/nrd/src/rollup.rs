@@ -83,7 +83,7 @@ pub(crate) async fn start_node(
             l1_chain_id,
             mode: config.da_mode()?,
             max_blocks: config.sequencer.max_blocks_per_batch.max(1),
-            max_l2_gas: 15_000_000,
+            max_l2_gas: config.sequencer.max_batch_l2_gas,
             poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
             resubmit_after: block_time * 6,
         })

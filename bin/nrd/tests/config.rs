@@ -139,3 +139,10 @@ fn bad_configurations_are_refused_naming_the_key() {
     let e = refused(&["node", "--config", dir.path().join("broken.toml").to_str().unwrap()], &[]);
     assert!(e.contains("broken.toml") && e.contains("not valid TOML"), "{e}");
 }
+
+#[test]
+fn devnet_refuses_l2_blocks_execute_could_not_verify() {
+    // A full 100M-gas L2 block needs an EXECUTE limit (twice the target) of at least 100M.
+    let e = refused(&["devnet", "--l2-gas-limit", "100000000", "--execute-target", "40000000"], &[]);
+    assert!(e.contains("--l2-gas-limit 100000000") && e.contains("--execute-target"), "{e}");
+}
