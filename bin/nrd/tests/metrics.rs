@@ -88,9 +88,19 @@ fn devnet_metrics_health_ready_and_prometheus_scrape() {
         std::thread::sleep(Duration::from_millis(250));
     }
 
-    // /metrics: valid for promtool, with the values the devnet has reached.
-    let (status, text) = http_get(&metrics, "/metrics").unwrap();
-    assert_eq!(status, 200);
+    // /metrics: valid for promtool, with the values the devnet has reached. The safe head comes
+    // from the L1 watcher and the batch counters from the submitter's receipt polling, so the
+    // counters may trail the safe head by a poll: scrape until the submitter saw its receipt.
+    let start = Instant::now();
+    let text = loop {
+        let (status, text) = http_get(&metrics, "/metrics").unwrap();
+        assert_eq!(status, 200);
+        if sample(&text, "nrd_batches_verified_total", &[]).is_some_and(|n| n > 0.0) {
+            break text;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no verified batch counted:\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let (ok, lint) = promtool(&["check", "metrics"], Some(&text), &repo());
     assert!(ok, "promtool check metrics failed:\n{lint}\n--- metrics ---\n{text}");
     let l2_head = sample(&text, "nrd_l2_head", &[("node", "sequencer")]).expect("nrd_l2_head");

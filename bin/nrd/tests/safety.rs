@@ -178,6 +178,24 @@ fn l1_with_rollup() -> (L1, String, String) {
     (l1, rollup, block)
 }
 
+/// `nrd node` processes on `l1`'s `rollup`: a sequencer (test account 0, 1 s blocks) and a
+/// follower whose config starts with `follower_role`; returns each with its RPC URL.
+fn sequencer_and_follower(
+    l1: &L1,
+    rollup: &str,
+    block: &str,
+    dir: &Path,
+    follower_role: &str,
+) -> (Node, String, Node, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let sequencer_role = format!("role = \"sequencer\"\n\n[sequencer]\nblock_time_ms = 1000\nkey = \"{KEY0}\"");
+    let (seq_config, seq_rpc) = node_config(dir, "sequencer", l1, rollup, block, &sequencer_role);
+    let (fol_config, fol_rpc) = node_config(dir, "follower", l1, rollup, block, follower_role);
+    let sequencer = Node::start(&seq_config, &seq_rpc);
+    let follower = Node::start(&fol_config, &fol_rpc);
+    (sequencer, seq_rpc, follower, fol_rpc)
+}
+
 fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest: &str) -> (std::path::PathBuf, String) {
     let rpc = free_addr();
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
@@ -200,27 +218,9 @@ fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest:
 #[test]
 fn a_self_proposing_follower_advances_the_rollup_when_the_sequencer_is_gone() {
     let (l1, rollup, block) = l1_with_rollup();
-
+    let follower_role = format!("role = \"follower\"\n\n[proposer]\nself_propose = true\nkey = \"{KEY5}\"");
     let dir = std::env::temp_dir().join(format!("nrd-safety-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (seq_config, seq_rpc) = node_config(
-        &dir,
-        "sequencer",
-        &l1,
-        &rollup,
-        &block,
-        &format!("role = \"sequencer\"\n\n[sequencer]\nblock_time_ms = 1000\nkey = \"{KEY0}\""),
-    );
-    let (fol_config, fol_rpc) = node_config(
-        &dir,
-        "follower",
-        &l1,
-        &rollup,
-        &block,
-        &format!("role = \"follower\"\n\n[proposer]\nself_propose = true\nkey = \"{KEY5}\""),
-    );
-    let sequencer = Node::start(&seq_config, &seq_rpc);
-    let follower = Node::start(&fol_config, &fol_rpc);
+    let (sequencer, seq_rpc, follower, fol_rpc) = sequencer_and_follower(&l1, &rollup, &block, &dir, &follower_role);
 
     // The sequencer works: an L2 transfer is posted and the follower imports it.
     let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);
@@ -286,20 +286,9 @@ fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
 #[test]
 fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
     let (l1, rollup, block) = l1_with_rollup();
-
     let dir = std::env::temp_dir().join(format!("nrd-advance-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (seq_config, seq_rpc) = node_config(
-        &dir,
-        "sequencer",
-        &l1,
-        &rollup,
-        &block,
-        &format!("role = \"sequencer\"\n\n[sequencer]\nblock_time_ms = 1000\nkey = \"{KEY0}\""),
-    );
-    let (fol_config, fol_rpc) = node_config(&dir, "follower", &l1, &rollup, &block, "role = \"follower\"");
-    let sequencer = Node::start(&seq_config, &seq_rpc);
-    let _follower = Node::start(&fol_config, &fol_rpc);
+    let (sequencer, seq_rpc, _follower, fol_rpc) =
+        sequencer_and_follower(&l1, &rollup, &block, &dir, "role = \"follower\"");
 
     // The sequencer posts an L2 transfer (blob mode), then dies; a deposit is enqueued meanwhile.
     let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);
