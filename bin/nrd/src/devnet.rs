@@ -104,7 +104,10 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     };
 
     // L1.
-    if args.execute_target == 0 || args.l2_gas_limit > 2 * args.execute_target {
+    if args.l2_gas_limit < 21_000 {
+        return Err(format!("--l2-gas-limit {} does not fit one transfer (21000 gas)", args.l2_gas_limit));
+    }
+    if args.l2_gas_limit > args.execute_target.saturating_mul(2) {
         return Err(format!(
             "--l2-gas-limit {} needs --execute-target of at least half of it (a full L2 block must fit the EXECUTE limit, twice the target)",
             args.l2_gas_limit
@@ -113,7 +116,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     let mut l1_config =
         DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, accounts: L1_ACCOUNTS, ..Default::default() };
     l1_config.execute.target = args.execute_target;
-    l1_config.execute.limit = 2 * args.execute_target;
+    l1_config.execute.limit = args.execute_target.saturating_mul(2);
     let l1 = Devnet::new(l1_config).map_err(|e| e.to_string())?;
     let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
         .await

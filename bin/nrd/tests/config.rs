@@ -145,4 +145,6 @@ fn devnet_refuses_l2_blocks_execute_could_not_verify() {
     // A full 100M-gas L2 block needs an EXECUTE limit (twice the target) of at least 100M.
     let e = refused(&["devnet", "--l2-gas-limit", "100000000", "--execute-target", "40000000"], &[]);
     assert!(e.contains("--l2-gas-limit 100000000") && e.contains("--execute-target"), "{e}");
+    let e = refused(&["devnet", "--l2-gas-limit", "100", "--execute-target", "18446744073709551615"], &[]);
+    assert!(e.contains("--l2-gas-limit 100"), "{e}");
 }
