@@ -472,7 +472,7 @@ impl NodeConfig {
         };
         self.da_mode().map_err(|problem| invalid("sequencer.da_mode", problem))?;
         for (key, url) in [("l1.rpc_url", &self.l1.rpc_url), ("l1.beacon_url", &self.l1.beacon_url)] {
-            check_http_url(url).map_err(|problem| invalid(key, problem))?;
+            check_url(url, &["http", "https"]).map_err(|problem| invalid(key, problem))?;
         }
         if let Some(url) = &self.l1.ws_url {
             check_url(url, &["ws", "wss"]).map_err(|problem| invalid("l1.ws_url", problem))?;
@@ -504,19 +504,7 @@ impl NodeConfig {
                 parse_key(hex).map_err(|problem| invalid(key, problem))?;
             }
         }
-        match self.role {
-            Role::Sequencer if self.sequencer.key.is_none() => Err(ConfigError::Missing {
-                key: "sequencer.key".into(),
-                why: "a sequencer signs its L1 `advance` transactions with it: set NRD_SEQUENCER__KEY (or sequencer.key in the file)".into(),
-            }),
-            Role::Follower if self.proposer.self_propose && self.proposer.key.is_none() && self.sequencer.key.is_none() => {
-                Err(ConfigError::Missing {
-                    key: "proposer.key".into(),
-                    why: "proposer.self_propose signs `advance` transactions with it: set NRD_PROPOSER__KEY (or proposer.key in the file)".into(),
-                })
-            }
-            _ => Ok(()),
-        }
+        self.signing_key().map(drop)
     }
 
     /// How batches carry their transactions.
@@ -528,20 +516,36 @@ impl NodeConfig {
         }
     }
 
-    /// The key that signs this node's L1 transactions: the sequencer's, or a self-proposing
-    /// follower's (`proposer.key`, else `sequencer.key`); `None` for a plain follower.
+    /// Which key signs this node's L1 transactions, and its hex: the sequencer's, or a
+    /// self-proposing follower's (`proposer.key`, else `sequencer.key`); `None` for a plain
+    /// follower. A role that signs without a key is [`ConfigError::Missing`].
+    fn signing_key(&self) -> Result<Option<(&'static str, &str)>> {
+        match self.role {
+            Role::Sequencer => match &self.sequencer.key {
+                Some(hex) => Ok(Some(("sequencer.key", hex))),
+                None => Err(ConfigError::Missing {
+                    key: "sequencer.key".into(),
+                    why: "a sequencer signs its L1 `advance` transactions with it: set NRD_SEQUENCER__KEY (or sequencer.key in the file)".into(),
+                }),
+            },
+            Role::Follower if self.proposer.self_propose => {
+                match (&self.proposer.key, &self.sequencer.key) {
+                    (Some(hex), _) => Ok(Some(("proposer.key", hex))),
+                    (None, Some(hex)) => Ok(Some(("sequencer.key", hex))),
+                    (None, None) => Err(ConfigError::Missing {
+                        key: "proposer.key".into(),
+                        why: "proposer.self_propose signs `advance` transactions with it: set NRD_PROPOSER__KEY (or proposer.key in the file)".into(),
+                    }),
+                }
+            }
+            Role::Follower => Ok(None),
+        }
+    }
+
+    /// The key that signs this node's L1 transactions (see `signing_key`).
     pub(crate) fn signer(&self) -> Result<Option<PrivateKeySigner>> {
-        let (key, hex) = match self.role {
-            Role::Sequencer => ("sequencer.key", self.sequencer.key.as_ref()),
-            Role::Follower if self.proposer.self_propose => self
-                .proposer
-                .key
-                .as_ref()
-                .map_or(("sequencer.key", self.sequencer.key.as_ref()), |k| ("proposer.key", Some(k))),
-            Role::Follower => return Ok(None),
-        };
-        let hex =
-            hex.ok_or_else(|| ConfigError::Missing { key: key.into(), why: "this role signs L1 transactions".into() })?;
+        let Some((key, hex)) = self.signing_key()? else { return Ok(None) };
+        // `validate` parsed it already, naming its origin; this cannot fail after `resolve`.
         parse_key(hex).map(Some).map_err(|problem| ConfigError::Invalid {
             key: key.into(),
             origin: Origin::Default,
@@ -623,10 +627,6 @@ fn mask_url_password(value: &str) -> String {
         Some((user, host)) => format!("{scheme}://{user}:***@{host}{tail}"),
         None => value.to_string(),
     }
-}
-
-fn check_http_url(url: &str) -> Result<(), String> {
-    check_url(url, &["http", "https"])
 }
 
 /// `url` parses, has a host, and one of `schemes`.
