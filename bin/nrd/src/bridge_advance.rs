@@ -42,19 +42,11 @@ pub(crate) struct AdvanceArgs {
     /// Where the posted blocks' transactions go: `calldata` or `blob`. The blocks carry none
     /// (only L1 messages, which `advance` carries in calldata either way), so calldata spares
     /// the blob fee of an empty batch.
-    #[arg(long, default_value = "calldata", value_parser = parse_da_mode)]
+    #[arg(long, default_value = "calldata", value_parser = str::parse::<DaMode>)]
     da_mode: DaMode,
     /// Fee recipient of the L2 blocks built (default: the sender).
     #[arg(long)]
     fee_recipient: Option<Address>,
-}
-
-fn parse_da_mode(text: &str) -> Result<DaMode, String> {
-    match text {
-        "blob" => Ok(DaMode::Blob),
-        "calldata" => Ok(DaMode::Calldata),
-        other => Err(format!("`{other}` is not `blob` or `calldata`")),
-    }
 }
 
 /// The in-process follower: its task and how to stop it.
@@ -232,12 +224,8 @@ impl Session<'_> {
                         println!("built l2 block {number}: {applied}, anchored to L1 block {anchor}");
                     }
                     println!(
-                        "sent NativeRollup.advance on L1 from {} (L2 blocks {first}..={last}, {} mode): {tx}",
+                        "sent NativeRollup.advance on L1 from {} (L2 blocks {first}..={last}, {mode} mode): {tx}",
                         signer.address(),
-                        match mode {
-                            DaMode::Blob => "blob",
-                            DaMode::Calldata => "calldata",
-                        }
                     );
                     println!("waiting for L1 to verify them ...");
                     batch = Some((first, last));

@@ -509,11 +509,7 @@ impl NodeConfig {
 
     /// How batches carry their transactions.
     pub(crate) fn da_mode(&self) -> Result<DaMode, String> {
-        match self.sequencer.da_mode.as_str() {
-            "blob" => Ok(DaMode::Blob),
-            "calldata" => Ok(DaMode::Calldata),
-            other => Err(format!("`{other}` is not `blob` or `calldata`")),
-        }
+        self.sequencer.da_mode.parse()
     }
 
     /// Which key signs this node's L1 transactions, and its hex: the sequencer's, or a

@@ -25,6 +25,35 @@ pub enum DaMode {
     Blob,
 }
 
+impl DaMode {
+    /// Its name in configuration and flags: `calldata` or `blob`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Calldata => "calldata",
+            Self::Blob => "blob",
+        }
+    }
+}
+
+impl std::fmt::Display for DaMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DaMode {
+    type Err = String;
+
+    /// `blob` or `calldata`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "blob" => Ok(Self::Blob),
+            "calldata" => Ok(Self::Calldata),
+            other => Err(format!("`{other}` is not `blob` or `calldata`")),
+        }
+    }
+}
+
 /// One L2 block as posted: the block, its witness, the L1 block its anchor references, and
 /// the L1 messages it applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
