@@ -3,12 +3,13 @@
 //! subscription is down.
 
 use crate::{L1Error, error::error_chain};
+use futures_util::FutureExt as _;
 use jsonrpsee::{
     core::client::{Subscription, SubscriptionClientT, SubscriptionCloseReason},
     rpc_params,
     ws_client::{PingConfig, WsClient, WsClientBuilder},
 };
-use std::{fmt, future::Future, pin::pin, task::Poll, time::Duration};
+use std::{fmt, time::Duration};
 use tokio::{task::JoinHandle, time::Instant};
 
 /// How long a watcher waits before reopening a head subscription that failed or dropped, by
@@ -194,7 +195,7 @@ impl Heads {
 async fn next_head(subscribed: &mut Subscribed, deadline: Instant) -> Option<&'static str> {
     let mut woken = false;
     let mut closed = loop {
-        match now_or_never(subscribed.heads.next()).await {
+        match subscribed.heads.next().now_or_never() {
             Some(Some(notification)) => {
                 note(&notification);
                 woken = true;
@@ -243,16 +244,6 @@ fn note(notification: &Result<serde_json::Value, serde_json::Error>) {
 fn after(delay: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(delay).unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
-}
-
-/// `future`'s output if it is ready at once.
-async fn now_or_never<F: Future>(future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
-        Poll::Ready(out) => Poll::Ready(Some(out)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
 }
 
 #[cfg(test)]
