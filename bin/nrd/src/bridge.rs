@@ -583,7 +583,7 @@ async fn deposit(ctx: &Context, signer: &PrivateKeySigner, args: &DepositArgs) -
     let l2_start = if args.wait { Some(ctx.l2.block_number().await?) } else { None };
     let receipt =
         ctx.l1.send(signer, rollup, args.value, call.abi_encode().into(), "NativeRollup.deposit", ctx.timeout).await?;
-    let message = enqueued(&receipt, rollup)?;
+    let message = event::<NativeRollup::MessageEnqueued>(&receipt, rollup)?;
     println!("message index: {}", message.index);
     println!("l2 recipient: {} receives {}", args.to, format_ether(args.value));
     println!("l2 sender (alias of {}): {}", signer.address(), alias_of(signer.address()));
@@ -627,7 +627,7 @@ async fn force_include(ctx: &Context, signer: &PrivateKeySigner, args: &ForceInc
         .l1
         .send(signer, rollup, args.mint, call.abi_encode().into(), "NativeRollup.sendMessage", ctx.timeout)
         .await?;
-    let message = enqueued(&receipt, rollup)?;
+    let message = event::<NativeRollup::MessageEnqueued>(&receipt, rollup)?;
     let window = ctx.l1.view(rollup, NativeRollup::forcedInclusionWindowCall {}, BlockNumberOrTag::Latest).await?;
     let deadline = message.enqueuedAt.saturating_add(window);
     println!("message index: {}", message.index);
@@ -649,17 +649,17 @@ async fn force_include(ctx: &Context, signer: &PrivateKeySigner, args: &ForceInc
     }
 }
 
-/// The `MessageEnqueued` event `rollup` emitted in `receipt`.
-pub(crate) fn enqueued(
-    receipt: &TransactionReceipt,
-    rollup: Address,
-) -> Result<NativeRollup::MessageEnqueued, BridgeError> {
-    receipt
-        .logs()
-        .iter()
-        .filter(|log| log.address() == rollup)
-        .find_map(|log| NativeRollup::MessageEnqueued::decode_log_data(log.data()).ok())
-        .ok_or_else(|| BridgeError::Invalid(format!("{} emitted no MessageEnqueued event", receipt.transaction_hash)))
+/// The first `E` event `contract` emitted in `receipt`, if any.
+pub(crate) fn find_event<E: SolEvent>(receipt: &TransactionReceipt, contract: Address) -> Option<E> {
+    receipt.logs().iter().filter(|log| log.address() == contract).find_map(|log| E::decode_log_data(log.data()).ok())
+}
+
+/// The first `E` event `contract` emitted in `receipt`; an error naming the event when there is none.
+pub(crate) fn event<E: SolEvent>(receipt: &TransactionReceipt, contract: Address) -> Result<E, BridgeError> {
+    find_event(receipt, contract).ok_or_else(|| {
+        let name = E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE);
+        BridgeError::Invalid(format!("{} emitted no {name} event", receipt.transaction_hash))
+    })
 }
 
 /// Waits until the L2 applied message `index` (`L1MessageInbox.nextIndex() > index`) and reports
@@ -1046,12 +1046,7 @@ async fn claim(ctx: &Context, signer: &PrivateKeySigner, args: &ClaimArgs) -> Re
         return Ok(());
     }
     let receipt = ctx.l1.send(signer, rollup, U256::ZERO, input, "NativeRollup.claimWithdrawal", ctx.timeout).await?;
-    let claimed = receipt
-        .logs()
-        .iter()
-        .filter(|log| log.address() == rollup)
-        .find_map(|log| NativeRollup::WithdrawalClaimed::decode_log_data(log.data()).ok());
-    match claimed {
+    match find_event::<NativeRollup::WithdrawalClaimed>(&receipt, rollup) {
         Some(e) => println!("claimed: {} to {} (withdrawal {})", format_ether(e.value), e.target, e.withdrawalHash),
         None => println!("claimed: withdrawal {hash}"),
     }

@@ -12,7 +12,7 @@
 //!
 //! Keys, endpoints and error decoding are `nrd bridge`'s (`crate::bridge`).
 
-use crate::bridge::{BridgeError, CommonArgs, Context, Endpoint, enqueued, time_at_end, until, wait_applied};
+use crate::bridge::{BridgeError, CommonArgs, Context, Endpoint, event, time_at_end, until, wait_applied};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rpc_types_eth::{Filter, Log, TransactionReceipt, TransactionRequest};
@@ -309,14 +309,7 @@ async fn queue(ctx: &Context, signer: &PrivateKeySigner, action: &ActionArg) -> 
     let call = NativeRollup::scheduleCall { action: kind as u8, payload: payload.clone() };
     let receipt =
         ctx.l1.send(signer, rollup, U256::ZERO, call.abi_encode().into(), "NativeRollup.schedule", ctx.timeout).await?;
-    let scheduled = receipt
-        .logs()
-        .iter()
-        .filter(|log| log.address() == rollup)
-        .find_map(|log| NativeRollup::ActionScheduled::decode_log_data(log.data()).ok())
-        .ok_or_else(|| {
-            BridgeError::Invalid(format!("{} emitted no ActionScheduled event", receipt.transaction_hash))
-        })?;
+    let scheduled = event::<NativeRollup::ActionScheduled>(&receipt, rollup)?;
     let delay = ctx.l1.view(rollup, NativeRollup::timelockDelayCall {}, BlockNumberOrTag::Latest).await?;
     let now = ctx.l1.now().await?;
     println!("action: {}", describe(scheduled.action, &scheduled.payload));
@@ -371,7 +364,7 @@ async fn execute(ctx: &Context, signer: &PrivateKeySigner, args: &ExecuteArgs) -
     let receipt = ctx.l1.send(signer, rollup, U256::ZERO, input, "NativeRollup.execute", ctx.timeout).await?;
     print_events(&receipt, rollup);
     if action.action == Action::SetL2Parameter as u8 {
-        let message = enqueued(&receipt, rollup)?;
+        let message = event::<NativeRollup::MessageEnqueued>(&receipt, rollup)?;
         let (key, value) = <(B256, U256)>::abi_decode_params(&action.payload).unwrap_or_default();
         match l2_start {
             Some(start) => {
