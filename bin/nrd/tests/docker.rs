@@ -135,6 +135,19 @@ fn published(service: &Value) -> BTreeSet<(String, u16, u16)> {
 }
 
 /// A service's `command` as a list of strings.
+/// A service's volumes (normalized `host:container[:mode]`): container path → host path.
+fn mounts(service: &Value) -> BTreeMap<String, PathBuf> {
+    service["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let parts: Vec<&str> = v.as_str().unwrap().split(':').collect();
+            (parts[1].to_string(), PathBuf::from(parts[0]))
+        })
+        .collect()
+}
+
 fn command_of(service: &Value) -> Vec<String> {
     match &service["command"] {
         Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
@@ -428,17 +441,8 @@ fn prometheus_scrapes_every_nrd_service_with_the_alert_rules() {
     );
     let command = command_of(prometheus);
     let file = flag(&command, "--config.file").unwrap();
-    let mounts: BTreeMap<String, String> = prometheus["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let parts: Vec<&str> = v.as_str().unwrap().split(':').collect();
-            (parts[1].to_string(), parts[0].to_string())
-        })
-        .collect();
-    let host =
-        |inside: &str| PathBuf::from(mounts.get(inside).unwrap_or_else(|| panic!("{inside} not mounted: {mounts:?}")));
+    let mounts = mounts(prometheus);
+    let host = |inside: &str| mounts.get(inside).unwrap_or_else(|| panic!("{inside} not mounted: {mounts:?}"));
     assert_eq!(host(&file).canonicalize().unwrap(), repo().join("docker/prometheus.yml"));
     let rules = Path::new(&file).parent().unwrap().join("alerts.yml");
     assert_eq!(host(rules.to_str().unwrap()).canonicalize().unwrap(), repo().join("docker/alerts.yml"));
@@ -511,15 +515,7 @@ fn dashboard_is_provisioned_and_uses_documented_metrics() {
     // Grafana mounts the provisioning and the dashboards where these files say.
     let compose = normalized_compose();
     let grafana = &compose["services"]["grafana"];
-    let mounts: BTreeMap<String, PathBuf> = grafana["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let parts: Vec<&str> = v.as_str().unwrap().split(':').collect();
-            (parts[1].to_string(), PathBuf::from(parts[0]))
-        })
-        .collect();
+    let mounts = mounts(grafana);
     assert_eq!(mounts["/etc/grafana/provisioning"].canonicalize().unwrap(), repo().join("docker/grafana/provisioning"));
     assert_eq!(mounts[dashboards_dir].canonicalize().unwrap(), repo().join("docker/grafana/dashboards"));
     let env = environment(grafana);
