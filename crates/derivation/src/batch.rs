@@ -68,6 +68,14 @@ pub struct PostedBlock {
     pub messages: Vec<L1Message>,
 }
 
+impl PostedBlock {
+    /// The EXECUTE gas `advance` declares for this block: what the EXECUTE meter counts against
+    /// its per-L1-block limit and what the EXECUTE fee is paid on.
+    pub fn execute_gas(&self) -> u64 {
+        self.block.header.gas_used
+    }
+}
+
 /// An `advance` transaction's payload.
 #[derive(Debug, Clone)]
 pub struct AdvanceTx {
