@@ -503,7 +503,8 @@ impl Endpoint {
     /// deployment, found from headers alone by binary search on the deployment block's time
     /// (`stateRootPostedAt(0)`, set by the constructor).
     pub(crate) async fn deployment_block(&self, rollup: Address) -> Result<u64, BridgeError> {
-        let deployed_at = self.view(rollup, NativeRollup::stateRootPostedAtCall(0), BlockNumberOrTag::Latest).await?;
+        let deployed_at =
+            self.view(rollup, NativeRollup::stateRootPostedAtCall { l2Block: 0 }, BlockNumberOrTag::Latest).await?;
         let (mut low, mut high) = (0, self.block_number().await?);
         while low < high {
             let middle = low + (high - low) / 2;
@@ -947,14 +948,17 @@ async fn prove(ctx: &Context, args: &ProveArgs) -> Result<(), BridgeError> {
     }
     report.line(format_args!("l2 block: {l2_block} (state root {state_root}, verified on L1)"));
 
-    // When it becomes claimable.
-    let posted_at =
-        ctx.l1.view(rollup, NativeRollup::stateRootPostedAtCall(l2_block), BlockNumberOrTag::Latest).await?;
-    let delay = ctx.l1.view(rollup, NativeRollup::withdrawalDelayCall {}, BlockNumberOrTag::Latest).await?;
-    let ready_at = posted_at.saturating_add(delay);
+    // When it becomes claimable: fixed when the block was posted (a later change of
+    // withdrawalDelay does not move it).
+    let posted_at = ctx
+        .l1
+        .view(rollup, NativeRollup::stateRootPostedAtCall { l2Block: l2_block }, BlockNumberOrTag::Latest)
+        .await?;
+    let ready_at =
+        ctx.l1.view(rollup, NativeRollup::withdrawableAtCall { l2Block: l2_block }, BlockNumberOrTag::Latest).await?;
     let now = ctx.l1.now().await?;
     report.line(format_args!(
-        "claimable from: L1 time {ready_at} ({}; state root posted at {posted_at} + withdrawalDelay {delay} s)",
+        "claimable from: L1 time {ready_at} ({}; state root posted at {posted_at})",
         until(now, ready_at)
     ));
     report.line(format_args!(

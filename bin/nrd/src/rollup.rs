@@ -146,9 +146,41 @@ pub(crate) struct RollupParams {
     /// Withdrawal delay of the rollup contract, seconds.
     #[arg(long, default_value_t = 60)]
     pub(crate) withdrawal_delay: u64,
-    /// Timelock delay of governance actions, seconds.
-    #[arg(long, default_value_t = 60)]
-    pub(crate) timelock_delay: u64,
+    /// Timelock delay of governance actions, seconds: at least the withdrawal delay plus the
+    /// forced-inclusion window (the default), so users see a change coming in time to leave.
+    #[arg(long)]
+    pub(crate) timelock_delay: Option<u64>,
+}
+
+impl RollupParams {
+    /// The contract's governance bounds (docs/protocol.md §8.7), checked before deploying so
+    /// the error names the flags rather than reverting on L1.
+    /// The timelock: as given, or the least the bounds allow.
+    pub(crate) fn timelock(&self) -> u64 {
+        self.timelock_delay.unwrap_or(self.forced_inclusion_window.saturating_add(self.withdrawal_delay))
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let max = nrd_bridge::MAX_DELAY;
+        for (flag, value) in
+            [("--forced-inclusion-window", self.forced_inclusion_window), ("--withdrawal-delay", self.withdrawal_delay)]
+        {
+            if value > max {
+                return Err(format!("{flag} {value} is above the maximum of {max} s"));
+            }
+        }
+        let timelock = self.timelock();
+        if timelock > nrd_bridge::MAX_TIMELOCK {
+            return Err(format!("--timelock-delay {timelock} is above the maximum of {} s", nrd_bridge::MAX_TIMELOCK));
+        }
+        let required = self.forced_inclusion_window + self.withdrawal_delay;
+        if timelock < required {
+            return Err(format!(
+                "--timelock-delay {timelock} must be at least --withdrawal-delay + --forced-inclusion-window = {required} s"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Deploys `NativeRollup` for `genesis` from `owner`, with `sequencer`; returns its address
@@ -160,6 +192,7 @@ pub(crate) async fn deploy_rollup(
     genesis: &L2Genesis,
     params: RollupParams,
 ) -> Result<(Address, u64), String> {
+    params.check()?;
     let root = genesis.state().root();
     let header = genesis.header(root);
     let args = (
@@ -169,7 +202,8 @@ pub(crate) async fn deploy_rollup(
         header.hash(),
         params.forced_inclusion_window,
         params.withdrawal_delay,
-        params.timelock_delay,
+        params.timelock(),
+        genesis.gas_limit(),
     )
         .abi_encode_params();
     let mut code = nrd_bridge::NativeRollup::BYTECODE.to_vec();

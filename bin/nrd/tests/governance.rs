@@ -83,14 +83,15 @@ fn call(rpc: &str, to: &str, signature: &str, args: &[&str]) -> String {
 
 #[test]
 fn owner_actions_wait_for_the_timelock_and_governance_messages_reach_l2() {
-    let devnet = RollupDevnet::start(&["--timelock-delay", "30", "--withdrawal-delay", "60"]);
+    let devnet =
+        RollupDevnet::start(&["--timelock-delay", "30", "--withdrawal-delay", "10", "--forced-inclusion-window", "20"]);
     let rollup = devnet.rollup();
     let (owner, owner_address) = account(11);
     let (stranger, _) = account(4);
 
     let status = ok(governance(&devnet, &["status"], None));
     assert!(status.contains(&format!("owner: {owner_address}")), "{status}");
-    assert!(status.contains("withdrawal delay: 60 s") && status.contains("timelock delay: 30 s"), "{status}");
+    assert!(status.contains("withdrawal delay: 10 s") && status.contains("timelock delay: 30 s"), "{status}");
     assert!(status.contains("queued actions: 0"), "{status}");
 
     // Only the owner queues; the refusal is decoded.
@@ -114,7 +115,7 @@ fn owner_actions_wait_for_the_timelock_and_governance_messages_reach_l2() {
     let early = fails(governance(&devnet, &["execute", &delay_id], Some(&owner)));
     assert!(early.contains("TimelockNotElapsed"), "{early}");
     assert!(early.contains(&format!("becomes executable at L1 time {executable_at} (in ")), "{early}");
-    assert_eq!(call(&devnet.l1, &rollup, "withdrawalDelay()(uint64)", &[]), "60");
+    assert_eq!(call(&devnet.l1, &rollup, "withdrawalDelay()(uint64)", &[]), "10");
 
     let status = ok(governance(&devnet, &["status"], None));
     assert!(status.contains("queued actions: 2"), "{status}");
@@ -125,7 +126,7 @@ fn owner_actions_wait_for_the_timelock_and_governance_messages_reach_l2() {
     // After the delay it runs: the event says what changed, and L1 holds the new value.
     wait_for(Duration::from_secs(60), "the timelock", || l1_time(&devnet.l1) >= executable_at.max(l2_executable_at));
     let executed = ok(governance(&devnet, &["execute", &delay_id], Some(&owner)));
-    assert!(executed.contains("event ParameterChanged: withdrawalDelay 60 -> 5"), "{executed}");
+    assert!(executed.contains("event ParameterChanged: withdrawalDelay 10 -> 5"), "{executed}");
     assert!(executed.contains(&format!("event ActionExecuted: {delay_id} SetWithdrawalDelay(5 s)")), "{executed}");
     assert_eq!(call(&devnet.l1, &rollup, "withdrawalDelay()(uint64)", &[]), "5");
     let logs: Value = serde_json::from_str(&cast(&[
@@ -142,7 +143,7 @@ fn owner_actions_wait_for_the_timelock_and_governance_messages_reach_l2() {
     .unwrap();
     let name = format!("0x{:0<64}", alloy_primitives::hex::encode("withdrawalDelay"));
     let log = logs.as_array().unwrap().iter().find(|l| l["topics"][1] == name.as_str()).expect("ParameterChanged");
-    assert_eq!(log["data"], format!("0x{:064x}{:064x}", 60, 5), "{log}");
+    assert_eq!(log["data"], format!("0x{:064x}{:064x}", 10, 5), "{log}");
 
     // Once only; a cancelled action never.
     let again = fails(governance(&devnet, &["execute", &delay_id], Some(&owner)));

@@ -13,10 +13,15 @@ contract L1Alias {
 
     receive() external payable {}
 
-    /// Calls `to` with `value` wei and `gasLimit` gas; returns whether the call succeeded.
+    /// Calls `to` with `value` wei and `gasLimit` gas; returns whether the call succeeded. The
+    /// callee's return data is not copied (a callee returning megabytes costs nothing here).
     function forward(address to, uint256 value, uint256 gasLimit, bytes calldata data) external returns (bool ok) {
         if (msg.sender != Rollup.L1_MESSAGE_INBOX) revert OnlyInbox();
-        (ok,) = to.call{value: value, gas: gasLimit}(data);
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, data.offset, data.length)
+            ok := call(gasLimit, to, value, ptr, data.length, 0, 0)
+        }
     }
 }
 
@@ -56,11 +61,22 @@ contract L1MessageInbox {
             uint64 expected = first + uint64(i);
             if (m.index != expected) revert MessageOutOfOrder(expected, m.index);
             // The L1 contract budgets every message; running short is a protocol violation.
-            if (gasleft() < uint256(Rollup.messageCost(m.gasLimit)) * 64 / 63) revert AnchorOutOfGas(m.index);
+            if (gasleft() < uint256(Rollup.messageCost(m.gasLimit, m.data.length)) * 64 / 63) {
+                revert AnchorOutOfGas(m.index);
+            }
+            // Memory used for one message is released before the next, so the anchor's memory
+            // cost stays linear in the messages' data (Solidity never frees memory itself).
+            uint256 free;
+            assembly ("memory-safe") {
+                free := mload(0x40)
+            }
             bytes32 h = Rollup.messageHash(m);
             rolling = Rollup.roll(rolling, h);
             bool ok = _apply(m);
             emit MessageApplied(m.index, m.kind, m.from, m.to, ok, h);
+            assembly ("memory-safe") {
+                mstore(0x40, free)
+            }
         }
         processedHash = rolling;
         nextIndex = first + uint64(messages.length);
@@ -78,7 +94,14 @@ contract L1MessageInbox {
 
     function _apply(L1Message calldata m) private returns (bool ok) {
         if (m.kind == Rollup.KIND_GOVERNANCE) {
-            (ok,) = Rollup.L2_GOVERNANCE.call{gas: m.gasLimit}(m.data);
+            bytes calldata data = m.data;
+            uint256 gasLimit = m.gasLimit;
+            address target = Rollup.L2_GOVERNANCE;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                calldatacopy(ptr, data.offset, data.length)
+                ok := call(gasLimit, target, 0, ptr, data.length, 0, 0)
+            }
             return ok;
         }
         if (m.kind != Rollup.KIND_CALL) revert UnknownKind(m.kind);

@@ -24,7 +24,15 @@ contract NativeRollup {
     struct QueueEntry {
         bytes32 rollingHash;
         uint64 enqueuedAt;
-        uint64 gasLimit;
+        /// `Rollup.messageCost` of the message (gas limit, overhead and data).
+        uint64 cost;
+    }
+
+    /// When an L2 block's state root was posted and when withdrawals proven against it become
+    /// claimable (fixed at posting: a later change of `withdrawalDelay` never moves it).
+    struct Posting {
+        uint64 postedAt;
+        uint64 withdrawableAt;
     }
 
     /// Timelocked owner actions; payloads are ABI-encoded arguments.
@@ -37,6 +45,10 @@ contract NativeRollup {
         TransferOwnership, // (address)
         SetL2Parameter // (bytes32 key, uint256 value): a governance message to L2Governance
     }
+
+    /// Gas limit of every L2 block (the genesis one): the proposer has no choice, so no one can
+    /// starve or bloat the L2 by moving it (docs/protocol.md §8.4).
+    uint64 public immutable l2GasLimit;
 
     address public owner;
     address public sequencer;
@@ -51,7 +63,7 @@ contract NativeRollup {
     uint64 public lastAdvanceAt;
     uint64 public lastL1Anchor;
     mapping(uint64 => bytes32) public stateRoots;
-    mapping(uint64 => uint64) public stateRootPostedAt;
+    mapping(uint64 => Posting) internal postings;
 
     QueueEntry[] internal queue;
     /// Messages consumed by advanced L2 blocks (= index of the next one to consume).
@@ -92,6 +104,13 @@ contract NativeRollup {
 
     error NotOwner(address caller);
     error NotSequencer(address caller, uint64 openToAllAt);
+    error NotDirectCall(address caller);
+    error WrongGasLimit(uint64 number, uint64 gasLimit, uint64 expected);
+    error WrongL1Hash(uint64 number, bytes32 prevRandao, bytes32 parentBeaconBlockRoot, bytes32 expected);
+    error WithdrawalsNotEmpty(uint64 number, bytes32 withdrawalsRoot);
+    error BlobGasNotZero(uint64 number, uint64 blobGasUsed, uint64 excessBlobGas);
+    error DelayOutOfRange(uint64 value, uint64 max);
+    error TimelockTooShort(uint64 timelockDelay, uint64 required);
     error DepositsPaused();
     error MessageGasTooHigh(uint64 gasLimit, uint64 max);
     error MessageDataTooLarge(uint256 size, uint256 max);
@@ -127,14 +146,17 @@ contract NativeRollup {
         bytes32 genesisHash,
         uint64 forcedInclusionWindow_,
         uint64 withdrawalDelay_,
-        uint64 timelockDelay_
+        uint64 timelockDelay_,
+        uint64 l2GasLimit_
     ) {
+        _checkDelays(forcedInclusionWindow_, withdrawalDelay_, timelockDelay_);
+        l2GasLimit = l2GasLimit_;
         owner = owner_;
         sequencer = sequencer_;
         headStateRoot = genesisStateRoot;
         headHash = genesisHash;
         stateRoots[0] = genesisStateRoot;
-        stateRootPostedAt[0] = uint64(block.timestamp);
+        postings[0] = Posting(uint64(block.timestamp), uint64(block.timestamp));
         forcedInclusionWindow = forcedInclusionWindow_;
         withdrawalDelay = withdrawalDelay_;
         timelockDelay = timelockDelay_;
@@ -177,7 +199,7 @@ contract NativeRollup {
         L1Message memory m = L1Message(kind, from, to, mint, value, gasLimit, index, uint64(block.timestamp), data);
         bytes32 previous = index == 0 ? bytes32(0) : queue[index - 1].rollingHash;
         bytes32 rolling = Rollup.roll(previous, Rollup.messageHash(m));
-        queue.push(QueueEntry(rolling, m.enqueuedAt, gasLimit));
+        queue.push(QueueEntry(rolling, m.enqueuedAt, Rollup.messageCost(gasLimit, data.length)));
         emit MessageEnqueued(index, kind, from, to, mint, value, gasLimit, m.enqueuedAt, data, rolling);
     }
 
@@ -186,17 +208,31 @@ contract NativeRollup {
         return uint64(queue.length);
     }
 
-    /// Rolling hash after message `index`, its enqueue time and gas limit.
+    /// Rolling hash after message `index`, its enqueue time and cost.
     function queueEntry(uint64 index) external view returns (QueueEntry memory) {
         return queue[index];
     }
 
     // ---------------------------------------------------------------- advancing the L2
 
+    /// When the state root of L2 block `l2Block` was posted (0: never).
+    function stateRootPostedAt(uint64 l2Block) external view returns (uint64) {
+        return postings[l2Block].postedAt;
+    }
+
+    /// When withdrawals proven against L2 block `l2Block` become claimable (0: never posted).
+    function withdrawableAt(uint64 l2Block) external view returns (uint64) {
+        return postings[l2Block].withdrawableAt;
+    }
+
     /// Appends L2 blocks, each verified by EXECUTE from the current head, consuming `messages`
     /// (the next queued message bodies, in order, split over the blocks by `messageCount`).
     /// Only the sequencer may advance, unless it has been silent for `forcedInclusionWindow`.
+    /// Only a transaction sent straight to this contract by an account without code may advance:
+    /// every advance L1 accepts is then one a follower sees in L1 transactions
+    /// (docs/protocol.md §8.6).
     function advance(BlockCommitment[] calldata blocks, L1Message[] calldata messages) external {
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
         uint64 openAt = lastAdvanceAt + forcedInclusionWindow;
         if (msg.sender != sequencer && block.timestamp <= openAt) revert NotSequencer(msg.sender, openAt + 1);
         if (blocks.length == 0) revert EmptyBatch();
@@ -205,6 +241,12 @@ contract NativeRollup {
         uint256 cursor;
         uint64 lastCost;
         for (uint256 i = 0; i < blocks.length; i++) {
+            // Memory used for one block (its messages, anchor and EXECUTE input) is released
+            // before the next, so an advance's memory cost stays linear in its blocks.
+            uint256 free;
+            assembly ("memory-safe") {
+                free := mload(0x40)
+            }
             BlockCommitment calldata b = blocks[i];
             if (cursor + b.messageCount > messages.length) {
                 revert MissingMessages(cursor + b.messageCount, messages.length);
@@ -216,13 +258,16 @@ contract NativeRollup {
                 L1Message memory m = messages[cursor + j];
                 if (m.index != next) revert MessageOutOfOrder(next, m.index);
                 rolling = Rollup.roll(rolling, Rollup.messageHash(m));
-                cost += Rollup.messageCost(m.gasLimit);
+                cost += Rollup.messageCost(m.gasLimit, m.data.length);
                 applied[j] = m;
                 next++;
             }
             cursor += b.messageCount;
             _advanceOne(b, applied, cost, first);
             lastCost = cost;
+            assembly ("memory-safe") {
+                mstore(0x40, free)
+            }
         }
         if (cursor != messages.length) revert UnusedMessages(cursor, messages.length);
         if (next != consumed) {
@@ -234,34 +279,51 @@ contract NativeRollup {
         if (next < queue.length) {
             QueueEntry storage e = queue[next];
             uint64 deadline = e.enqueuedAt + forcedInclusionWindow;
-            if (
-                block.timestamp >= deadline
-                    && lastCost + Rollup.messageCost(e.gasLimit) <= Rollup.ANCHOR_GAS_BUDGET
-            ) revert OverdueMessage(next, deadline);
+            if (block.timestamp >= deadline && lastCost + e.cost <= Rollup.ANCHOR_GAS_BUDGET) {
+                revert OverdueMessage(next, deadline);
+            }
         }
         lastAdvanceAt = uint64(block.timestamp);
     }
 
-    function _advanceOne(BlockCommitment calldata b, L1Message[] memory applied, uint64 cost, uint64 first) private {
-        TraceHeader.Header memory h = TraceHeader.read(b.trace);
+    /// The header rules of an L2 block that the rollup fixes (docs/protocol.md §8.4); EXECUTE
+    /// checks the rest (those of an Ethereum block).
+    function _checkHeader(TraceHeader.Header memory h, bytes32 l1Hash) private view {
         if (h.parentHash != headHash) revert WrongParent(h.number, h.parentHash, headHash);
         if (h.number != headNumber + 1) revert WrongNumber(h.number, headNumber + 1);
         if (h.timestamp > block.timestamp) revert FutureBlock(h.timestamp, block.timestamp);
+        if (h.gasLimit != l2GasLimit) revert WrongGasLimit(h.number, h.gasLimit, l2GasLimit);
+        if (h.mixHash != l1Hash || h.parentBeaconBlockRoot != l1Hash) {
+            revert WrongL1Hash(h.number, h.mixHash, h.parentBeaconBlockRoot, l1Hash);
+        }
+        // EIP-4895 withdrawals credit ETH out of nothing: an L2 has none.
+        if (h.withdrawalsRoot != Rollup.EMPTY_ROOT) revert WithdrawalsNotEmpty(h.number, h.withdrawalsRoot);
+        if (h.blobGasUsed != 0 || h.excessBlobGas != 0) {
+            revert BlobGasNotZero(h.number, h.blobGasUsed, h.excessBlobGas);
+        }
+    }
+
+    function _advanceOne(BlockCommitment calldata b, L1Message[] memory applied, uint64 cost, uint64 first) private {
+        TraceHeader.Header memory h = TraceHeader.read(b.trace);
         if (b.l1Anchor < lastL1Anchor || b.l1Anchor >= block.number || block.number - b.l1Anchor > 256) {
             revert BadL1Anchor(b.l1Anchor, lastL1Anchor, block.number);
         }
+        bytes32 l1Hash = blockhash(b.l1Anchor);
+        _checkHeader(h, l1Hash);
         if (cost > Rollup.ANCHOR_GAS_BUDGET) revert AnchorBudgetExceeded(h.number, cost, Rollup.ANCHOR_GAS_BUDGET);
-        bytes memory anchor =
-            abi.encodeCall(L1MessageInbox.anchor, (b.l1Anchor, blockhash(b.l1Anchor), applied));
+        bytes memory anchor = abi.encodeCall(L1MessageInbox.anchor, (b.l1Anchor, l1Hash, applied));
+        // EXECUTE gas: the block's gas and the anchor system call's, which runs with exactly the
+        // difference as its gas limit; EXECUTE meters and charges the sum.
+        uint64 executeGas = h.gasUsed + Rollup.anchorGas(cost);
         (bool ok, bytes memory out) =
-            EXECUTE.call(abi.encode(headStateRoot, h.stateRoot, h.gasUsed, anchor, b.trace));
+            EXECUTE.call(abi.encode(headStateRoot, h.stateRoot, executeGas, anchor, b.trace));
         if (!ok || out.length != 32 || uint256(bytes32(out)) != 1) revert ExecuteFailed(h.number, out);
         headStateRoot = h.stateRoot;
         headHash = h.hash;
         headNumber = h.number;
         lastL1Anchor = b.l1Anchor;
         stateRoots[h.number] = h.stateRoot;
-        stateRootPostedAt[h.number] = uint64(block.timestamp);
+        postings[h.number] = Posting(uint64(block.timestamp), uint64(block.timestamp) + withdrawalDelay);
         emit BlockAdvanced(h.number, h.hash, h.stateRoot, b.l1Anchor, first, uint64(applied.length));
     }
 
@@ -278,7 +340,7 @@ contract NativeRollup {
     ) external {
         bytes32 root = stateRoots[l2Block];
         if (root == bytes32(0)) revert UnknownStateRoot(l2Block);
-        uint64 readyAt = stateRootPostedAt[l2Block] + withdrawalDelay;
+        uint64 readyAt = postings[l2Block].withdrawableAt;
         if (block.timestamp < readyAt) revert WithdrawalNotReady(l2Block, readyAt);
         bytes32 hash = Rollup.withdrawalHash(w);
         if (claimed[hash]) revert AlreadyClaimed(hash);
@@ -321,6 +383,17 @@ contract NativeRollup {
         emit ActionCancelled(id);
     }
 
+    /// The governance bounds (docs/protocol.md §8.7): each delay has a ceiling, so no sum of a
+    /// timestamp and a delay overflows; and the timelock is at least the withdrawal delay plus
+    /// the forced-inclusion window, so a user who sees a change scheduled can force a withdrawal
+    /// into the L2 and claim it on L1 before the change can take effect.
+    function _checkDelays(uint64 window, uint64 withdrawalDelay_, uint64 timelock) private pure {
+        if (window > Rollup.MAX_DELAY) revert DelayOutOfRange(window, Rollup.MAX_DELAY);
+        if (withdrawalDelay_ > Rollup.MAX_DELAY) revert DelayOutOfRange(withdrawalDelay_, Rollup.MAX_DELAY);
+        if (timelock > Rollup.MAX_TIMELOCK) revert DelayOutOfRange(timelock, Rollup.MAX_TIMELOCK);
+        if (timelock < window + withdrawalDelay_) revert TimelockTooShort(timelock, window + withdrawalDelay_);
+    }
+
     /// Carries out a scheduled action once its delay has passed (owner only).
     function execute(Action action, bytes calldata payload, uint256 nonce) external onlyOwner {
         bytes32 id = keccak256(abi.encode(action, payload, nonce));
@@ -334,10 +407,12 @@ contract NativeRollup {
             sequencer = next;
         } else if (action == Action.SetForcedInclusionWindow) {
             uint64 v = abi.decode(payload, (uint64));
+            _checkDelays(v, withdrawalDelay, timelockDelay);
             emit ParameterChanged("forcedInclusionWindow", forcedInclusionWindow, v);
             forcedInclusionWindow = v;
         } else if (action == Action.SetWithdrawalDelay) {
             uint64 v = abi.decode(payload, (uint64));
+            _checkDelays(forcedInclusionWindow, v, timelockDelay);
             emit ParameterChanged("withdrawalDelay", withdrawalDelay, v);
             withdrawalDelay = v;
         } else if (action == Action.SetDepositsPaused) {
@@ -346,6 +421,7 @@ contract NativeRollup {
             depositsPaused = v;
         } else if (action == Action.SetTimelockDelay) {
             uint64 v = abi.decode(payload, (uint64));
+            _checkDelays(forcedInclusionWindow, withdrawalDelay, v);
             emit ParameterChanged("timelockDelay", timelockDelay, v);
             timelockDelay = v;
         } else if (action == Action.TransferOwnership) {

@@ -17,9 +17,10 @@
 mod rules;
 
 pub use rules::{
-    ANCHOR_GAS_BUDGET, Action, KIND_CALL, KIND_GOVERNANCE, L1_MESSAGE_INBOX, L2_BRIDGE, L2_GOVERNANCE,
-    L2_TO_L1_MESSAGE_PASSER, MAX_MESSAGE_DATA, MAX_MESSAGE_GAS, MESSAGE_OVERHEAD_GAS, alias_of, message_cost,
-    message_hash, roll, withdrawal_hash, withdrawal_slot,
+    ANCHOR_BASE_GAS, ANCHOR_GAS_BUDGET, Action, KIND_CALL, KIND_GOVERNANCE, L1_MESSAGE_INBOX, L2_BRIDGE, L2_GOVERNANCE,
+    L2_TO_L1_MESSAGE_PASSER, MAX_DELAY, MAX_MESSAGE_DATA, MAX_MESSAGE_GAS, MAX_TIMELOCK, MESSAGE_BYTE_GAS,
+    MESSAGE_OVERHEAD_GAS, alias_of, anchor_gas, anchor_gas_limit, anchor_gas_of, message_cost, message_hash, roll,
+    withdrawal_hash, withdrawal_slot,
 };
 
 #[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]

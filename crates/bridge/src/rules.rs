@@ -25,8 +25,17 @@ pub const MAX_MESSAGE_GAS: u64 = 5_000_000;
 pub const MAX_MESSAGE_DATA: usize = 16_384;
 /// Gas budgeted per message on top of its gas limit.
 pub const MESSAGE_OVERHEAD_GAS: u64 = 200_000;
+/// Gas budgeted per byte of message data (the bodies travel again in `advance` calldata).
+pub const MESSAGE_BYTE_GAS: u64 = 128;
 /// One L2 block's message budget: the sum of [`message_cost`] of its messages.
 pub const ANCHOR_GAS_BUDGET: u64 = 20_000_000;
+/// Gas of the anchor system call on top of its messages' costs (the inbox's own work and the
+/// block's other system calls).
+pub const ANCHOR_BASE_GAS: u64 = 300_000;
+/// Longest forced-inclusion window and withdrawal delay governance may set (one year).
+pub const MAX_DELAY: u64 = 365 * 24 * 3600;
+/// Longest timelock governance may set.
+pub const MAX_TIMELOCK: u64 = 2 * MAX_DELAY;
 
 /// `NativeRollup.Action`: the timelocked owner actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +57,31 @@ pub enum Action {
     SetL2Parameter = 6,
 }
 
-/// Gas a message costs against [`ANCHOR_GAS_BUDGET`].
-pub const fn message_cost(gas_limit: u64) -> u64 {
-    gas_limit.saturating_add(MESSAGE_OVERHEAD_GAS)
+/// Gas a message with `gas_limit` and `data_len` bytes of data costs against
+/// [`ANCHOR_GAS_BUDGET`] (`Rollup.messageCost`).
+pub const fn message_cost(gas_limit: u64, data_len: usize) -> u64 {
+    gas_limit.saturating_add(MESSAGE_OVERHEAD_GAS).saturating_add(MESSAGE_BYTE_GAS.saturating_mul(data_len as u64))
+}
+
+/// Gas limit of the anchor system call of an L2 block whose messages cost `cost` in total
+/// (`Rollup.anchorGas`): the part of the block's EXECUTE gas that is not the block's own.
+pub const fn anchor_gas(cost: u64) -> u64 {
+    ANCHOR_BASE_GAS.saturating_add(cost)
+}
+
+/// The anchor rule of an nrd L2 (`nrd_chain::AnchorRule::gas_limit`): the gas limit of the
+/// anchor system call whose calldata is `anchor`, `None` when `anchor` is not an
+/// `L1MessageInbox.anchor(…)` call.
+pub fn anchor_gas_limit(anchor: &[u8]) -> Option<u64> {
+    use alloy_sol_types::SolCall;
+    let call = L1MessageInbox::anchorCall::abi_decode(anchor).ok()?;
+    let cost = call.messages.iter().fold(0u64, |cost, m| cost.saturating_add(message_cost(m.gasLimit, m.data.len())));
+    Some(anchor_gas(cost))
+}
+
+/// [`anchor_gas`] of an L2 block applying `messages`.
+pub fn anchor_gas_of(messages: &[L1Message]) -> u64 {
+    anchor_gas(messages.iter().fold(0u64, |cost, m| cost.saturating_add(message_cost(m.gasLimit, m.data.len()))))
 }
 
 /// `keccak256(abi.encode(message))`.

@@ -49,6 +49,15 @@ pub enum BlockError {
     /// The chain has no anchor contract, yet the block was given an anchor.
     #[error("this chain has no anchor contract, so the anchor must be empty (got {0} bytes)")]
     UnexpectedAnchor(usize),
+    /// The chain's anchor rule gives this anchor no gas limit: it is not a well-formed anchor.
+    #[error("the anchor is malformed (the chain's anchor rule gives it no gas limit)")]
+    MalformedAnchor,
+    /// Execution spent more gas than the caller's budget (EXECUTE's bound on its work).
+    #[error("execution spent more than its budget of {budget} gas")]
+    WorkBudgetExceeded {
+        /// The budget.
+        budget: u64,
+    },
     /// The anchor system call reverted or halted: the block may not apply these L1 messages.
     #[error("anchor system call failed: {0}")]
     AnchorFailed(String),

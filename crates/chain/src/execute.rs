@@ -1,6 +1,7 @@
 //! Block execution on revm through alloy-evm's Ethereum block executor, over any
 //! [`StateProvider`]; and block import (validate, execute, commit, check the state root).
 
+use crate::budget::WorkBudget;
 use crate::{
     ChainSpec,
     error::{BlockError, BlockResult},
@@ -19,6 +20,7 @@ use alloy_evm::{
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
+use revm::Database;
 use revm::{DatabaseCommit, context::result::ExecutionResult};
 use revm::{
     bytecode::Bytecode,
@@ -184,8 +186,10 @@ pub struct RejectedTx {
 }
 
 /// Executes `txs` in a block with `header`'s environment. With `skip_invalid`, transactions
-/// that cannot be included are left out (block building); otherwise they fail the block.
-/// Returns the execution result and the indices of the included transactions.
+/// that cannot be included are left out (block building); otherwise they fail the block. With
+/// `budget`, execution stops and the block fails once it has spent more gas than the budget
+/// (the stateless verifier behind EXECUTE). Returns the execution result and the indices of the
+/// included transactions.
 #[allow(clippy::too_many_arguments)] // private: the block's parts, spelled out
 fn run_block<'t, S: StateProvider, H: BlockHashes>(
     spec: &ChainSpec,
@@ -196,12 +200,17 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
     skip_invalid: bool,
     state: &mut S,
     hashes: &H,
+    budget: Option<&WorkBudget>,
 ) -> BlockResult<(ExecutedBlock, Vec<usize>, Vec<RejectedTx>)> {
     let blob_params = spec.blob_params_at(header.timestamp);
     let env = EvmEnv::for_eth_block(header, spec, spec.chain_id, blob_params);
     let db = Db { state, hashes, error: None };
     let db = State::builder().with_database(db).with_bundle_update().build();
-    let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm(db, env);
+    // Without a budget the inspector is off (no per-instruction hook).
+    let unbounded = WorkBudget::new(u64::MAX);
+    let inspector = budget.unwrap_or(&unbounded);
+    let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm_with_inspector(db, env, inspector);
+    evm.set_inspector_enabled(budget.is_some());
     install_precompiles(spec, evm.precompiles_mut());
     let ctx = EthBlockExecutionCtx {
         parent_hash: header.parent_hash,
@@ -220,22 +229,29 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             execution_error($err, db_error)
         }};
     }
+    let over_budget = || match budget {
+        Some(b) if b.exceeded() => Some(BlockError::WorkBudgetExceeded { budget: b.limit() }),
+        _ => None,
+    };
     if let Err(err) = executor.apply_pre_execution_changes() {
         return Err(fail!(err));
     }
     match spec.anchor_target() {
         Some(target) => {
-            let call = executor.evm_mut().transact_system_call(
-                crate::ANCHOR_CALLER,
-                target,
-                alloy_primitives::Bytes::copy_from_slice(anchor),
-            );
-            let db_error = executor.evm_mut().db_mut().database.error.take();
-            if let Some(state) = db_error {
+            let gas_limit = spec.anchor_gas(anchor).ok_or(BlockError::MalformedAnchor)?;
+            let block_env = executor.evm().block().clone();
+            let cfg_env = executor.evm().cfg_env().clone();
+            let db = executor.evm_mut().db_mut();
+            let call =
+                anchor_call(spec, block_env, cfg_env, db, inspector, budget.is_some(), target, anchor, gas_limit);
+            if let Some(state) = db.database.error.take() {
                 return Err(BlockError::State(state));
             }
-            let done = call.map_err(|e| BlockError::AnchorFailed(e.to_string()))?;
-            match &done.result {
+            if let Some(err) = over_budget() {
+                return Err(err);
+            }
+            let (result, changes) = call.map_err(|e| BlockError::AnchorFailed(e.to_string()))?;
+            match &result {
                 ExecutionResult::Success { .. } => {}
                 ExecutionResult::Revert { output, .. } => {
                     return Err(BlockError::AnchorFailed(format!(
@@ -247,7 +263,7 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
                     return Err(BlockError::AnchorFailed(format!("halted: {reason:?}")));
                 }
             }
-            executor.evm_mut().db_mut().commit(done.state);
+            db.commit(changes);
         }
         None if !anchor.is_empty() => return Err(BlockError::UnexpectedAnchor(anchor.len())),
         None => {}
@@ -263,10 +279,18 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             continue;
         }
         let hash = *tx.tx_hash();
-        match executor.execute_transaction(tx) {
+        for settlement in spec.settlements() {
+            settlement.begin();
+        }
+        let outcome = executor.execute_transaction(tx);
+        if let Some(err) = over_budget() {
+            return Err(err);
+        }
+        match outcome {
             Ok(_) => {
                 blobs += tx_blobs;
                 included.push(index);
+                settle(spec, header.number, executor.evm_mut().db_mut())?;
             }
             Err(err) => match fail!(err) {
                 BlockError::BlockGasExhausted { gas_limit, available, .. } if skip_invalid => {
@@ -287,7 +311,7 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
         Ok(done) => done,
         Err(err) => return Err(execution_error(err, None)),
     };
-    let mut db: State<Db<'_, S, H>> = evm.into_db();
+    let mut db = evm.into_db();
     if let Some(err) = db.database.error.take() {
         return Err(BlockError::State(err));
     }
@@ -303,6 +327,91 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
     Ok((executed, included, rejected))
 }
 
+type AnchorOutcome = (ExecutionResult, revm::state::EvmState);
+
+/// The anchor system call with its own gas limit: a system call (no fee, no nonce, no
+/// intrinsic gas) from [`crate::ANCHOR_CALLER`], run on the block's state between the
+/// pre-execution system calls and the first transaction.
+#[allow(clippy::too_many_arguments)] // private: the call's parts, spelled out
+fn anchor_call<DB>(
+    spec: &ChainSpec,
+    block_env: revm::context::BlockEnv,
+    cfg_env: revm::context::CfgEnv,
+    db: &mut State<DB>,
+    inspector: &WorkBudget,
+    inspect: bool,
+    target: Address,
+    anchor: &[u8],
+    gas_limit: u64,
+) -> Result<AnchorOutcome, String>
+where
+    DB: revm::Database + std::fmt::Debug,
+{
+    use revm::{
+        ExecuteEvm, MainBuilder, MainContext,
+        context::{ContextSetters, TxEnv},
+        handler::{Handler, MainnetHandler},
+        inspector::InspectorHandler,
+    };
+    let mut precompiles = alloy_evm::precompiles::PrecompilesMap::from_static(revm::precompile::Precompiles::new(
+        revm::precompile::PrecompileSpecId::from_spec_id(cfg_env.spec),
+    ));
+    install_precompiles(spec, &mut precompiles);
+    let mut evm = revm::Context::mainnet()
+        .with_block(block_env)
+        .with_cfg(cfg_env)
+        .with_db(db)
+        .build_mainnet_with_inspector(inspector)
+        .with_precompiles(precompiles);
+    let tx = TxEnv::builder()
+        .caller(crate::ANCHOR_CALLER)
+        .kind(alloy_primitives::TxKind::Call(target))
+        .data(alloy_primitives::Bytes::copy_from_slice(anchor))
+        .gas_limit(gas_limit)
+        .build()
+        .map_err(|e| format!("{e:?}"))?;
+    evm.set_tx(tx);
+    let result: Result<ExecutionResult, revm::context::result::EVMError<<&mut State<DB> as Database>::Error>> =
+        if inspect {
+            MainnetHandler::default().inspect_run_system_call(&mut evm)
+        } else {
+            MainnetHandler::default().run_system_call(&mut evm)
+        };
+    let result = result.map_err(|e| e.to_string())?;
+    Ok((result, evm.finalize()))
+}
+
+/// Writes what the chain's [`crate::TxSettlement`]s owe for the transaction that just ran.
+fn settle<DB: revm::Database>(spec: &ChainSpec, block_number: u64, db: &mut State<DB>) -> BlockResult<()> {
+    for settlement in spec.settlements() {
+        let writes = settlement.settle(block_number);
+        if writes.is_empty() {
+            continue;
+        }
+        let mut changes: revm::state::EvmState = Default::default();
+        for write in writes {
+            let info = db
+                .basic(write.address)
+                .map_err(|_| BlockError::Execution("settlement: account unavailable".into()))?
+                .unwrap_or_default();
+            let original = db
+                .storage(write.address, write.slot)
+                .map_err(|_| BlockError::Execution("settlement: storage unavailable".into()))?;
+            let account = changes.entry(write.address).or_insert_with(|| {
+                let mut account = revm::state::Account::from(info);
+                account.mark_touch();
+                account
+            });
+            account.storage.insert(
+                write.slot,
+                revm::state::EvmStorageSlot::new_changed(original, write.value, Default::default()),
+            );
+        }
+        db.commit(changes);
+    }
+    Ok(())
+}
+
 /// Executes `block` (whose senders are `senders`) on `state`, without validating or committing.
 /// `anchor` is the calldata of the chain's anchor system call (empty for a chain without one).
 pub fn execute_block<S: StateProvider, H: BlockHashes>(
@@ -313,9 +422,22 @@ pub fn execute_block<S: StateProvider, H: BlockHashes>(
     state: &mut S,
     hashes: &H,
 ) -> BlockResult<ExecutedBlock> {
+    execute_block_with(spec, block, anchor, senders, state, hashes, None)
+}
+
+fn execute_block_with<S: StateProvider, H: BlockHashes>(
+    spec: &ChainSpec,
+    block: &Block<TxEnvelope>,
+    anchor: &[u8],
+    senders: &[Address],
+    state: &mut S,
+    hashes: &H,
+    budget: Option<&WorkBudget>,
+) -> BlockResult<ExecutedBlock> {
     let txs = block.body.transactions.iter().zip(senders).map(|(tx, sender)| Recovered::new_unchecked(tx, *sender));
     let withdrawals = block.body.withdrawals.as_ref().map(|w| w.as_slice());
-    run_block(spec, &block.header, withdrawals, anchor, txs, false, state, hashes).map(|(executed, _, _)| executed)
+    run_block(spec, &block.header, withdrawals, anchor, txs, false, state, hashes, budget)
+        .map(|(executed, _, _)| executed)
 }
 
 /// Runs one transaction on `state` in the environment of `header` without committing anything
@@ -335,7 +457,15 @@ pub fn simulate<S: StateProvider, H: BlockHashes>(
     let db = Db { state, hashes, error: None };
     let mut evm = alloy_evm::eth::EthEvmFactory::default().create_evm(State::builder().with_database(db).build(), env);
     install_precompiles(spec, evm.precompiles_mut());
-    match evm.transact(tx) {
+    // A simulation owes no settlement; start it from a clean slate and drop what it left.
+    for settlement in spec.settlements() {
+        settlement.begin();
+    }
+    let outcome = evm.transact(tx);
+    for settlement in spec.settlements() {
+        settlement.begin();
+    }
+    match outcome {
         Ok(done) => Ok(done),
         Err(err) => {
             if let Some(state) = evm.db_mut().database.error.take() {
@@ -414,7 +544,7 @@ pub fn build_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     crate::validation::validate_header(spec, &header, parent)?;
     let txs = candidates.iter().map(|tx| Recovered::new_unchecked(tx.inner(), tx.signer()));
     let (executed, included, rejected) =
-        run_block(spec, &header, withdrawals.as_deref(), &attrs.anchor, txs, true, state, hashes)?;
+        run_block(spec, &header, withdrawals.as_deref(), &attrs.anchor, txs, true, state, hashes, None)?;
     let mut keep = included.into_iter().peekable();
     let (transactions, senders): (Vec<TxEnvelope>, Vec<Address>) =
         candidates.into_iter().enumerate().filter_map(|(i, tx)| keep.next_if_eq(&i).map(|_| tx.into_parts())).unzip();
@@ -487,10 +617,37 @@ pub fn import_block<S: StateProvider + StateCommitter, H: BlockHashes>(
     state: &mut S,
     hashes: &H,
 ) -> BlockResult<ImportedBlock> {
+    import_block_with(spec, parent, block, anchor, state, hashes, None)
+}
+
+/// [`import_block`] that stops, with [`BlockError::WorkBudgetExceeded`], as soon as execution
+/// (system calls, the anchor and the transactions, every frame, before refunds) has spent more
+/// gas than `budget` allows: EXECUTE's bound on the work a caller makes L1 do.
+pub fn import_block_bounded<S: StateProvider + StateCommitter, H: BlockHashes>(
+    spec: &ChainSpec,
+    parent: &Sealed<Header>,
+    block: &Block<TxEnvelope>,
+    anchor: &[u8],
+    state: &mut S,
+    hashes: &H,
+    budget: &WorkBudget,
+) -> BlockResult<ImportedBlock> {
+    import_block_with(spec, parent, block, anchor, state, hashes, Some(budget))
+}
+
+fn import_block_with<S: StateProvider + StateCommitter, H: BlockHashes>(
+    spec: &ChainSpec,
+    parent: &Sealed<Header>,
+    block: &Block<TxEnvelope>,
+    anchor: &[u8],
+    state: &mut S,
+    hashes: &H,
+    budget: Option<&WorkBudget>,
+) -> BlockResult<ImportedBlock> {
     validate_header(spec, &block.header, parent)?;
     validate_body(spec, block)?;
     let senders = recover_senders(block)?;
-    let executed = execute_block(spec, block, anchor, &senders, state, hashes)?;
+    let executed = execute_block_with(spec, block, anchor, &senders, state, hashes, budget)?;
     validate_outcome(&block.header, &executed)?;
     let (root, undo) = state.commit(&executed.changes)?;
     if root != block.header.state_root {

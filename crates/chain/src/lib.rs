@@ -20,6 +20,7 @@
 //!     → validate_outcome → state.commit → state root check (revert on mismatch)
 //! ```
 
+mod budget;
 mod error;
 mod execute;
 mod spec;
@@ -27,12 +28,15 @@ mod state;
 mod trie;
 mod validation;
 
+pub use budget::WorkBudget;
 pub use error::{BlockError, BlockResult};
 pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
-    execute_block, import_block, recover_senders, simulate,
+    execute_block, import_block, import_block_bounded, recover_senders, simulate,
 };
-pub use spec::{ANCHOR_CALLER, ChainSpec, ExtraPrecompile, system_contracts};
+pub use spec::{
+    ANCHOR_CALLER, AnchorRule, ChainSpec, ExtraPrecompile, SettlementWrite, TxSettlement, system_contracts,
+};
 pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
     StateRef, StateResult, StateTrie, Undo,

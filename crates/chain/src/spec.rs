@@ -19,7 +19,43 @@ pub struct ChainSpec {
     pub chain_id: u64,
     hardforks: EthereumChainHardforks,
     precompiles: Vec<ExtraPrecompile>,
-    anchor: Option<Address>,
+    anchor: Option<AnchorRule>,
+    settlements: Vec<Arc<dyn TxSettlement>>,
+}
+
+/// A rollup chain's anchor system call: the contract it calls and the gas limit a given anchor
+/// gets (a function of the anchor, so every node derives the same one; `None` when the anchor
+/// is malformed, which makes the block invalid).
+#[derive(Debug, Clone, Copy)]
+pub struct AnchorRule {
+    /// The contract the anchor system call calls.
+    pub target: Address,
+    /// Gas limit of the anchor system call for an anchor.
+    pub gas_limit: fn(&[u8]) -> Option<u64>,
+}
+
+/// A storage write a [`TxSettlement`] applies after a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettlementWrite {
+    /// The account.
+    pub address: Address,
+    /// The slot.
+    pub slot: U256,
+    /// Its new value.
+    pub value: U256,
+}
+
+/// Accounting a precompile keeps outside the EVM journal, so that a reverted frame does not undo
+/// it (nrd's EXECUTE meter: EXECUTE gas counts against the L1 block's limit whether or not the
+/// calling frame reverts). The chain engine calls [`TxSettlement::begin`] before every
+/// transaction and writes what [`TxSettlement::settle`] returns into state after it, whatever
+/// the transaction's outcome. Implementations keep their pending accounting per thread: one
+/// block, call or simulation executes on one thread from start to end.
+pub trait TxSettlement: Send + Sync + std::fmt::Debug {
+    /// Drops whatever the previous transaction on this thread left pending.
+    fn begin(&self);
+    /// The storage writes the transaction that just ran owes; clears the pending accounting.
+    fn settle(&self, block_number: u64) -> Vec<SettlementWrite>;
 }
 
 /// A precompile a chain adds to Ethereum's set (nrd's L1 adds EXECUTE).
@@ -95,7 +131,13 @@ impl ChainSpec {
                 forks.push((*fork, ForkCondition::Timestamp(ts)));
             }
         }
-        Self { chain_id, hardforks: EthereumChainHardforks::new(forks), precompiles: Vec::new(), anchor: None }
+        Self {
+            chain_id,
+            hardforks: EthereumChainHardforks::new(forks),
+            precompiles: Vec::new(),
+            anchor: None,
+            settlements: Vec::new(),
+        }
     }
 
     /// Adds (or replaces) a precompile at `address`.
@@ -106,17 +148,38 @@ impl ChainSpec {
     }
 
     /// Makes every block start (after the EIP-4788/2935 system calls, before its transactions)
-    /// with a system call from [`ANCHOR_CALLER`] to `target`, whose calldata is the block's
-    /// anchor (a native rollup's L1 messages; see `docs/protocol.md`). A reverting anchor call
+    /// with a system call from [`ANCHOR_CALLER`] to `rule.target`, whose calldata is the block's
+    /// anchor (a native rollup's L1 messages; see `docs/protocol.md`) and whose gas limit is
+    /// `(rule.gas_limit)(anchor)`. A reverting anchor call, or an anchor without a gas limit,
     /// makes the block invalid.
-    pub const fn with_anchor(mut self, target: Address) -> Self {
-        self.anchor = Some(target);
+    pub const fn with_anchor(mut self, rule: AnchorRule) -> Self {
+        self.anchor = Some(rule);
         self
     }
 
     /// The anchor system call's target, if this chain has one.
-    pub const fn anchor_target(&self) -> Option<Address> {
-        self.anchor
+    pub fn anchor_target(&self) -> Option<Address> {
+        self.anchor.map(|a| a.target)
+    }
+
+    /// The gas limit of the anchor system call for `anchor`: `Some(0)` on a chain without an
+    /// anchor contract (whose anchor must be empty), `None` when the anchor is malformed.
+    pub fn anchor_gas(&self, anchor: &[u8]) -> Option<u64> {
+        match self.anchor {
+            Some(rule) => (rule.gas_limit)(anchor),
+            None => anchor.is_empty().then_some(0),
+        }
+    }
+
+    /// Adds accounting that survives reverted frames (see [`TxSettlement`]).
+    pub fn with_settlement(mut self, settlement: Arc<dyn TxSettlement>) -> Self {
+        self.settlements.push(settlement);
+        self
+    }
+
+    /// The chain's [`TxSettlement`]s.
+    pub fn settlements(&self) -> &[Arc<dyn TxSettlement>] {
+        &self.settlements
     }
 
     /// The precompiles this chain adds to Ethereum's.

@@ -70,9 +70,10 @@ pub struct PostedBlock {
 
 impl PostedBlock {
     /// The EXECUTE gas `advance` declares for this block: what the EXECUTE meter counts against
-    /// its per-L1-block limit and what the EXECUTE fee is paid on.
+    /// its per-L1-block limit and what the EXECUTE fee is paid on — the block's gas used plus
+    /// the gas limit of its anchor system call (`nrd_bridge::anchor_gas_of`).
     pub fn execute_gas(&self) -> u64 {
-        self.block.header.gas_used
+        self.block.header.gas_used.saturating_add(nrd_bridge::anchor_gas_of(&self.messages))
     }
 }
 

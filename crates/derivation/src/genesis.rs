@@ -43,6 +43,12 @@ pub fn predeploys() -> [(&'static str, Address, Bytes); 4] {
     ]
 }
 
+/// The anchor rule of every nrd L2: the anchor system call goes to `L1MessageInbox` with the gas
+/// limit `NativeRollup` pays EXECUTE for (`nrd_bridge::anchor_gas_limit`).
+pub fn anchor_rule() -> nrd_chain::AnchorRule {
+    nrd_chain::AnchorRule { target: L1_MESSAGE_INBOX, gas_limit: nrd_bridge::anchor_gas_limit }
+}
+
 /// An nrd L2 genesis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L2Genesis {
@@ -141,7 +147,7 @@ impl L2Genesis {
 
     /// The chain rules: Prague from genesis, with the anchor system call to `L1MessageInbox`.
     pub fn spec(&self) -> ChainSpec {
-        ChainSpec::post_merge(self.chain_id(), SpecId::PRAGUE, None).with_anchor(L1_MESSAGE_INBOX)
+        ChainSpec::post_merge(self.chain_id(), SpecId::PRAGUE, None).with_anchor(anchor_rule())
     }
 
     /// The allocation, account by account.

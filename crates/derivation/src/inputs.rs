@@ -59,7 +59,7 @@ pub fn messages_that_fit(pending: &[L1Message]) -> usize {
     pending
         .iter()
         .take_while(|m| {
-            cost = cost.saturating_add(message_cost(m.gasLimit));
+            cost = cost.saturating_add(message_cost(m.gasLimit, m.data.len()));
             cost <= ANCHOR_GAS_BUDGET
         })
         .count()

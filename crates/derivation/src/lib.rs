@@ -26,5 +26,5 @@ mod inputs;
 
 pub use batch::{AdvanceTx, DaMode, PostedBlock, decode_advance, encode_advance};
 pub use error::DerivationError;
-pub use genesis::{BRIDGE_PREFUND, GenesisError, L2Genesis, predeploys};
+pub use genesis::{BRIDGE_PREFUND, GenesisError, L2Genesis, anchor_rule, predeploys};
 pub use inputs::{BlockInputs, L1BlockRef, SequencingConfig, anchor_calldata, block_inputs, messages_that_fit};

@@ -115,17 +115,25 @@ pub fn encode_batch(blocks: &[Vec<TxEnvelope>], compression: Compression) -> Vec
 
 /// Decodes a batch payload into its blocks' transaction lists; never panics, whatever the bytes.
 pub fn decode_batch(payload: &[u8]) -> Result<Vec<Vec<TxEnvelope>>, BatchError> {
+    decode_batch_within(payload, MAX_BATCH_BYTES).map(|(blocks, _)| blocks)
+}
+
+/// [`decode_batch`] with the RLP body bounded by `cap` bytes (at most [`MAX_BATCH_BYTES`]):
+/// decompression stops, with [`BatchError::TooLarge`], as soon as it would pass it. Also
+/// returns the RLP body's length (what EXECUTE charges decoding for).
+pub fn decode_batch_within(payload: &[u8], cap: usize) -> Result<(Vec<Vec<TxEnvelope>>, usize), BatchError> {
+    let cap = cap.min(MAX_BATCH_BYTES);
     let (&version, body) = payload.split_first().ok_or(BatchError::Empty)?;
     let decompressed;
     let rlp = match version {
         BATCH_VERSION_RAW => {
-            if body.len() > MAX_BATCH_BYTES {
+            if body.len() > cap {
                 return Err(BatchError::TooLarge);
             }
             body
         }
         BATCH_VERSION_BROTLI => {
-            decompressed = brotli_decompress(body, MAX_BATCH_BYTES)?;
+            decompressed = brotli_decompress(body, cap)?;
             decompressed.as_slice()
         }
         other => return Err(BatchError::UnknownVersion(other)),
@@ -135,7 +143,7 @@ pub fn decode_batch(payload: &[u8]) -> Result<Vec<Vec<TxEnvelope>>, BatchError> 
     if !buf.is_empty() {
         return Err(BatchError::TrailingBytes(buf.len()));
     }
-    Ok(blocks)
+    Ok((blocks, rlp.len()))
 }
 
 /// Decompresses a standard brotli stream of at most `cap` bytes, stopping as soon as it would

@@ -34,7 +34,7 @@ mod witness;
 
 pub use batch::{
     BATCH_VERSION_BROTLI, BATCH_VERSION_RAW, BROTLI_LGWIN, BROTLI_QUALITY, BatchError, Compression, MAX_BATCH_BYTES,
-    decode_batch, encode_batch,
+    decode_batch, decode_batch_within, encode_batch,
 };
 pub use blob::{
     BlobBatchError, BlobPayloadError, USABLE_BYTES_PER_BLOB, blobs_for_payload, blobs_to_payload, decode_batch_blobs,
@@ -45,7 +45,7 @@ pub use precompile::{
     METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter, encode_execute_input,
 };
 pub use record::{Ancestors, record_block};
-pub use stateless::{VerifiedBlock, VerifyError, verify_block};
+pub use stateless::{VerifiedBlock, VerifyError, verify_block, verify_block_bounded};
 pub use trace::{TRACE_VERSION_RAW, Trace, TraceError};
 pub use verifier::{ExecuteError, ExecuteInput, Reexecution, Verifier};
 pub use witness::ExecutionWitness;

@@ -1,27 +1,40 @@
 //! The EXECUTE precompile, with cumulative per-L1-block metering kept in L1 state.
 //!
 //! Input: `abi.encode(bytes32 preStateRoot, bytes32 postStateRoot, uint64 gasUsed, bytes anchor,
-//! bytes trace)`. Output: the word `1` on success. Any invalid input makes the call revert with
-//! `Error(string)` explaining why; only running out of L1 gas halts.
+//! bytes trace)`, `gasUsed` being the EXECUTE gas (the block's gas plus its anchor's gas limit).
+//! Output: the word `1` on success. Any invalid input makes the call revert with `Error(string)`
+//! explaining why; running out of L1 gas halts.
 //!
-//! Metering lives in three storage slots of the precompile's own account (which genesis gives
-//! nonce 1 so EIP-161 never clears it): the L1 block number last metered, the EXECUTE gas used in
-//! that block, and that block's EXECUTE base fee. Being state, it is journaled: an EXECUTE inside
-//! a reverted call leaves no trace, and a re-executing node reaches the same numbers.
+//! **The work is paid for before it is done, and whatever the outcome** (docs/protocol.md §6):
+//! - L1 gas: `base_gas + gas_per_byte × len(input)`, then the EXECUTE fee converted to L1 gas at
+//!   the transaction's gas price (`⌈gasUsed × baseFee / price⌉`), then per referenced blob and
+//!   per word of decompressed batch. Gas spent in a frame that reverts stays spent, so the fee
+//!   cannot be dodged by reverting.
+//! - The meter: three storage slots of the precompile's own account (which genesis gives nonce
+//!   1 so EIP-161 never clears it): the L1 block number last metered, the EXECUTE gas used in that
+//!   block, and that block's EXECUTE base fee. A call's EXECUTE gas is counted when the call is
+//!   charged, outside the EVM journal, and written into the slots after the transaction by the
+//!   chain engine ([`nrd_chain::TxSettlement`]), so a reverted frame (or transaction) still uses up
+//!   the block's EXECUTE capacity and raises the next base fee.
+//! - Re-execution stops once it has spent more than the declared gas (plus a quarter of the
+//!   block's gas, for refunds), whatever gas limits the header and its transactions name.
 
 use crate::{
-    batch::{BatchError, decode_batch},
+    batch::{BatchError, MAX_BATCH_BYTES, decode_batch_within},
     blob::{BlobPayloadError, blobs_to_payload},
     trace::{Trace, TraceError},
     verifier::{ExecuteInput, Reexecution},
 };
+use alloy_consensus::TxEnvelope;
 use alloy_eips::eip4844::Blob;
 use alloy_evm::precompiles::{Precompile, PrecompileInput};
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_sol_types::{SolError, SolType, sol_data};
+use nrd_chain::{SettlementWrite, TxSettlement};
 use revm::precompile::{PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult};
 use serde::{Deserialize, Serialize};
 use std::{borrow::Cow, sync::Arc};
+use std::{cell::Cell, sync::Mutex};
 
 /// Where EXECUTE lives on nrd's L1.
 pub const EXECUTE_ADDRESS: Address = address!("0x0000000000000000000000000000000000000101");
@@ -71,6 +84,21 @@ pub struct MeterConfig {
     pub base_gas: u64,
     /// L1 gas the precompile charges per input byte.
     pub gas_per_byte: u64,
+    /// L1 gas the precompile charges per referenced blob (copying it out of the sidecar).
+    #[serde(default = "default_blob_gas")]
+    pub blob_gas: u64,
+    /// L1 gas the precompile charges per 32-byte word of a blob batch's RLP body (decompressing
+    /// and decoding it); decompression stops where the gas left stops paying.
+    #[serde(default = "default_batch_word_gas")]
+    pub batch_word_gas: u64,
+}
+
+const fn default_blob_gas() -> u64 {
+    4_000
+}
+
+const fn default_batch_word_gas() -> u64 {
+    8
 }
 
 impl Default for MeterConfig {
@@ -83,6 +111,8 @@ impl Default for MeterConfig {
             change_denominator: 8,
             base_gas: 50_000,
             gas_per_byte: 8,
+            blob_gas: default_blob_gas(),
+            batch_word_gas: default_batch_word_gas(),
         }
     }
 }
@@ -184,6 +214,17 @@ pub struct ExecutePrecompile {
     verifier: Reexecution,
     meter: MeterConfig,
     blobs: Arc<dyn BlobSource>,
+    /// The batch last decoded from blobs, by the versioned hashes it came from (content
+    /// addressed, so valid for any transaction): the calls of one `advance` share one batch.
+    /// Only CPU depends on it; every call is charged as if it decoded the batch itself.
+    batch_cache: Mutex<Option<CachedBatch>>,
+}
+
+#[derive(Debug)]
+struct CachedBatch {
+    refs: Vec<B256>,
+    blocks: Arc<Vec<Vec<TxEnvelope>>>,
+    rlp_len: usize,
 }
 
 impl std::fmt::Debug for ExecutePrecompile {
@@ -204,22 +245,19 @@ pub enum ExecuteCallError {
     /// The block's EXECUTE gas would pass the limit.
     #[error("EXECUTE gas limit exceeded: {used} used + {requested} requested > {limit}")]
     LimitExceeded {
-        /// Used so far in this L1 block.
+        /// Used so far in this L1 block (reverted calls included).
         used: u64,
         /// This call's gas used.
         requested: u64,
         /// Per-block limit.
         limit: u64,
     },
-    /// The transaction's sender cannot pay the EXECUTE fee.
-    #[error("sender cannot pay the EXECUTE fee of {fee} wei")]
-    Fee {
-        /// gasUsed x base fee.
-        fee: U256,
-    },
     /// A blob reference is not a blob of this transaction.
     #[error("blob {0} is not carried by this transaction")]
     UnknownBlob(B256),
+    /// A blob is referenced twice.
+    #[error("blob {0} is referenced twice")]
+    DuplicateBlob(B256),
     /// The trace does not decode.
     #[error(transparent)]
     Trace(#[from] TraceError),
@@ -248,27 +286,127 @@ pub enum ExecuteCallError {
     State(String),
 }
 
-impl ExecutePrecompile {
-    /// EXECUTE verifying L2 blocks with `verifier`, metered by `meter`, resolving blob
-    /// references through `blobs`.
-    pub fn new(verifier: Reexecution, meter: MeterConfig, blobs: Arc<dyn BlobSource>) -> Self {
-        Self { id: PrecompileId::Custom(Cow::Borrowed("EXECUTE")), verifier, meter, blobs }
+/// How a call ends when it does not succeed.
+#[derive(Debug)]
+enum Failure {
+    /// The caller did not give enough L1 gas for the next piece of work: halt, all gas spent.
+    OutOfGas,
+    /// The input is refused: revert with the reason, the gas charged so far spent.
+    Refused(ExecuteCallError),
+}
+
+impl<E: Into<ExecuteCallError>> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Self::Refused(err.into())
+    }
+}
+
+/// L1 gas charged so far against what the call was given.
+#[derive(Debug)]
+struct Charge {
+    used: u64,
+    available: u64,
+}
+
+impl Charge {
+    /// Charges `gas` before the work it pays for.
+    fn add(&mut self, gas: u64) -> Result<(), Failure> {
+        self.used = self.used.saturating_add(gas);
+        if self.used > self.available { Err(Failure::OutOfGas) } else { Ok(()) }
     }
 
-    /// L1 gas charged for an input of `len` bytes.
+    fn left(&self) -> u64 {
+        self.available.saturating_sub(self.used)
+    }
+}
+
+/// EXECUTE gas of the transaction running on this thread, not yet written to the meter slots.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// The L1 block it runs in.
+    block: u64,
+    /// The meter's gas used in that block before this transaction.
+    used_before: u64,
+    /// That block's EXECUTE base fee.
+    base_fee: u128,
+    /// EXECUTE gas of this transaction's calls so far, reverted ones included.
+    gas: u64,
+}
+
+thread_local! {
+    /// One block, call or simulation executes on one thread from start to end, and the chain
+    /// engine resets this before every transaction ([`nrd_chain::TxSettlement::begin`]).
+    static PENDING: Cell<Option<Pending>> = const { Cell::new(None) };
+}
+
+impl ExecutePrecompile {
+    /// EXECUTE verifying L2 blocks with `verifier`, metered by `meter`, resolving blob
+    /// references through `blobs`. Add it to an L1 chain with [`Self::install`].
+    pub fn new(verifier: Reexecution, meter: MeterConfig, blobs: Arc<dyn BlobSource>) -> Self {
+        Self {
+            id: PrecompileId::Custom(Cow::Borrowed("EXECUTE")),
+            verifier,
+            meter,
+            blobs,
+            batch_cache: Mutex::new(None),
+        }
+    }
+
+    /// `spec` with EXECUTE at [`EXECUTE_ADDRESS`], both as the precompile and as the settlement
+    /// that writes its meter after each transaction (without which the meter never advances).
+    pub fn install(self, spec: nrd_chain::ChainSpec) -> nrd_chain::ChainSpec {
+        let this = Arc::new(self);
+        spec.with_precompile(EXECUTE_ADDRESS, this.clone()).with_settlement(this)
+    }
+
+    /// L1 gas charged up front for an input of `len` bytes.
     pub fn l1_gas(&self, len: usize) -> u64 {
         self.meter.base_gas.saturating_add(self.meter.gas_per_byte.saturating_mul(len as u64))
     }
 
-    fn run(&self, input: &mut PrecompileInput<'_>) -> Result<(), ExecuteCallError> {
+    /// The batch in `refs`' blobs, and its RLP length, charging its decoding.
+    fn batch(
+        &self,
+        refs: &[B256],
+        blobs: &[Arc<Blob>],
+        charge: &mut Charge,
+    ) -> Result<Arc<Vec<Vec<TxEnvelope>>>, Failure> {
+        let word_gas = self.meter.batch_word_gas.max(1);
+        let cached = {
+            let cache = self.batch_cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.as_ref().filter(|c| c.refs == refs).map(|c| (c.blocks.clone(), c.rlp_len))
+        };
+        let (blocks, rlp_len) = match cached {
+            Some(hit) => hit,
+            None => {
+                let refs_blobs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
+                let payload = blobs_to_payload(&refs_blobs)?;
+                // Decompress no further than the gas left pays for.
+                let affordable = usize::try_from((charge.left() / word_gas).saturating_mul(32)).unwrap_or(usize::MAX);
+                let (blocks, rlp_len) = match decode_batch_within(&payload, affordable) {
+                    Err(BatchError::TooLarge) if affordable < MAX_BATCH_BYTES => return Err(Failure::OutOfGas),
+                    other => other?,
+                };
+                let blocks = Arc::new(blocks);
+                *self.batch_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(CachedBatch { refs: refs.to_vec(), blocks: blocks.clone(), rlp_len });
+                (blocks, rlp_len)
+            }
+        };
+        charge.add((rlp_len as u64).div_ceil(32).saturating_mul(word_gas))?;
+        Ok(blocks)
+    }
+
+    fn run(&self, input: &mut PrecompileInput<'_>, charge: &mut Charge) -> Result<(), Failure> {
         if input.is_static {
-            return Err(ExecuteCallError::Static);
+            return Err(ExecuteCallError::Static.into());
         }
         let (pre, post, gas_used, anchor, trace): (B256, B256, u64, Bytes, Bytes) =
             <ExecuteArgs as SolType>::abi_decode_params(input.data)
                 .map_err(|e| ExecuteCallError::Input(e.to_string()))?;
 
-        // Work is bounded before it starts: metering first.
+        // The meter: the slots hold every earlier transaction of the block; this transaction's
+        // earlier calls (reverted ones too) are pending on this thread.
         let state = |e: alloy_evm::EvmInternalsError| ExecuteCallError::State(e.to_string());
         let internals = &mut input.internals;
         let block = internals.block_number().saturating_to::<u64>();
@@ -278,28 +416,38 @@ impl ExecutePrecompile {
             base_fee: internals.sload(EXECUTE_ADDRESS, METER_BASE_FEE_SLOT).map_err(state)?.data.saturating_to(),
         };
         let meter = self.meter.at_block(block, stored);
-        let total = meter
-            .used
-            .checked_add(gas_used)
-            .filter(|t| *t <= meter.limit)
-            .ok_or(ExecuteCallError::LimitExceeded { used: meter.used, requested: gas_used, limit: meter.limit })?;
-        let fee = U256::from(gas_used) * U256::from(meter.base_fee);
-        let origin = internals.tx_origin();
-        let balance = internals.load_account(origin).map_err(state)?.data.info.balance;
-        if balance < fee {
-            return Err(ExecuteCallError::Fee { fee });
+        let pending = PENDING.get().filter(|p| p.block == block).map_or(0, |p| p.gas);
+        let used = meter.used.saturating_add(pending);
+        if used.checked_add(gas_used).is_none_or(|total| total > meter.limit) {
+            return Err(ExecuteCallError::LimitExceeded { used, requested: gas_used, limit: meter.limit }.into());
         }
+
+        // The fee, as L1 gas at the transaction's price: spent even if the frame reverts.
+        let base_fee = internals.block_env().basefee();
+        let price = internals.tx_env().effective_gas_price(u128::from(base_fee)).max(u128::from(base_fee)).max(1);
+        let fee = U256::from(gas_used) * U256::from(meter.base_fee);
+        let fee_gas: u64 = fee.div_ceil(U256::from(price)).saturating_to();
+        charge.add(fee_gas)?;
+        PENDING.set(Some(Pending {
+            block,
+            used_before: meter.used,
+            base_fee: meter.base_fee,
+            gas: pending + gas_used,
+        }));
 
         // Blob mode: the block's transactions are block `batch_index` of the batch in this
         // transaction's blobs.
         let mut decoded = Trace::decode(&trace)?;
         if !decoded.blob_refs.is_empty() {
             if !decoded.block.body.transactions.is_empty() {
-                return Err(ExecuteCallError::TransactionsInBlobMode);
+                return Err(ExecuteCallError::TransactionsInBlobMode.into());
             }
             let carried = internals.tx_env().blob_versioned_hashes();
             let mut blobs = Vec::with_capacity(decoded.blob_refs.len());
-            for hash in &decoded.blob_refs {
+            for (i, hash) in decoded.blob_refs.iter().enumerate() {
+                if decoded.blob_refs[..i].contains(hash) {
+                    return Err(ExecuteCallError::DuplicateBlob(*hash).into());
+                }
                 let blob = carried
                     .contains(hash)
                     .then(|| self.blobs.blob(hash))
@@ -307,14 +455,14 @@ impl ExecutePrecompile {
                     .ok_or(ExecuteCallError::UnknownBlob(*hash))?;
                 blobs.push(blob);
             }
-            let refs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
-            let mut batch = decode_batch(&blobs_to_payload(&refs)?)?;
-            let blocks = batch.len();
-            let index = usize::try_from(decoded.batch_index)
+            charge.add(self.meter.blob_gas.saturating_mul(blobs.len() as u64))?;
+            let batch = self.batch(&decoded.blob_refs, &blobs, charge)?;
+            let count = batch.len();
+            let txs = usize::try_from(decoded.batch_index)
                 .ok()
-                .filter(|i| *i < blocks)
-                .ok_or(ExecuteCallError::BatchIndex { index: decoded.batch_index, blocks })?;
-            decoded.block.body.transactions = batch.swap_remove(index);
+                .and_then(|i| batch.get(i))
+                .ok_or(ExecuteCallError::BatchIndex { index: decoded.batch_index, blocks: count })?;
+            decoded.block.body.transactions = txs.clone();
         }
         self.verifier
             .verify_trace(
@@ -322,16 +470,23 @@ impl ExecutePrecompile {
                 &decoded,
             )
             .map_err(|e| ExecuteCallError::Verify(e.to_string()))?;
-
-        // Commit: meter and fee burn.
-        let internals = &mut input.internals;
-        if block != stored.block {
-            internals.sstore(EXECUTE_ADDRESS, METER_BLOCK_SLOT, U256::from(block)).map_err(state)?;
-            internals.sstore(EXECUTE_ADDRESS, METER_BASE_FEE_SLOT, U256::from(meter.base_fee)).map_err(state)?;
-        }
-        internals.sstore(EXECUTE_ADDRESS, METER_USED_SLOT, U256::from(total)).map_err(state)?;
-        internals.set_balance(origin, balance - fee).map_err(state)?;
         Ok(())
+    }
+}
+
+impl TxSettlement for ExecutePrecompile {
+    fn begin(&self) {
+        PENDING.set(None);
+    }
+
+    fn settle(&self, block_number: u64) -> Vec<SettlementWrite> {
+        let Some(p) = PENDING.take().filter(|p| p.block == block_number) else { return Vec::new() };
+        let write = |slot, value| SettlementWrite { address: EXECUTE_ADDRESS, slot, value };
+        vec![
+            write(METER_BLOCK_SLOT, U256::from(p.block)),
+            write(METER_USED_SLOT, U256::from(p.used_before.saturating_add(p.gas))),
+            write(METER_BASE_FEE_SLOT, U256::from(p.base_fee)),
+        ]
     }
 }
 
@@ -341,16 +496,23 @@ impl Precompile for ExecutePrecompile {
     }
 
     fn call(&self, mut input: PrecompileInput<'_>) -> PrecompileResult {
-        let cost = self.l1_gas(input.data.len());
+        let mut charge = Charge { used: self.l1_gas(input.data.len()), available: input.gas };
         let reservoir = input.reservoir;
-        if cost > input.gas {
+        if charge.used > charge.available {
             return Ok(PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir));
         }
-        match self.run(&mut input) {
-            Ok(()) => Ok(PrecompileOutput::new(cost, U256::from(1).to_be_bytes::<32>().to_vec().into(), reservoir)),
-            Err(err) => {
+        match self.run(&mut input, &mut charge) {
+            Ok(()) => {
+                Ok(PrecompileOutput::new(charge.used, U256::from(1).to_be_bytes::<32>().to_vec().into(), reservoir))
+            }
+            Err(Failure::OutOfGas) => Ok(PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir)),
+            Err(Failure::Refused(err)) => {
                 tracing::debug!(target: "nrd::execute", "EXECUTE rejected: {err}");
-                Ok(PrecompileOutput::revert(cost, Error { reason: err.to_string() }.abi_encode().into(), reservoir))
+                Ok(PrecompileOutput::revert(
+                    charge.used,
+                    Error { reason: err.to_string() }.abi_encode().into(),
+                    reservoir,
+                ))
             }
         }
     }

@@ -12,7 +12,7 @@ use alloy_primitives::{
 use alloy_rlp::Decodable;
 use nrd_chain::{
     AccountState, BlockError, ChainSpec, NodeResolver, StateChanges, StateCommitter, StateError, StateProvider,
-    StateResult, StateTrie, TrieError, Undo, import_block,
+    StateResult, StateTrie, TrieError, Undo, WorkBudget, import_block, import_block_bounded, system_contracts,
 };
 
 /// Why a block does not verify statelessly. Witness problems and block problems are distinct.
@@ -70,6 +70,13 @@ pub enum VerifyError {
     /// The block itself is invalid (header rule, transaction, commitment or state root).
     #[error("block is invalid: {0}")]
     InvalidBlock(BlockError),
+    /// A system contract of a rollup chain does not hold its standard code (a caller-made
+    /// pre-state could put any code there, and the block's system calls would run it).
+    #[error("system contract {0} does not hold its standard code")]
+    SystemContract(Address),
+    /// Execution spent more gas than the caller paid for.
+    #[error("execution spent more than the budget of {0} gas the caller paid for")]
+    WorkBudgetExceeded(u64),
 }
 
 impl From<StateError> for VerifyError {
@@ -88,6 +95,7 @@ impl From<BlockError> for VerifyError {
     fn from(err: BlockError) -> Self {
         match err {
             BlockError::State(state) => state.into(),
+            BlockError::WorkBudgetExceeded { budget } => Self::WorkBudgetExceeded(budget),
             other => Self::InvalidBlock(other),
         }
     }
@@ -179,6 +187,32 @@ pub fn verify_block(
     anchor: &[u8],
     witness: &ExecutionWitness,
 ) -> Result<VerifiedBlock, VerifyError> {
+    verify_with(spec, pre_state_root, block, anchor, witness, None)
+}
+
+/// [`verify_block`] that stops with [`VerifyError::WorkBudgetExceeded`] once execution has spent
+/// more than `budget` gas (EXECUTE: the caller pays for its budget, not for the header's gas
+/// limits). On a rollup chain (one with an anchor rule) the system contracts must hold their
+/// standard code.
+pub fn verify_block_bounded(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    block: &Block<TxEnvelope>,
+    anchor: &[u8],
+    witness: &ExecutionWitness,
+    budget: u64,
+) -> Result<VerifiedBlock, VerifyError> {
+    verify_with(spec, pre_state_root, block, anchor, witness, Some(budget))
+}
+
+fn verify_with(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    block: &Block<TxEnvelope>,
+    anchor: &[u8],
+    witness: &ExecutionWitness,
+    budget: Option<u64>,
+) -> Result<VerifiedBlock, VerifyError> {
     // Headers: keyed by hash, then linked from the parent back.
     let mut headers = B256Map::default();
     for (index, raw) in witness.headers.iter().enumerate() {
@@ -220,7 +254,18 @@ pub fn verify_block(
         used_codes: B256Set::default(),
     };
     let hashes = TrackedHashes::new(&ancestors);
-    let imported = import_block(spec, parent, block, anchor, &mut state, &hashes)?;
+    if spec.anchor_target().is_some() {
+        for (address, account) in system_contracts() {
+            let code_hash = state.account(address)?.map(|a| a.code_hash);
+            if code_hash != Some(keccak256(&account.code)) {
+                return Err(VerifyError::SystemContract(address));
+            }
+        }
+    }
+    let imported = match budget {
+        Some(limit) => import_block_bounded(spec, parent, block, anchor, &mut state, &hashes, &WorkBudget::new(limit))?,
+        None => import_block(spec, parent, block, anchor, &mut state, &hashes)?,
+    };
 
     if let Some(hash) = state.nodes.nodes.keys().find(|h| !state.nodes.used.contains(*h)) {
         return Err(VerifyError::UnusedNode(*hash));

@@ -1,7 +1,7 @@
 //! The `Verifier` seam behind EXECUTE: re-execution now, proofs later.
 
 use crate::{
-    stateless::{VerifiedBlock, VerifyError, verify_block},
+    stateless::{VerifiedBlock, VerifyError, verify_block_bounded},
     trace::{Trace, TraceError},
 };
 use alloy_primitives::B256;
@@ -15,7 +15,9 @@ pub struct ExecuteInput<'a> {
     pub pre_state_root: B256,
     /// State root the block must reach.
     pub post_state_root: B256,
-    /// Gas the block must use.
+    /// EXECUTE gas: the block's gas used plus the gas limit the chain's anchor rule gives the
+    /// anchor (docs/protocol.md §6). It bounds the work: verification stops once execution has
+    /// spent more than `gas_used + block gas used / 4` (refunds give back at most a fifth).
     pub gas_used: u64,
     /// The anchor the L1 contract built (L1 block reference and consumed messages).
     pub anchor: &'a [u8],
@@ -37,13 +39,27 @@ pub enum ExecuteError {
         /// In the block header.
         header: B256,
     },
-    /// The block's header claims another gas used than the caller's.
-    #[error("block header gas used {header} is not the claimed gas used {claimed}")]
+    /// The declared EXECUTE gas is not the block's gas used plus its anchor's gas limit.
+    #[error("declared EXECUTE gas {claimed} is not the block's gas used {header} plus the anchor's gas limit {anchor}")]
     GasUsed {
         /// Claimed by the caller.
         claimed: u64,
         /// In the block header.
         header: u64,
+        /// The anchor's gas limit under the chain's anchor rule.
+        anchor: u64,
+    },
+    /// The anchor is not one the chain's anchor rule accepts.
+    #[error("the anchor is malformed")]
+    MalformedAnchor,
+    /// More transactions than the block's gas can pay for (each costs at least 21,000 gas):
+    /// refused before recovering any sender.
+    #[error("{count} transactions cannot fit in {gas_used} gas")]
+    TooManyTransactions {
+        /// Transactions in the block.
+        count: usize,
+        /// The block's gas used.
+        gas_used: u64,
     },
     /// Stateless re-execution failed.
     #[error(transparent)]
@@ -67,7 +83,15 @@ impl Reexecution {
     pub const fn new(spec: ChainSpec) -> Self {
         Self { spec }
     }
+
+    /// The chain rules it verifies with.
+    pub const fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
 }
+
+/// Gas every transaction costs at least (EIP-2's intrinsic gas of a call).
+const MIN_TX_GAS: u64 = 21_000;
 
 impl Verifier for Reexecution {
     fn verify(&self, input: &ExecuteInput<'_>) -> Result<VerifiedBlock, ExecuteError> {
@@ -77,15 +101,24 @@ impl Verifier for Reexecution {
 
 impl Reexecution {
     /// Verifies an already decoded trace (`input.trace` is ignored); EXECUTE uses this after
-    /// filling a blob-mode block's transactions from blobs.
+    /// filling a blob-mode block's transactions from blobs. Cheap checks come first: the claims
+    /// against the header, the declared gas against the anchor rule, and the transaction count
+    /// against the gas (before any signature is recovered); then re-execution, bounded by the
+    /// declared gas.
     pub fn verify_trace(&self, input: &ExecuteInput<'_>, trace: &Trace) -> Result<VerifiedBlock, ExecuteError> {
         let header = &trace.block.header;
         if header.state_root != input.post_state_root {
             return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: header.state_root });
         }
-        if header.gas_used != input.gas_used {
-            return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: header.gas_used });
+        let anchor = self.spec.anchor_gas(input.anchor).ok_or(ExecuteError::MalformedAnchor)?;
+        if header.gas_used.checked_add(anchor) != Some(input.gas_used) {
+            return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: header.gas_used, anchor });
         }
-        Ok(verify_block(&self.spec, input.pre_state_root, &trace.block, input.anchor, &trace.witness)?)
+        let count = trace.block.body.transactions.len();
+        if (count as u64).saturating_mul(MIN_TX_GAS) > header.gas_used {
+            return Err(ExecuteError::TooManyTransactions { count, gas_used: header.gas_used });
+        }
+        let budget = input.gas_used.saturating_add(header.gas_used / 4);
+        Ok(verify_block_bounded(&self.spec, input.pre_state_root, &trace.block, input.anchor, &trace.witness, budget)?)
     }
 }

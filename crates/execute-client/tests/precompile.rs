@@ -42,8 +42,7 @@ impl L1 {
     fn new(meter: MeterConfig) -> Self {
         let l2 = fixture();
         let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), meter, Arc::new(NoBlobs));
-        let spec = ChainSpec::post_merge(L1_CHAIN_ID, SpecId::PRAGUE, None)
-            .with_precompile(EXECUTE_ADDRESS, Arc::new(precompile));
+        let spec = precompile.install(ChainSpec::post_merge(L1_CHAIN_ID, SpecId::PRAGUE, None));
         let key = PrivateKeySigner::from_bytes(&keccak256("l1 key")).unwrap();
         let alloc = [
             (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
@@ -111,18 +110,36 @@ fn l2_gas() -> u64 {
     fixture().block.header.gas_used
 }
 
+/// Checks what the sender paid for a block whose only transaction is an EXECUTE call declaring
+/// `l2_gas()` at EXECUTE base fee `execute_base_fee`: all of it is L1 gas at the transaction's
+/// price, the EXECUTE fee included (converted at that price, rounded up).
+fn assert_paid_in_gas(built: &BuiltBlock, paid: U256, execute_base_fee: u128) {
+    let gas = built.executed.receipts[0].cumulative_gas_used();
+    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
+    assert_eq!(paid, U256::from(u128::from(gas) * price), "everything is paid as gas");
+    let fee_gas = u64::try_from((u128::from(l2_gas()) * execute_base_fee).div_ceil(price)).unwrap();
+    let input_len = match built.block.body.transactions[0].clone() {
+        TxEnvelope::Eip1559(tx) => tx.tx().input.len() as u64,
+        other => panic!("unexpected {other:?}"),
+    };
+    let precompile = 50_000 + 8 * input_len + fee_gas;
+    // The rest is the intrinsic gas: 21,000 plus at most 40 per calldata byte (EIP-7623 floor).
+    assert!(
+        gas >= precompile + 21_000 && gas <= precompile + 21_000 + 40 * input_len,
+        "gas {gas}, precompile {precompile}"
+    );
+}
+
 #[test]
-fn valid_trace_succeeds_and_burns_the_fee() {
+fn valid_trace_succeeds_and_pays_the_fee_as_gas() {
     let meter = MeterConfig { target: l2_gas(), limit: 2 * l2_gas(), ..Default::default() };
     let mut l1 = L1::new(meter);
     let before = l1.balance();
     let tx = l1.valid_tx();
     let built = l1.seal(vec![tx]);
     assert_eq!(statuses(&built), [true]);
-    let gas = built.executed.receipts[0].cumulative_gas_used();
-    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
-    let execute_fee = U256::from(l2_gas()) * U256::from(meter.initial_base_fee);
-    assert_eq!(before - l1.balance(), U256::from(u128::from(gas) * price) + execute_fee);
+    let paid = before - l1.balance();
+    assert_paid_in_gas(&built, paid, u128::from(meter.initial_base_fee));
     assert_eq!(
         l1.stored_meter(),
         StoredMeter { block: 1, used: l2_gas(), base_fee: u128::from(meter.initial_base_fee) }
@@ -146,8 +163,8 @@ fn forged_traces_fail_the_call() {
     let before = l1.balance();
     let built = l1.seal(txs);
     assert_eq!(statuses(&built), [false, false, false, false, true]);
-    // Only the valid call was metered (and paid for).
-    assert_eq!(l1.stored_meter().used, gas);
+    // Every call was metered and paid for: the refused ones made L1 work too.
+    assert_eq!(l1.stored_meter().used, 5 * gas + 1);
     assert!(before > l1.balance());
 }
 
@@ -193,10 +210,8 @@ fn base_fee_rises_above_target_and_falls_below() {
     let built = l1.seal(vec![tx]);
     let stored_now = l1.stored_meter();
     assert_eq!(stored_now.base_fee, meter.next_base_fee(later.base_fee, 0));
-    let gas = built.executed.receipts[0].cumulative_gas_used();
-    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
-    let fee = U256::from(l2_gas()) * U256::from(stored_now.base_fee);
-    assert_eq!(before - l1.balance(), U256::from(u128::from(gas) * price) + fee);
+    let paid = before - l1.balance();
+    assert_paid_in_gas(&built, paid, stored_now.base_fee);
 }
 
 #[test]

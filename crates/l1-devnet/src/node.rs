@@ -130,11 +130,10 @@ impl Devnet {
         let blobs = Arc::new(BlobStore::default());
         let mut l2 = ChainSpec::post_merge(config.l2_chain_id, SpecId::PRAGUE, None);
         if let Some(anchor) = config.l2_anchor {
-            l2 = l2.with_anchor(anchor);
+            l2 = l2.with_anchor(nrd_chain::AnchorRule { target: anchor, gas_limit: nrd_bridge::anchor_gas_limit });
         }
-        let precompile = ExecutePrecompile::new(Reexecution::new(l2), config.execute, blobs.clone());
-        let spec = ChainSpec::post_merge(config.chain_id, SpecId::PRAGUE, None)
-            .with_precompile(EXECUTE_ADDRESS, Arc::new(precompile));
+        let spec = ExecutePrecompile::new(Reexecution::new(l2), config.execute, blobs.clone())
+            .install(ChainSpec::post_merge(config.chain_id, SpecId::PRAGUE, None));
 
         let balance = U256::from(config.balance_eth) * U256::from(10u128.pow(18));
         let mut alloc: Vec<(Address, GenesisAccount)> =

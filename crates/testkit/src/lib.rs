@@ -291,6 +291,7 @@ impl Rollup {
             WINDOW,
             WITHDRAWAL_DELAY,
             TIMELOCK,
+            l2.genesis.gas_limit(),
         )
             .abi_encode_params();
         let mut code = NativeRollup::BYTECODE.to_vec();

@@ -53,8 +53,22 @@ library Rollup {
     uint256 internal constant MAX_MESSAGE_DATA = 16_384;
     /// Gas the inbox budgets per message on top of its gas limit (alias deployment, mint, events).
     uint64 internal constant MESSAGE_OVERHEAD_GAS = 200_000;
-    /// Budget of one L2 block's anchor call for messages: sum of (gasLimit + overhead).
+    /// Gas budgeted per byte of message data. The bodies travel again in `advance` calldata and
+    /// are copied into the EXECUTE input, so this bounds what one L2 block's messages cost on L1
+    /// (at most ANCHOR_GAS_BUDGET / 128 = 156,250 bytes of data per L2 block).
+    uint64 internal constant MESSAGE_BYTE_GAS = 128;
+    /// Budget of one L2 block's anchor call for messages: sum of their `messageCost`.
     uint64 internal constant ANCHOR_GAS_BUDGET = 20_000_000;
+    /// Gas of the anchor system call on top of its messages' costs: the inbox's own work and the
+    /// block's other system calls (EIP-4788, EIP-2935, EIP-7002, EIP-7251), which EXECUTE's
+    /// work budget counts against the anchor's share (docs/protocol.md §6).
+    uint64 internal constant ANCHOR_BASE_GAS = 300_000;
+    /// Longest forced-inclusion window and withdrawal delay governance may set (overflow-safe).
+    uint64 internal constant MAX_DELAY = 365 days;
+    /// Longest timelock governance may set.
+    uint64 internal constant MAX_TIMELOCK = 2 * MAX_DELAY;
+    /// `keccak256(rlp(""))`: the root of an empty trie (an empty withdrawals list).
+    bytes32 internal constant EMPTY_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
 
     function messageHash(L1Message memory m) internal pure returns (bytes32) {
         return keccak256(abi.encode(m));
@@ -69,8 +83,14 @@ library Rollup {
         return keccak256(abi.encode(w));
     }
 
-    /// Gas a message costs against `ANCHOR_GAS_BUDGET`.
-    function messageCost(uint64 gasLimit) internal pure returns (uint64) {
-        return gasLimit + MESSAGE_OVERHEAD_GAS;
+    /// Gas a message costs against `ANCHOR_GAS_BUDGET`: its gas limit, the inbox's overhead and
+    /// its data. At most 5,000,000 + 200,000 + 128 × 16,384 (no overflow).
+    function messageCost(uint64 gasLimit, uint256 dataLength) internal pure returns (uint64) {
+        return gasLimit + MESSAGE_OVERHEAD_GAS + MESSAGE_BYTE_GAS * uint64(dataLength);
+    }
+
+    /// Gas limit of the anchor system call for messages of total cost `cost`.
+    function anchorGas(uint64 cost) internal pure returns (uint64) {
+        return ANCHOR_BASE_GAS + cost;
     }
 }

@@ -6,13 +6,20 @@ pragma solidity ^0.8.28;
 /// `rlp([header, …])`): only the RLP prefixes on the way to the header are walked, and only the
 /// header is hashed, so the cost does not grow with the witness.
 library TraceHeader {
+    /// The header fields the rollup fixes or records (Prague header: fields 0–20).
     struct Header {
         bytes32 hash;
-        bytes32 parentHash;
-        bytes32 stateRoot;
-        uint64 number;
-        uint64 gasUsed;
-        uint64 timestamp;
+        bytes32 parentHash; // 0
+        bytes32 stateRoot; // 3
+        uint64 number; // 8
+        uint64 gasLimit; // 9
+        uint64 gasUsed; // 10
+        uint64 timestamp; // 11
+        bytes32 mixHash; // 13 (prevRandao)
+        bytes32 withdrawalsRoot; // 16
+        uint64 blobGasUsed; // 17
+        uint64 excessBlobGas; // 18
+        bytes32 parentBeaconBlockRoot; // 19
     }
 
     /// The trace is not `0x00 ‖ rlp([[header, …], …])` with a well-formed header at `offset`.
@@ -39,14 +46,22 @@ library TraceHeader {
 
     function readFields(bytes calldata trace, uint256 blk, uint256 end, Header memory h) private pure {
         (uint256 offset,,) = item(trace, blk);
-        for (uint256 i = 0; i < 12; i++) {
+        // Fields 0..19 must be there (an L2 block is a Prague block); field 20 (requests hash) is
+        // not read: the rollup accepts any requests (docs/protocol.md §8.4).
+        for (uint256 i = 0; i < 20; i++) {
             (uint256 start, uint256 size, bool isList) = item(trace, offset);
             if (isList || start + size > end) revert MalformedTrace(offset);
             if (i == 0) h.parentHash = word(trace, start, size, 32);
             else if (i == 3) h.stateRoot = word(trace, start, size, 32);
             else if (i == 8) h.number = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 9) h.gasLimit = uint64(uint256(word(trace, start, size, 0)));
             else if (i == 10) h.gasUsed = uint64(uint256(word(trace, start, size, 0)));
             else if (i == 11) h.timestamp = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 13) h.mixHash = word(trace, start, size, 32);
+            else if (i == 16) h.withdrawalsRoot = word(trace, start, size, 32);
+            else if (i == 17) h.blobGasUsed = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 18) h.excessBlobGas = uint64(uint256(word(trace, start, size, 0)));
+            else if (i == 19) h.parentBeaconBlockRoot = word(trace, start, size, 32);
             offset = start + size;
         }
     }
