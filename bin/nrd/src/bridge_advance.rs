@@ -18,7 +18,7 @@ use nrd_bridge::NativeRollup;
 use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, NodeError};
-use nrd_sequencer::{ProposerStep, SelfProposer, SubmitterConfig};
+use nrd_sequencer::{AdvanceLimits, DEFAULT_MAX_FEE, ProposerStep, SelfProposer, SubmitterConfig};
 use nrd_storage::RedbStore;
 use std::{
     path::PathBuf,
@@ -134,6 +134,7 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
     }));
     let mut following = Following { task, stop };
 
+    let limits = crate::rollup::l1_advance_limits(&client, AdvanceLimits::default()).await;
     let proposer = SelfProposer::new(
         node,
         client,
@@ -149,6 +150,9 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
             mode: args.da_mode,
             max_blocks: 8,
             max_l2_gas: 15_000_000,
+            limits,
+            max_fee_per_gas: DEFAULT_MAX_FEE,
+            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
             poll: POLL / 2,
             resubmit_after: Duration::from_secs(36),
         },

@@ -163,6 +163,26 @@ pub(crate) struct SequencerSection {
     /// or below L1's EXECUTE gas target.
     #[serde(default = "default_max_batch_gas")]
     pub(crate) max_batch_l2_gas: u64,
+    /// L1 gas one `advance` may use (its gas limit); every sealed block fits one on its own.
+    /// The node uses the smaller of this and L1's latest block gas limit.
+    #[serde(default = "default_max_advance_l1_gas")]
+    pub(crate) max_advance_l1_gas: u64,
+    /// Calldata bytes one `advance` may carry.
+    #[serde(default = "default_max_advance_calldata")]
+    pub(crate) max_advance_calldata_bytes: usize,
+    /// Blobs one `advance` may carry (blob mode).
+    #[serde(default = "default_max_blobs")]
+    pub(crate) max_blobs_per_advance: usize,
+    /// EXECUTE gas L1 accepts per L1 block; the node uses the smaller of this and the limit L1
+    /// reports (`nrd_executeGas`).
+    #[serde(default = "default_max_execute_gas")]
+    pub(crate) max_execute_gas: u64,
+    /// Highest `maxFeePerGas` (wei) the submitter offers; fee bumps stop there.
+    #[serde(default = "default_max_fee")]
+    pub(crate) max_fee_per_gas: u64,
+    /// Highest `maxFeePerBlobGas` (wei) the submitter offers.
+    #[serde(default = "default_max_fee")]
+    pub(crate) max_fee_per_blob_gas: u64,
     #[serde(default)]
     pub(crate) pool: PoolLimits,
     /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
@@ -182,6 +202,21 @@ fn default_max_blocks() -> usize {
 fn default_max_batch_gas() -> u64 {
     15_000_000
 }
+fn default_max_advance_l1_gas() -> u64 {
+    nrd_sequencer::AdvanceLimits::default().max_l1_gas
+}
+fn default_max_advance_calldata() -> usize {
+    nrd_sequencer::AdvanceLimits::default().max_calldata_bytes
+}
+fn default_max_blobs() -> usize {
+    nrd_sequencer::AdvanceLimits::default().max_blobs
+}
+fn default_max_execute_gas() -> u64 {
+    nrd_sequencer::AdvanceLimits::default().max_execute_gas
+}
+fn default_max_fee() -> u64 {
+    u64::try_from(nrd_sequencer::DEFAULT_MAX_FEE).unwrap_or(u64::MAX)
+}
 
 impl Default for SequencerSection {
     fn default() -> Self {
@@ -192,6 +227,12 @@ impl Default for SequencerSection {
             da_mode: default_da(),
             max_blocks_per_batch: default_max_blocks(),
             max_batch_l2_gas: default_max_batch_gas(),
+            max_advance_l1_gas: default_max_advance_l1_gas(),
+            max_advance_calldata_bytes: default_max_advance_calldata(),
+            max_blobs_per_advance: default_max_blobs(),
+            max_execute_gas: default_max_execute_gas(),
+            max_fee_per_gas: default_max_fee(),
+            max_fee_per_blob_gas: default_max_fee(),
             pool: PoolLimits::default(),
             censor: Vec::new(),
         }
@@ -484,6 +525,12 @@ impl NodeConfig {
         at_least("l1.poll_interval_ms", self.l1.poll_interval_ms, 10)?;
         at_least("sequencer.max_blocks_per_batch", self.sequencer.max_blocks_per_batch as u64, 1)?;
         at_least("sequencer.max_batch_l2_gas", self.sequencer.max_batch_l2_gas, 21_000)?;
+        at_least("sequencer.max_advance_l1_gas", self.sequencer.max_advance_l1_gas, 100_000)?;
+        at_least("sequencer.max_advance_calldata_bytes", self.sequencer.max_advance_calldata_bytes as u64, 1024)?;
+        at_least("sequencer.max_blobs_per_advance", self.sequencer.max_blobs_per_advance as u64, 1)?;
+        at_least("sequencer.max_execute_gas", self.sequencer.max_execute_gas, 21_000)?;
+        at_least("sequencer.max_fee_per_gas", self.sequencer.max_fee_per_gas, 1)?;
+        at_least("sequencer.max_fee_per_blob_gas", self.sequencer.max_fee_per_blob_gas, 1)?;
         at_least("sequencer.pool.max_total", self.sequencer.pool.max_total as u64, 1)?;
         at_least("sequencer.pool.max_per_sender", self.sequencer.pool.max_per_sender as u64, 1)?;
         if self.sequencer.pool.max_per_sender > self.sequencer.pool.max_total {
@@ -505,6 +552,17 @@ impl NodeConfig {
             }
         }
         self.signing_key().map(drop)
+    }
+
+    /// What one `advance` may carry, as configured (the node lowers it to what L1 reports at
+    /// start).
+    pub(crate) fn advance_limits(&self) -> nrd_sequencer::AdvanceLimits {
+        nrd_sequencer::AdvanceLimits {
+            max_l1_gas: self.sequencer.max_advance_l1_gas,
+            max_calldata_bytes: self.sequencer.max_advance_calldata_bytes,
+            max_blobs: self.sequencer.max_blobs_per_advance,
+            max_execute_gas: self.sequencer.max_execute_gas,
+        }
     }
 
     /// How batches carry their transactions.

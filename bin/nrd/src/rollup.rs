@@ -11,7 +11,7 @@ use nrd_derivation::{L2Genesis, SequencingConfig};
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::RpcLimits;
-use nrd_sequencer::{BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
+use nrd_sequencer::{AdvanceLimits, BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
 use nrd_storage::{ChainStore, RedbStore};
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::watch, task::JoinHandle};
@@ -76,6 +76,7 @@ pub(crate) async fn start_node(
             tracing::error!(target: "nrd::node", "following L1 stopped: {e}");
         }
     }));
+    let limits = l1_advance_limits(&client, config.advance_limits()).await;
     let submitter_config = |key: PrivateKeySigner| -> Result<SubmitterConfig, String> {
         Ok(SubmitterConfig {
             rollup: config.l1.rollup,
@@ -84,6 +85,9 @@ pub(crate) async fn start_node(
             mode: config.da_mode()?,
             max_blocks: config.sequencer.max_blocks_per_batch.max(1),
             max_l2_gas: config.sequencer.max_batch_l2_gas,
+            limits,
+            max_fee_per_gas: u128::from(config.sequencer.max_fee_per_gas),
+            max_fee_per_blob_gas: u128::from(config.sequencer.max_fee_per_blob_gas),
             poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
             resubmit_after: block_time * 6,
         })
@@ -112,7 +116,8 @@ pub(crate) async fn start_node(
                 gas_limit: chain.head().header().gas_limit,
                 fee_recipient: config.sequencer.fee_recipient.unwrap_or(key.address()),
             },
-        );
+        )
+        .with_limits(limits, config.da_mode()?);
         tasks.push(tokio::spawn(producer.run(block_time, wait(stop.clone()))));
         let submitter = Submitter::new(node.clone(), client, submitter_config(key)?);
         tasks.push(tokio::spawn(submitter.run(wait(stop.clone()))));
@@ -128,6 +133,38 @@ pub(crate) async fn start_node(
     .map_err(|e| format!("`rpc_addr` {}: cannot serve L2 JSON-RPC there: {e}", config.rpc_addr))?;
     tracing::info!(target: "nrd::node", role, rpc = %format!("http://{}", rpc.addr), chain_id = chain.spec().chain_id, head = chain.head().number(), "L2 node running");
     Ok(RunningNode { node, rpc, tasks, view: ops_view })
+}
+
+/// `configured` lowered to what L1 reports: its latest block's gas limit bounds the L1 gas of
+/// one `advance`, and EXECUTE's per-block limit (`nrd_executeGas`, nrd's L1) the EXECUTE gas of
+/// one. An L1 that does not answer leaves the configured value (logged).
+pub(crate) async fn l1_advance_limits(client: &L1Client, configured: AdvanceLimits) -> AdvanceLimits {
+    let mut limits = configured;
+    match client.header(BlockNumberOrTag::Latest).await {
+        Ok(Some(header)) => limits.max_l1_gas = limits.max_l1_gas.min(header.gas_limit),
+        Ok(None) => {
+            tracing::warn!(target: "nrd::node", "L1 has no latest block: using sequencer.max_advance_l1_gas as is")
+        }
+        Err(e) => {
+            tracing::warn!(target: "nrd::node", "reading L1's block gas limit: {e}; using sequencer.max_advance_l1_gas as is")
+        }
+    }
+    match client
+        .raw_request::<nrd_execute_client::ExecuteGas>(
+            "nrd_executeGas",
+            jsonrpsee::rpc_params![BlockNumberOrTag::Latest],
+        )
+        .await
+    {
+        Ok(meter) => limits.max_execute_gas = limits.max_execute_gas.min(meter.limit),
+        Err(e) => {
+            tracing::warn!(target: "nrd::node", "L1 does not report its EXECUTE limit (nrd_executeGas: {e}); using sequencer.max_execute_gas")
+        }
+    }
+    if limits != configured {
+        tracing::info!(target: "nrd::node", ?configured, effective = ?limits, "advance limits lowered to what L1 reports");
+    }
+    limits
 }
 
 /// Opens (creating) the redb store in `dir`.

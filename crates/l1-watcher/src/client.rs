@@ -163,6 +163,11 @@ impl L1Client {
         self.request("eth_getBalance", rpc_params![address, block]).await
     }
 
+    /// `eth_getStorageAt`: storage slot `slot` of `address` at `block`.
+    pub async fn storage_at(&self, address: Address, slot: U256, block: BlockNumberOrTag) -> Result<U256, L1Error> {
+        self.request::<B256>("eth_getStorageAt", rpc_params![address, slot, block]).await.map(|word| word.into())
+    }
+
     /// The fees to offer now: next base fee (`eth_feeHistory`, else the latest header's),
     /// `eth_maxPriorityFeePerGas` and `eth_blobBaseFee`.
     pub async fn fee_estimate(&self) -> Result<FeeEstimate, L1Error> {

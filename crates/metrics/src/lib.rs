@@ -91,6 +91,15 @@ pub mod names {
     pub const L1_LAST_POLL: &str = "nrd_l1_last_poll_timestamp_seconds";
     /// Gauge: L1 balance of the submitter's account, in wei.
     pub const SUBMITTER_BALANCE: &str = "nrd_submitter_balance_wei";
+    /// Counter, `limit`: L2 blocks the sequencer refused to seal because no `advance` could post
+    /// them even without transactions.
+    pub const BLOCKS_UNPOSTABLE: &str = "nrd_blocks_unpostable_total";
+    /// Counter: L2 blocks the sequencer built again with fewer transactions to fit one `advance`.
+    pub const BLOCKS_SHRUNK: &str = "nrd_blocks_shrunk_total";
+    /// Counter, `reason`: temporary refusals of a batch the submitter retries.
+    pub const SUBMITTER_RETRIES: &str = "nrd_submitter_retries_total";
+    /// Counter: fee bumps (or base fees) that reached the submitter's fee cap.
+    pub const SUBMITTER_FEE_CAPPED: &str = "nrd_submitter_fee_capped_total";
     /// Gauge: 1 when the submitter has halted (L1 refused a batch).
     pub const SUBMITTER_HALTED: &str = "nrd_submitter_halted";
     /// Gauge, `node`: 1 when `/ready` would answer 200.
@@ -182,6 +191,10 @@ fn describe() {
     describe_histogram!(RPC_LATENCY, Unit::Seconds, "JSON-RPC call latency, by server and method");
     describe_gauge!(L1_LAST_POLL, Unit::Seconds, "Unix time of the last successful L1 poll");
     describe_gauge!(SUBMITTER_BALANCE, "L1 balance of the batch submitter's account in wei");
+    describe_counter!(BLOCKS_UNPOSTABLE, "L2 blocks not sealed because no advance could post them, by the limit");
+    describe_counter!(BLOCKS_SHRUNK, "L2 blocks built again with fewer transactions to fit one advance");
+    describe_counter!(SUBMITTER_RETRIES, "Temporary refusals of a batch that the submitter retries, by reason");
+    describe_counter!(SUBMITTER_FEE_CAPPED, "Times the submitter's fee reached sequencer.max_fee_per_gas");
     describe_gauge!(SUBMITTER_HALTED, "1 when the submitter halted because L1 refused a batch");
     describe_gauge!(READY, "1 when the node is ready (GET /ready answers 200)");
 }
@@ -216,10 +229,30 @@ pub fn batch_verified(l1_gas: u64, execute_gas: u64) {
     histogram!(BATCH_EXECUTE_GAS).record(execute_gas as f64);
 }
 
-/// L1 refused a batch.
-pub fn batch_refused() {
-    counter!(BATCHES_REFUSED).increment(1);
+/// L1 refused a batch for a critical `reason` (the submitter halts).
+pub fn batch_refused(reason: &'static str) {
+    counter!(BATCHES_REFUSED, "reason" => reason).increment(1);
     gauge!(SUBMITTER_HALTED).set(1.0);
+}
+
+/// The producer refused to seal a block no `advance` could post (`limit`: the one it overran).
+pub fn block_unpostable(limit: &'static str) {
+    counter!(BLOCKS_UNPOSTABLE, "limit" => limit).increment(1);
+}
+
+/// The producer built a block again with fewer transactions so one `advance` can post it.
+pub fn block_shrunk() {
+    counter!(BLOCKS_SHRUNK).increment(1);
+}
+
+/// The submitter retries a batch L1 refused for a temporary `reason`.
+pub fn submitter_retry(reason: &'static str) {
+    counter!(SUBMITTER_RETRIES, "reason" => reason).increment(1);
+}
+
+/// The submitter's fee reached its cap.
+pub fn submitter_fee_capped() {
+    counter!(SUBMITTER_FEE_CAPPED).increment(1);
 }
 
 /// `node` saw an L1 reorg dropping `depth` blocks.

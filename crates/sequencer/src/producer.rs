@@ -2,12 +2,12 @@
 //! (pending L1 messages, anchored to the newest L1 block seen), takes transactions from the pool
 //! by tip, and is recorded with its witness for posting.
 
-use crate::SequencerError;
+use crate::{AdvanceLimits, Overrun, SequencerError, advance_cost};
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes};
 use nrd_chain::{StateProvider, StateRef, StoredBlock, build_block};
-use nrd_derivation::{SequencingConfig, block_inputs};
+use nrd_derivation::{DaMode, PostedBlock, SequencingConfig, block_inputs};
 use nrd_execute_client::record_block;
 use nrd_node::{BlockL1Info, L1View, L2Chain, TxSink};
 use nrd_txpool::{AdmissionContext, Pool, PoolLimits, decode_pooled};
@@ -131,12 +131,47 @@ pub struct BlockProducer {
     pool: Arc<Mempool>,
     l1: Arc<Mutex<L1View>>,
     config: SequencingConfig,
+    /// What one `advance` may carry: every sealed block fits one on its own.
+    limits: AdvanceLimits,
+    /// How the submitter posts (the block's cost depends on it).
+    mode: DaMode,
+}
+
+/// A block built and its witness recorded, not yet committed.
+struct Candidate {
+    built: nrd_chain::BuiltBlock,
+    imported: nrd_chain::ImportedBlock,
+    witness: nrd_execute_client::ExecutionWitness,
+    state: nrd_chain::MemoryState,
+}
+
+/// Fewer transactions than `included` for a block whose cost overran `over`: scaled down by
+/// how far over the limit it is, with 10% room for the block's fixed part, and at least one
+/// fewer.
+fn fewer(included: usize, over: &Overrun) -> usize {
+    let (needed, limit) = match *over {
+        Overrun::L1Gas { needed, limit } => (u128::from(needed), u128::from(limit)),
+        Overrun::Calldata { bytes, limit } => (bytes as u128, limit as u128),
+        Overrun::Blobs { blobs, limit } => (blobs as u128, limit as u128),
+        Overrun::ExecuteGas { gas, limit } => (u128::from(gas), u128::from(limit)),
+    };
+    let scaled = (included as u128 * limit * 9 / 10 / needed.max(1)) as usize;
+    scaled.min(included.saturating_sub(1))
 }
 
 impl BlockProducer {
-    /// A producer extending `chain` from `pool`, with L1 as `l1` shows it.
+    /// A producer extending `chain` from `pool`, with L1 as `l1` shows it; blocks are bounded by
+    /// the devnet's [`AdvanceLimits`] in blob mode until [`Self::with_limits`] says otherwise.
     pub fn new(chain: Arc<L2Chain>, pool: Arc<Mempool>, l1: Arc<Mutex<L1View>>, config: SequencingConfig) -> Self {
-        Self { chain, pool, l1, config }
+        Self { chain, pool, l1, config, limits: AdvanceLimits::default(), mode: DaMode::default() }
+    }
+
+    /// Bounds every block by what one `advance` in `mode` within `limits` can carry.
+    #[must_use]
+    pub fn with_limits(mut self, limits: AdvanceLimits, mode: DaMode) -> Self {
+        self.limits = limits;
+        self.mode = mode;
+        self
     }
 
     /// The messages before the first one from a censored sender.
@@ -156,7 +191,37 @@ impl BlockProducer {
         pending
     }
 
+    /// Builds the block on the head and records its witness, committing nothing.
+    fn build(
+        &self,
+        parent: &alloy_consensus::Sealed<alloy_consensus::Header>,
+        attributes: nrd_chain::BlockAttributes,
+        transactions: Vec<Recovered<TxEnvelope>>,
+    ) -> Result<Candidate, SequencerError> {
+        let anchor = attributes.anchor.clone();
+        let ancestors = self.chain.ancestors();
+        let head_state = self.chain.head_state();
+        let built = build_block(
+            self.chain.spec(),
+            parent,
+            attributes,
+            transactions,
+            &mut nrd_chain::MemoryState::clone(&head_state),
+            &ancestors,
+        )?;
+        // Record the witness by importing the built block into a copy of the head state.
+        let mut state = nrd_chain::MemoryState::clone(&head_state);
+        let (imported, witness) = record_block(self.chain.spec(), &built.block, &anchor, &mut state, &ancestors)?;
+        Ok(Candidate { built, imported, witness, state })
+    }
+
     /// Seals the next block now; `None` when L1 has not been seen yet (no anchor).
+    ///
+    /// The block is one that a single `advance` can post: when the block built from the pool's
+    /// candidates does not fit the [`AdvanceLimits`] (L1 gas, calldata, blobs, EXECUTE gas,
+    /// by [`crate::advance_cost`]), it is built again with fewer transactions before anything
+    /// is stored. A block that does not fit even without transactions is refused
+    /// ([`SequencerError::Unpostable`]): nothing is sealed.
     pub fn seal(&self) -> Result<Option<Arc<StoredBlock>>, SequencerError> {
         let parent = self.chain.head_sealed();
         let (l1, pending) = {
@@ -184,17 +249,10 @@ impl BlockProducer {
         }
         let inputs = block_inputs(&parent, &pending, candidates, timestamp, l1, &self.config)?;
         let anchor = inputs.attributes.anchor.clone();
-        let ancestors = self.chain.ancestors();
-        let head_state = self.chain.head_state();
-        let built = build_block(
-            self.chain.spec(),
-            &parent,
-            inputs.attributes,
-            inputs.transactions,
-            &mut nrd_chain::MemoryState::clone(&head_state),
-            &ancestors,
-        )?;
-        let dropped: Vec<B256> = built
+        let number = parent.number + 1;
+        let mut candidate = self.build(&parent, inputs.attributes.clone(), inputs.transactions)?;
+        let dropped: Vec<B256> = candidate
+            .built
             .rejected
             .iter()
             .filter(|r| !r.error.may_fit_later())
@@ -203,9 +261,55 @@ impl BlockProducer {
                 _ => None,
             })
             .collect();
-        // Record the witness by importing the built block into a copy of the head state.
-        let mut state = nrd_chain::MemoryState::clone(&head_state);
-        let (imported, witness) = record_block(self.chain.spec(), &built.block, &anchor, &mut state, &ancestors)?;
+        // Only a block one `advance` can carry is sealed: fewer transactions until it fits.
+        let mut shrunk_from = None;
+        loop {
+            let posted = PostedBlock {
+                block: candidate.built.block.clone(),
+                witness: candidate.witness.clone(),
+                l1_anchor: l1.number,
+                messages: inputs.messages.clone(),
+            };
+            let (_, cost) = advance_cost(std::slice::from_ref(&posted), self.mode)?;
+            let Err(over) = cost.check(&self.limits) else { break };
+            let included = candidate.built.block.body.transactions.len();
+            if included == 0 {
+                tracing::error!(
+                    target: "nrd::sequencer",
+                    number,
+                    messages = inputs.messages.len(),
+                    l1_gas = cost.l1_gas,
+                    calldata_bytes = cost.calldata_bytes,
+                    blobs = cost.blobs,
+                    execute_gas = cost.execute_gas,
+                    limit = over.label(),
+                    "refusing to seal an L2 block that no advance can post, even without transactions: {over}"
+                );
+                nrd_metrics::block_unpostable(over.label());
+                return Err(SequencerError::Unpostable { number, overrun: over });
+            }
+            let keep = fewer(included, &over);
+            tracing::info!(
+                target: "nrd::sequencer",
+                number,
+                included,
+                keep,
+                limit = over.label(),
+                "block too large for one advance ({over}): building it again with fewer transactions"
+            );
+            shrunk_from.get_or_insert(included);
+            let built = &candidate.built;
+            let prefix: Vec<Recovered<TxEnvelope>> = built.block.body.transactions[..keep]
+                .iter()
+                .zip(&built.senders)
+                .map(|(tx, sender)| Recovered::new_unchecked(tx.clone(), *sender))
+                .collect();
+            candidate = self.build(&parent, inputs.attributes.clone(), prefix)?;
+        }
+        if shrunk_from.is_some() {
+            nrd_metrics::block_shrunk();
+        }
+        let Candidate { built, imported, witness, state } = candidate;
         let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
         let info = BlockL1Info { l1_anchor: l1.number, messages: inputs.messages, anchor };
         let messages = info.messages.len();
@@ -221,6 +325,7 @@ impl BlockProducer {
             gas_used = stored.header().gas_used,
             messages,
             l1_anchor = l1.number,
+            shrunk_from,
             "sealed L2 block"
         );
         Ok(Some(stored))

@@ -109,7 +109,8 @@ impl SelfProposer {
         let chain = node.chain().clone();
         // An empty pool nobody can reach: the blocks carry L1 messages only.
         let pool = Arc::new(Mempool::new(chain.clone(), PoolLimits::default(), Vec::new()));
-        let producer = BlockProducer::new(chain, pool, view.clone(), sequencing);
+        let producer =
+            BlockProducer::new(chain, pool, view.clone(), sequencing).with_limits(config.limits, config.mode);
         let submitter = Submitter::new(node.clone(), client.clone(), config.clone());
         Self { node, client, view, producer, config, submitter }
     }
@@ -132,7 +133,7 @@ impl SelfProposer {
     async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, SequencerError> {
         let request = TransactionRequest::default().to(self.config.rollup).input(call.abi_encode().into());
         let out = self.client.call(&request, BlockNumberOrTag::Latest).await?;
-        C::abi_decode_returns(&out).map_err(|e| SequencerError::Decode(e.to_string()))
+        Ok(C::abi_decode_returns(&out)?)
     }
 
     /// One round: follow the batch in flight, or — when `advance` is open to anyone and this
@@ -141,14 +142,14 @@ impl SelfProposer {
     pub async fn step(&mut self) -> Result<ProposerStep, SequencerError> {
         if self.submitter.in_flight() {
             return match self.submitter.step().await {
-                Err(SequencerError::Refused { reason, .. }) => self.abandon(reason).await,
+                Err(e @ SequencerError::Refused { .. }) => self.abandon(e.to_string()).await,
                 Err(e) => Err(e),
                 Ok(()) if self.submitter.in_flight() => Ok(ProposerStep::InFlight),
                 Ok(()) => Ok(ProposerStep::Settled),
             };
         }
         let latest =
-            self.client.header(BlockNumberOrTag::Latest).await?.ok_or(SequencerError::Decode("no L1 head".into()))?;
+            self.client.header(BlockNumberOrTag::Latest).await?.ok_or(SequencerError::L1Missing("a latest block"))?;
         let last_advance = self.view(NativeRollup::lastAdvanceAtCall {}).await?;
         let window = self.view(NativeRollup::forcedInclusionWindowCall {}).await?;
         if latest.timestamp <= last_advance.saturating_add(window) {
@@ -185,7 +186,7 @@ impl SelfProposer {
         // Blocks beyond `posted` are ours: just sealed, or sealed in an earlier round whose
         // posting failed before it reached L1 (posted again now).
         match self.submitter.step().await {
-            Err(SequencerError::Refused { reason, .. }) => self.abandon(reason).await,
+            Err(e @ SequencerError::Refused { .. }) => self.abandon(e.to_string()).await,
             Err(e) => Err(e),
             Ok(()) => Ok(match self.submitter.in_flight_batch() {
                 Some((first, last, tx)) => ProposerStep::Proposed { first, last, tx },

@@ -1,28 +1,43 @@
 //! The batch submitter: posts sealed L2 blocks to L1 as `NativeRollup.advance` transactions
-//! (blob mode by default), tracks their inclusion, bumps fees when one is stuck, and stops — with
-//! the reason — when L1 refuses a batch, so a wrong root is never posted twice.
+//! (blob mode by default), tracks their inclusion, bumps fees (up to a cap) when one is stuck,
+//! and classifies every refusal ([`Refusal`]): a temporary one (EXECUTE capacity taken by
+//! someone else, fees, gas, the clock, another party advancing) is retried with backoff; only
+//! one that proves the node's own block wrong or unpostable stops posting, is recorded in the
+//! store (so a restart does not post the same content again) and can be cleared by an operator
+//! ([`clear_refusal`], `nrd submitter clear-refusal`).
+//!
+//! Batches are cut by the same cost model as blocks ([`crate::advance_cost`]): as many blocks
+//! as `max_blocks` and `max_l2_gas` allow and one `advance` within [`AdvanceLimits`] carries.
 //!
 //! The rollup contract's own head (`headNumber`) is the source of truth for what is posted: a
 //! restarted submitter reads it and continues after it, so nothing is posted twice.
 
-use crate::SequencerError;
+use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost};
 use alloy_consensus::{
     EthereumTxEnvelope, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
 };
 use alloy_eips::{BlockNumberOrTag, Encodable2718, eip7594::BlobTransactionSidecarVariant};
-use alloy_primitives::{Address, B256, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolInterface};
-use nrd_bridge::NativeRollup;
-use nrd_derivation::{DaMode, PostedBlock, encode_advance};
+use alloy_sol_types::{SolCall, SolError, SolInterface};
+use nrd_bridge::NativeRollup::{self, NativeRollupErrors};
+use nrd_derivation::{AdvanceTx, DaMode, PostedBlock, encode_advance};
+use nrd_execute_client::{EXECUTE_ADDRESS, METER_BLOCK_SLOT, METER_USED_SLOT};
 use nrd_l1_watcher::L1Client;
-use nrd_node::L2Node;
-use std::{sync::Arc, time::Duration};
+use nrd_node::{L2Chain, L2Node};
+use nrd_storage::{ChainStore, StoreError};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-/// Store key of the last refused batch: first block number, its hash, the reason.
+/// Store key of the last critical refusal: first block number, its hash, the reason. An empty
+/// value means none (cleared).
 const REFUSED: &str = "submitter.refused";
+/// The longest wait between retries of a temporary refusal.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// How the submitter posts.
 #[derive(Debug, Clone)]
@@ -37,13 +52,23 @@ pub struct SubmitterConfig {
     pub mode: DaMode,
     /// Most L2 blocks in one `advance`.
     pub max_blocks: usize,
-    /// Most L2 gas in one `advance` (EXECUTE's per-L1-block limit bounds it).
+    /// Most L2 gas in one `advance` (a single larger block goes alone); keep it at or below
+    /// L1's EXECUTE gas target.
     pub max_l2_gas: u64,
+    /// What one `advance` may carry (the cost model's limits).
+    pub limits: AdvanceLimits,
+    /// Highest `maxFeePerGas` the submitter offers, in wei: fee bumps stop there.
+    pub max_fee_per_gas: u128,
+    /// Highest `maxFeePerBlobGas` the submitter offers, in wei.
+    pub max_fee_per_blob_gas: u128,
     /// How often to look for work and receipts.
     pub poll: Duration,
     /// Resubmit with higher fees when a transaction is not included after this long.
     pub resubmit_after: Duration,
 }
+
+/// Default `max_fee_per_gas` and `max_fee_per_blob_gas`: 1,000 gwei.
+pub const DEFAULT_MAX_FEE: u128 = 1_000_000_000_000;
 
 /// A transaction in flight.
 #[derive(Debug)]
@@ -52,10 +77,68 @@ struct InFlight {
     nonce: u64,
     first: u64,
     last: u64,
-    sent_at: std::time::Instant,
+    sent_at: Instant,
     fee_multiplier: u128,
+    gas_limit: u64,
     /// L2 gas the batch declares: the EXECUTE gas it uses on L1.
     execute_gas: u64,
+}
+
+/// When to try again after a temporary refusal.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    /// Not before this instant.
+    until: Instant,
+    /// Not before L1 has a block after this one (EXECUTE capacity is per L1 block).
+    after_l1_block: Option<u64>,
+    /// Temporary refusals in a row.
+    attempts: u32,
+}
+
+/// A refusal recorded in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRefusal {
+    /// First L2 block of the refused batch.
+    pub number: u64,
+    /// Its hash when it was refused.
+    pub hash: B256,
+    /// Why (the typed reason's label, then its words).
+    pub reason: String,
+}
+
+impl RecordedRefusal {
+    fn decode(raw: &[u8]) -> Option<Self> {
+        let (number, rest) = raw.split_first_chunk::<8>()?;
+        let (hash, reason) = rest.split_first_chunk::<32>()?;
+        Some(Self {
+            number: u64::from_be_bytes(*number),
+            hash: B256::from(*hash),
+            reason: String::from_utf8_lossy(reason).into_owned(),
+        })
+    }
+
+    /// The refusal recorded in `store`, if any.
+    pub fn load(store: &dyn ChainStore) -> Result<Option<Self>, StoreError> {
+        Ok(store.meta(REFUSED)?.as_deref().and_then(Self::decode))
+    }
+
+    /// The refusal recorded for a block `chain` still has (same number and hash): posting stays
+    /// halted on it.
+    pub fn for_chain(chain: &L2Chain) -> Option<Self> {
+        let recorded = Self::load(chain.store().as_ref()).ok()??;
+        chain.block(recorded.number).is_some_and(|b| b.hash == recorded.hash).then_some(recorded)
+    }
+}
+
+/// Clears the refusal recorded in `store` (the operator fixed its cause, or judged it not the
+/// node's fault): a submitter started afterwards posts that content again. Returns what was
+/// cleared.
+pub fn clear_refusal(store: &dyn ChainStore) -> Result<Option<RecordedRefusal>, StoreError> {
+    let recorded = RecordedRefusal::load(store)?;
+    if recorded.is_some() {
+        store.put_meta(REFUSED, &[])?;
+    }
+    Ok(recorded)
 }
 
 /// Posts L2 blocks to L1.
@@ -66,28 +149,25 @@ pub struct Submitter {
     config: SubmitterConfig,
     in_flight: Option<InFlight>,
     halted: Option<String>,
+    backoff: Option<Backoff>,
+    /// Reverts in a row that nothing explains.
+    unexplained: u32,
+    /// Out-of-gas reverts in a row: each adds half the model's gas.
+    gas_bumps: u32,
 }
 
 impl Submitter {
-    /// A submitter for `node`'s chain. If L1 refused a batch before (this run or an earlier
-    /// one) and the chain still holds the same block there, it starts halted: the same content
-    /// is never sent twice.
+    /// A submitter for `node`'s chain. If L1 refused a batch before for a reason that proves
+    /// the block wrong (this run or an earlier one) and the chain still holds the same block
+    /// there, it starts halted: the same content is never sent twice, until an operator clears
+    /// the refusal ([`clear_refusal`]).
     pub fn new(node: Arc<L2Node>, client: L1Client, config: SubmitterConfig) -> Self {
-        let halted = Self::refusal(&node);
+        let halted = RecordedRefusal::for_chain(node.chain()).map(|r| r.reason);
         if let Some(reason) = &halted {
-            tracing::error!(target: "nrd::submitter", %reason, "L1 refused this chain's next batch before; not posting");
+            tracing::error!(target: "nrd::submitter", %reason, "L1 refused this chain's next batch before; not posting (clear with `nrd submitter clear-refusal`)");
             node.update_status(|s| s.halted = Some(reason.clone()));
         }
-        Self { node, client, config, in_flight: None, halted }
-    }
-
-    /// A refusal recorded for a block the chain still has.
-    fn refusal(node: &L2Node) -> Option<String> {
-        let raw = node.chain().store().meta(REFUSED).ok()??;
-        let (number, rest) = raw.split_first_chunk::<8>()?;
-        let (hash, reason) = rest.split_first_chunk::<32>()?;
-        let block = node.chain().block(u64::from_be_bytes(*number))?;
-        (block.hash.0 == *hash).then(|| String::from_utf8_lossy(reason).into_owned())
+        Self { node, client, config, in_flight: None, halted, backoff: None, unexplained: 0, gas_bumps: 0 }
     }
 
     fn remember_refusal(&self, first: u64, reason: &str) {
@@ -98,6 +178,11 @@ impl Submitter {
         if let Err(e) = self.node.chain().store().put_meta(REFUSED, &raw) {
             tracing::warn!(target: "nrd::submitter", "could not record the refusal: {e}");
         }
+    }
+
+    /// Why posting stopped, if it did.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
     }
 
     /// Runs until `shutdown`.
@@ -111,17 +196,24 @@ impl Submitter {
             if self.halted.is_some() {
                 continue;
             }
-            if let Err(e) = self.step().await {
-                match e {
-                    SequencerError::Refused { first, reason } => {
-                        tracing::error!(target: "nrd::submitter", %reason, "L1 refused the batch; posting stops");
-                        self.remember_refusal(first, &reason);
-                        nrd_metrics::batch_refused();
-                        self.node.update_status(|s| s.halted = Some(reason.clone()));
-                        self.halted = Some(reason);
-                    }
-                    other => tracing::warn!(target: "nrd::submitter", "will retry: {other}"),
+            match self.step().await {
+                Ok(()) => {}
+                Err(e @ SequencerError::Refused { .. }) if e.severity() == Severity::Critical => {
+                    let SequencerError::Refused { first, refusal, .. } = &e else { continue };
+                    let reason = format!("{}: {e}", refusal.label());
+                    tracing::error!(target: "nrd::submitter", %reason, "L1 refuses the node's own batch; posting stops (clear with `nrd submitter clear-refusal` once fixed)");
+                    self.remember_refusal(*first, &reason);
+                    nrd_metrics::batch_refused(refusal.label());
+                    self.node.update_status(|s| s.halted = Some(reason.clone()));
+                    self.halted = Some(reason);
                 }
+                Err(e @ SequencerError::Refused { .. }) if e.severity() == Severity::Reset => {
+                    // Not the node's fault and not recorded: posting resumes once the chain
+                    // is rebuilt from what L1 holds.
+                    tracing::error!(target: "nrd::submitter", "{e}; waiting for the chain to follow L1");
+                    self.node.update_status(|s| s.halted = Some(format!("head_moved: {e}")));
+                }
+                Err(e) => tracing::warn!(target: "nrd::submitter", "will retry: {e}"),
             }
         }
     }
@@ -141,7 +233,38 @@ impl Submitter {
             .to(self.config.rollup)
             .input(NativeRollup::headNumberCall {}.abi_encode().into());
         let out = self.client.call(&request, BlockNumberOrTag::Latest).await?;
-        NativeRollup::headNumberCall::abi_decode_returns(&out).map_err(|e| SequencerError::Decode(e.to_string()))
+        Ok(NativeRollup::headNumberCall::abi_decode_returns(&out)?)
+    }
+
+    /// A refusal of blocks `first..=last`: temporary ones set the backoff (EXECUTE capacity
+    /// waits for an L1 block after `l1_block`) and are counted.
+    fn refused(&mut self, first: u64, last: u64, refusal: Refusal, l1_block: Option<u64>) -> SequencerError {
+        if refusal.severity() != Severity::Critical {
+            let attempts = self.backoff.map_or(0, |b| b.attempts).saturating_add(1);
+            let (until, after_l1_block) = match refusal {
+                Refusal::ExecuteCapacity { .. } => (Instant::now(), l1_block),
+                _ => {
+                    let wait = self.config.poll.saturating_mul(1 << attempts.min(16)).min(MAX_BACKOFF);
+                    (Instant::now() + wait, None)
+                }
+            };
+            self.backoff = Some(Backoff { until, after_l1_block, attempts });
+            nrd_metrics::submitter_retry(refusal.label());
+            tracing::warn!(target: "nrd::submitter", first, last, kind = refusal.label(), attempts, "L1 refused the batch for now ({refusal}); retrying");
+        }
+        SequencerError::Refused { first, last, refusal }
+    }
+
+    /// A batch landed: temporary trouble is over.
+    fn settled(&mut self) {
+        self.backoff = None;
+        self.unexplained = 0;
+        self.gas_bumps = 0;
+        self.node.update_status(|s| {
+            if s.halted.as_deref().is_some_and(|h| h.starts_with("head_moved")) {
+                s.halted = None;
+            }
+        });
     }
 
     /// One round: check the transaction in flight, or post the next batch.
@@ -156,6 +279,7 @@ impl Submitter {
                         tx = %flight.hash,
                         l1_block = receipt.block_number.unwrap_or_default(),
                         l1_gas = receipt.gas_used,
+                        gas_limit = flight.gas_limit,
                         execute_gas = flight.execute_gas,
                         "batch verified by EXECUTE on L1"
                     );
@@ -168,24 +292,30 @@ impl Submitter {
                         tracing::warn!(target: "nrd::submitter", "pruning witnesses: {e}");
                     }
                     self.in_flight = None;
+                    self.settled();
                 }
                 Some(receipt) => {
-                    let (first, last) = (flight.first, flight.last);
-                    let mut reason = format!(
-                        "advance of L2 blocks {first}..={last} reverted on L1 (tx {}, block {}, gas used {})",
-                        flight.hash,
-                        receipt.block_number.unwrap_or_default(),
-                        receipt.gas_used
+                    let (first, last, gas_limit, execute_gas) =
+                        (flight.first, flight.last, flight.gas_limit, flight.execute_gas);
+                    let l1_block = receipt.block_number.unwrap_or_default();
+                    tracing::warn!(
+                        target: "nrd::submitter",
+                        first,
+                        last,
+                        tx = %flight.hash,
+                        l1_block,
+                        gas_used = receipt.gas_used,
+                        gas_limit,
+                        "advance reverted on L1"
                     );
-                    if let Some(why) = self.diagnose(first, last).await {
-                        reason.push_str(": ");
-                        reason.push_str(&why);
-                    }
-                    return Err(SequencerError::Refused { first, reason });
+                    self.in_flight = None;
+                    let refusal =
+                        self.explain_revert(first, last, gas_limit, receipt.gas_used, execute_gas, l1_block).await?;
+                    return Err(self.refused(first, last, refusal, Some(l1_block)));
                 }
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
                     let (first, last, nonce, multiplier) =
-                        (flight.first, flight.last, flight.nonce, flight.fee_multiplier * 2);
+                        (flight.first, flight.last, flight.nonce, flight.fee_multiplier.saturating_mul(2));
                     let pending = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
                     if pending <= nonce {
                         // Not pooled any more (an L1 reorg dropped it, or it was evicted):
@@ -195,27 +325,36 @@ impl Submitter {
                         return Ok(());
                     }
                     tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "not included yet; resubmitting with higher fees");
-                    self.post(first, last, nonce, multiplier).await?;
+                    let (tx, cost) = advance_cost(&self.load(first, last)?, self.config.mode)?;
+                    self.send(first, last, tx, cost, nonce, multiplier).await?;
                 }
                 None => {}
             }
             return Ok(());
         }
+        if let Some(backoff) = self.backoff {
+            if Instant::now() < backoff.until {
+                return Ok(());
+            }
+            if let Some(after) = backoff.after_l1_block
+                && self.client.block_number().await? <= after
+            {
+                return Ok(());
+            }
+        }
         let posted = self.posted_head().await?;
         let chain = self.node.chain().clone();
         let head = chain.head().number();
         if posted > head {
-            return Err(SequencerError::Refused {
-                first: head + 1,
-                reason: format!("L1 holds L2 block {posted}, beyond this node's head {head}: another party advanced"),
-            });
+            return Err(self.refused(head + 1, head + 1, Refusal::HeadMoved { posted, first: head + 1 }, None));
         }
         chain.set_safe(posted);
         if posted == head {
             return Ok(());
         }
-        // The next run of blocks within the batch limits (at least one).
-        let mut last = posted + 1;
+        // The next run of blocks within the batch preferences (at least one)…
+        let first = posted + 1;
+        let mut last = first;
         let mut gas = chain.block(last).map_or(0, |b| b.header().gas_used);
         while last < head && ((last - posted) as usize) < self.config.max_blocks {
             let next_gas = chain.block(last + 1).map_or(0, |b| b.header().gas_used);
@@ -225,36 +364,36 @@ impl Submitter {
             gas += next_gas;
             last += 1;
         }
+        // …and within what one `advance` carries: halve the run until it fits.
+        let (tx, cost) = loop {
+            let (tx, cost) = advance_cost(&self.load(first, last)?, self.config.mode)?;
+            match cost.check(&self.config.limits) {
+                Ok(()) => break (tx, cost),
+                Err(overrun) if last == first => {
+                    tracing::error!(
+                        target: "nrd::submitter",
+                        number = first,
+                        l1_gas = cost.l1_gas,
+                        calldata_bytes = cost.calldata_bytes,
+                        blobs = cost.blobs,
+                        execute_gas = cost.execute_gas,
+                        "stored L2 block {first} is too large for any advance: {overrun}"
+                    );
+                    return Err(self.refused(first, last, Refusal::Unpostable { number: first, overrun }, None));
+                }
+                Err(overrun) => {
+                    let count = (last - first).div_ceil(2); // half of the last - first + 1 blocks
+                    tracing::debug!(target: "nrd::submitter", first, last, "batch does not fit one advance ({overrun}); trying {count} blocks");
+                    last = first + count.max(1) - 1;
+                }
+            }
+        };
         let nonce = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
-        self.post(posted + 1, last, nonce, 1).await
+        self.send(first, last, tx, cost, nonce, 1).await
     }
 
-    /// Why L1 refuses blocks `first..=last` now, as the contract says it: the same blocks in
-    /// calldata mode, simulated with `eth_call` (a receipt carries no revert reason, and a blob
-    /// transaction cannot be simulated without its blobs).
-    async fn diagnose(&self, first: u64, last: u64) -> Option<String> {
-        let chain = self.node.chain();
-        let mut blocks = Vec::new();
-        for number in first..=last {
-            let record = chain.store().block(number).ok()??;
-            blocks.push(PostedBlock {
-                block: record.stored.block.clone(),
-                witness: record.witness?,
-                l1_anchor: record.l1_anchor,
-                messages: record.messages,
-            });
-        }
-        let tx = encode_advance(&blocks, DaMode::Calldata).ok()?;
-        let request = TransactionRequest::default()
-            .from(self.config.key.address())
-            .to(self.config.rollup)
-            .input(tx.calldata.into());
-        let e = self.client.call(&request, BlockNumberOrTag::Pending).await.err()?;
-        let data = e.revert_data()?;
-        NativeRollup::NativeRollupErrors::abi_decode(&data).ok().map(|err| format!("{err:?}"))
-    }
-
-    async fn post(&mut self, first: u64, last: u64, nonce: u64, fee_multiplier: u128) -> Result<(), SequencerError> {
+    /// Blocks `first..=last` with their witnesses, from the store.
+    fn load(&self, first: u64, last: u64) -> Result<Vec<PostedBlock>, SequencerError> {
         let chain = self.node.chain();
         let mut blocks = Vec::with_capacity((last - first + 1) as usize);
         for number in first..=last {
@@ -267,29 +406,165 @@ impl Submitter {
                 messages: record.messages,
             });
         }
-        let tx = encode_advance(&blocks, self.config.mode)?;
-        let fees = self.client.fee_estimate().await?;
-        let max_fee = fees.max_fee_per_gas().saturating_mul(fee_multiplier);
-        let tip = fees.priority_fee.max(1_000_000_000).saturating_mul(fee_multiplier);
-        let gas_limit = match &tx.sidecar {
-            // The blobs are not available to a simulation, so blob mode uses a bound measured
-            // on the devnet (about 40 gas per calldata byte, see BENCHMARKS.md) with margin.
-            Some(_) => (1_000_000 + 48 * tx.calldata.len() as u64).min(30_000_000),
+        Ok(blocks)
+    }
+
+    /// Why the `advance` of blocks `first..=last` (sent with `gas_limit`, declaring
+    /// `execute_gas`) reverted in L1 block `l1_block` after using `used` gas: out of gas,
+    /// another party advancing, EXECUTE's capacity of that block taken (its meter, read at that
+    /// block), or what the contract says of the same blocks now (simulated in calldata mode).
+    async fn explain_revert(
+        &mut self,
+        first: u64,
+        last: u64,
+        gas_limit: u64,
+        used: u64,
+        execute_gas: u64,
+        l1_block: u64,
+    ) -> Result<Refusal, SequencerError> {
+        // A call that ran out of gas (EXECUTE included, which keeps 1/64 back) used it all.
+        if u128::from(used) * 64 >= u128::from(gas_limit) * 63 {
+            self.gas_bumps = self.gas_bumps.saturating_add(1);
+            return Ok(Refusal::OutOfGas { gas_limit, used });
+        }
+        let posted = self.posted_head().await?;
+        if posted + 1 != first {
+            return Ok(Refusal::HeadMoved { posted, first });
+        }
+        let others = self.execute_gas_used(l1_block).await?;
+        let limit = self.config.limits.max_execute_gas;
+        if others.saturating_add(execute_gas) > limit {
+            return Ok(Refusal::ExecuteCapacity { used: others, requested: execute_gas, limit });
+        }
+        match self.simulate(first, last).await? {
+            Some(data) => Ok(self.classify(first, &data, Some(gas_limit)).await?),
             None => {
-                let request = TransactionRequest::default()
-                    .from(self.config.key.address())
-                    .to(self.config.rollup)
-                    .input(tx.calldata.clone().into());
-                match self.client.estimate_gas(&request, BlockNumberOrTag::Pending).await {
-                    Ok(gas) => gas + gas / 5,
-                    // The batch reverts in simulation: L1 judged it.
-                    Err(e) if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => {
-                        return Err(refusal(first, last, &e));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                self.unexplained = self.unexplained.saturating_add(1);
+                Ok(Refusal::Unexplained { attempts: self.unexplained })
             }
+        }
+    }
+
+    /// EXECUTE gas used in L1 block `number` by the calls that stayed (a reverted call leaves
+    /// no trace in the meter), read from EXECUTE's meter slots at that block.
+    async fn execute_gas_used(&self, number: u64) -> Result<u64, SequencerError> {
+        let slot = |slot: U256| self.client.storage_at(EXECUTE_ADDRESS, slot, BlockNumberOrTag::Number(number));
+        let metered: u64 = slot(METER_BLOCK_SLOT).await?.saturating_to();
+        if metered != number {
+            return Ok(0);
+        }
+        Ok(slot(METER_USED_SLOT).await?.saturating_to())
+    }
+
+    /// The contract's revert data for blocks `first..=last` posted now in calldata mode
+    /// (`eth_call`; a blob transaction cannot be simulated without its blobs), or `None` when
+    /// it would succeed.
+    async fn simulate(&self, first: u64, last: u64) -> Result<Option<Bytes>, SequencerError> {
+        let blocks = self.load(first, last)?;
+        let tx = encode_advance(&blocks, DaMode::Calldata)?;
+        let request = TransactionRequest::default()
+            .from(self.config.key.address())
+            .to(self.config.rollup)
+            .input(tx.calldata.into());
+        match self.client.call(&request, BlockNumberOrTag::Pending).await {
+            Ok(_) => Ok(None),
+            Err(e) => match e.revert_data() {
+                Some(data) => Ok(Some(data)),
+                None if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => Ok(Some(Bytes::new())),
+                None => Err(e.into()),
+            },
+        }
+    }
+
+    /// The refusal `data` (the contract's revert data for a batch starting at `first`) means.
+    async fn classify(&self, first: u64, data: &[u8], gas_limit: Option<u64>) -> Result<Refusal, SequencerError> {
+        let Ok(error) = NativeRollupErrors::abi_decode(data) else {
+            return Ok(Refusal::Unknown(format!("revert data {}", Bytes::copy_from_slice(data))));
         };
+        Ok(match error {
+            NativeRollupErrors::WrongParent(_) | NativeRollupErrors::WrongNumber(_) => {
+                Refusal::HeadMoved { posted: self.posted_head().await?, first }
+            }
+            NativeRollupErrors::NotSequencer(e) => Refusal::NotSequencer { caller: e.caller, open_at: e.openToAllAt },
+            NativeRollupErrors::FutureBlock(e) => {
+                Refusal::FutureBlock { timestamp: e.timestamp, l1_time: e.now.saturating_to() }
+            }
+            NativeRollupErrors::ExecuteFailed(e) => execute_refusal(e.number, &e.reason, gas_limit),
+            // Someone else advanced since the batch was cut: the messages it consumed are gone.
+            NativeRollupErrors::MessageOutOfOrder(_) if self.posted_head().await? + 1 != first => {
+                Refusal::HeadMoved { posted: self.posted_head().await?, first }
+            }
+            other => Refusal::ContractRule(other),
+        })
+    }
+
+    /// Signs and sends `tx` (blocks `first..=last`, costing `cost`) with `nonce`, at the
+    /// current fees times `fee_multiplier`, capped.
+    async fn send(
+        &mut self,
+        first: u64,
+        last: u64,
+        tx: AdvanceTx,
+        cost: AdvanceCost,
+        nonce: u64,
+        fee_multiplier: u128,
+    ) -> Result<(), SequencerError> {
+        let fees = self.client.fee_estimate().await?;
+        let cap = self.config.max_fee_per_gas;
+        if fees.base_fee > cap {
+            nrd_metrics::submitter_fee_capped();
+            tracing::warn!(target: "nrd::submitter", base_fee = fees.base_fee, cap, "L1 base fee above sequencer.max_fee_per_gas: not posting until it falls");
+            return Err(SequencerError::FeeAboveCap { base_fee: fees.base_fee, cap });
+        }
+        let wanted = fees.max_fee_per_gas().saturating_mul(fee_multiplier);
+        let wanted_blob = fees.max_fee_per_blob_gas().saturating_mul(fee_multiplier);
+        if wanted > cap || (tx.sidecar.is_some() && wanted_blob > self.config.max_fee_per_blob_gas) {
+            nrd_metrics::submitter_fee_capped();
+            tracing::warn!(
+                target: "nrd::submitter",
+                first,
+                last,
+                fee_multiplier,
+                max_fee_per_gas = wanted,
+                max_fee_per_blob_gas = wanted_blob,
+                cap,
+                blob_cap = self.config.max_fee_per_blob_gas,
+                "fee bump reaches the configured cap: offering the cap"
+            );
+        }
+        let max_fee = wanted.min(cap);
+        let max_blob_fee = wanted_blob.min(self.config.max_fee_per_blob_gas);
+        let tip = fees.priority_fee.max(1_000_000_000).saturating_mul(fee_multiplier).min(max_fee);
+        // The model bounds the gas `advance` uses (tests/cost.rs); each out-of-gas revert in a
+        // row adds half of it again, up to what one advance may use.
+        let model = cost.l1_gas.saturating_add(cost.l1_gas / 2 * u64::from(self.gas_bumps));
+        let mut gas_limit = model.min(self.config.limits.max_l1_gas.max(cost.l1_gas));
+        if tx.sidecar.is_none() {
+            // Calldata mode can be simulated: a batch L1 refuses now is not sent.
+            let request = TransactionRequest::default()
+                .from(self.config.key.address())
+                .to(self.config.rollup)
+                .input(tx.calldata.clone().into());
+            match self.client.estimate_gas(&request, BlockNumberOrTag::Pending).await {
+                Ok(estimate) if estimate > gas_limit => {
+                    tracing::warn!(target: "nrd::submitter", estimate, model = cost.l1_gas, "L1 estimates more gas than the cost model: using the estimate");
+                    gas_limit = (estimate + estimate / 5).min(self.config.limits.max_l1_gas.max(estimate));
+                }
+                Ok(_) => {}
+                Err(e) if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => {
+                    let data = e.revert_data().unwrap_or_default();
+                    let posted = self.posted_head().await?;
+                    let refusal = if posted + 1 != first {
+                        Refusal::HeadMoved { posted, first }
+                    } else {
+                        self.classify(first, &data, None).await?
+                    };
+                    let l1_block = self.client.block_number().await.ok();
+                    return Err(self.refused(first, last, refusal, l1_block));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let blobs = tx.sidecar.as_ref().map_or(0, |s| s.blobs.len());
         let raw = match tx.sidecar {
             None => {
@@ -298,7 +573,7 @@ impl Submitter {
                     nonce,
                     gas_limit,
                     max_fee_per_gas: max_fee,
-                    max_priority_fee_per_gas: tip.min(max_fee),
+                    max_priority_fee_per_gas: tip,
                     to: TxKind::Call(self.config.rollup),
                     value: U256::ZERO,
                     input: tx.calldata,
@@ -313,12 +588,12 @@ impl Submitter {
                     nonce,
                     gas_limit,
                     max_fee_per_gas: max_fee,
-                    max_priority_fee_per_gas: tip.min(max_fee),
+                    max_priority_fee_per_gas: tip,
                     to: self.config.rollup,
                     value: U256::ZERO,
                     access_list: Default::default(),
                     blob_versioned_hashes: sidecar.versioned_hashes().collect(),
-                    max_fee_per_blob_gas: fees.max_fee_per_blob_gas().saturating_mul(fee_multiplier),
+                    max_fee_per_blob_gas: max_blob_fee,
                     input: tx.calldata,
                 };
                 let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash())?;
@@ -332,36 +607,99 @@ impl Submitter {
         // A refusal at admission (nonce taken, fee too low, ...) is not L1 judging the batch:
         // it is retried on the next round with a fresh nonce and fees.
         let hash = self.client.send_raw_transaction(&raw).await?;
+        let execute_gas = cost.execute_gas;
         tracing::info!(
             target: "nrd::submitter",
             first,
             last,
             tx = %hash,
-            mode = ?self.config.mode,
+            mode = %self.config.mode,
             bytes = raw.len(),
+            gas_limit,
+            execute_gas,
             "posted batch to L1"
         );
         let mode = if blobs > 0 { "blob" } else { "calldata" };
         nrd_metrics::batch_posted(mode, last - first + 1, blobs, raw.len());
-        let execute_gas = blocks.iter().map(|b| b.block.header.gas_used).sum();
         self.in_flight = Some(InFlight {
             hash,
             nonce,
             first,
             last,
-            sent_at: std::time::Instant::now(),
+            sent_at: Instant::now(),
             fee_multiplier,
+            gas_limit,
             execute_gas,
         });
         Ok(())
     }
 }
 
-/// An L1 refusal of blocks `first..=last`, with the contract's reason when it gave one.
-fn refusal(first: u64, last: u64, e: &nrd_l1_watcher::L1Error) -> SequencerError {
-    let reason = e
-        .revert_data()
-        .and_then(|data| NativeRollup::NativeRollupErrors::abi_decode(&data).ok())
-        .map_or_else(|| e.to_string(), |err| format!("{err:?}"));
-    SequencerError::Refused { first, reason: format!("L1 refuses L2 blocks {first}..={last}: {reason}") }
+/// The words EXECUTE's [`ExecuteCallError`]s start with, for the ones that are not about the
+/// block (checked against the precompile's own messages by a test).
+const CAPACITY_PREFIX: &str = "EXECUTE gas limit exceeded";
+const FEE_PREFIX: &str = "sender cannot pay the EXECUTE fee";
+
+/// What `ExecuteFailed(number, reason)` means: EXECUTE's revert reason (`Error(string)`) says
+/// whether the block failed verification or the L1 block's capacity or the fee was the problem;
+/// an empty reason is EXECUTE running out of gas.
+fn execute_refusal(number: u64, reason: &[u8], gas_limit: Option<u64>) -> Refusal {
+    if reason.is_empty() {
+        return Refusal::OutOfGas { gas_limit: gas_limit.unwrap_or_default(), used: gas_limit.unwrap_or_default() };
+    }
+    let text = match alloy_sol_types::Revert::abi_decode(reason) {
+        Ok(e) => e.reason,
+        Err(_) => {
+            return Refusal::InvalidBlock {
+                number,
+                reason: format!("undecodable EXECUTE output {}", Bytes::copy_from_slice(reason)),
+            };
+        }
+    };
+    if let Some(rest) = text.strip_prefix(CAPACITY_PREFIX) {
+        // ": {used} used + {requested} requested > {limit}"
+        let numbers: Vec<u64> = rest.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+        let [used, requested, limit] = numbers[..] else {
+            return Refusal::ExecuteCapacity { used: 0, requested: 0, limit: 0 };
+        };
+        return Refusal::ExecuteCapacity { used, requested, limit };
+    }
+    if text.starts_with(FEE_PREFIX) {
+        return Refusal::ExecuteFee { reason: text };
+    }
+    Refusal::InvalidBlock { number, reason: text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MAX_UNEXPLAINED;
+    use nrd_execute_client::ExecuteCallError;
+
+    #[test]
+    fn execute_reasons_are_classified_by_the_precompile_s_own_words() {
+        let capacity = ExecuteCallError::LimitExceeded { used: 20, requested: 15, limit: 30 }.to_string();
+        assert!(capacity.starts_with(CAPACITY_PREFIX), "{capacity}");
+        let fee = ExecuteCallError::Fee { fee: U256::from(7) }.to_string();
+        assert!(fee.starts_with(FEE_PREFIX), "{fee}");
+        let encode = |text: String| alloy_sol_types::Revert { reason: text }.abi_encode();
+        assert_eq!(
+            execute_refusal(3, &encode(capacity), None),
+            Refusal::ExecuteCapacity { used: 20, requested: 15, limit: 30 }
+        );
+        assert!(matches!(execute_refusal(3, &encode(fee), None), Refusal::ExecuteFee { .. }));
+        let verify = ExecuteCallError::Verify("state root mismatch".into()).to_string();
+        assert_eq!(
+            execute_refusal(3, &encode(verify), None),
+            Refusal::InvalidBlock { number: 3, reason: "state root mismatch".into() }
+        );
+        assert!(matches!(execute_refusal(3, &[], Some(9)), Refusal::OutOfGas { gas_limit: 9, .. }));
+        for temporary in
+            [Refusal::ExecuteCapacity { used: 0, requested: 0, limit: 0 }, Refusal::Unexplained { attempts: 1 }]
+        {
+            assert_eq!(temporary.severity(), Severity::Temporary);
+        }
+        assert_eq!(Refusal::Unexplained { attempts: MAX_UNEXPLAINED }.severity(), Severity::Critical);
+        assert_eq!(Refusal::InvalidBlock { number: 1, reason: String::new() }.severity(), Severity::Critical);
+    }
 }

@@ -1,19 +1,28 @@
 //! The batch submitter against the real L1 devnet served over JSON-RPC (with `NativeRollup`
 //! deployed): blocks sealed by the block producer are posted and verified; a stuck transaction
-//! is replaced with higher fees; a batch L1 refuses halts posting with the reason and is never
-//! sent again.
+//! is replaced with higher fees; a batch L1 proves invalid halts posting with the typed reason
+//! and is never sent again until an operator clears the refusal; a batch refused for a
+//! temporary reason (someone took the L1 block's EXECUTE capacity first) is retried; batches
+//! and blocks are cut by the cost model so every one can be posted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::Sealed;
-use alloy_eips::BlockNumberOrTag;
-use alloy_primitives::Address;
+use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{MemoryState, StoredBlock, build_block};
-use nrd_derivation::{DaMode, SequencingConfig, block_inputs};
-use nrd_execute_client::{ExecutionWitness, record_block};
+use nrd_derivation::{DaMode, L1BlockRef, PostedBlock, SequencingConfig, anchor_calldata, block_inputs};
+use nrd_execute_client::{EXECUTE_ADDRESS, ExecutionWitness, Trace, encode_execute_input, record_block};
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_node::TxSink;
 use nrd_node::{BlockL1Info, L1View, L2Chain, L2Node};
 use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
-use nrd_sequencer::{BlockProducer, Mempool, SequencerError, Submitter, SubmitterConfig};
+use nrd_sequencer::{
+    AdvanceLimits, BlockProducer, DEFAULT_MAX_FEE, Mempool, RecordedRefusal, Refusal, SequencerError, Submitter,
+    SubmitterConfig, advance_cost, clear_refusal,
+};
+use nrd_storage::L2Block;
 use nrd_storage::RedbStore;
 use nrd_testkit::Rollup;
 use std::{
@@ -31,7 +40,10 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let rollup = Rollup::new(&[]);
+    setup_with(Rollup::new(&[])).await
+}
+
+async fn setup_with(rollup: Rollup) -> Setup {
     let devnet = rollup.l1.devnet.clone();
     let rpc = serve_l1(devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
     let beacon = serve_beacon(devnet, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
@@ -55,6 +67,9 @@ fn submitter(s: &Setup, mode: DaMode, resubmit_after: Duration) -> Submitter {
             mode,
             max_blocks: 4,
             max_l2_gas: 15_000_000,
+            limits: AdvanceLimits::default(),
+            max_fee_per_gas: DEFAULT_MAX_FEE,
+            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
             poll: Duration::from_millis(20),
             resubmit_after,
         },
@@ -132,8 +147,8 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     blob.step().await.unwrap();
     s.rollup.l1.devnet.seal().unwrap();
     match blob.step().await {
-        Err(SequencerError::Refused { reason, .. }) => assert!(reason.contains("reverted"), "{reason}"),
-        other => panic!("expected a refusal, got {other:?}"),
+        Err(SequencerError::Refused { refusal: Refusal::InvalidBlock { number: 1, .. }, .. }) => {}
+        other => panic!("expected an invalid-block refusal, got {other:?}"),
     }
     assert_eq!(sequencer_nonce(&s).await, 1);
     // Running, a submitter halts on a refusal, records it, and sends nothing more; a submitter
@@ -152,7 +167,7 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
             s.rollup.l1.devnet.seal().unwrap();
         }
         let status = s.node.status();
-        assert!(status.halted.as_deref().is_some_and(|r| r.contains("reverted")), "round {round}: {status:?}");
+        assert!(status.halted.as_deref().is_some_and(|r| r.starts_with("invalid_block:")), "round {round}: {status:?}");
         let _ = stop.send(());
         task.await.unwrap();
         assert_eq!(
@@ -168,8 +183,343 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     append_unverifiable(&s);
     let mut calldata = submitter(&s, DaMode::Calldata, Duration::from_secs(60));
     match calldata.step().await {
-        Err(SequencerError::Refused { reason, .. }) => assert!(reason.contains("ExecuteFailed"), "{reason}"),
-        other => panic!("expected a refusal, got {other:?}"),
+        Err(SequencerError::Refused { refusal: Refusal::InvalidBlock { number: 1, .. }, .. }) => {}
+        other => panic!("expected an invalid-block refusal, got {other:?}"),
     }
     assert_eq!(sequencer_nonce(&s).await, 0, "nothing was sent");
+}
+
+// ---- helpers for the tests below -------------------------------------------------------------
+
+fn l2_keys(n: usize) -> Vec<PrivateKeySigner> {
+    (0..n).map(|i| nrd_testkit::l2_key(&format!("submitter sender {i}"))).collect()
+}
+
+fn alloc(keys: &[PrivateKeySigner]) -> Vec<(Address, U256)> {
+    keys.iter().map(|k| (k.address(), U256::from(1000 * nrd_testkit::ETH))).collect()
+}
+
+async fn setup_funded(keys: &[PrivateKeySigner]) -> Setup {
+    setup_with(Rollup::new(&alloc(keys))).await
+}
+
+fn fresh(i: usize) -> Address {
+    Address::from_word(keccak256(format!("fresh recipient {i}")))
+}
+
+/// `count` transfers to fresh addresses from `keys`, round robin, signed for the rollup's L2.
+fn transfers(s: &Setup, keys: &[PrivateKeySigner], count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let key = &keys[i % keys.len()];
+            let nonce = (i / keys.len()) as u64;
+            s.rollup.l2.tx(key, nonce, fresh(i), U256::from(1), Bytes::new()).encoded_2718()
+        })
+        .collect()
+}
+
+fn producer_with_pool(s: &Setup) -> (BlockProducer, Arc<Mempool>) {
+    let pool = Arc::new(Mempool::new(s.chain.clone(), Default::default(), vec![]));
+    let producer = BlockProducer::new(
+        s.chain.clone(),
+        pool.clone(),
+        s.view.clone(),
+        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+    );
+    (producer, pool)
+}
+
+/// Seals one block (timestamps are whole seconds that never run ahead of the clock).
+async fn seal_one(producer: &BlockProducer) -> Arc<StoredBlock> {
+    loop {
+        if let Some(block) = producer.seal().unwrap() {
+            return block;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Blocks `first..=last` from the store, as the submitter posts them.
+fn posted(s: &Setup, first: u64, last: u64) -> Vec<PostedBlock> {
+    (first..=last)
+        .map(|n| {
+            let record = s.chain.store().block(n).unwrap().unwrap();
+            PostedBlock {
+                block: record.stored.block.clone(),
+                witness: record.witness.unwrap(),
+                l1_anchor: record.l1_anchor,
+                messages: record.messages,
+            }
+        })
+        .collect()
+}
+
+fn submitter_with(s: &Setup, mode: DaMode, limits: AdvanceLimits) -> Submitter {
+    Submitter::new(
+        s.node.clone(),
+        s.client.clone(),
+        SubmitterConfig {
+            rollup: s.rollup.address,
+            key: s.rollup.sequencer(),
+            l1_chain_id: 900,
+            mode,
+            max_blocks: 4,
+            max_l2_gas: 15_000_000,
+            limits,
+            max_fee_per_gas: DEFAULT_MAX_FEE,
+            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
+            poll: Duration::from_millis(20),
+            resubmit_after: Duration::from_secs(60),
+        },
+    )
+}
+
+/// Runs `submitter` while sealing L1 blocks until `done` holds (60 s at most).
+async fn run_until(s: &Setup, submitter: Submitter, done: impl Fn(&Setup) -> bool) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(submitter.run(async move {
+        let _ = stopped.await;
+    }));
+    for _ in 0..600 {
+        if done(s) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        s.rollup.l1.devnet.seal().unwrap();
+    }
+    let _ = stop.send(());
+    task.await.unwrap();
+}
+
+// ---- EXECUTE capacity taken by a front-runner: retried, never fatal ----------------------------
+
+/// A direct EXECUTE call anyone can make: a genuine trace of a block of `txs` transfers on a
+/// chain of its own (EXECUTE is stateless: the roots only have to match the trace), declaring
+/// that block's gas. Returns the call's input and the gas it declares.
+fn execute_call_of_a_real_block(keys: &[PrivateKeySigner], txs: usize) -> (Bytes, u64) {
+    let mut l2 = nrd_testkit::L2::new(&alloc(keys));
+    let pre = l2.head().state_root;
+    let txs = (0..txs)
+        .map(|i| {
+            let key = &keys[i % keys.len()];
+            l2.tx(key, (i / keys.len()) as u64, fresh(1_000_000 + i), U256::from(1), Bytes::new())
+        })
+        .collect();
+    let l1 = L1BlockRef { number: 1, hash: B256::repeat_byte(0x11), timestamp: 0 };
+    let block = l2.build(&[], txs, l1);
+    let anchor = anchor_calldata(l1.number, l1.hash, &[]);
+    let header = &block.block.header;
+    let trace = Trace { block: block.block.clone(), witness: block.witness, blob_refs: vec![], batch_index: 0 };
+    let input = encode_execute_input(pre, header.state_root, header.gas_used, &anchor, &trace.encode());
+    (input, header.gas_used)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_front_run_that_takes_the_execute_capacity_is_retried_in_a_later_l1_block() {
+    let keys = l2_keys(10);
+    let s = setup_funded(&keys).await;
+    let (producer, pool) = producer_with_pool(&s);
+    // Our block: 700 transfers, 14.7M L2 gas.
+    for raw in transfers(&s, &keys, 700) {
+        pool.submit(&raw).unwrap();
+    }
+    let ours = seal_one(&producer).await;
+    assert_eq!(ours.tx_hashes.len(), 700);
+    let our_gas = ours.header().gas_used;
+    // The attacker's: 800 transfers, 16.8M — together above EXECUTE's 30M per L1 block.
+    let (input, declared) = execute_call_of_a_real_block(&keys, 800);
+    assert!(declared + our_gas > AdvanceLimits::default().max_execute_gas);
+
+    let mut submitter = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    submitter.step().await.unwrap(); // our advance waits in L1's pool
+    // In the same L1 block, before it (a higher tip), the direct EXECUTE call.
+    let attacker = s.rollup.l1.key(3);
+    let devnet = &s.rollup.l1.devnet;
+    let tx = TxEip1559 {
+        chain_id: 900,
+        nonce: devnet.pending_nonce(attacker.address()).unwrap(),
+        gas_limit: 20_000_000,
+        max_fee_per_gas: 1_000_000_000_000,
+        max_priority_fee_per_gas: 500_000_000_000,
+        to: TxKind::Call(EXECUTE_ADDRESS),
+        value: U256::ZERO,
+        input,
+        access_list: Default::default(),
+    };
+    let sig = attacker.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let attack = devnet.submit_raw(&TxEnvelope::from(tx.into_signed(sig)).encoded_2718()).unwrap();
+    let block = devnet.seal().unwrap();
+    assert_eq!(block.tx_hashes.first(), Some(&attack), "the EXECUTE call runs first");
+    assert_eq!(block.tx_hashes.len(), 2, "both in one L1 block");
+    let statuses: Vec<bool> = block.receipts.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses, [true, false], "the EXECUTE call succeeds, the advance reverts");
+
+    // The submitter names the cause and does not halt.
+    match submitter.step().await {
+        Err(SequencerError::Refused { refusal: Refusal::ExecuteCapacity { used, requested, .. }, .. }) => {
+            assert_eq!((used, requested), (declared, our_gas));
+        }
+        other => panic!("expected an EXECUTE capacity refusal, got {other:?}"),
+    }
+    assert_eq!(s.node.status().halted, None);
+    // It waits for the next L1 block, then posts the same block again, and it lands.
+    submitter.step().await.unwrap();
+    assert_eq!(devnet.pool_len(), 0, "nothing sent in the same L1 block");
+    devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(devnet.pool_len(), 1, "posted again");
+    devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), 1);
+    let head: u64 = s.rollup.view(nrd_bridge::NativeRollup::headNumberCall {});
+    assert_eq!(head, 1);
+    // Nothing was recorded: a restart does not start halted.
+    assert_eq!(RecordedRefusal::load(s.chain.store().as_ref()).unwrap(), None);
+    let restarted = submitter_with(&s, DaMode::Blob, AdvanceLimits::default());
+    assert_eq!(restarted.halted(), None);
+}
+
+// ---- an invalid block of our own: typed halt, recorded, cleared once fixed ------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_own_block_halts_until_fixed_and_the_refusal_is_cleared() {
+    let keys = l2_keys(2);
+    let s = setup_funded(&keys).await;
+    // Block 1, built and recorded with its genuine witness, stored with a tampered one.
+    let txs: Vec<_> = transfers(&s, &keys, 20)
+        .iter()
+        .map(|raw| {
+            let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();
+            let signer = alloy_consensus::transaction::SignerRecoverable::recover_signer(&tx).unwrap();
+            alloy_consensus::transaction::Recovered::new_unchecked(tx, signer)
+        })
+        .collect();
+    let parent: Sealed<_> = s.chain.head_sealed();
+    let l1 = s.rollup.l1.head_ref();
+    let config = SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) };
+    let inputs = block_inputs(&parent, &[], txs, parent.timestamp + 1, l1, &config).unwrap();
+    let anchor = inputs.attributes.anchor.clone();
+    let ancestors = s.chain.ancestors();
+    let head = MemoryState::clone(&s.chain.head_state());
+    let built =
+        build_block(s.chain.spec(), &parent, inputs.attributes, inputs.transactions, &mut head.clone(), &ancestors)
+            .unwrap();
+    let mut state = head;
+    let (imported, genuine) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
+    let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
+    let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor: anchor.clone() };
+    let changes = imported.executed.changes.clone();
+    let stored = s.chain.append(stored, info, Some(ExecutionWitness::default()), &changes, state).unwrap();
+
+    // L1 proves it invalid: the submitter halts with the typed reason and records it.
+    run_until(&s, submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some()).await;
+    let halted = s.node.status().halted.unwrap();
+    assert!(halted.starts_with("invalid_block: "), "{halted}");
+    let recorded = RecordedRefusal::load(s.chain.store().as_ref()).unwrap().unwrap();
+    assert_eq!((recorded.number, recorded.hash), (1, stored.hash));
+    assert_eq!(s.chain.safe(), 0);
+    // The operator fixes the cause: the genuine witness back in the store (same block).
+    s.chain.store().rewind(0).unwrap();
+    let record = L2Block { stored, anchor, l1_anchor: l1.number, messages: vec![], witness: Some(genuine) };
+    s.chain.store().append(&record, &changes).unwrap();
+    // A restart still stops on the recorded refusal: the same block is never sent again blindly…
+    assert!(submitter(&s, DaMode::Blob, Duration::from_secs(60)).halted().is_some());
+    // …until the refusal is cleared.
+    let cleared = clear_refusal(s.chain.store().as_ref()).unwrap();
+    assert_eq!(cleared, Some(recorded));
+    assert_eq!(RecordedRefusal::load(s.chain.store().as_ref()).unwrap(), None);
+    let resumed = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    assert_eq!(resumed.halted(), None);
+    s.node.update_status(|status| status.halted = None);
+    run_until(&s, resumed, |s| s.chain.safe() == 1).await;
+    assert_eq!(s.chain.safe(), 1, "posted and verified once fixed and cleared");
+    assert_eq!(s.node.status().halted, None);
+}
+
+// ---- batches and blocks cut by the cost model ------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_are_cut_by_the_cost_model_and_an_unpostable_stored_block_halts() {
+    let s = setup().await;
+    let producer = producer(&s);
+    for _ in 0..4 {
+        seal_one(&producer).await;
+    }
+    // Room for two of the four blocks (calldata bytes), by the model itself.
+    let (_, two) = advance_cost(&posted(&s, 1, 2), DaMode::Blob).unwrap();
+    let (_, three) = advance_cost(&posted(&s, 1, 3), DaMode::Blob).unwrap();
+    assert!(two.calldata_bytes < three.calldata_bytes);
+    let limits = AdvanceLimits { max_calldata_bytes: two.calldata_bytes, ..Default::default() };
+    let mut submitter = submitter_with(&s, DaMode::Blob, limits);
+    submitter.step().await.unwrap();
+    assert_eq!(submitter.in_flight_batch().map(|(first, last, _)| (first, last)), Some((1, 2)));
+    s.rollup.l1.devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), 2);
+
+    // A stored block no advance can carry (L1 allows less than one needs): a typed halt, not a
+    // retry every second forever.
+    let tiny = AdvanceLimits { max_l1_gas: 100_000, ..Default::default() };
+    let mut stuck = submitter_with(&s, DaMode::Blob, tiny);
+    match stuck.step().await {
+        Err(SequencerError::Refused { refusal: Refusal::Unpostable { number: 3, .. }, .. }) => {}
+        other => panic!("expected an unpostable block, got {other:?}"),
+    }
+    run_until(&s, submitter_with(&s, DaMode::Blob, tiny), |s| s.node.status().halted.is_some()).await;
+    let halted = s.node.status().halted.unwrap();
+    assert!(halted.starts_with("unpostable: "), "{halted}");
+    assert_eq!(s.rollup.l1.devnet.pool_len(), 0, "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_producer_seals_only_blocks_one_advance_can_post() {
+    let keys = l2_keys(5);
+    let s = setup_funded(&keys).await;
+    let (producer, pool) = producer_with_pool(&s);
+    // An empty block's cost in calldata mode, then room for about 40 transfers more.
+    let empty = seal_one(&producer).await;
+    assert_eq!(empty.tx_hashes.len(), 0);
+    let (_, base) = advance_cost(&posted(&s, 1, 1), DaMode::Calldata).unwrap();
+    let limits = AdvanceLimits { max_calldata_bytes: base.calldata_bytes + 40 * 150, ..Default::default() };
+    let producer = BlockProducer::new(
+        s.chain.clone(),
+        pool.clone(),
+        s.view.clone(),
+        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+    )
+    .with_limits(limits, DaMode::Calldata);
+    for raw in transfers(&s, &keys, 300) {
+        pool.submit(&raw).unwrap();
+    }
+    let mut included = 0;
+    while included < 300 {
+        let block = seal_one(&producer).await;
+        let txs = block.tx_hashes.len();
+        assert!(txs > 0 && txs < 300, "block {} has {txs} transactions", block.number());
+        let number = block.number();
+        let (_, cost) = advance_cost(&posted(&s, number, number), DaMode::Calldata).unwrap();
+        assert_eq!(cost.check(&limits), Ok(()), "block {number}: {cost:?}");
+        included += txs;
+    }
+    assert_eq!(included, 300);
+    assert_eq!(pool.len(), 0);
+
+    // A block that cannot fit even empty is refused, and nothing is stored.
+    let head = s.chain.head().number();
+    let refusing = BlockProducer::new(
+        s.chain.clone(),
+        pool.clone(),
+        s.view.clone(),
+        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+    )
+    .with_limits(AdvanceLimits { max_calldata_bytes: base.calldata_bytes / 2, ..Default::default() }, DaMode::Calldata);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    match refusing.seal() {
+        Err(SequencerError::Unpostable { number, overrun }) => {
+            assert_eq!(number, head + 1);
+            assert_eq!(overrun.label(), "calldata");
+        }
+        other => panic!("expected an unpostable block, got {other:?}"),
+    }
+    assert_eq!(s.chain.head().number(), head);
 }
