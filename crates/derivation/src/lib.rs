@@ -14,6 +14,8 @@
 //!   (transactions in a compressed batch in blobs).
 //! - **Following** ([`decode_advance`]): an `advance` call and its blobs → the L2 blocks and the
 //!   messages each applied, so a follower rebuilds the chain from L1 alone.
+//! - **Header rules** ([`check_header_rules`]): the values `NativeRollup` fixes in the fields
+//!   Ethereum leaves to the consensus layer (no withdrawals, `prevRandao` = anchored L1 hash, …).
 //! - **Genesis** ([`L2Genesis`]): the L2 chain spec and allocation with the predeploys
 //!   (`config/l2-genesis.json`).
 //!
@@ -23,8 +25,10 @@ mod batch;
 mod error;
 mod genesis;
 mod inputs;
+mod rules;
 
 pub use batch::{AdvanceTx, DaMode, PostedBlock, decode_advance, encode_advance};
 pub use error::DerivationError;
 pub use genesis::{BRIDGE_PREFUND, GenesisError, L2Genesis, anchor_rule, predeploys};
 pub use inputs::{BlockInputs, L1BlockRef, SequencingConfig, anchor_calldata, block_inputs, messages_that_fit};
+pub use rules::{HeaderRuleError, check_header_rules};

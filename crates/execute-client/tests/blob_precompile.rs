@@ -113,6 +113,12 @@ fn execute_verifies_block_i_of_a_blob_batch() {
     let calls: Vec<(Vec<B256>, Bytes, Result<(), String>)> = vec![
         (compressed.clone(), trace(&compressed, 1), Ok(())),
         (raw.clone(), trace(&raw, 1), Ok(())),
+        // The same blob twice: refused before it is copied twice.
+        (
+            compressed.clone(),
+            trace(&[compressed[0], compressed[0]], 1),
+            Err(ExecuteCallError::DuplicateBlob(compressed[0]).to_string()),
+        ),
         (
             compressed.clone(),
             trace(&compressed, 3),

@@ -11,7 +11,7 @@ use common::{fixture, sign_with};
 use nrd_chain::{BlockAttributes, BuiltBlock, ChainSpec, GenesisAccount, MemoryState, StateProvider, build_block};
 use nrd_execute_client::{
     Ancestors, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness, MeterConfig, NoBlobs, Reexecution, StoredMeter,
-    Trace, encode_execute_input,
+    Trace, Verifier, encode_execute_input,
 };
 use revm::primitives::hardfork::SpecId;
 use std::sync::Arc;
@@ -21,12 +21,25 @@ const L1_CHAIN_ID: u64 = 900;
 const FORWARD_CALL: Address = address!("0x00000000000000000000000000000000000000f6");
 /// The same with STATICCALL.
 const FORWARD_STATIC: Address = address!("0x00000000000000000000000000000000000000f5");
+/// Forwards its calldata to EXECUTE with CALL, then reverts: the attacker's way to get the work
+/// done without its effects.
+const FORWARD_REVERT: Address = address!("0x00000000000000000000000000000000000000f4");
+/// `JUMPDEST PUSH0 JUMP`: runs until its gas runs out.
+const LOOP: Address = address!("0x000000000000000000000000000000000000100f");
 
 fn forwarder(call: &[u8]) -> Bytes {
     // calldatacopy(0, 0, calldatasize); success := <call>(gas, 0x0101, ..., 0, calldatasize, 0, 0); sstore(0, success)
     let mut code = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00];
     code.extend_from_slice(call);
     code.extend_from_slice(&[0x60, 0x00, 0x55, 0x00]);
+    code.into()
+}
+
+fn reverting_forwarder() -> Bytes {
+    // calldatacopy(0, 0, calldatasize); call(gas, 0x0101, 0, 0, calldatasize, 0, 0); revert(0, 0)
+    let mut code = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x60, 0x00, 0x36, 0x60, 0x00];
+    code.extend_from_slice(&[0x60, 0x00, 0x61, 0x01, 0x01, 0x5a, 0xf1]);
+    code.extend_from_slice(&[0x50, 0x5f, 0x5f, 0xfd]);
     code.into()
 }
 
@@ -53,6 +66,7 @@ impl L1 {
                 GenesisAccount { code: forwarder(&[0x60, 0x00, 0x61, 0x01, 0x01, 0x5a, 0xf1]), ..Default::default() },
             ),
             (FORWARD_STATIC, GenesisAccount { code: forwarder(&[0x61, 0x01, 0x01, 0x5a, 0xfa]), ..Default::default() }),
+            (FORWARD_REVERT, GenesisAccount { code: reverting_forwarder(), ..Default::default() }),
         ];
         let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
         let head = Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
@@ -242,4 +256,104 @@ fn contracts_call_execute_but_not_statically() {
     assert_eq!(l1.state.storage(FORWARD_CALL, U256::ZERO).unwrap(), U256::from(1));
     assert_eq!(l1.state.storage(FORWARD_STATIC, U256::ZERO).unwrap(), U256::ZERO);
     assert_eq!(l1.stored_meter().used, l2_gas());
+}
+
+#[test]
+fn a_reverted_frame_still_pays_and_uses_up_capacity() {
+    // Room for one block's EXECUTE gas per L1 block, not two.
+    let meter = MeterConfig { target: l2_gas(), limit: l2_gas() * 3 / 2, ..Default::default() };
+    let mut l1 = L1::new(meter);
+    let key = l1.key.clone();
+    let valid = l1.valid_tx();
+    let input = match valid.inner() {
+        TxEnvelope::Eip1559(tx) => tx.tx().input.clone(),
+        other => panic!("unexpected {other:?}"),
+    };
+    // The attacker runs EXECUTE in a frame that reverts, then a genuine call follows.
+    let hidden = sign_with(&key, L1_CHAIN_ID, 3_000_000, 0, FORWARD_REVERT, 0, input.to_vec());
+    let genuine = l1.valid_tx();
+    let before = l1.balance();
+    let built = l1.seal(vec![hidden, genuine]);
+    // The reverted work counted: the block's capacity is used, the genuine call is refused
+    // (EXECUTE gas limit exceeded), and the meter holds the hidden call's gas.
+    assert_eq!(statuses(&built), [false, false]);
+    assert_eq!(l1.stored_meter().used, l2_gas());
+    // And the attacker paid the EXECUTE fee (as gas) although its frame reverted.
+    let first = built.executed.receipts[0].cumulative_gas_used();
+    let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
+    let fee_gas = (u128::from(l2_gas()) * u128::from(meter.initial_base_fee)).div_ceil(price);
+    assert!(u128::from(first) > fee_gas + 50_000, "gas {first} covers the fee gas {fee_gas}");
+    assert!(before > l1.balance());
+}
+
+/// An L2 chain of the attacker's: genesis with a 2^40 gas limit and a contract that loops.
+/// Returns the chain's genesis header, a block calling the loop with `tx_gas` gas declaring
+/// `declared` gas used, and a witness for it.
+fn looping_block(tx_gas: u64, declared: u64) -> (Sealed<Header>, alloy_consensus::Block<TxEnvelope>, ExecutionWitness) {
+    let l2 = fixture();
+    let key = PrivateKeySigner::from_bytes(&keccak256("loop attacker")).unwrap();
+    let alloc = [
+        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(30)), ..Default::default() }),
+        (LOOP, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() }),
+    ];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 1 << 40, 1));
+    let attrs = BlockAttributes { timestamp: 13, gas_limit: 1 << 40, ..Default::default() };
+    let ancestors = Ancestors::parent_only(genesis.clone());
+    // Recorded with a small gas limit: the loop touches the same state whatever its gas.
+    let small = sign_with(&key, common::CHAIN_ID, 100_000, 0, LOOP, 0, vec![]);
+    let built = build_block(&l2.spec, &genesis, attrs, vec![small], &mut state.clone(), &ancestors).unwrap();
+    let (_, witness) = nrd_execute_client::record_block(&l2.spec, &built.block, &[], &mut state, &ancestors).unwrap();
+    let mut block = built.block;
+    let big = sign_with(&key, common::CHAIN_ID, tx_gas, 0, LOOP, 0, vec![]);
+    block.body.transactions = vec![big.into_inner()];
+    block.header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&block.body.transactions);
+    block.header.gas_used = declared;
+    (genesis, block, witness)
+}
+
+#[test]
+fn a_loop_with_declared_gas_zero_stops_at_the_budget() {
+    // 2^39 gas of `JUMPDEST PUSH0 JUMP` would run for hours; the caller pays for 21,000.
+    let (genesis, block, witness) = looping_block(1 << 39, 21_000);
+    let mut l1 = L1::new(MeterConfig::default());
+    let trace = Trace { block: block.clone(), witness, blob_refs: vec![], batch_index: 0 }.encode();
+    let input = encode_execute_input(genesis.state_root, block.header.state_root, 21_000, &[], &trace);
+    let tx = sign_with(&l1.key.clone(), L1_CHAIN_ID, 3_000_000, 0, EXECUTE_ADDRESS, 0, input.to_vec());
+    l1.nonce += 1;
+    let built = l1.seal(vec![tx]);
+    assert_eq!(statuses(&built), [false]);
+    // The refusal is the budget's, not the eventual gas mismatch.
+    let reason = Reexecution::new(fixture().spec.clone())
+        .verify(&nrd_execute_client::ExecuteInput {
+            pre_state_root: genesis.state_root,
+            post_state_root: block.header.state_root,
+            gas_used: 21_000,
+            anchor: &[],
+            trace: &trace,
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(reason.contains("more than the budget of 26250 gas"), "{reason}");
+    // The call was metered and paid for like any other.
+    assert_eq!(l1.stored_meter().used, 21_000);
+}
+
+#[test]
+fn more_transactions_than_the_declared_gas_pays_for_are_refused_before_recovery() {
+    let l2 = fixture();
+    let mut block = l2.block.clone();
+    // Three transactions cannot have used 50,000 gas.
+    block.header.gas_used = 50_000;
+    let trace = Trace { block: block.clone(), witness: l2.witness.clone(), blob_refs: vec![], batch_index: 0 }.encode();
+    let err = Reexecution::new(l2.spec.clone())
+        .verify(&nrd_execute_client::ExecuteInput {
+            pre_state_root: l2.headers[1].state_root,
+            post_state_root: block.header.state_root,
+            gas_used: 50_000,
+            anchor: &[],
+            trace: &trace,
+        })
+        .unwrap_err();
+    assert_eq!(err, nrd_execute_client::ExecuteError::TooManyTransactions { count: 3, gas_used: 50_000 });
 }

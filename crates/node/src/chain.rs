@@ -325,6 +325,9 @@ impl L2Chain {
     /// L1 built (`l1_hash` = hash of L1 block `posted.l1_anchor`) and appends it.
     pub fn import(&self, posted: &PostedBlock, l1_hash: B256) -> Result<Arc<StoredBlock>, NodeError> {
         let anchor = anchor_calldata(posted.l1_anchor, l1_hash, &posted.messages);
+        // The rollup's header rules, as NativeRollup checked them before EXECUTE.
+        let gas_limit = self.block(0).ok_or(NodeError::MissingBlock(0))?.header().gas_limit;
+        nrd_derivation::check_header_rules(&posted.block, l1_hash, gas_limit)?;
         let parent = self.head_sealed();
         let ancestors = self.ancestors();
         let mut state = MemoryState::clone(&self.head_state());

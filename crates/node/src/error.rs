@@ -47,4 +47,8 @@ pub enum NodeError {
     /// Derivation failed.
     #[error("derivation: {0}")]
     Derivation(#[from] nrd_derivation::DerivationError),
+    /// A block posted on L1 breaks the rollup's header rules (which the contract enforces, so
+    /// L1 and this node disagree on the protocol).
+    #[error("header rules: {0}")]
+    HeaderRule(#[from] nrd_derivation::HeaderRuleError),
 }
