@@ -20,7 +20,9 @@
 //!   devnet and rounded up;
 //!
 //! with a safety margin on the estimated (not the exact) parts. The EXECUTE gas a batch
-//! declares is [`PostedBlock::execute_gas`] summed; L1 meters it per L1 block.
+//! declares is [`PostedBlock::execute_gas`] summed; L1 meters it per L1 block. EXECUTE also
+//! charges its fee as L1 gas ([`execute_fee_gas`]), which depends on the prices of the moment:
+//! the submitter adds it to the gas limit when it sends.
 
 use alloy_primitives::B256;
 use alloy_sol_types::SolCall;
@@ -31,12 +33,12 @@ use revm::{context_interface::cfg::gas::calculate_initial_tx_gas, primitives::ha
 
 /// Contract work of one `advance` call besides its blocks: dispatch, ABI checks, the
 /// permission and forced-inclusion reads, `consumed` and `lastAdvanceAt` (measured about 25k).
-const TX_OVERHEAD_GAS: u64 = 40_000;
+const TX_OVERHEAD_GAS: u64 = 50_000;
 /// Contract work per block besides EXECUTE and memory: the header read and hash, the parent,
 /// number, timestamp and anchor checks, `blockhash`, the head's four slots and the two new
 /// slots of `stateRoots` and `stateRootPostedAt`, the call to EXECUTE, `BlockAdvanced`
-/// (measured about 75k).
-const BLOCK_OVERHEAD_GAS: u64 = 100_000;
+/// (measured about 100k).
+const BLOCK_OVERHEAD_GAS: u64 = 130_000;
 /// Contract work per L1 message: its copy to memory, hash, rolling hash, anchor encoding and
 /// queue reads (measured about 10k for a message without data).
 const MESSAGE_OVERHEAD_GAS: u64 = 15_000;
@@ -175,6 +177,17 @@ pub fn advance_cost(blocks: &[PostedBlock], mode: DaMode) -> Result<(AdvanceTx, 
     let tx = encode_advance(blocks, mode)?;
     let cost = cost_of(blocks, &tx);
     Ok((tx, cost))
+}
+
+/// L1 gas EXECUTE charges for the fee of `execute_gas` at an EXECUTE base fee of
+/// `execute_base_fee` wei per L2 gas when the transaction pays `gas_price` wei per L1 gas: the
+/// precompile converts the fee to L1 gas, `⌈execute_gas × execute_base_fee / gas_price⌉`. Not
+/// part of [`AdvanceCost::l1_gas`], which does not depend on prices: the submitter adds it to
+/// the gas limit at the prices of the moment (with `gas_price` a lower bound of what the
+/// transaction pays, so this is an upper bound).
+pub fn execute_fee_gas(execute_gas: u64, execute_base_fee: u128, gas_price: u128) -> u64 {
+    let fee = u128::from(execute_gas).saturating_mul(execute_base_fee);
+    u64::try_from(fee.div_ceil(gas_price.max(1))).unwrap_or(u64::MAX)
 }
 
 /// Memory expansion cost of `words` 32-byte words (yellow paper: `3·w + w²/512`).

@@ -34,14 +34,8 @@ pub enum Refusal {
         /// The per-block limit.
         limit: u64,
     },
-    /// The submitter's account cannot pay the EXECUTE fee (EXECUTE's words). Retried (fund the
-    /// account).
-    #[error("the submitter cannot pay the EXECUTE fee: {reason}")]
-    ExecuteFee {
-        /// EXECUTE's revert reason.
-        reason: String,
-    },
-    /// The transaction ran out of gas. Retried with more gas.
+    /// The transaction ran out of gas (EXECUTE charges its fee as L1 gas, so a fee higher than
+    /// foreseen is this too). Retried with more gas.
     #[error("out of gas: used {used} of the {gas_limit} it was sent with")]
     OutOfGas {
         /// Gas limit it was sent with.
@@ -118,7 +112,6 @@ impl Refusal {
     pub const fn severity(&self) -> Severity {
         match self {
             Self::ExecuteCapacity { .. }
-            | Self::ExecuteFee { .. }
             | Self::OutOfGas { .. }
             | Self::NotSequencer { .. }
             | Self::FutureBlock { .. } => Severity::Temporary,
@@ -136,7 +129,6 @@ impl Refusal {
     pub const fn label(&self) -> &'static str {
         match self {
             Self::ExecuteCapacity { .. } => "execute_capacity",
-            Self::ExecuteFee { .. } => "execute_fee",
             Self::OutOfGas { .. } => "out_of_gas",
             Self::HeadMoved { .. } => "head_moved",
             Self::NotSequencer { .. } => "not_sequencer",

@@ -12,7 +12,7 @@
 //! The rollup contract's own head (`headNumber`) is the source of truth for what is posted: a
 //! restarted submitter reads it and continues after it, so nothing is posted twice.
 
-use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost};
+use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost, execute_fee_gas};
 use alloy_consensus::{
     EthereumTxEnvelope, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
 };
@@ -24,7 +24,9 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolInterface};
 use nrd_bridge::NativeRollup::{self, NativeRollupErrors};
 use nrd_derivation::{AdvanceTx, DaMode, PostedBlock, encode_advance};
-use nrd_execute_client::{EXECUTE_ADDRESS, METER_BLOCK_SLOT, METER_USED_SLOT};
+use nrd_execute_client::{
+    EXECUTE_ADDRESS, METER_BASE_FEE_SLOT, METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, StoredMeter,
+};
 use nrd_l1_watcher::L1Client;
 use nrd_node::{L2Chain, L2Node};
 use nrd_storage::{ChainStore, StoreError};
@@ -411,8 +413,9 @@ impl Submitter {
 
     /// Why the `advance` of blocks `first..=last` (sent with `gas_limit`, declaring
     /// `execute_gas`) reverted in L1 block `l1_block` after using `used` gas: out of gas,
-    /// another party advancing, EXECUTE's capacity of that block taken (its meter, read at that
-    /// block), or what the contract says of the same blocks now (simulated in calldata mode).
+    /// another party advancing, what the contract says of the same blocks now (simulated in
+    /// calldata mode: an invalid block fails again), or — when the simulation passes — EXECUTE's
+    /// capacity of that L1 block taken by others (its meter, read at that block).
     async fn explain_revert(
         &mut self,
         first: u64,
@@ -431,18 +434,31 @@ impl Submitter {
         if posted + 1 != first {
             return Ok(Refusal::HeadMoved { posted, first });
         }
+        if let Some(data) = self.simulate(first, last).await? {
+            return self.classify(first, &data, Some(gas_limit)).await;
+        }
+        // The meter counts every call charged in that block, reverted ones too; a call refused
+        // for capacity is not charged.
         let others = self.execute_gas_used(l1_block).await?;
         let limit = self.config.limits.max_execute_gas;
         if others.saturating_add(execute_gas) > limit {
             return Ok(Refusal::ExecuteCapacity { used: others, requested: execute_gas, limit });
         }
-        match self.simulate(first, last).await? {
-            Some(data) => Ok(self.classify(first, &data, Some(gas_limit)).await?),
-            None => {
-                self.unexplained = self.unexplained.saturating_add(1);
-                Ok(Refusal::Unexplained { attempts: self.unexplained })
-            }
-        }
+        self.unexplained = self.unexplained.saturating_add(1);
+        Ok(Refusal::Unexplained { attempts: self.unexplained })
+    }
+
+    /// EXECUTE's base fee for the next L1 block, from its meter slots at L1's latest block and
+    /// the precompile's own rule (the devnet's [`MeterConfig`]).
+    async fn next_execute_base_fee(&self) -> Result<u128, SequencerError> {
+        let latest = self.client.block_number().await?;
+        let slot = |slot: U256| self.client.storage_at(EXECUTE_ADDRESS, slot, BlockNumberOrTag::Number(latest));
+        let stored = StoredMeter {
+            block: slot(METER_BLOCK_SLOT).await?.saturating_to(),
+            used: slot(METER_USED_SLOT).await?.saturating_to(),
+            base_fee: slot(METER_BASE_FEE_SLOT).await?.saturating_to(),
+        };
+        Ok(MeterConfig::default().at_block(latest + 1, stored).base_fee)
     }
 
     /// EXECUTE gas used in L1 block `number` by the calls that stayed (a reverted call leaves
@@ -538,7 +554,11 @@ impl Submitter {
         // The model bounds the gas `advance` uses (tests/cost.rs); each out-of-gas revert in a
         // row adds half of it again, up to what one advance may use.
         let model = cost.l1_gas.saturating_add(cost.l1_gas / 2 * u64::from(self.gas_bumps));
-        let mut gas_limit = model.min(self.config.limits.max_l1_gas.max(cost.l1_gas));
+        // EXECUTE charges its fee as L1 gas at the transaction's price (at least the tip), at
+        // the next L1 block's EXECUTE base fee — with room for one more block of increase.
+        let execute_base_fee = self.next_execute_base_fee().await?;
+        let fee_gas = execute_fee_gas(cost.execute_gas, execute_base_fee.saturating_mul(9) / 8 + 1, tip);
+        let mut gas_limit = model.min(self.config.limits.max_l1_gas.max(cost.l1_gas)).saturating_add(fee_gas);
         if tx.sidecar.is_none() {
             // Calldata mode can be simulated: a batch L1 refuses now is not sent.
             let request = TransactionRequest::default()
@@ -635,14 +655,14 @@ impl Submitter {
     }
 }
 
-/// The words EXECUTE's [`ExecuteCallError`]s start with, for the ones that are not about the
-/// block (checked against the precompile's own messages by a test).
+/// The words EXECUTE's `ExecuteCallError::LimitExceeded` starts with: the one refusal that is
+/// not about the block (checked against the precompile's own message by a test).
 const CAPACITY_PREFIX: &str = "EXECUTE gas limit exceeded";
-const FEE_PREFIX: &str = "sender cannot pay the EXECUTE fee";
 
 /// What `ExecuteFailed(number, reason)` means: EXECUTE's revert reason (`Error(string)`) says
-/// whether the block failed verification or the L1 block's capacity or the fee was the problem;
-/// an empty reason is EXECUTE running out of gas.
+/// whether the block failed verification or the L1 block's capacity was the problem; an empty
+/// reason is EXECUTE running out of gas (its fee is charged as L1 gas, so a fee the transaction
+/// did not bring gas for is this too).
 fn execute_refusal(number: u64, reason: &[u8], gas_limit: Option<u64>) -> Refusal {
     if reason.is_empty() {
         return Refusal::OutOfGas { gas_limit: gas_limit.unwrap_or_default(), used: gas_limit.unwrap_or_default() };
@@ -664,9 +684,6 @@ fn execute_refusal(number: u64, reason: &[u8], gas_limit: Option<u64>) -> Refusa
         };
         return Refusal::ExecuteCapacity { used, requested, limit };
     }
-    if text.starts_with(FEE_PREFIX) {
-        return Refusal::ExecuteFee { reason: text };
-    }
     Refusal::InvalidBlock { number, reason: text }
 }
 
@@ -680,14 +697,11 @@ mod tests {
     fn execute_reasons_are_classified_by_the_precompile_s_own_words() {
         let capacity = ExecuteCallError::LimitExceeded { used: 20, requested: 15, limit: 30 }.to_string();
         assert!(capacity.starts_with(CAPACITY_PREFIX), "{capacity}");
-        let fee = ExecuteCallError::Fee { fee: U256::from(7) }.to_string();
-        assert!(fee.starts_with(FEE_PREFIX), "{fee}");
         let encode = |text: String| alloy_sol_types::Revert { reason: text }.abi_encode();
         assert_eq!(
             execute_refusal(3, &encode(capacity), None),
             Refusal::ExecuteCapacity { used: 20, requested: 15, limit: 30 }
         );
-        assert!(matches!(execute_refusal(3, &encode(fee), None), Refusal::ExecuteFee { .. }));
         let verify = ExecuteCallError::Verify("state root mismatch".into()).to_string();
         assert_eq!(
             execute_refusal(3, &encode(verify), None),

@@ -8,7 +8,8 @@
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use nrd_derivation::{DaMode, PostedBlock};
-use nrd_sequencer::advance_cost;
+use nrd_execute_client::MeterConfig;
+use nrd_sequencer::{advance_cost, execute_fee_gas};
 use nrd_testkit::{ETH, Rollup, l2_key};
 
 struct Shape {
@@ -60,6 +61,12 @@ fn measure(shape: &Shape, extra_accounts: usize) -> (u64, u64) {
         blocks.push(rollup.build(n == 0, txs));
     }
     let (_, cost) = advance_cost(&blocks, shape.mode).unwrap();
+    // EXECUTE's fee, charged as L1 gas at the transaction's price (at least the testkit's 1 gwei
+    // tip), at the next L1 block's EXECUTE base fee.
+    let devnet = &rollup.l1.devnet;
+    let meter = devnet.execute_gas(devnet.head().number()).unwrap();
+    let next_fee = MeterConfig::default().next_base_fee(meter.base_fee, meter.used);
+    let model = cost.l1_gas + execute_fee_gas(cost.execute_gas, next_fee, 1_000_000_000);
     // L2 timestamps run a second per block past L1's: let L1's clock pass them.
     rollup.l1.increase_time(shape.blocks.len() as u64 + 1);
     let sequencer = rollup.sequencer();
@@ -73,7 +80,7 @@ fn measure(shape: &Shape, extra_accounts: usize) -> (u64, u64) {
         cost.execution_gas,
         outcome.gas_used as i64 - cost.intrinsic_gas as i64
     );
-    (cost.l1_gas, outcome.gas_used)
+    (model, outcome.gas_used)
 }
 
 #[test]

@@ -308,10 +308,10 @@ fn execute_call_of_a_real_block(keys: &[PrivateKeySigner], txs: usize) -> (Bytes
     let l1 = L1BlockRef { number: 1, hash: B256::repeat_byte(0x11), timestamp: 0 };
     let block = l2.build(&[], txs, l1);
     let anchor = anchor_calldata(l1.number, l1.hash, &[]);
-    let header = &block.block.header;
-    let trace = Trace { block: block.block.clone(), witness: block.witness, blob_refs: vec![], batch_index: 0 };
-    let input = encode_execute_input(pre, header.state_root, header.gas_used, &anchor, &trace.encode());
-    (input, header.gas_used)
+    let declared = block.execute_gas();
+    let post = block.block.header.state_root;
+    let trace = Trace { block: block.block, witness: block.witness, blob_refs: vec![], batch_index: 0 };
+    (encode_execute_input(pre, post, declared, &anchor, &trace.encode()), declared)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,7 +325,7 @@ async fn a_front_run_that_takes_the_execute_capacity_is_retried_in_a_later_l1_bl
     }
     let ours = seal_one(&producer).await;
     assert_eq!(ours.tx_hashes.len(), 700);
-    let our_gas = ours.header().gas_used;
+    let our_gas = posted(&s, 1, 1)[0].execute_gas();
     // The attacker's: 800 transfers, 16.8M — together above EXECUTE's 30M per L1 block.
     let (input, declared) = execute_call_of_a_real_block(&keys, 800);
     assert!(declared + our_gas > AdvanceLimits::default().max_execute_gas);
