@@ -17,6 +17,7 @@ mod l1;
 mod node;
 mod ops;
 mod rollup;
+mod submitter;
 
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -65,6 +66,12 @@ enum Command {
     /// forced-inclusion window, withdrawal delay, deposit pause, L2 parameters) — queue,
     /// execute, cancel — and the current parameters.
     Governance(governance::GovernanceArgs),
+    /// The batch submitter's recorded refusal, on a stopped node's data directory: `status`, and
+    /// `clear-refusal` once its cause is fixed (the next start posts again).
+    Submitter {
+        #[command(subcommand)]
+        which: submitter::SubmitterCommand,
+    },
     /// Benchmarks (results go in BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -188,6 +195,7 @@ fn main() -> ExitCode {
         Command::Genesis { which } => genesis::run(&which),
         Command::Bridge(args) => bridge::run(args),
         Command::Governance(args) => governance::run(args),
+        Command::Submitter { which } => submitter::run(&which),
         Command::Bench { which: BenchCommand::Execute { accounts, mix, runs } } => {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS

@@ -119,6 +119,14 @@ impl RecordedRefusal {
         })
     }
 
+    /// Records this refusal in `store` (replacing any other).
+    pub fn save(&self, store: &dyn ChainStore) -> Result<(), StoreError> {
+        let mut raw = self.number.to_be_bytes().to_vec();
+        raw.extend_from_slice(self.hash.as_slice());
+        raw.extend_from_slice(self.reason.as_bytes());
+        store.put_meta(REFUSED, &raw)
+    }
+
     /// The refusal recorded in `store`, if any.
     pub fn load(store: &dyn ChainStore) -> Result<Option<Self>, StoreError> {
         Ok(store.meta(REFUSED)?.as_deref().and_then(Self::decode))
@@ -174,10 +182,8 @@ impl Submitter {
 
     fn remember_refusal(&self, first: u64, reason: &str) {
         let Some(block) = self.node.chain().block(first) else { return };
-        let mut raw = first.to_be_bytes().to_vec();
-        raw.extend_from_slice(block.hash.as_slice());
-        raw.extend_from_slice(reason.as_bytes());
-        if let Err(e) = self.node.chain().store().put_meta(REFUSED, &raw) {
+        let record = RecordedRefusal { number: first, hash: block.hash, reason: reason.to_string() };
+        if let Err(e) = record.save(self.node.chain().store().as_ref()) {
             tracing::warn!(target: "nrd::submitter", "could not record the refusal: {e}");
         }
     }
