@@ -88,7 +88,7 @@ pub enum Refusal {
     /// `OverdueMessage`, `MessageMismatch`, a malformed trace, …): the node's blocks or the
     /// messages they apply are wrong for L1.
     #[error("the rollup contract refuses the batch: {0:?}")]
-    ContractRule(NativeRollupErrors),
+    ContractRule(Box<NativeRollupErrors>),
     /// L1 refuses with an error nrd does not know (a newer contract?).
     #[error("L1 refuses the batch with an unknown error: {0}")]
     Unknown(String),

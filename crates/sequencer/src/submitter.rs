@@ -516,7 +516,7 @@ impl Submitter {
             NativeRollupErrors::MessageOutOfOrder(_) if self.posted_head().await? + 1 != first => {
                 Refusal::HeadMoved { posted: self.posted_head().await?, first }
             }
-            other => Refusal::ContractRule(other),
+            other => Refusal::ContractRule(Box::new(other)),
         })
     }
 
