@@ -111,7 +111,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::WorkBudget;
     use crate::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block, import_block_bounded};
-    use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope, TxReceipt, transaction::Recovered};
+    use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
     use alloy_primitives::{Address, Bytes, TxKind, U256, address, keccak256, map::HashMap};
     use alloy_signer::SignerSync;
     use alloy_signer_local::PrivateKeySigner;
@@ -166,11 +166,10 @@ mod tests {
 
     #[test]
     fn counts_exactly_the_gas_execution_spends() {
-        let (spec, genesis, block, state) = block();
+        let (spec, genesis, block, mut state) = block();
         let hashes: HashMap<u64, alloy_primitives::B256> = HashMap::default();
         let budget = WorkBudget::new(u64::MAX);
-        let imported =
-            import_block_bounded(&spec, &genesis, &block, &[], &mut state.clone(), &hashes, &budget).unwrap();
+        let imported = import_block_bounded(&spec, &genesis, &block, &[], &mut state, &hashes, &budget).unwrap();
         let used = imported.executed.receipts[0].cumulative_gas_used();
         // No refunds here, no calldata: all but the 21,000 intrinsic gas is instructions' and the
         // precompile's.
@@ -180,10 +179,10 @@ mod tests {
 
     #[test]
     fn stops_once_past_the_budget() {
-        let (spec, genesis, block, state) = block();
+        let (spec, genesis, block, mut state) = block();
         let hashes: HashMap<u64, alloy_primitives::B256> = HashMap::default();
         let budget = WorkBudget::new(1_000);
-        let err = import_block_bounded(&spec, &genesis, &block, &[], &mut state.clone(), &hashes, &budget).unwrap_err();
+        let err = import_block_bounded(&spec, &genesis, &block, &[], &mut state, &hashes, &budget).unwrap_err();
         assert_eq!(err, crate::BlockError::WorkBudgetExceeded { budget: 1_000 });
         assert!(budget.exceeded());
     }

@@ -250,7 +250,7 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             if let Some(err) = over_budget() {
                 return Err(err);
             }
-            let (result, changes) = call.map_err(|e| BlockError::AnchorFailed(e.to_string()))?;
+            let (result, changes) = call.map_err(BlockError::AnchorFailed)?;
             match &result {
                 ExecutionResult::Success { .. } => {}
                 ExecutionResult::Revert { output, .. } => {

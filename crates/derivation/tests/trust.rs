@@ -114,7 +114,8 @@ fn a_proposer_cannot_mint_through_the_withdrawals_list() {
 fn randomness_beacon_root_and_gas_limit_are_the_rollups() {
     let r = Rollup::new(&[]);
     let l1_hash = r.l1.head_ref().hash;
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut BlockAttributes)>)> = vec![
+    type Tamper = Box<dyn FnOnce(&mut BlockAttributes)>;
+    let cases: Vec<(&str, Tamper)> = vec![
         ("prevRandao", Box::new(|a: &mut BlockAttributes| a.prev_randao = B256::repeat_byte(7))),
         ("beacon root", Box::new(|a: &mut BlockAttributes| a.parent_beacon_block_root = Some(B256::repeat_byte(7)))),
         ("gas limit", Box::new(|a: &mut BlockAttributes| a.gas_limit += 1000)),
@@ -367,7 +368,7 @@ fn l1_checks_of_time_and_anchor_hold() {
     for _ in 0..260 {
         r.l1.devnet.seal().unwrap();
     }
-    let mut stale = at_head.clone();
+    let mut stale = at_head;
     stale.l1_anchor = head;
     assert!(matches!(verdict(&r, &[stale]), Err(E::BadL1Anchor(_))), "anchor older than 256 blocks");
 }
