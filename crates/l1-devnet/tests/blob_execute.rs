@@ -95,7 +95,8 @@ fn execute_reads_l2_transactions_from_blobs() {
     assert_eq!(sealed.tx_hashes, [ok, foreign, doubled]);
     let statuses: Vec<bool> = sealed.receipts.iter().map(|r| r.status()).collect();
     assert_eq!(statuses, [true, false, false]);
-    assert_eq!(devnet.execute_gas(sealed.number()).unwrap().used, gas);
+    // Every call is metered, refused ones too: EXECUTE did (and was paid for) their work.
+    assert_eq!(devnet.execute_gas(sealed.number()).unwrap().used, 3 * gas);
     assert_eq!(devnet.blobs().block_sidecars(sealed.number()).len(), 3);
 
     // A sidecar whose proof does not match is refused at admission.
@@ -248,7 +249,11 @@ fn execute_verifies_block_i_of_a_multi_block_batch() {
             }
         }
     }
-    assert_eq!(devnet.execute_gas(sealed.number()).unwrap().used, gas, "only the valid call is metered");
+    assert_eq!(
+        devnet.execute_gas(sealed.number()).unwrap().used,
+        gas * cases.len() as u64,
+        "every call is metered, refused ones too"
+    );
 }
 
 /// A type-3 transaction to `to` carrying `sidecar`, in network encoding.
