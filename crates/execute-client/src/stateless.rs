@@ -176,6 +176,27 @@ fn index_unique(items: &[Bytes]) -> Result<B256Map<Bytes>, VerifyError> {
     Ok(map)
 }
 
+/// The system contracts the block's system calls will run (EIP-4788 from Cancun; EIP-2935,
+/// EIP-7002 and EIP-7251 from Prague) hold their standard code, or none (a call to an account
+/// without code does nothing, or makes the block invalid). A caller of EXECUTE makes the
+/// pre-state: without this, its system contracts could run any code, outside the work budget.
+fn check_system_contracts(spec: &ChainSpec, timestamp: u64, state: &mut WitnessState) -> Result<(), VerifyError> {
+    use alloy_hardforks::EthereumHardforks;
+    let (cancun, prague) =
+        (spec.is_cancun_active_at_timestamp(timestamp), spec.is_prague_active_at_timestamp(timestamp));
+    for (address, account) in system_contracts() {
+        let called = if address == alloy_eips::eip4788::BEACON_ROOTS_ADDRESS { cancun } else { prague };
+        if !called {
+            continue;
+        }
+        let code_hash = state.account(address)?.map_or(KECCAK256_EMPTY, |a| a.code_hash);
+        if code_hash != KECCAK256_EMPTY && code_hash != keccak256(&account.code) {
+            return Err(VerifyError::SystemContract(address));
+        }
+    }
+    Ok(())
+}
+
 /// Verifies `block` from `pre_state_root` and `witness` alone: the parent comes from the
 /// witness headers, state from its trie nodes and codes; the block is checked and re-executed
 /// exactly as a full node imports it (with `anchor`, the calldata of a rollup chain's anchor
@@ -192,8 +213,7 @@ pub fn verify_block(
 
 /// [`verify_block`] that stops with [`VerifyError::WorkBudgetExceeded`] once execution has spent
 /// more than `budget` gas (EXECUTE: the caller pays for its budget, not for the header's gas
-/// limits). On a rollup chain (one with an anchor rule) the system contracts must hold their
-/// standard code.
+/// limits). The system contracts the block calls must hold their standard code (or none).
 pub fn verify_block_bounded(
     spec: &ChainSpec,
     pre_state_root: B256,
@@ -254,13 +274,8 @@ fn verify_with(
         used_codes: B256Set::default(),
     };
     let hashes = TrackedHashes::new(&ancestors);
-    if spec.anchor_target().is_some() {
-        for (address, account) in system_contracts() {
-            let code_hash = state.account(address)?.map(|a| a.code_hash);
-            if code_hash != Some(keccak256(&account.code)) {
-                return Err(VerifyError::SystemContract(address));
-            }
-        }
+    if budget.is_some() {
+        check_system_contracts(spec, block.header.timestamp, &mut state)?;
     }
     let imported = match budget {
         Some(limit) => import_block_bounded(spec, parent, block, anchor, &mut state, &hashes, &WorkBudget::new(limit))?,

@@ -357,3 +357,33 @@ fn more_transactions_than_the_declared_gas_pays_for_are_refused_before_recovery(
         .unwrap_err();
     assert_eq!(err, nrd_execute_client::ExecuteError::TooManyTransactions { count: 3, gas_used: 50_000 });
 }
+
+#[test]
+fn a_caller_made_system_contract_is_refused_before_it_runs() {
+    // The caller's pre-state puts `JUMPDEST PUSH0 JUMP` at the EIP-4788 address: the block's
+    // beacon-root system call (30M gas, outside any transaction) would run it.
+    let l2 = fixture();
+    let beacon = alloy_eips::eip4788::BEACON_ROOTS_ADDRESS;
+    let alloc = [(beacon, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() })];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 30_000_000, 1));
+    let (account_proof, _) = state.trie_mut().proof(beacon, &[]).unwrap();
+    let mut block = l2.block.clone();
+    block.body.transactions.clear();
+    block.header.parent_hash = genesis.hash();
+    block.header.number = 1;
+    block.header.gas_used = 0;
+    block.header.transactions_root = alloy_consensus::EMPTY_ROOT_HASH;
+    let witness = ExecutionWitness { state: account_proof, codes: vec![], headers: vec![common::header_rlp(&genesis)] };
+    let trace = Trace { block: block.clone(), witness, blob_refs: vec![], batch_index: 0 }.encode();
+    let err = Reexecution::new(l2.spec.clone())
+        .verify(&nrd_execute_client::ExecuteInput {
+            pre_state_root: genesis.state_root,
+            post_state_root: block.header.state_root,
+            gas_used: 0,
+            anchor: &[],
+            trace: &trace,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains(&format!("system contract {beacon} does not hold its standard code")), "{err}");
+}
