@@ -411,7 +411,8 @@ fn prometheus_scrapes_every_nrd_service_with_the_alert_rules() {
     let out = run(&promtool, &["check", "config", "docker/prometheus.yml"], &repo(), "");
     let text = output_text(&out);
     assert!(out.status.success(), "promtool check config:\n{text}");
-    assert!(text.contains("SUCCESS: 1 rule files found") && text.contains("4 rules found"), "{text}");
+    let rules = std::fs::read_to_string(repo().join("docker/alerts.yml")).unwrap().matches("- alert:").count();
+    assert!(text.contains("SUCCESS: 1 rule files found") && text.contains(&format!("{rules} rules found")), "{text}");
 
     let config = yaml_file("docker/prometheus.yml");
     assert_eq!(config["rule_files"], json!(["alerts.yml"]));
@@ -636,7 +637,9 @@ fn dashboard_queries_run_on_a_real_prometheus() {
         {
             let count: usize =
                 rules["data"]["groups"].as_array().unwrap().iter().map(|g| g["rules"].as_array().unwrap().len()).sum();
-            assert_eq!(count, 4, "{rules}");
+            let defined =
+                std::fs::read_to_string(repo().join("docker/alerts.yml")).unwrap().matches("- alert:").count();
+            assert_eq!(count, defined, "{rules}");
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(60), "Prometheus did not start");
