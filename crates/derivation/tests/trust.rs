@@ -3,7 +3,7 @@
 //! EXECUTE. Each fails on code without the rule it checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEip4844, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip4844, TxEnvelope};
 use alloy_eips::eip4895::Withdrawal as BeaconWithdrawal;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
@@ -13,9 +13,9 @@ use nrd_bridge::{
     Action, L1_MESSAGE_INBOX, L1Alias, L1MessageInbox, L2_BRIDGE, L2_GOVERNANCE, L2Bridge, L2Governance,
     L2ToL1MessagePasser, MAX_DELAY, NativeRollup, NativeRollup::NativeRollupErrors as E, alias_of,
 };
-use nrd_chain::{BlockAttributes, StateRef, build_block};
-use nrd_derivation::{DaMode, PostedBlock, block_inputs, check_header_rules, encode_advance};
-use nrd_execute_client::{Ancestors, EXECUTE_ADDRESS, encode_execute_input, record_block};
+use nrd_chain::{BlockAttributes, StateRef};
+use nrd_derivation::{DaMode, PostedBlock, check_header_rules, encode_advance};
+use nrd_execute_client::{EXECUTE_ADDRESS, encode_execute_input};
 use nrd_testkit::{ETH, L2_CHAIN_ID, Rollup, TIMELOCK, WINDOW, WITHDRAWAL_DELAY, l2_key};
 
 fn eth(n: u128) -> U256 {
@@ -26,27 +26,7 @@ fn eth(n: u128) -> U256 {
 /// then lets `tamper` change its inputs before it is built and recorded: what a proposer could
 /// do. The L2 chain is left as it was.
 fn tampered(r: &Rollup, txs: Vec<TxEnvelope>, tamper: impl FnOnce(&mut BlockAttributes)) -> PostedBlock {
-    let l2 = &r.l2;
-    let parent = l2.head().clone();
-    let l1 = r.l1.head_ref();
-    let txs = txs
-        .into_iter()
-        .map(|tx| {
-            let signer = alloy_consensus::transaction::SignerRecoverable::recover_signer(&tx).unwrap();
-            Recovered::new_unchecked(tx, signer)
-        })
-        .collect();
-    let timestamp = (parent.timestamp + 1).max(l1.timestamp);
-    let mut inputs = block_inputs(&parent, &r.pending(), txs, timestamp, l1, &l2.config).unwrap();
-    tamper(&mut inputs.attributes);
-    let anchor = inputs.attributes.anchor.clone();
-    let ancestors = Ancestors::new(l2.headers.iter().rev().take(256).cloned().collect()).unwrap();
-    let mut state = l2.state.clone();
-    let built =
-        build_block(&l2.spec, &parent, inputs.attributes, inputs.transactions, &mut state.clone(), &ancestors).unwrap();
-    assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected);
-    let (_, witness) = record_block(&l2.spec, &built.block, &anchor, &mut state, &ancestors).unwrap();
-    PostedBlock { block: built.block, witness, l1_anchor: l1.number, messages: inputs.messages }
+    r.l2.propose(&r.pending(), txs, r.l1.head_ref(), tamper).0
 }
 
 /// The contract's verdict on posting `blocks` from the sequencer, decoded.

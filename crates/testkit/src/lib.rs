@@ -210,6 +210,22 @@ impl L2 {
     /// Builds the next block with `pending` messages (the derivation function picks) and
     /// `txs`, anchored to `l1`; imports it, recording its witness.
     pub fn build(&mut self, pending: &[L1Message], txs: Vec<TxEnvelope>, l1: L1BlockRef) -> PostedBlock {
+        let (posted, state) = self.propose(pending, txs, l1, |_| {});
+        self.state = state;
+        self.headers.push(Sealed::new(posted.block.header.clone()));
+        self.states.push(self.state.clone());
+        posted
+    }
+
+    /// The block [`Self::build`] would make, after `tamper` changed its inputs (what a proposer
+    /// could do), with its witness and post-state; the chain is left as it was.
+    pub fn propose(
+        &self,
+        pending: &[L1Message],
+        txs: Vec<TxEnvelope>,
+        l1: L1BlockRef,
+        tamper: impl FnOnce(&mut nrd_chain::BlockAttributes),
+    ) -> (PostedBlock, MemoryState) {
         let parent = self.head().clone();
         let txs = txs
             .into_iter()
@@ -219,23 +235,17 @@ impl L2 {
             })
             .collect();
         let timestamp = (parent.timestamp + 1).max(l1.timestamp);
-        let inputs = block_inputs(&parent, pending, txs, timestamp, l1, &self.config).unwrap();
+        let mut inputs = block_inputs(&parent, pending, txs, timestamp, l1, &self.config).unwrap();
+        tamper(&mut inputs.attributes);
         let anchor = inputs.attributes.anchor.clone();
         let ancestors = self.ancestors();
-        let built = build_block(
-            &self.spec,
-            &parent,
-            inputs.attributes,
-            inputs.transactions,
-            &mut self.state.clone(),
-            &ancestors,
-        )
-        .unwrap();
+        let mut state = self.state.clone();
+        let built =
+            build_block(&self.spec, &parent, inputs.attributes, inputs.transactions, &mut state.clone(), &ancestors)
+                .unwrap();
         assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected);
-        let (_, witness) = record_block(&self.spec, &built.block, &anchor, &mut self.state, &ancestors).unwrap();
-        self.headers.push(Sealed::new(built.block.header.clone()));
-        self.states.push(self.state.clone());
-        PostedBlock { block: built.block, witness, l1_anchor: l1.number, messages: inputs.messages }
+        let (_, witness) = record_block(&self.spec, &built.block, &anchor, &mut state, &ancestors).unwrap();
+        (PostedBlock { block: built.block, witness, l1_anchor: l1.number, messages: inputs.messages }, state)
     }
 
     pub fn balance(&self, address: Address) -> U256 {
