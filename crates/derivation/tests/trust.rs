@@ -418,3 +418,31 @@ fn l2_predeploys_refuse_callers_other_than_the_protocol() {
     let withdraw = L2ToL1MessagePasser::initiateWithdrawalCall { target: me, data: Bytes::new() }.abi_encode();
     assert!(l2_call(&r, me, nrd_bridge::L2_TO_L1_MESSAGE_PASSER, eth(1), withdraw.into()).is_ok());
 }
+
+#[test]
+fn a_message_target_gets_its_whole_gas_limit() {
+    let deployer = l2_key("gas probe deployer");
+    let mut r = Rollup::new(&[(deployer.address(), eth(10))]);
+    let seq = r.sequencer();
+    // if gas() >= 4,999,990 (all of its 5,000,000 but the GAS opcode) { sstore(0, sload(0) + 1) }
+    let probe_code = [
+        0x5a, 0x62, 0x4c, 0x4b, 0x36, 0x11, 0x60, 0x11, 0x57, 0x5f, 0x54, 0x60, 0x01, 0x01, 0x5f, 0x55, 0x00, 0x5b,
+        0x00,
+    ];
+    let (tx, probe) = l2_deploy(&deployer, 0, &probe_code);
+    let b = r.build(false, vec![tx]);
+    assert!(r.advance(&seq, &[b], DaMode::Calldata).success);
+    // Three 5M-gas deposits from new L1 senders (each deploys its alias and mints first) in one
+    // block: the anchor's gas is exactly what the contract pays for (no 30M cushion any more),
+    // yet each target must see its whole gas limit despite the 64ths each call on the way keeps
+    // back (EIP-150): the overhead and the inbox's 64/63 check cover them.
+    for i in 2..5 {
+        let key = r.l1.key(i);
+        let call = NativeRollup::depositCall { to: probe, gasLimit: 5_000_000, data: Bytes::new() };
+        assert!(r.send(&key, U256::from(1), call).success);
+    }
+    let b = r.build(true, vec![]);
+    assert_eq!(b.messages.len(), 3);
+    assert_eq!(r.l2.storage(probe, U256::ZERO), U256::from(3), "each call got its whole gas limit");
+    assert!(r.advance(&seq, &[b], DaMode::Calldata).success);
+}
