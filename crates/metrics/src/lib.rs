@@ -81,6 +81,8 @@ pub mod names {
     pub const REORG_DEPTH: &str = "nrd_l1_reorg_depth";
     /// Counter, `node`: blocks posted on L1 that differ from ours or fail to import (must stay 0).
     pub const ROOT_MISMATCHES: &str = "nrd_follower_root_mismatches_total";
+    /// Counter, `node`: blocks of ours, not yet posted, dropped for blocks another party posted.
+    pub const BLOCKS_REPLACED: &str = "nrd_l2_blocks_replaced_total";
     /// Counter, `server`, `method`: JSON-RPC calls.
     pub const RPC_REQUESTS: &str = "nrd_rpc_requests_total";
     /// Counter, `server`, `method`: JSON-RPC calls answered with an error.
@@ -186,6 +188,7 @@ fn describe() {
     describe_counter!(REORGS, "L1 reorgs seen");
     describe_histogram!(REORG_DEPTH, "Depth of L1 reorgs in blocks");
     describe_counter!(ROOT_MISMATCHES, "L2 blocks posted on L1 that differ from ours or fail to import (must be 0)");
+    describe_counter!(BLOCKS_REPLACED, "Unposted L2 blocks of ours dropped for blocks another party posted on L1");
     describe_counter!(RPC_REQUESTS, "JSON-RPC calls, by server and method");
     describe_counter!(RPC_ERRORS, "JSON-RPC calls answered with an error, by server and method");
     describe_histogram!(RPC_LATENCY, Unit::Seconds, "JSON-RPC call latency, by server and method");
@@ -264,6 +267,11 @@ pub fn reorg(node: &'static str, depth: u64) {
 /// A block posted on L1 differs from `node`'s or fails to import there.
 pub fn root_mismatch(node: &'static str) {
     counter!(ROOT_MISMATCHES, "node" => node).increment(1);
+}
+
+/// `count` unposted blocks of ours were dropped for blocks another party posted on L1.
+pub fn blocks_replaced(node: &'static str, count: usize) {
+    counter!(BLOCKS_REPLACED, "node" => node).increment(count as u64);
 }
 
 /// Registers the zero of counters that must be visible before anything happens (alerts on

@@ -111,8 +111,9 @@ impl Follower {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs until `shutdown` resolves. Temporary L1 errors are retried; a block that diverges
-    /// from ours stops the loop with the error.
+    /// Runs until `shutdown` resolves. Temporary L1 errors are retried; a posted block that
+    /// differs from one of ours L1 already verified stops the loop with the error; one that
+    /// replaces a block of ours not yet posted wins (ours are rewound).
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
         tokio::pin!(shutdown);
         loop {
@@ -151,11 +152,13 @@ impl Follower {
                 let hash = posted.block.header.hash_slow();
                 let head = chain.head().number();
                 let ours = if number <= head { chain.block(number).map(|b| b.hash) } else { None };
-                if ours.is_some_and(|ours| ours != hash) && self.config.import && number > chain.safe() {
-                    // A self-proposing follower's own block, not yet posted, lost to a block
-                    // someone else posted: L1 decides, ours are dropped.
+                if ours.is_some_and(|ours| ours != hash) && number > chain.safe() {
+                    // Our own block, not yet posted (a sequencer's, or a self-proposing
+                    // follower's), lost to a block someone else posted: L1 decides. Ours are
+                    // dropped and their transactions go back to the pool.
                     let dropped = self.node.rewind(number - 1)?;
-                    tracing::warn!(target: "nrd::follower", number, dropped, "L1 holds another block where ours was not posted yet: importing it");
+                    nrd_metrics::blocks_replaced(self.role(), dropped);
+                    tracing::warn!(target: "nrd::follower", role = self.role(), number, dropped, "L1 holds another block where ours was not posted yet: importing it");
                 }
                 let head = chain.head().number();
                 if number <= head {
@@ -164,7 +167,9 @@ impl Follower {
                         nrd_metrics::root_mismatch(self.role());
                         return Err(NodeError::Diverged { number, posted: hash, ours });
                     }
-                } else if self.config.import {
+                } else {
+                    // A follower imports every posted block; a sequencer the ones another party
+                    // posted (a proposer after the window), then builds on them.
                     let l1_hash = self.l1_hash(posted.l1_anchor).await?;
                     let imported = chain.import(posted, l1_hash).inspect_err(|e| {
                         if matches!(e, NodeError::Block(_)) {
@@ -180,9 +185,6 @@ impl Follower {
                         l1_block = block.number,
                         "imported L2 block from L1"
                     );
-                } else {
-                    // The sequencer sees a block it does not have: another party advanced.
-                    return Err(NodeError::Diverged { number, posted: hash, ours: B256::ZERO });
                 }
                 chain.set_safe(number);
                 self.posted_at.insert(block.number, number);
