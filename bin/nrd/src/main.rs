@@ -1,6 +1,7 @@
 //! `nrd`: the native rollup node daemon and its command line.
 
 mod bench;
+mod bench_attacks;
 mod bench_bridge;
 mod bench_l1;
 mod bench_l2;
@@ -91,6 +92,14 @@ enum BenchCommand {
         mix: bench::Mix,
         /// Repetitions (the median is reported).
         #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// EXECUTE under attack: CPU time per L1 gas paid for inputs built to make EXECUTE work
+    /// hard (looping blocks declaring little gas, many transactions, repeated blobs, brotli
+    /// bombs, padded witnesses, heavy anchors), next to ordinary worst-case L1 transactions.
+    ExecuteAttacks {
+        /// Repetitions (the median is reported).
+        #[arg(long, default_value_t = 7)]
         runs: usize,
     },
     /// Transfer throughput and read latency of `nrd l1` next to anvil, same load generator.
@@ -200,6 +209,7 @@ fn main() -> ExitCode {
             bench::execute(accounts, mix, runs);
             ExitCode::SUCCESS
         }
+        Command::Bench { which: BenchCommand::ExecuteAttacks { runs } } => report(bench_attacks::run(runs)),
         Command::Bench { which: BenchCommand::L1 { anvil, txs, threads, reads } } => {
             report(bench_l1::run(&anvil, txs, threads, reads))
         }
