@@ -115,40 +115,45 @@ pub fn encode_batch(blocks: &[Vec<TxEnvelope>], compression: Compression) -> Vec
 
 /// Decodes a batch payload into its blocks' transaction lists; never panics, whatever the bytes.
 pub fn decode_batch(payload: &[u8]) -> Result<Vec<Vec<TxEnvelope>>, BatchError> {
-    decode_batch_within(payload, MAX_BATCH_BYTES).map(|(blocks, _)| blocks)
+    decode_batch_within(payload, MAX_BATCH_BYTES).0
 }
 
 /// [`decode_batch`] with the RLP body bounded by `cap` bytes (at most [`MAX_BATCH_BYTES`]):
 /// decompression stops, with [`BatchError::TooLarge`], as soon as it would pass it. Also
-/// returns the RLP body's length (what EXECUTE charges decoding for).
-pub fn decode_batch_within(payload: &[u8], cap: usize) -> Result<(Vec<Vec<TxEnvelope>>, usize), BatchError> {
+/// returns, whatever the outcome, how many body bytes were produced (decompressed, or read raw):
+/// the work EXECUTE charges for, refused batches included.
+pub fn decode_batch_within(payload: &[u8], cap: usize) -> (Result<Vec<Vec<TxEnvelope>>, BatchError>, usize) {
     let cap = cap.min(MAX_BATCH_BYTES);
-    let (&version, body) = payload.split_first().ok_or(BatchError::Empty)?;
+    let Some((&version, body)) = payload.split_first() else { return (Err(BatchError::Empty), 0) };
     let decompressed;
     let rlp = match version {
         BATCH_VERSION_RAW => {
             if body.len() > cap {
-                return Err(BatchError::TooLarge);
+                return (Err(BatchError::TooLarge), cap);
             }
             body
         }
-        BATCH_VERSION_BROTLI => {
-            decompressed = brotli_decompress(body, cap)?;
-            decompressed.as_slice()
-        }
-        other => return Err(BatchError::UnknownVersion(other)),
+        BATCH_VERSION_BROTLI => match brotli_decompress(body, cap) {
+            Ok(out) => {
+                decompressed = out;
+                decompressed.as_slice()
+            }
+            Err((err, produced)) => return (Err(err), produced),
+        },
+        other => return (Err(BatchError::UnknownVersion(other)), 0),
     };
     let mut buf = rlp;
-    let blocks = Vec::<Vec<TxEnvelope>>::decode(&mut buf).map_err(BatchError::Rlp)?;
-    if !buf.is_empty() {
-        return Err(BatchError::TrailingBytes(buf.len()));
-    }
-    Ok((blocks, rlp.len()))
+    let blocks = match Vec::<Vec<TxEnvelope>>::decode(&mut buf) {
+        Ok(blocks) if buf.is_empty() => Ok(blocks),
+        Ok(_) => Err(BatchError::TrailingBytes(buf.len())),
+        Err(e) => Err(BatchError::Rlp(e)),
+    };
+    (blocks, rlp.len())
 }
 
 /// Decompresses a standard brotli stream of at most `cap` bytes, stopping as soon as it would
-/// produce more.
-fn brotli_decompress(input: &[u8], cap: usize) -> Result<Vec<u8>, BatchError> {
+/// produce more; an error comes with how many bytes were produced before it.
+fn brotli_decompress(input: &[u8], cap: usize) -> Result<Vec<u8>, (BatchError, usize)> {
     // Strict: standard window sizes only (at most 16 MiB), never the large-window extension.
     let mut state = BrotliState::new_strict(
         HeapAlloc::<u8>::default(),
@@ -171,19 +176,20 @@ fn brotli_decompress(input: &[u8], cap: usize) -> Result<Vec<u8>, BatchError> {
             &mut total_out,
             &mut state,
         );
-        let produced = chunk.get(..output_offset).ok_or(BatchError::Decompress)?;
+        let produced = chunk.get(..output_offset).ok_or((BatchError::Decompress, out.len()))?;
         if out.len() + produced.len() > cap {
-            return Err(BatchError::TooLarge);
+            return Err((BatchError::TooLarge, cap));
         }
         out.extend_from_slice(produced);
+        let fail = |err| Err((err, out.len()));
         match result {
             BrotliResult::ResultSuccess if available_in == 0 => return Ok(out),
-            BrotliResult::ResultSuccess => return Err(BatchError::TrailingCompressedBytes(available_in)),
+            BrotliResult::ResultSuccess => return fail(BatchError::TrailingCompressedBytes(available_in)),
             BrotliResult::NeedsMoreOutput if output_offset > 0 || input_offset > consumed_before => {}
             // More output wanted, yet a whole empty chunk made no progress: never loop on it.
-            BrotliResult::NeedsMoreOutput => return Err(BatchError::Decompress),
-            BrotliResult::NeedsMoreInput => return Err(BatchError::Truncated),
-            BrotliResult::ResultFailure => return Err(BatchError::Decompress),
+            BrotliResult::NeedsMoreOutput => return fail(BatchError::Decompress),
+            BrotliResult::NeedsMoreInput => return fail(BatchError::Truncated),
+            BrotliResult::ResultFailure => return fail(BatchError::Decompress),
         }
     }
 }
@@ -246,9 +252,28 @@ mod tests {
             brotli::BrotliCompress(&mut input, &mut stream, &BrotliEncoderParams::default()).unwrap();
             assert!(stream.len() < 1024, "{} bytes compress to {}", len, stream.len());
             match expected {
-                Some(err) => assert_eq!(brotli_decompress(&stream, MAX_BATCH_BYTES), Err(err)),
+                Some(err) => assert_eq!(brotli_decompress(&stream, MAX_BATCH_BYTES).map_err(|(e, _)| e), Err(err)),
                 None => assert_eq!(brotli_decompress(&stream, MAX_BATCH_BYTES).unwrap().len(), len),
             }
         }
+    }
+
+    #[test]
+    fn refused_batches_report_the_bytes_they_made_decoding_produce() {
+        // A bomb: 17 MiB of zeros in a few kilobytes.
+        let zeros = vec![0u8; MAX_BATCH_BYTES + (1 << 20)];
+        let mut bomb = vec![BATCH_VERSION_BROTLI];
+        let params = BrotliEncoderParams { quality: 5, lgwin: BROTLI_LGWIN, ..Default::default() };
+        brotli::BrotliCompress(&mut zeros.as_slice(), &mut bomb, &params).unwrap();
+        assert!(bomb.len() < 64 * 1024);
+        // Refused at the cap, whichever cap: the work up to it is what a caller pays for.
+        assert_eq!(decode_batch_within(&bomb, MAX_BATCH_BYTES), (Err(BatchError::TooLarge), MAX_BATCH_BYTES));
+        assert_eq!(decode_batch_within(&bomb, 4096), (Err(BatchError::TooLarge), 4096));
+        // A body that decompresses but is not RLP of a batch: all of it was produced.
+        let mut not_rlp = vec![BATCH_VERSION_BROTLI];
+        brotli::BrotliCompress(&mut [0xffu8; 1000].as_slice(), &mut not_rlp, &params).unwrap();
+        let (result, produced) = decode_batch_within(&not_rlp, MAX_BATCH_BYTES);
+        assert!(matches!(result, Err(BatchError::Rlp(_))), "{result:?}");
+        assert_eq!(produced, 1000);
     }
 }

@@ -88,9 +88,16 @@ pub struct MeterConfig {
     #[serde(default = "default_blob_gas")]
     pub blob_gas: u64,
     /// L1 gas the precompile charges per 32-byte word of a blob batch's RLP body (decompressing
-    /// and decoding it); decompression stops where the gas left stops paying.
+    /// and decoding it, refused batches included); decompression stops where the gas left stops
+    /// paying.
     #[serde(default = "default_batch_word_gas")]
     pub batch_word_gas: u64,
+    /// The EXECUTE fee, charged as L1 gas, is at least `gasUsed / fee_floor_divisor` L1 gas
+    /// (0: no floor): re-executing EXECUTE gas costs L1 CPU like L1 gas does, so however low the
+    /// EXECUTE base fee falls, a call never buys more CPU per L1 gas than an ordinary
+    /// transaction (`nrd bench execute-attacks`).
+    #[serde(default = "default_fee_floor_divisor")]
+    pub fee_floor_divisor: u64,
 }
 
 const fn default_blob_gas() -> u64 {
@@ -98,7 +105,11 @@ const fn default_blob_gas() -> u64 {
 }
 
 const fn default_batch_word_gas() -> u64 {
-    8
+    24
+}
+
+const fn default_fee_floor_divisor() -> u64 {
+    20
 }
 
 impl Default for MeterConfig {
@@ -113,11 +124,33 @@ impl Default for MeterConfig {
             gas_per_byte: 8,
             blob_gas: default_blob_gas(),
             batch_word_gas: default_batch_word_gas(),
+            fee_floor_divisor: default_fee_floor_divisor(),
         }
     }
 }
 
 impl MeterConfig {
+    /// L1 gas a call declaring `gas` EXECUTE gas pays as its fee, at EXECUTE base fee `base_fee`
+    /// and the transaction's gas price `price` (at least the L1 base fee): `⌈gas × base_fee /
+    /// price⌉`, and never less than `⌈gas / fee_floor_divisor⌉`.
+    pub fn fee_gas(&self, gas: u64, base_fee: u128, price: u128) -> u64 {
+        let fee = U256::from(gas) * U256::from(base_fee);
+        let at_price: u64 = fee.div_ceil(U256::from(price.max(1))).saturating_to();
+        let floor = match self.fee_floor_divisor {
+            0 => 0,
+            divisor => gas.div_ceil(divisor),
+        };
+        at_price.max(floor)
+    }
+
+    /// L1 gas a call pays for referencing `blobs` blobs whose batch has an RLP body of
+    /// `body_len` bytes.
+    pub fn batch_gas(&self, blobs: usize, body_len: usize) -> u64 {
+        self.blob_gas
+            .saturating_mul(blobs as u64)
+            .saturating_add((body_len as u64).div_ceil(32).saturating_mul(self.batch_word_gas))
+    }
+
     /// The base fee after a block that used `used` gas at `base_fee` (EIP-1559's rule).
     pub fn next_base_fee(&self, base_fee: u128, used: u64) -> u128 {
         let target = u128::from(self.target.max(1));
@@ -381,19 +414,21 @@ impl ExecutePrecompile {
             None => {
                 let refs_blobs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
                 let payload = blobs_to_payload(&refs_blobs)?;
-                // Decompress no further than the gas left pays for.
+                // Decompress no further than the gas left pays for; what was produced is
+                // charged whatever the outcome (a bomb refused at the cap still paid for it).
                 let affordable = usize::try_from((charge.left() / word_gas).saturating_mul(32)).unwrap_or(usize::MAX);
-                let (blocks, rlp_len) = match decode_batch_within(&payload, affordable) {
+                let (decoded, produced) = decode_batch_within(&payload, affordable);
+                charge.add(self.meter.batch_gas(0, produced))?;
+                let blocks = match decoded {
                     Err(BatchError::TooLarge) if affordable < MAX_BATCH_BYTES => return Err(Failure::OutOfGas),
-                    other => other?,
+                    other => Arc::new(other?),
                 };
-                let blocks = Arc::new(blocks);
                 *self.batch_cache.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(CachedBatch { refs: refs.to_vec(), blocks: blocks.clone(), rlp_len });
-                (blocks, rlp_len)
+                    Some(CachedBatch { refs: refs.to_vec(), blocks: blocks.clone(), rlp_len: produced });
+                return Ok(blocks);
             }
         };
-        charge.add((rlp_len as u64).div_ceil(32).saturating_mul(word_gas))?;
+        charge.add(self.meter.batch_gas(0, rlp_len))?;
         Ok(blocks)
     }
 
@@ -424,10 +459,8 @@ impl ExecutePrecompile {
 
         // The fee, as L1 gas at the transaction's price: spent even if the frame reverts.
         let base_fee = internals.block_env().basefee();
-        let price = internals.tx_env().effective_gas_price(u128::from(base_fee)).max(u128::from(base_fee)).max(1);
-        let fee = U256::from(gas_used) * U256::from(meter.base_fee);
-        let fee_gas: u64 = fee.div_ceil(U256::from(price)).saturating_to();
-        charge.add(fee_gas)?;
+        let price = internals.tx_env().effective_gas_price(u128::from(base_fee)).max(u128::from(base_fee));
+        charge.add(self.meter.fee_gas(gas_used, meter.base_fee, price))?;
         PENDING.set(Some(Pending {
             block,
             used_before: meter.used,
@@ -455,7 +488,7 @@ impl ExecutePrecompile {
                     .ok_or(ExecuteCallError::UnknownBlob(*hash))?;
                 blobs.push(blob);
             }
-            charge.add(self.meter.blob_gas.saturating_mul(blobs.len() as u64))?;
+            charge.add(self.meter.batch_gas(blobs.len(), 0))?;
             let batch = self.batch(&decoded.blob_refs, &blobs, charge)?;
             let count = batch.len();
             let txs = usize::try_from(decoded.batch_index)

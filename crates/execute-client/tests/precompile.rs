@@ -131,7 +131,7 @@ fn assert_paid_in_gas(built: &BuiltBlock, paid: U256, execute_base_fee: u128) {
     let gas = built.executed.receipts[0].cumulative_gas_used();
     let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
     assert_eq!(paid, U256::from(u128::from(gas) * price), "everything is paid as gas");
-    let fee_gas = u64::try_from((u128::from(l2_gas()) * execute_base_fee).div_ceil(price)).unwrap();
+    let fee_gas = MeterConfig::default().fee_gas(l2_gas(), execute_base_fee, price);
     let input_len = match built.block.body.transactions[0].clone() {
         TxEnvelope::Eip1559(tx) => tx.tx().input.len() as u64,
         other => panic!("unexpected {other:?}"),
@@ -281,8 +281,8 @@ fn a_reverted_frame_still_pays_and_uses_up_capacity() {
     // And the attacker paid the EXECUTE fee (as gas) although its frame reverted.
     let first = built.executed.receipts[0].cumulative_gas_used();
     let price = u128::from(built.block.header.base_fee_per_gas.unwrap()) + 1;
-    let fee_gas = (u128::from(l2_gas()) * u128::from(meter.initial_base_fee)).div_ceil(price);
-    assert!(u128::from(first) > fee_gas + 50_000, "gas {first} covers the fee gas {fee_gas}");
+    let fee_gas = meter.fee_gas(l2_gas(), u128::from(meter.initial_base_fee), price);
+    assert!(first > fee_gas + 50_000, "gas {first} covers the fee gas {fee_gas}");
     assert!(before > l1.balance());
 }
 

@@ -186,8 +186,7 @@ pub fn advance_cost(blocks: &[PostedBlock], mode: DaMode) -> Result<(AdvanceTx, 
 /// the gas limit at the prices of the moment (with `gas_price` a lower bound of what the
 /// transaction pays, so this is an upper bound).
 pub fn execute_fee_gas(execute_gas: u64, execute_base_fee: u128, gas_price: u128) -> u64 {
-    let fee = u128::from(execute_gas).saturating_mul(execute_base_fee);
-    u64::try_from(fee.div_ceil(gas_price.max(1))).unwrap_or(u64::MAX)
+    MeterConfig::default().fee_gas(execute_gas, execute_base_fee, gas_price)
 }
 
 /// Memory expansion cost of `words` 32-byte words (yellow paper: `3·w + w²/512`).
@@ -212,12 +211,22 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     let mut work = TX_OVERHEAD_GAS;
     let mut memory = 0u64;
     let mut largest_call = 0u64;
+    // Blob mode: every block's EXECUTE call pays for its references to the blobs and for the
+    // batch's RLP body (decompressed and decoded).
+    let batch = match &tx.sidecar {
+        Some(sidecar) => {
+            let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
+                blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+            meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
+        }
+        None => 0,
+    };
     for (block, trace) in blocks.iter().zip(traces.iter().chain(std::iter::repeat(&0))) {
         let anchor = anchor_calldata(block.l1_anchor, B256::ZERO, &block.messages).len() as u64;
         // abi.encode(bytes32, bytes32, uint64, bytes, bytes): five head words, then each
         // dynamic argument's length word and padded content.
         let input = 5 * 32 + 32 + padded(anchor) + 32 + padded(*trace);
-        let charge = meter.base_gas.saturating_add(meter.gas_per_byte.saturating_mul(input));
+        let charge = meter.base_gas.saturating_add(meter.gas_per_byte.saturating_mul(input)).saturating_add(batch);
         largest_call = largest_call.max(charge);
         let data: u64 = block.messages.iter().map(|m| m.data.len() as u64).sum();
         let messages = block.messages.len() as u64;
