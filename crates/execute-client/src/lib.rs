@@ -14,9 +14,11 @@
 //! - **Batches** ([`encode_batch`], [`payload_to_blobs`]): several L2 blocks' transactions,
 //!   optionally brotli-compressed, packed into blobs (blob mode).
 //! - **The [`Verifier`] seam**: [`Reexecution`] now; a proof verifier can implement it later.
-//! - **The EXECUTE precompile** ([`ExecutePrecompile`]): decodes the call, meters L2 gas per L1
-//!   block in its own storage (EIP-1559-style base fee, fee burned from the sender), resolves
-//!   blob references of the current transaction, and verifies through [`Reexecution`].
+//! - **The EXECUTE precompile** ([`ExecutePrecompile`]): decodes the call, meters EXECUTE gas
+//!   per L1 block in its own storage (EIP-1559-style base fee), charges every piece of work as
+//!   L1 gas before doing it (the fee included, with a floor), settles the meter after each
+//!   transaction so reverted calls count too, resolves blob references of the current
+//!   transaction, and verifies through [`Reexecution`] under a work budget.
 //!
 //! ```text
 //! full node:  record_block(spec, block, anchor, &mut state, &ancestors) -> (imported, witness)

@@ -1,5 +1,7 @@
 //! EXECUTE on an L1 chain: valid traces pass, forged ones fail the call, cumulative metering
-//! caps a block and moves the base fee, and the fee is burned from the sender.
+//! caps a block and moves the base fee, the fee is paid as L1 gas, and the attacks on EXECUTE's
+//! work (loops declaring no gas, reverting callers, too many transactions, foreign system
+//! contracts) are refused having paid for what they made L1 do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
