@@ -7,13 +7,13 @@
 //! block to what one `advance` carries, and every sealed block is verified on L1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use nrd_derivation::{DaMode, PostedBlock, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{L1View, L2Chain, L2Node, TxSink};
-use nrd_rpc::{RpcLimits, serve_beacon, serve_l1};
 use nrd_sequencer::{AdvanceLimits, BlockProducer, DEFAULT_MAX_FEE, Mempool, Submitter, SubmitterConfig, advance_cost};
 use nrd_storage::RedbStore;
 use nrd_testkit::{ETH, Rollup, l2_key};
@@ -33,11 +33,7 @@ async fn with_a_large_state_and_full_blocks_the_safe_head_keeps_up() {
     alloc.extend((0..ACCOUNTS).map(|i| (Address::from_word(keccak256(i.to_be_bytes())), U256::from(1))));
     let rollup = Rollup::new(&alloc);
     let devnet = rollup.l1.devnet.clone();
-    let rpc = serve_l1(devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
-    let beacon = serve_beacon(devnet.clone(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let client =
-        L1Client::new(L1ClientConfig::new(format!("http://{}", rpc.addr)).with_beacon(format!("http://{beacon}")))
-            .unwrap();
+    let (_rpc, client) = common::serve(&rollup).await;
     let chain = Arc::new(L2Chain::open(rollup.l2.genesis.clone(), Arc::new(RedbStore::in_memory().unwrap())).unwrap());
     let node = Arc::new(L2Node::new(chain.clone(), None, 1));
     let view = Arc::new(Mutex::new(L1View { head: rollup.l1.head_ref(), ..Default::default() }));

@@ -4,12 +4,12 @@
 //! instead of stopping, as a "diverged" node.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, Bytes, U256};
 use nrd_derivation::{DaMode, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, TxSink};
-use nrd_rpc::{RpcLimits, serve_beacon, serve_l1};
 use nrd_sequencer::{BlockProducer, Mempool};
 use nrd_storage::RedbStore;
 use nrd_testkit::{ETH, Rollup, WINDOW, l2_key};
@@ -19,12 +19,7 @@ use std::{sync::Arc, time::Duration};
 async fn a_sequencer_replaced_by_another_proposer_follows_l1_and_keeps_its_transactions() {
     let user = l2_key("replaced sequencer user");
     let mut rollup = Rollup::new(&[(user.address(), U256::from(100 * ETH))]);
-    let devnet = rollup.l1.devnet.clone();
-    let rpc = serve_l1(devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
-    let beacon = serve_beacon(devnet, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let client =
-        L1Client::new(L1ClientConfig::new(format!("http://{}", rpc.addr)).with_beacon(format!("http://{beacon}")))
-            .unwrap();
+    let (_rpc, client) = common::serve(&rollup).await;
 
     // The sequencer's node: its own L2 chain and pool.
     let chain = Arc::new(L2Chain::open(rollup.l2.genesis.clone(), Arc::new(RedbStore::in_memory().unwrap())).unwrap());

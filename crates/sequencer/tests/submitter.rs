@@ -6,6 +6,8 @@
 //! and blocks are cut by the cost model so every one can be posted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
@@ -14,10 +16,10 @@ use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{MemoryState, StoredBlock, build_block};
 use nrd_derivation::{DaMode, L1BlockRef, PostedBlock, SequencingConfig, anchor_calldata, block_inputs};
 use nrd_execute_client::{EXECUTE_ADDRESS, ExecutionWitness, Trace, encode_execute_input, record_block};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_watcher::L1Client;
 use nrd_node::TxSink;
 use nrd_node::{BlockL1Info, L1View, L2Chain, L2Node};
-use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
+use nrd_rpc::RunningServer;
 use nrd_sequencer::{
     AdvanceLimits, BlockProducer, DEFAULT_MAX_FEE, Mempool, RecordedRefusal, Refusal, SequencerError, Submitter,
     SubmitterConfig, advance_cost, clear_refusal,
@@ -44,12 +46,7 @@ async fn setup() -> Setup {
 }
 
 async fn setup_with(rollup: Rollup) -> Setup {
-    let devnet = rollup.l1.devnet.clone();
-    let rpc = serve_l1(devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
-    let beacon = serve_beacon(devnet, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let client =
-        L1Client::new(L1ClientConfig::new(format!("http://{}", rpc.addr)).with_beacon(format!("http://{beacon}")))
-            .unwrap();
+    let (rpc, client) = common::serve(&rollup).await;
     let chain = Arc::new(L2Chain::open(rollup.l2.genesis.clone(), Arc::new(RedbStore::in_memory().unwrap())).unwrap());
     let node = Arc::new(L2Node::new(chain.clone(), None, 1));
     let view = Arc::new(Mutex::new(L1View { head: rollup.l1.head_ref(), ..Default::default() }));
@@ -57,6 +54,10 @@ async fn setup_with(rollup: Rollup) -> Setup {
 }
 
 fn submitter(s: &Setup, mode: DaMode, resubmit_after: Duration) -> Submitter {
+    submitter_configured(s, mode, AdvanceLimits::default(), resubmit_after)
+}
+
+fn submitter_configured(s: &Setup, mode: DaMode, limits: AdvanceLimits, resubmit_after: Duration) -> Submitter {
     Submitter::new(
         s.node.clone(),
         s.client.clone(),
@@ -67,7 +68,7 @@ fn submitter(s: &Setup, mode: DaMode, resubmit_after: Duration) -> Submitter {
             mode,
             max_blocks: 4,
             max_l2_gas: 15_000_000,
-            limits: AdvanceLimits::default(),
+            limits,
             max_fee_per_gas: DEFAULT_MAX_FEE,
             max_fee_per_blob_gas: DEFAULT_MAX_FEE,
             poll: Duration::from_millis(20),
@@ -255,23 +256,7 @@ fn posted(s: &Setup, first: u64, last: u64) -> Vec<PostedBlock> {
 }
 
 fn submitter_with(s: &Setup, mode: DaMode, limits: AdvanceLimits) -> Submitter {
-    Submitter::new(
-        s.node.clone(),
-        s.client.clone(),
-        SubmitterConfig {
-            rollup: s.rollup.address,
-            key: s.rollup.sequencer(),
-            l1_chain_id: 900,
-            mode,
-            max_blocks: 4,
-            max_l2_gas: 15_000_000,
-            limits,
-            max_fee_per_gas: DEFAULT_MAX_FEE,
-            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
-            poll: Duration::from_millis(20),
-            resubmit_after: Duration::from_secs(60),
-        },
-    )
+    submitter_configured(s, mode, limits, Duration::from_secs(60))
 }
 
 /// Runs `submitter` while sealing L1 blocks until `done` holds (60 s at most).
