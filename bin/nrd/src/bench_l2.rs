@@ -150,7 +150,7 @@ fn measure_nrd(node: &Node, txs: usize, threads: usize, log: &Path) -> Result<Nr
     let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
     let per_thread = txs / threads;
     let total = per_thread * threads;
-    let batches = sign_transfers(crate::genesis::DEVNET_L2_CHAIN_ID, &keys, per_thread);
+    let batches = sign_transfers(nrd_node_builder::DEVNET_L2_CHAIN_ID, &keys, per_thread);
 
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
@@ -312,7 +312,7 @@ fn follower_sync(
     l2_gas_limit: u64,
 ) -> Result<Sync, String> {
     let genesis = dir.join("l2-genesis.json");
-    std::fs::write(&genesis, crate::genesis::devnet_with_gas_limit(l2_gas_limit).to_json())
+    std::fs::write(&genesis, nrd_node_builder::devnet_genesis_with_gas_limit(l2_gas_limit).to_json())
         .map_err(|e| format!("{}: {e}", genesis.display()))?;
     let (port, metrics_port) = (free_port(), free_port());
     let config = dir.join("follower.toml");

@@ -129,7 +129,7 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     tracing::info!(target: "nrd::devnet", rpc = %l1_url, beacon = %beacon_url, chain_id = l1.config().chain_id, "L1 devnet running");
 
     // The rollup contract.
-    let genesis = crate::genesis::devnet_with_gas_limit(args.l2_gas_limit);
+    let genesis = nrd_node_builder::devnet_genesis_with_gas_limit(args.l2_gas_limit);
     let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
     let sequencer_key = l1.accounts()[SEQUENCER_ACCOUNT].clone();
     let sequencer_address = sequencer_key.address();

@@ -23,6 +23,7 @@
 mod budget;
 mod error;
 mod execute;
+mod severity;
 mod spec;
 mod state;
 mod trie;
@@ -34,6 +35,7 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, import_block_bounded, recover_senders, simulate,
 };
+pub use severity::{Classify, Severity};
 pub use spec::{
     ANCHOR_CALLER, AnchorRule, ChainSpec, ExtraPrecompile, SettlementWrite, TxSettlement, system_contracts,
 };

@@ -4,19 +4,7 @@ use crate::Overrun;
 use alloy_primitives::Address;
 use nrd_bridge::NativeRollup::NativeRollupErrors;
 
-/// What a caller should do about an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    /// Try again later (L1 unreachable, EXECUTE capacity taken, fees, …): nothing is wrong
-    /// with the node's blocks.
-    Temporary,
-    /// L1 moved under the node (someone else advanced the rollup): rebuild from what L1 holds,
-    /// then carry on.
-    Reset,
-    /// The node's own block or chain is wrong, or it cannot be posted at all: posting stops
-    /// until an operator acts.
-    Critical,
-}
+pub use nrd_chain::Severity;
 
 /// Why L1 refuses (or would refuse) a batch, from the contract's error, EXECUTE's revert
 /// reason, the receipt and the EXECUTE meter. docs/protocol.md §9 has the table of which ones
