@@ -424,8 +424,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         }
     };
     eprintln!("nrd devnet: {:.0} tx/s sealed, {:.0} tx/s posted", nrd.sealed_tx_per_s, nrd.posted_tx_per_s);
-    let sequencer = dev_accounts(TEST_MNEMONIC, crate::devnet::SEQUENCER_ACCOUNT as u32 + 1)
-        .map_err(|e| e.to_string())?[crate::devnet::SEQUENCER_ACCOUNT]
+    let sequencer = dev_accounts(TEST_MNEMONIC, nrd_node_builder::SEQUENCER_ACCOUNT as u32 + 1)
+        .map_err(|e| e.to_string())?[nrd_node_builder::SEQUENCER_ACCOUNT]
         .address();
     let record = read_l1(&l1_addr, sequencer)?;
     let mut seq = Conn::open(&devnet.addr).map_err(|e| format!("sequencer: {e}"))?;

@@ -300,6 +300,9 @@ pub(crate) enum BridgeError {
     /// Bad input, or a state the command cannot work with.
     #[error("{0}")]
     Invalid(String),
+    /// The in-process node (`bridge advance`) could not start.
+    #[error(transparent)]
+    Launch(#[from] nrd_node_builder::LaunchError),
 }
 
 /// A readable form of revert data: `NativeRollup` errors first, then the L2 predeploys',

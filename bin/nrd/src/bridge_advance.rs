@@ -15,17 +15,20 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolEvent;
 use clap::Args;
 use nrd_bridge::NativeRollup;
-use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
-use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, NodeError};
-use nrd_sequencer::{AdvanceLimits, DEFAULT_MAX_FEE, ProposerStep, SelfProposer, SubmitterConfig};
-use nrd_storage::RedbStore;
+use nrd_derivation::DaMode;
+use nrd_node::L2Chain;
+use nrd_node_builder::{
+    L1Section, NodeBuilder, NodeConfig, ProposerSection, Role, RunningNode, SequencerSection, memory_store,
+    read_genesis,
+};
+use nrd_sequencer::{ProposerStep, SelfProposer};
 use std::{
+    net::SocketAddr,
     path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::sync::watch;
 
 /// `nrd bridge advance` flags (besides the common ones and the key).
 #[derive(Debug, Args)]
@@ -49,19 +52,19 @@ pub(crate) struct AdvanceArgs {
     fee_recipient: Option<Address>,
 }
 
-/// The in-process follower: its task and how to stop it.
+/// The in-process follower: the node rebuilt from L1 and how to stop it.
 struct Following {
-    task: JoinHandle<Result<(), NodeError>>,
+    running: RunningNode,
     stop: watch::Sender<bool>,
 }
 
 impl Following {
     /// The follower's error, if it stopped.
     async fn failure(&mut self) -> Option<BridgeError> {
-        if !self.task.is_finished() {
+        if !self.running.follower.is_finished() {
             return None;
         }
-        let why = match (&mut self.task).await {
+        let why = match (&mut self.running.follower).await {
             Ok(Ok(())) => "it stopped".to_string(),
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
@@ -69,9 +72,9 @@ impl Following {
         Some(BridgeError::Invalid(format!("rebuilding the L2 from L1 failed: {why}")))
     }
 
-    async fn stop(mut self) {
+    async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = (&mut self.task).await;
+        self.running.stopped().await;
     }
 }
 
@@ -90,10 +93,7 @@ struct Session<'a> {
 /// Runs `nrd bridge advance`.
 pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &AdvanceArgs) -> Result<(), BridgeError> {
     let rollup = ctx.rollup().await?;
-    let json = std::fs::read_to_string(&args.genesis)
-        .map_err(|e| BridgeError::Invalid(format!("cannot read --genesis {}: {e}", args.genesis.display())))?;
-    let genesis = L2Genesis::from_json(&json)
-        .map_err(|e| BridgeError::Invalid(format!("--genesis {}: {e}", args.genesis.display())))?;
+    let genesis = read_genesis(&args.genesis)?;
     let root = genesis.state().root();
     let started_from = ctx.l1.view(rollup, NativeRollup::stateRootsCall(0), BlockNumberOrTag::Latest).await?;
     if started_from != root {
@@ -106,57 +106,42 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
         Some(block) => block,
         None => ctx.l1.deployment_block(rollup).await?,
     };
-    let client = L1Client::new(
-        L1ClientConfig::new(&ctx.l1.url).with_beacon(&args.beacon_url).with_timeout(Duration::from_secs(30)),
-    )
-    .map_err(|e| BridgeError::Invalid(format!("--l1-rpc-url {}: {e}", ctx.l1.url)))?;
-    let l1_chain_id = client.chain_id().await.map_err(|e| ctx.l1.err(e))?;
 
-    // The L2, from L1 alone.
-    let store = RedbStore::in_memory().map_err(|e| BridgeError::Invalid(format!("in-memory store: {e}")))?;
-    let chain = Arc::new(
-        L2Chain::open(genesis, Arc::new(store))
-            .map_err(|e| BridgeError::Invalid(format!("opening the L2 chain: {e}")))?,
-    );
-    let node = Arc::new(L2Node::new(chain.clone(), None, 1));
-    node.update_status(|s| s.rollup = rollup);
-    let follower = Follower::new(
-        node.clone(),
-        client.clone(),
-        rollup,
-        FollowerConfig { start_block, confirmations: 0, poll_interval: POLL / 2, ws_url: None, import: true },
-    );
-    let view = follower.view();
-    let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(follower.run(async move {
-        let mut stopped = stopped;
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }));
-    let mut following = Following { task, stop };
-
-    let limits = crate::rollup::l1_advance_limits(&client, AdvanceLimits::default()).await;
-    let proposer = SelfProposer::new(
-        node,
-        client,
-        view.clone(),
-        SequencingConfig {
-            gas_limit: chain.head().header().gas_limit,
-            fee_recipient: args.fee_recipient.unwrap_or(signer.address()),
-        },
-        SubmitterConfig {
+    // The L2, from L1 alone, with the follower and self-proposer of `nrd node`, configured as a
+    // self-proposing follower's defaults would have it.
+    let config = NodeConfig {
+        role: Role::Follower,
+        data_dir: PathBuf::new(),
+        genesis: args.genesis.clone(),
+        rpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        l1: L1Section {
+            rpc_url: ctx.l1.url.clone(),
+            ws_url: None,
+            beacon_url: args.beacon_url.clone(),
             rollup,
-            key: signer.clone(),
-            l1_chain_id,
-            mode: args.da_mode,
-            max_blocks: 8,
-            max_l2_gas: 15_000_000,
-            limits,
-            max_fee_per_gas: DEFAULT_MAX_FEE,
-            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
-            poll: POLL / 2,
-            resubmit_after: Duration::from_secs(36),
+            start_block,
+            confirmations: 0,
+            poll_interval_ms: (POLL / 2).as_millis() as u64,
         },
-    );
+        sequencer: SequencerSection {
+            da_mode: args.da_mode.to_string(),
+            fee_recipient: args.fee_recipient,
+            ..Default::default()
+        },
+        proposer: ProposerSection { self_propose: true, key: None },
+    };
+    let (stop, stopped) = watch::channel(false);
+    let (running, proposer) = NodeBuilder::new(config)
+        .with_genesis(genesis)
+        .with_store(memory_store()?)
+        .with_key(Some(signer.clone()))
+        .with_l1_timeout(Duration::from_secs(30))
+        .without_rpc()
+        .launch_proposer(stopped)
+        .await?;
+    let (chain, view) = (running.node.chain().clone(), running.view.clone());
+    let mut following = Following { running, stop };
     let session = Session { ctx, rollup, signer, mode: args.da_mode, chain: chain.clone(), start_block };
     let result = session.propose(proposer, &mut following).await;
     following.stop().await;

@@ -1,12 +1,11 @@
 //! `nrd deploy`: deploys `NativeRollup` for an L2 genesis on an L1 (an `nrd l1` by default) and
 //! prints its address and deployment block, which the nodes' configs name.
 
-use crate::rollup::{RollupParams, deploy_rollup};
 use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use nrd_derivation::L2Genesis;
 use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_node_builder::{LaunchError, RollupParams, deploy_rollup, read_genesis};
 use std::{path::PathBuf, process::ExitCode};
 
 /// Test account 1 of the standard test mnemonic: the default owner for an `nrd l1` set up by hand
@@ -38,11 +37,15 @@ pub(crate) fn run(args: &DeployArgs) -> ExitCode {
     crate::block_on(deploy(args))
 }
 
-async fn deploy(args: &DeployArgs) -> Result<(), String> {
-    let json = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let genesis = L2Genesis::from_json(&json).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let owner: PrivateKeySigner = args.owner_key.trim().parse().map_err(|_| "--owner-key is not a private key")?;
-    let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url)).map_err(|e| e.to_string())?;
+async fn deploy(args: &DeployArgs) -> Result<(), LaunchError> {
+    let genesis = read_genesis(&args.genesis)?;
+    let owner: PrivateKeySigner = args
+        .owner_key
+        .trim()
+        .parse()
+        .map_err(|_| LaunchError::Option { flag: "--owner-key", problem: "not a 32-byte hex private key".into() })?;
+    let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url))
+        .map_err(|source| LaunchError::L1Config { url: args.l1_rpc_url.clone(), source })?;
     let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, args.params).await?;
     println!("rollup {rollup}");
     println!("block  {block}");

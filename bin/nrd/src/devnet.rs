@@ -2,20 +2,9 @@
 //! contract deployed on it, the L2 genesis, a sequencer (block production and batch submission)
 //! and a follower that rebuilds the L2 from L1 alone, each with its JSON-RPC.
 
-use crate::rollup::{
-    L1Section, NodeConfig, ProposerSection, Role, RollupParams, SequencerSection, deploy_rollup, open_store, start_node,
-};
 use clap::Args;
-use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
-use nrd_rpc::RpcLimits;
-use nrd_storage::{ChainStore, RedbStore};
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
-use tokio::sync::watch;
-
-/// Where the devnet sequencer's L2 fees go.
-const SEQUENCER_FEE_VAULT: alloy_primitives::Address =
-    alloy_primitives::address!("0x4e520000000000000000000000000000000fee00");
+use nrd_node_builder::{DevnetOptions, RollupParams, run_devnet};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 /// `nrd devnet` arguments.
 #[derive(Debug, Args)]
@@ -39,7 +28,7 @@ pub(crate) struct DevnetArgs {
     #[arg(long, default_value_t = 1.0)]
     l1_block_time: f64,
     /// Block gas limit of the L2 (its genesis).
-    #[arg(long, default_value_t = crate::genesis::DEVNET_L2_GAS_LIMIT)]
+    #[arg(long, default_value_t = nrd_node_builder::DEVNET_L2_GAS_LIMIT)]
     l2_gas_limit: u64,
     /// EXECUTE gas target per L1 block (the limit is twice that); the sequencer's batches carry
     /// at most this much L2 gas.
@@ -67,206 +56,38 @@ pub(crate) struct DevnetArgs {
     metrics_addr: SocketAddr,
 }
 
-/// L1 dev accounts: 0–9 are the users' (funded on both chains); the sequencer (10), the rollup
-/// owner (11) and the self-proposing follower (12) have their own, so a user's transaction
-/// never races the submitter for a nonce.
-const L1_ACCOUNTS: u32 = 13;
-pub(crate) const SEQUENCER_ACCOUNT: usize = 10;
-const OWNER_ACCOUNT: usize = 11;
-const PROPOSER_ACCOUNT: usize = 12;
-
 pub(crate) fn run(args: DevnetArgs) -> ExitCode {
-    crate::block_on(devnet(args))
-}
-
-fn seconds(value: f64, name: &str) -> Result<Duration, String> {
-    if value.is_finite() && value > 0.0 {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(format!("--{name} must be a positive number of seconds"))
-    }
-}
-
-fn store(data_dir: Option<&PathBuf>, name: &str) -> Result<Arc<dyn ChainStore>, String> {
-    match data_dir {
-        Some(dir) => open_store(&dir.join(name)),
-        None => Ok(Arc::new(RedbStore::in_memory().map_err(|e| e.to_string())?)),
-    }
-}
-
-async fn devnet(args: DevnetArgs) -> Result<(), String> {
-    nrd_metrics::install();
-    let l2_block_time = seconds(args.block_time, "block-time")?;
-    let l1_block_time = seconds(args.l1_block_time, "l1-block-time")?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let wait = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
+    let DevnetArgs {
+        rpc_addr,
+        l1_rpc_addr,
+        beacon_addr,
+        follower_rpc_addr,
+        block_time,
+        l1_block_time,
+        l2_gas_limit,
+        execute_target,
+        da_mode,
+        data_dir,
+        params,
+        censor,
+        follower_self_propose,
+        metrics_addr,
+    } = args;
+    let options = DevnetOptions {
+        rpc_addr,
+        l1_rpc_addr,
+        beacon_addr,
+        follower_rpc_addr,
+        block_time,
+        l1_block_time,
+        l2_gas_limit,
+        execute_target,
+        da_mode,
+        data_dir,
+        params,
+        censor,
+        follower_self_propose,
+        metrics_addr,
     };
-
-    // L1.
-    if args.l2_gas_limit < 21_000 {
-        return Err(format!("--l2-gas-limit {} does not fit one transfer (21000 gas)", args.l2_gas_limit));
-    }
-    if args.l2_gas_limit > args.execute_target.saturating_mul(2) {
-        return Err(format!(
-            "--l2-gas-limit {} needs --execute-target of at least half of it (a full L2 block must fit the EXECUTE limit, twice the target)",
-            args.l2_gas_limit
-        ));
-    }
-    let mut l1_config =
-        DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, accounts: L1_ACCOUNTS, ..Default::default() };
-    l1_config.execute.target = args.execute_target;
-    l1_config.execute.limit = args.execute_target.saturating_mul(2);
-    let l1 = Devnet::new(l1_config).map_err(|e| e.to_string())?;
-    let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
-        .await
-        .map_err(|e| format!("cannot serve L1 JSON-RPC on {}: {e}", args.l1_rpc_addr))?;
-    let beacon = nrd_rpc::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
-        .await
-        .map_err(|e| format!("cannot serve the beacon API on {}: {e}", args.beacon_addr))?;
-    let l1_task = tokio::spawn(l1.clone().run(wait(stop_rx.clone())));
-    let (l1_url, beacon_url) = (format!("http://{}", l1_rpc.addr), format!("http://{beacon}"));
-    tracing::info!(target: "nrd::devnet", rpc = %l1_url, beacon = %beacon_url, chain_id = l1.config().chain_id, "L1 devnet running");
-
-    // The rollup contract.
-    let genesis = nrd_node_builder::devnet_genesis_with_gas_limit(args.l2_gas_limit);
-    let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url)).map_err(|e| e.to_string())?;
-    let sequencer_key = l1.accounts()[SEQUENCER_ACCOUNT].clone();
-    let sequencer_address = sequencer_key.address();
-    let owner = l1.accounts()[OWNER_ACCOUNT].clone();
-    let (rollup, deployed_at) = deploy_rollup(&client, &owner, sequencer_key.address(), &genesis, args.params).await?;
-    tracing::info!(target: "nrd::devnet", %rollup, l1_block = deployed_at, sequencer = %sequencer_key.address(), owner = %owner.address(), "NativeRollup deployed");
-
-    // The sequencer and the follower.
-    let l1_section = L1Section {
-        rpc_url: l1_url.clone(),
-        // The embedded L1 serves WebSocket on its RPC port: heads arrive by subscription.
-        ws_url: Some(format!("ws://{}", l1_rpc.addr)),
-        beacon_url: beacon_url.clone(),
-        rollup,
-        start_block: deployed_at,
-        confirmations: 0,
-        poll_interval_ms: 200,
-    };
-    let sequencer_section = SequencerSection {
-        block_time_ms: l2_block_time.as_millis() as u64,
-        max_batch_l2_gas: args.execute_target,
-        da_mode: args.da_mode.clone(),
-        // Fees go to a vault, not to a test account (wallet balance checks stay exact).
-        fee_recipient: Some(SEQUENCER_FEE_VAULT),
-        censor: args.censor.clone(),
-        ..Default::default()
-    };
-    let sequencer_config = NodeConfig {
-        role: Role::Sequencer,
-        data_dir: PathBuf::new(),
-        genesis: PathBuf::new(),
-        rpc_addr: args.rpc_addr,
-        l1: l1_section.clone(),
-        sequencer: sequencer_section.clone(),
-        proposer: ProposerSection::default(),
-        metrics_addr: args.metrics_addr,
-    };
-    sequencer_config.da_mode()?;
-    let follower_config = NodeConfig {
-        role: Role::Follower,
-        rpc_addr: args.follower_rpc_addr,
-        sequencer: SequencerSection { censor: Vec::new(), ..sequencer_section.clone() },
-        proposer: ProposerSection { self_propose: args.follower_self_propose, key: None },
-        ..sequencer_config.clone()
-    };
-    let proposer_key = args.follower_self_propose.then(|| l1.accounts()[PROPOSER_ACCOUNT].clone());
-    let sequencer = start_node(
-        &sequencer_config,
-        genesis.clone(),
-        store(args.data_dir.as_ref(), "sequencer")?,
-        Some(sequencer_key),
-        stop_rx.clone(),
-    )
-    .await?;
-    let follower = start_node(
-        &follower_config,
-        genesis,
-        store(args.data_dir.as_ref(), "follower")?,
-        proposer_key,
-        stop_rx.clone(),
-    )
-    .await?;
-    if TEST_MNEMONIC == l1.config().mnemonic {
-        for (i, account) in l1.accounts().iter().enumerate() {
-            // The standard test mnemonic's keys are public; funded on L1 and L2, as anvil prints them.
-            tracing::info!(target: "nrd::devnet", "account {i}: {} key 0x{}", account.address(), alloy_primitives::hex::encode(account.credential().to_bytes()));
-        }
-    }
-    tracing::info!(
-        target: "nrd::devnet",
-        l2 = %format!("http://{}", sequencer.rpc.addr),
-        follower = %format!("http://{}", follower.rpc.addr),
-        l1 = %l1_url,
-        "native rollup devnet running (Ctrl-C to stop)"
-    );
-
-    // Metrics, /health and /ready: one server for both nodes (label `node`).
-    let mut ops = nrd_metrics::Ops::default();
-    let ops_tasks = [
-        crate::ops::watch_node(
-            &mut ops,
-            "sequencer",
-            &sequencer_config,
-            &sequencer,
-            Some(sequencer_address),
-            stop_rx.clone(),
-        )?,
-        crate::ops::watch_node(&mut ops, "follower", &follower_config, &follower, None, stop_rx.clone())?,
-    ];
-    crate::ops::watch_l1(&mut ops, l1.clone());
-    crate::ops::serve(args.metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
-
-    // Progress report.
-    let (seq_node, fol_node) = (sequencer.node.clone(), follower.node.clone());
-    let monitor_stop = stop_rx.clone();
-    let monitor = tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(Duration::from_secs(10));
-        let mut stop = monitor_stop;
-        loop {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
-                _ = ticker.tick() => {}
-            }
-            let s = seq_node.status();
-            let f = fol_node.status();
-            let same = fol_node.chain().block(f.unsafe_head).map(|b| b.hash)
-                == seq_node.chain().block(f.unsafe_head).map(|b| b.hash);
-            tracing::info!(
-                target: "nrd::devnet",
-                l1_head = s.l1_head,
-                l2_head = s.unsafe_head,
-                safe = s.safe_head,
-                finalized = s.finalized_head,
-                follower_head = f.unsafe_head,
-                follower_matches = same,
-                pending_messages = s.pending_messages,
-                pool = s.pool_size,
-                "status"
-            );
-        }
-    });
-
-    tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    tracing::info!(target: "nrd::devnet", "shutting down");
-    let _ = stop_tx.send(true);
-    for running in [sequencer, follower] {
-        let _ = running.rpc.handle.stop();
-        running.rpc.handle.stopped().await;
-        for task in running.tasks {
-            let _ = task.await;
-        }
-    }
-    let _ = l1_rpc.handle.stop();
-    let _ = monitor.await;
-    for task in ops_tasks {
-        let _ = task.await;
-    }
-    let _ = l1_task.await;
-    Ok(())
+    crate::block_on(run_devnet(options, tokio::signal::ctrl_c()))
 }

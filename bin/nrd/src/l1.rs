@@ -97,8 +97,10 @@ async fn serve(
         .await
         .map_err(|e| format!("cannot serve the beacon API on {beacon_addr}: {e}"))?;
     let mut ops = nrd_metrics::Ops::default();
-    crate::ops::watch_l1(&mut ops, devnet.clone());
-    crate::ops::serve(metrics_addr, ops, stop_rx.clone()).await.map_err(|e| format!("--metrics-addr {e}"))?;
+    nrd_node_builder::watch_l1(&mut ops, devnet.clone());
+    nrd_node_builder::serve_ops(metrics_addr, "--metrics-addr", ops, stop_rx.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let cfg = devnet.config();
     tracing::info!(
         target: "nrd::l1",

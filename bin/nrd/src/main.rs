@@ -8,7 +8,6 @@ mod bench_l2;
 mod bench_rollup;
 mod bridge;
 mod bridge_advance;
-mod config;
 mod conformance;
 mod deploy;
 mod devnet;
@@ -16,8 +15,6 @@ mod genesis;
 mod governance;
 mod l1;
 mod node;
-mod ops;
-mod rollup;
 mod submitter;
 
 use clap::{Parser, Subcommand};
@@ -171,7 +168,7 @@ fn parse_shape(value: &str) -> Result<(usize, usize), String> {
 }
 
 /// The exit code of a command; an error is printed as `error: …`.
-pub(crate) fn report(result: Result<(), String>) -> ExitCode {
+pub(crate) fn report<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -182,7 +179,7 @@ pub(crate) fn report(result: Result<(), String>) -> ExitCode {
 }
 
 /// Runs an async command on a multi-threaded runtime.
-pub(crate) fn block_on(command: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+pub(crate) fn block_on<E: std::fmt::Display>(command: impl std::future::Future<Output = Result<(), E>>) -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => report(runtime.block_on(command)),
         Err(e) => report(Err(format!("cannot start the async runtime: {e}"))),

@@ -1,14 +1,9 @@
 //! `nrd node --config <file>`: one L2 node, sequencer or follower, against an L1 JSON-RPC URL —
 //! the production shape of what `nrd devnet` runs in one process.
 
-use crate::{
-    config::{ConfigError, Layers, NodeConfig, Resolved},
-    rollup::{Role, open_store, start_node},
-};
 use clap::Args;
-use nrd_derivation::L2Genesis;
+use nrd_node_builder::{ConfigError, Layers, NodeConfig, Resolved, run_node};
 use std::{path::PathBuf, process::ExitCode};
-use tokio::sync::watch;
 
 /// `nrd node` arguments.
 #[derive(Debug, Args)]
@@ -59,8 +54,8 @@ impl ConfigArgs {
     }
 
     /// The effective configuration, checked.
-    pub(crate) fn resolve(&self) -> Result<Resolved, String> {
-        self.layers().and_then(|layers| NodeConfig::resolve(&layers)).map_err(|e| format!("configuration: {e}"))
+    pub(crate) fn resolve(&self) -> Result<Resolved, ConfigError> {
+        self.layers().and_then(|layers| NodeConfig::resolve(&layers))
     }
 }
 
@@ -75,43 +70,16 @@ pub(crate) enum ConfigCommand {
 
 pub(crate) fn config(command: &ConfigCommand) -> ExitCode {
     let ConfigCommand::Print(args) = command;
-    crate::report(args.resolve().map(|resolved| print!("{}", NodeConfig::render(&resolved))))
+    crate::report(
+        args.resolve()
+            .map(|resolved| print!("{}", NodeConfig::render(&resolved)))
+            .map_err(nrd_node_builder::LaunchError::Config),
+    )
 }
 
 pub(crate) fn run(args: &NodeArgs) -> ExitCode {
-    crate::block_on(node(args))
-}
-
-async fn node(args: &NodeArgs) -> Result<(), String> {
-    let config = args.config.resolve()?.config;
-    let json = std::fs::read_to_string(&config.genesis)
-        .map_err(|e| format!("`genesis` {}: cannot read it: {e}", config.genesis.display()))?;
-    let genesis = L2Genesis::from_json(&json)
-        .map_err(|e| format!("`genesis` {}: not an L2 genesis: {e}", config.genesis.display()))?;
-    let key = config.signer().map_err(|e| format!("configuration: {e}"))?;
-    // Both ports, before anything starts: a port in use is reported as the key that names it.
-    for (key, addr) in [("rpc_addr", config.rpc_addr), ("metrics_addr", config.metrics_addr)] {
-        std::net::TcpListener::bind(addr).map_err(|e| format!("`{key}` {addr}: cannot listen there: {e}"))?;
-    }
-    let store = open_store(&config.data_dir)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    nrd_metrics::install();
-    let (role, submitter) = match config.role {
-        Role::Sequencer => ("sequencer", key.as_ref().map(|k| k.address())),
-        Role::Follower => ("follower", None),
-    };
-    let running = start_node(&config, genesis, store, key, stop_rx.clone()).await?;
-    let mut ops = nrd_metrics::Ops::default();
-    let ops_task = crate::ops::watch_node(&mut ops, role, &config, &running, submitter, stop_rx.clone())?;
-    crate::ops::serve(config.metrics_addr, ops, stop_rx).await.map_err(|e| format!("`metrics_addr` {e}"))?;
-    tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    tracing::info!(target: "nrd::node", "shutting down");
-    let _ = stop_tx.send(true);
-    let _ = running.rpc.handle.stop();
-    running.rpc.handle.stopped().await;
-    for task in running.tasks {
-        let _ = task.await;
-    }
-    let _ = ops_task.await;
-    Ok(())
+    crate::block_on(async {
+        let config = args.config.resolve()?.config;
+        run_node(config, tokio::signal::ctrl_c()).await
+    })
 }

@@ -24,13 +24,13 @@ const ENV_PREFIX: &str = "NRD_";
 /// Between the levels of a key path in an environment variable name.
 const ENV_SEPARATOR: &str = "__";
 /// Keys whose values are secrets: `nrd config print` masks them, errors never show them.
-pub(crate) const SECRET_KEYS: &[&str] = &["sequencer.key", "proposer.key"];
+pub const SECRET_KEYS: &[&str] = &["sequencer.key", "proposer.key"];
 /// Keys whose values are lists (comma separated in the environment).
 const LIST_KEYS: &[&str] = &["sequencer.censor"];
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ConfigError {
+pub enum ConfigError {
     /// The file cannot be read.
     #[error("config file {}: {source}", path.display())]
     Read {
@@ -81,11 +81,12 @@ pub(crate) enum ConfigError {
 }
 
 /// Result of configuration loading.
-pub(crate) type Result<T, E = ConfigError> = std::result::Result<T, E>;
+pub type ConfigResult<T, E = ConfigError> = std::result::Result<T, E>;
+use ConfigResult as Result;
 
 /// Where a key's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Origin {
+pub enum Origin {
     /// nrd's built-in default.
     Default,
     /// The configuration file.
@@ -110,7 +111,7 @@ impl fmt::Display for Origin {
 /// Which role a node plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Role {
+pub enum Role {
     /// Orders transactions, seals blocks, posts them to L1.
     Sequencer,
     /// Rebuilds the chain from L1 alone.
@@ -120,20 +121,20 @@ pub(crate) enum Role {
 /// `[l1]`: where L1 is and which rollup to follow.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct L1Section {
-    pub(crate) rpc_url: String,
+pub struct L1Section {
+    pub rpc_url: String,
     /// WebSocket JSON-RPC of L1: when set, new heads arrive by `eth_subscribe("newHeads")`
     /// instead of waiting out `poll_interval_ms` (polling stays the fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ws_url: Option<String>,
-    pub(crate) beacon_url: String,
-    pub(crate) rollup: Address,
+    pub ws_url: Option<String>,
+    pub beacon_url: String,
+    pub rollup: Address,
     #[serde(default)]
-    pub(crate) start_block: u64,
+    pub start_block: u64,
     #[serde(default)]
-    pub(crate) confirmations: u64,
+    pub confirmations: u64,
     #[serde(default = "default_poll_ms")]
-    pub(crate) poll_interval_ms: u64,
+    pub poll_interval_ms: u64,
 }
 
 fn default_metrics_addr() -> SocketAddr {
@@ -147,47 +148,47 @@ fn default_poll_ms() -> u64 {
 /// `[sequencer]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SequencerSection {
+pub struct SequencerSection {
     #[serde(default = "default_block_time_ms")]
-    pub(crate) block_time_ms: u64,
+    pub block_time_ms: u64,
     /// Hex private key of the sequencer (signs `advance`).
     #[serde(default)]
-    pub(crate) key: Option<String>,
+    pub key: Option<String>,
     #[serde(default)]
-    pub(crate) fee_recipient: Option<Address>,
+    pub fee_recipient: Option<Address>,
     #[serde(default = "default_da")]
-    pub(crate) da_mode: String,
+    pub da_mode: String,
     #[serde(default = "default_max_blocks")]
-    pub(crate) max_blocks_per_batch: usize,
+    pub max_blocks_per_batch: usize,
     /// Most L2 gas one `advance` may carry (a single larger block is posted alone); keep it at
     /// or below L1's EXECUTE gas target.
     #[serde(default = "default_max_batch_gas")]
-    pub(crate) max_batch_l2_gas: u64,
+    pub max_batch_l2_gas: u64,
     /// L1 gas one `advance` may use (its gas limit); every sealed block fits one on its own.
     /// The node uses the smaller of this and L1's latest block gas limit.
     #[serde(default = "default_max_advance_l1_gas")]
-    pub(crate) max_advance_l1_gas: u64,
+    pub max_advance_l1_gas: u64,
     /// Calldata bytes one `advance` may carry.
     #[serde(default = "default_max_advance_calldata")]
-    pub(crate) max_advance_calldata_bytes: usize,
+    pub max_advance_calldata_bytes: usize,
     /// Blobs one `advance` may carry (blob mode).
     #[serde(default = "default_max_blobs")]
-    pub(crate) max_blobs_per_advance: usize,
+    pub max_blobs_per_advance: usize,
     /// EXECUTE gas L1 accepts per L1 block; the node uses the smaller of this and the limit L1
     /// reports (`nrd_executeGas`).
     #[serde(default = "default_max_execute_gas")]
-    pub(crate) max_execute_gas: u64,
+    pub max_execute_gas: u64,
     /// Highest `maxFeePerGas` (wei) the submitter offers; fee bumps stop there.
     #[serde(default = "default_max_fee")]
-    pub(crate) max_fee_per_gas: u64,
+    pub max_fee_per_gas: u64,
     /// Highest `maxFeePerBlobGas` (wei) the submitter offers.
     #[serde(default = "default_max_fee")]
-    pub(crate) max_fee_per_blob_gas: u64,
+    pub max_fee_per_blob_gas: u64,
     #[serde(default)]
-    pub(crate) pool: PoolLimits,
+    pub pool: PoolLimits,
     /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
     #[serde(default)]
-    pub(crate) censor: Vec<Address>,
+    pub censor: Vec<Address>,
 }
 
 fn default_block_time_ms() -> u64 {
@@ -242,58 +243,58 @@ impl Default for SequencerSection {
 /// `[proposer]`: a follower that advances the rollup itself when the sequencer is silent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ProposerSection {
+pub struct ProposerSection {
     /// Once `advance` is open to anyone (the sequencer posted nothing for the forced-inclusion
     /// window), build the next blocks (L1 messages only) and post them.
     #[serde(default)]
-    pub(crate) self_propose: bool,
+    pub self_propose: bool,
     /// Hex private key that signs those `advance` transactions; `sequencer.key` is the fallback.
     #[serde(default)]
-    pub(crate) key: Option<String>,
+    pub key: Option<String>,
 }
 
 /// A node's configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NodeConfig {
-    pub(crate) role: Role,
+pub struct NodeConfig {
+    pub role: Role,
     /// Where the node keeps its database.
-    pub(crate) data_dir: PathBuf,
+    pub data_dir: PathBuf,
     /// The L2 genesis file.
-    pub(crate) genesis: PathBuf,
+    pub genesis: PathBuf,
     /// JSON-RPC listen address.
-    pub(crate) rpc_addr: SocketAddr,
+    pub rpc_addr: SocketAddr,
     /// Metrics (`/metrics`), `/health` and `/ready` listen address.
     #[serde(default = "default_metrics_addr")]
-    pub(crate) metrics_addr: SocketAddr,
-    pub(crate) l1: L1Section,
+    pub metrics_addr: SocketAddr,
+    pub l1: L1Section,
     #[serde(default)]
-    pub(crate) sequencer: SequencerSection,
+    pub sequencer: SequencerSection,
     #[serde(default)]
-    pub(crate) proposer: ProposerSection,
+    pub proposer: ProposerSection,
 }
 
 /// Where a node's configuration comes from, lowest precedence first: the file, the environment
 /// (`NRD_*`), flags.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Layers {
+pub struct Layers {
     /// The TOML file.
-    pub(crate) file: Option<PathBuf>,
+    pub file: Option<PathBuf>,
     /// `NRD_*` variables (name, value); everything else in the environment is ignored.
-    pub(crate) env: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
     /// Flag overrides: (key path, value, the flag as typed).
-    pub(crate) flags: Vec<(String, String, String)>,
+    pub flags: Vec<(String, String, String)>,
 }
 
 impl Layers {
     /// The file, this process's environment, and `flags`.
-    pub(crate) fn new(file: Option<PathBuf>, flags: Vec<(String, String, String)>) -> Self {
+    pub fn new(file: Option<PathBuf>, flags: Vec<(String, String, String)>) -> Self {
         let env = std::env::vars().filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
         Self { file, env, flags }
     }
 
     /// Parses `--set KEY=VALUE` flags into flag overrides.
-    pub(crate) fn parse_set(sets: &[String]) -> Result<Vec<(String, String, String)>> {
+    pub fn parse_set(sets: &[String]) -> Result<Vec<(String, String, String)>> {
         sets.iter()
             .map(|set| match set.split_once('=') {
                 Some((key, value)) if !key.trim().is_empty() => {
@@ -311,12 +312,12 @@ fn env_key(name: &str) -> Option<String> {
 }
 
 /// The environment variable of a key path: `l1.rpc_url` → `NRD_L1__RPC_URL`.
-pub(crate) fn env_name(key: &str) -> String {
+pub fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', ENV_SEPARATOR))
 }
 
 /// Every key path a node configuration has (leaves: values and lists), in file order.
-pub(crate) fn known_keys() -> Vec<String> {
+pub fn known_keys() -> Vec<String> {
     let mut keys = Vec::new();
     if let Ok(value) = toml::Value::try_from(NodeConfig::documented()) {
         flatten("", &value, &mut |key, _| keys.push(key.to_string()));
@@ -369,23 +370,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A configuration with where each of its values came from.
 #[derive(Debug, Clone)]
-pub(crate) struct Resolved {
+pub struct Resolved {
     /// The configuration, checked.
-    pub(crate) config: NodeConfig,
+    pub config: NodeConfig,
     /// Origin of each key that was set (keys absent here have their defaults).
-    pub(crate) origins: BTreeMap<String, Origin>,
+    pub origins: BTreeMap<String, Origin>,
 }
 
 impl Resolved {
     /// Where `key`'s value came from.
-    pub(crate) fn origin(&self, key: &str) -> Origin {
+    pub fn origin(&self, key: &str) -> Origin {
         self.origins.get(key).cloned().unwrap_or(Origin::Default)
     }
 }
 
 impl NodeConfig {
     /// Reads `layers` into a configuration and checks it (see [`Self::validate`]).
-    pub(crate) fn resolve(layers: &Layers) -> Result<Resolved> {
+    pub fn resolve(layers: &Layers) -> Result<Resolved> {
         let known = known_keys();
         let tables = known_tables(&known);
         let mut origins = BTreeMap::new();
@@ -511,7 +512,7 @@ impl NodeConfig {
             origin: resolved.origin(key),
             problem,
         };
-        self.da_mode().map_err(|problem| invalid("sequencer.da_mode", problem))?;
+        self.sequencer.da_mode.parse::<DaMode>().map_err(|problem| invalid("sequencer.da_mode", problem))?;
         for (key, url) in [("l1.rpc_url", &self.l1.rpc_url), ("l1.beacon_url", &self.l1.beacon_url)] {
             check_url(url, &["http", "https"]).map_err(|problem| invalid(key, problem))?;
         }
@@ -556,7 +557,7 @@ impl NodeConfig {
 
     /// What one `advance` may carry, as configured (the node lowers it to what L1 reports at
     /// start).
-    pub(crate) fn advance_limits(&self) -> nrd_sequencer::AdvanceLimits {
+    pub fn advance_limits(&self) -> nrd_sequencer::AdvanceLimits {
         nrd_sequencer::AdvanceLimits {
             max_l1_gas: self.sequencer.max_advance_l1_gas,
             max_calldata_bytes: self.sequencer.max_advance_calldata_bytes,
@@ -566,8 +567,12 @@ impl NodeConfig {
     }
 
     /// How batches carry their transactions.
-    pub(crate) fn da_mode(&self) -> Result<DaMode, String> {
-        self.sequencer.da_mode.parse()
+    pub fn da_mode(&self) -> Result<DaMode> {
+        self.sequencer.da_mode.parse().map_err(|problem| ConfigError::Invalid {
+            key: "sequencer.da_mode".into(),
+            origin: Origin::Default,
+            problem,
+        })
     }
 
     /// Which key signs this node's L1 transactions, and its hex: the sequencer's, or a
@@ -597,7 +602,7 @@ impl NodeConfig {
     }
 
     /// The key that signs this node's L1 transactions (see `signing_key`).
-    pub(crate) fn signer(&self) -> Result<Option<PrivateKeySigner>> {
+    pub fn signer(&self) -> Result<Option<PrivateKeySigner>> {
         let Some((key, hex)) = self.signing_key()? else { return Ok(None) };
         // `validate` parsed it already, naming its origin; this cannot fail after `resolve`.
         parse_key(hex).map(Some).map_err(|problem| ConfigError::Invalid {
@@ -636,7 +641,7 @@ impl NodeConfig {
     }
 
     /// The effective configuration as TOML, each value with where it came from, secrets masked.
-    pub(crate) fn render(resolved: &Resolved) -> String {
+    pub fn render(resolved: &Resolved) -> String {
         let Ok(toml::Value::Table(root)) = toml::Value::try_from(&resolved.config) else {
             return String::new();
         };

@@ -2,7 +2,7 @@
 //! (reachability, the submitter's balance, the forced-inclusion window) and its `/ready`
 //! checks. The server itself and the metric names are `nrd-metrics`'.
 
-use crate::rollup::{NodeConfig, RunningNode};
+use crate::{LaunchError, NodeConfig, RunningNode, error::LaunchResult};
 use alloy_primitives::{Address, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
@@ -16,9 +16,9 @@ use std::{
 use tokio::{sync::watch, task::JoinHandle};
 
 /// Readiness: the L2 head's anchor may trail the L1 head by at most this many L1 blocks.
-pub(crate) const MAX_LAG_BLOCKS: u64 = 32;
+pub const MAX_LAG_BLOCKS: u64 = 32;
 /// Readiness: a sequencer's submitter needs at least this much ETH on L1 (0.1 ETH).
-pub(crate) const MIN_SUBMITTER_BALANCE_WEI: u128 = 100_000_000_000_000_000;
+pub const MIN_SUBMITTER_BALANCE_WEI: u128 = 100_000_000_000_000_000;
 
 /// What the L1 poller learned.
 #[derive(Debug, Default)]
@@ -38,16 +38,22 @@ fn unix_now() -> f64 {
 }
 
 /// Serves `/metrics`, `/health` and `/ready` on `addr` until `stop`; a port already taken is an
-/// error (an operator who asked for metrics gets them or is told why not).
-pub(crate) async fn serve(addr: SocketAddr, ops: Ops, mut stop: watch::Receiver<bool>) -> Result<SocketAddr, String> {
+/// error naming `key`, the key or flag that set `addr` (an operator who asked for metrics gets
+/// them or is told why not).
+pub async fn serve_ops(
+    addr: SocketAddr,
+    key: &'static str,
+    ops: Ops,
+    mut stop: watch::Receiver<bool>,
+) -> LaunchResult<SocketAddr> {
     let shutdown = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
-    nrd_metrics::serve(addr, ops, shutdown).await.map_err(|e| format!("{addr}: cannot serve metrics there: {e}"))
+    nrd_metrics::serve(addr, ops, shutdown).await.map_err(|source| LaunchError::Listen { key, addr, source })
 }
 
 /// Registers the embedded L1's gauges (`node="l1"`): its head and its EXECUTE meter.
-pub(crate) fn watch_l1(ops: &mut Ops, l1: Arc<nrd_l1_devnet::Devnet>) {
+pub fn watch_l1(ops: &mut Ops, l1: Arc<nrd_l1_devnet::Devnet>) {
     nrd_metrics::install();
     ops.on_scrape(move || {
         let head = l1.head().number();
@@ -63,17 +69,18 @@ pub(crate) fn watch_l1(ops: &mut Ops, l1: Arc<nrd_l1_devnet::Devnet>) {
 
 /// Registers `running`'s gauges and readiness checks under the label `role`, and starts its L1
 /// poller (`submitter`: the sequencer's L1 account, whose balance `/ready` checks).
-pub(crate) fn watch_node(
+pub fn watch_node(
     ops: &mut Ops,
     role: &'static str,
     config: &NodeConfig,
     running: &RunningNode,
     submitter: Option<Address>,
     stop: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, String> {
+) -> LaunchResult<JoinHandle<()>> {
     nrd_metrics::install();
     nrd_metrics::register_node(role);
-    let client = L1Client::new(L1ClientConfig::new(&config.l1.rpc_url)).map_err(|e| e.to_string())?;
+    let client = L1Client::new(L1ClientConfig::new(&config.l1.rpc_url))
+        .map_err(|source| LaunchError::L1Config { url: config.l1.rpc_url.clone(), source })?;
     let poll = Duration::from_millis(config.l1.poll_interval_ms.max(100));
     let polled = Arc::new(Mutex::new(Polled::default()));
 

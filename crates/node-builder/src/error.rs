@@ -1,0 +1,172 @@
+//! Why a node, a deployment or the devnet cannot start.
+
+use crate::ConfigError;
+use alloy_primitives::B256;
+use nrd_chain::{Classify, Severity};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// A node (or `nrd devnet`) could not be launched. Each variant names the configuration key or
+/// flag an operator fixes.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The configuration cannot be used.
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The L2 genesis file cannot be read.
+    #[error("`genesis` {}: cannot read it: {source}", path.display())]
+    GenesisRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The L2 genesis file is not an L2 genesis.
+    #[error("`genesis` {}: not an L2 genesis: {source}", path.display())]
+    Genesis {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: nrd_derivation::GenesisError,
+    },
+    /// A listening address is taken or not allowed.
+    #[error("`{key}` {addr}: cannot listen there: {source}")]
+    Listen {
+        /// The key (or flag) that set it.
+        key: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store's directory cannot be created or its database opened.
+    #[error("`data_dir` {}: {source}", dir.display())]
+    DataDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store's database cannot be opened.
+    #[error("`data_dir` {}: {source}", dir.display())]
+    Store {
+        /// The directory (empty for an in-memory store).
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: nrd_storage::StoreError,
+    },
+    /// The L2 chain cannot be opened from its store and genesis.
+    #[error("opening the L2 chain: {0}")]
+    Chain(#[source] nrd_node::NodeError),
+    /// The L1 endpoint cannot be used (a malformed URL).
+    #[error("`l1.rpc_url` {url}: {source}")]
+    L1Config {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: nrd_l1_watcher::L1Error,
+    },
+    /// L1 does not answer, or answers wrongly.
+    #[error("`l1.rpc_url` {url}: L1 does not answer: {source}")]
+    L1 {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: nrd_l1_watcher::L1Error,
+    },
+    /// The rollup contract cannot be deployed.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// The embedded L1 devnet cannot start.
+    #[error("the L1 devnet: {0}")]
+    Devnet(#[from] nrd_l1_devnet::DevnetError),
+    /// A `nrd devnet` option is out of range.
+    #[error("{flag}: {problem}")]
+    Option {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Waiting for the shutdown signal failed.
+    #[error("cannot wait for the shutdown signal: {0}")]
+    Signal(#[source] std::io::Error),
+}
+
+impl Classify for LaunchError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::L1 { source, .. } => l1_severity(source),
+            Self::Deploy(e) => e.severity(),
+            Self::Listen { .. } | Self::Signal(_) => Severity::Temporary,
+            Self::Config(_)
+            | Self::GenesisRead { .. }
+            | Self::Genesis { .. }
+            | Self::DataDir { .. }
+            | Self::Store { .. }
+            | Self::Chain(_)
+            | Self::L1Config { .. }
+            | Self::Devnet(_)
+            | Self::Option { .. } => Severity::Critical,
+        }
+    }
+}
+
+/// `NativeRollup` could not be deployed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// A governance parameter is outside the contract's bounds (docs/protocol.md §8.7).
+    #[error("{flag} {value} {problem}")]
+    Param {
+        /// The flag that set it.
+        flag: &'static str,
+        /// Its value, seconds.
+        value: u64,
+        /// The bound it breaks.
+        problem: String,
+    },
+    /// L1 refused or did not answer.
+    #[error("deploying NativeRollup: {0}")]
+    L1(#[from] nrd_l1_watcher::L1Error),
+    /// The owner's key could not sign.
+    #[error("signing the deployment: {0}")]
+    Sign(#[from] alloy_signer::Error),
+    /// The deployment transaction reverted.
+    #[error("deploying NativeRollup reverted (tx {0})")]
+    Reverted(B256),
+    /// The receipt names no contract.
+    #[error("deployment receipt of tx {0} has no contract address")]
+    NoAddress(B256),
+    /// The deployment was not mined in time.
+    #[error("NativeRollup deployment {tx} not mined in {seconds} s")]
+    NotMined {
+        /// The transaction.
+        tx: B256,
+        /// How long it waited.
+        seconds: u64,
+    },
+}
+
+impl Classify for DeployError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::L1(e) => l1_severity(e),
+            Self::NotMined { .. } => Severity::Temporary,
+            Self::Param { .. } | Self::Sign(_) | Self::Reverted(_) | Self::NoAddress(_) => Severity::Critical,
+        }
+    }
+}
+
+/// Result of launching.
+pub type LaunchResult<T, E = LaunchError> = Result<T, E>;
+
+/// How bad an L1 error is.
+pub(crate) const fn l1_severity(e: &nrd_l1_watcher::L1Error) -> Severity {
+    if e.is_temporary() { Severity::Temporary } else { Severity::Critical }
+}
