@@ -43,7 +43,7 @@ async fn deploy(args: &DeployArgs) -> Result<(), LaunchError> {
         .owner_key
         .trim()
         .parse()
-        .map_err(|_| LaunchError::Option { flag: "--owner-key", problem: "not a 32-byte hex private key".into() })?;
+        .map_err(|_| LaunchError::Option { flag: "--owner-key", problem: "is not a 32-byte hex private key".into() })?;
     let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url))
         .map_err(|source| LaunchError::L1Config { url: args.l1_rpc_url.clone(), source })?;
     let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, args.params).await?;

@@ -7,7 +7,6 @@ mod bench_l1;
 mod bench_l2;
 mod bench_rollup;
 mod bridge;
-mod bridge_advance;
 mod conformance;
 mod deploy;
 mod devnet;

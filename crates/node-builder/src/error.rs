@@ -87,7 +87,7 @@ pub enum LaunchError {
     #[error("the L1 devnet: {0}")]
     Devnet(#[from] nrd_l1_devnet::DevnetError),
     /// A `nrd devnet` option is out of range.
-    #[error("{flag}: {problem}")]
+    #[error("{flag} {problem}")]
     Option {
         /// The flag.
         flag: &'static str,

@@ -7,7 +7,7 @@
 //! waiting until L1 verified them. No L2 node is trusted: every imported block is checked
 //! against the hash L1 recorded, and the genesis against `stateRoots(0)`.
 
-use crate::bridge::{BridgeError, Context, POLL, until};
+use super::{BridgeError, Context, POLL, until};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
