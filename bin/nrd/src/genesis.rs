@@ -22,18 +22,15 @@ pub(crate) enum GenesisCommand {
     },
 }
 
-fn load(file: Option<&PathBuf>) -> Result<L2Genesis, String> {
+fn load(file: Option<&PathBuf>) -> Result<L2Genesis, nrd_node_builder::LaunchError> {
     match file {
         None => Ok(nrd_node_builder::devnet_genesis()),
-        Some(path) => {
-            let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            L2Genesis::from_json(&json).map_err(|e| format!("{}: {e}", path.display()))
-        }
+        Some(path) => nrd_node_builder::read_genesis(path),
     }
 }
 
 pub(crate) fn run(command: &GenesisCommand) -> ExitCode {
-    let result = match command {
+    crate::report(match command {
         GenesisCommand::Print { file } => load(file.as_ref()).map(|g| print!("{}", g.to_json())),
         GenesisCommand::Root { file } => load(file.as_ref()).map(|g| {
             let root = g.state().root();
@@ -41,12 +38,5 @@ pub(crate) fn run(command: &GenesisCommand) -> ExitCode {
             println!("state root   {root}");
             println!("genesis hash {}", g.header(root).hash());
         }),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

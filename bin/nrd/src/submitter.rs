@@ -11,30 +11,47 @@ use clap::Subcommand;
 use nrd_sequencer::{RecordedRefusal, clear_refusal};
 use std::{path::PathBuf, process::ExitCode};
 
+/// Which stopped node's store.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DataDirArgs {
+    /// The node's data directory (`data_dir`, holding `chain.redb`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+}
+
 /// `nrd submitter …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SubmitterCommand {
     /// Shows the refusal recorded in a node's store, if any.
-    Status {
-        /// The node's data directory (`data_dir`, holding `chain.redb`).
-        #[arg(long, value_name = "DIR")]
-        data_dir: PathBuf,
-    },
+    Status(DataDirArgs),
     /// Clears the refusal recorded in a node's store (stop the node first): its submitter
     /// posts that block again at the next start.
-    ClearRefusal {
-        /// The node's data directory (`data_dir`, holding `chain.redb`).
-        #[arg(long, value_name = "DIR")]
-        data_dir: PathBuf,
+    ClearRefusal(DataDirArgs),
+}
+
+/// Why a stopped node's store cannot be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreAccessError {
+    /// No store in that directory.
+    #[error("{}: no node store here (chain.redb is missing)", .0.display())]
+    Missing(PathBuf),
+    /// The store cannot be opened, read or written.
+    #[error("{}: {source} (is the node still running?)", path.display())]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: nrd_storage::StoreError,
     },
 }
 
-fn open(dir: &std::path::Path) -> Result<nrd_storage::RedbStore, String> {
+fn open(dir: &std::path::Path) -> Result<nrd_storage::RedbStore, StoreAccessError> {
     let path = dir.join("chain.redb");
     if !path.exists() {
-        return Err(format!("{}: no node store here (chain.redb is missing)", dir.display()));
+        return Err(StoreAccessError::Missing(dir.to_path_buf()));
     }
-    nrd_storage::RedbStore::open(&path).map_err(|e| format!("{}: {e} (is the node still running?)", path.display()))
+    nrd_storage::RedbStore::open(&path).map_err(|source| StoreAccessError::Store { path, source })
 }
 
 fn describe(refusal: &RecordedRefusal) -> String {
@@ -43,15 +60,19 @@ fn describe(refusal: &RecordedRefusal) -> String {
 
 pub(crate) fn run(command: &SubmitterCommand) -> ExitCode {
     crate::report(match command {
-        SubmitterCommand::Status { data_dir } => open(data_dir).and_then(|store| {
-            match RecordedRefusal::load(&store).map_err(|e| e.to_string())? {
+        SubmitterCommand::Status(DataDirArgs { data_dir }) => open(data_dir).and_then(|store| {
+            match RecordedRefusal::load(&store)
+                .map_err(|source| StoreAccessError::Store { path: data_dir.join("chain.redb"), source })?
+            {
                 Some(refusal) => println!("refusal recorded for {}", describe(&refusal)),
                 None => println!("no refusal recorded"),
             }
             Ok(())
         }),
-        SubmitterCommand::ClearRefusal { data_dir } => open(data_dir).and_then(|store| {
-            match clear_refusal(&store).map_err(|e| e.to_string())? {
+        SubmitterCommand::ClearRefusal(DataDirArgs { data_dir }) => open(data_dir).and_then(|store| {
+            match clear_refusal(&store)
+                .map_err(|source| StoreAccessError::Store { path: data_dir.join("chain.redb"), source })?
+            {
                 Some(refusal) => println!("cleared the refusal recorded for {}", describe(&refusal)),
                 None => println!("no refusal recorded; nothing to clear"),
             }

@@ -11,14 +11,9 @@ use nrd_bridge::{L1_MESSAGE_INBOX, L1MessageInbox, NativeRollup, alias_of};
 /// Gas of the L2 call of a message when `--gas-limit` is not given.
 const DEFAULT_MESSAGE_GAS: u64 = 100_000;
 
+/// The L2 call of a message (flags of `deposit` and `force-include`).
 #[derive(Debug, Args)]
-pub(crate) struct DepositArgs {
-    /// The L2 recipient (an account, or a contract called with `--data`).
-    #[arg(long)]
-    to: Address,
-    /// Wei to deposit: a number of wei or an amount with a unit (`1ether`, `0.5eth`, `20gwei`).
-    #[arg(long, value_parser = parse_amount)]
-    value: U256,
+pub(crate) struct L2CallArgs {
     /// Gas of the L2 call (at most 5,000,000).
     #[arg(long, default_value_t = DEFAULT_MESSAGE_GAS)]
     gas_limit: u64,
@@ -30,6 +25,20 @@ pub(crate) struct DepositArgs {
     wait: bool,
 }
 
+/// `nrd bridge deposit` flags.
+#[derive(Debug, Args)]
+pub(crate) struct DepositArgs {
+    /// The L2 recipient (an account, or a contract called with `--data`).
+    #[arg(long)]
+    to: Address,
+    /// Wei to deposit: a number of wei or an amount with a unit (`1ether`, `0.5eth`, `20gwei`).
+    #[arg(long, value_parser = parse_amount)]
+    value: U256,
+    #[command(flatten)]
+    call: L2CallArgs,
+}
+
+/// `nrd bridge force-include` flags.
 #[derive(Debug, Args)]
 pub(crate) struct ForceIncludeArgs {
     /// The L2 address to call.
@@ -41,21 +50,14 @@ pub(crate) struct ForceIncludeArgs {
     /// Wei to bring from L1 and credit to the alias first (`msg.value`).
     #[arg(long, value_parser = parse_amount, default_value = "0")]
     mint: U256,
-    /// Gas of the L2 call (at most 5,000,000).
-    #[arg(long, default_value_t = DEFAULT_MESSAGE_GAS)]
-    gas_limit: u64,
-    /// Calldata of the L2 call (hex).
-    #[arg(long, default_value = "0x")]
-    data: Bytes,
-    /// Wait until the L2 applied the message.
-    #[arg(long)]
-    wait: bool,
+    #[command(flatten)]
+    call: L2CallArgs,
 }
 
 pub(crate) async fn deposit(ctx: &Context, signer: &PrivateKeySigner, args: &DepositArgs) -> Result<(), BridgeError> {
     let rollup = ctx.rollup().await?;
-    let call = NativeRollup::depositCall { to: args.to, gasLimit: args.gas_limit, data: args.data.clone() };
-    let l2_start = if args.wait { Some(ctx.l2.block_number().await?) } else { None };
+    let call = NativeRollup::depositCall { to: args.to, gasLimit: args.call.gas_limit, data: args.call.data.clone() };
+    let l2_start = if args.call.wait { Some(ctx.l2.block_number().await?) } else { None };
     let receipt =
         ctx.l1.send(signer, rollup, args.value, call.abi_encode().into(), "NativeRollup.deposit", ctx.timeout).await?;
     let message = event::<NativeRollup::MessageEnqueued>(&receipt, rollup)?;
@@ -63,7 +65,7 @@ pub(crate) async fn deposit(ctx: &Context, signer: &PrivateKeySigner, args: &Dep
     println!("l2 recipient: {} receives {}", args.to, format_ether(args.value));
     println!("l2 sender (alias of {}): {}", signer.address(), alias_of(signer.address()));
     match l2_start {
-        Some(start) => wait_applied(ctx, message.index, start, !args.data.is_empty()).await,
+        Some(start) => wait_applied(ctx, message.index, start, !args.call.data.is_empty()).await,
         None => {
             println!(
                 "next: the L2 applies message {} in one of its next blocks (`--wait` waits for it: L1MessageInbox.nextIndex() > {})",
@@ -83,8 +85,8 @@ pub(crate) async fn force_include(
     let call = NativeRollup::sendMessageCall {
         to: args.to,
         value: args.value,
-        gasLimit: args.gas_limit,
-        data: args.data.clone(),
+        gasLimit: args.call.gas_limit,
+        data: args.call.data.clone(),
     };
     let alias = alias_of(signer.address());
     if args.value > args.mint {
@@ -101,7 +103,7 @@ pub(crate) async fn force_include(
             );
         }
     }
-    let l2_start = if args.wait { Some(ctx.l2.block_number().await?) } else { None };
+    let l2_start = if args.call.wait { Some(ctx.l2.block_number().await?) } else { None };
     let receipt = ctx
         .l1
         .send(signer, rollup, args.mint, call.abi_encode().into(), "NativeRollup.sendMessage", ctx.timeout)
@@ -111,7 +113,7 @@ pub(crate) async fn force_include(
     let deadline = message.enqueuedAt.saturating_add(window);
     println!("message index: {}", message.index);
     println!("l2 sender (alias of {}): {alias}", signer.address());
-    println!("l2 call: {} with {} and {} gas", args.to, format_ether(args.value), args.gas_limit);
+    println!("l2 call: {} with {} and {} gas", args.to, format_ether(args.value), args.call.gas_limit);
     println!("enqueued at: L1 time {}", message.enqueuedAt);
     println!("deadline: L1 time {deadline} (enqueued at + forcedInclusionWindow {window} s)");
     println!(
@@ -120,7 +122,7 @@ pub(crate) async fn force_include(
         message.index
     );
     match l2_start {
-        Some(start) => wait_applied(ctx, message.index, start, !args.data.is_empty()).await,
+        Some(start) => wait_applied(ctx, message.index, start, !args.call.data.is_empty()).await,
         None => {
             println!("next: the L2 applies message {} (`--wait` waits for it)", message.index);
             Ok(())
