@@ -201,7 +201,7 @@ fn admission_refuses_what_cannot_be_included_with_geths_messages() {
     calldata.gas_limit = 21_000;
     calldata.input = Bytes::from(vec![1u8; 100]); // 21000 + 100*16 > 21000 (and the EIP-7623 floor)
     expect(add(&mut pool, &mut st, tx_with(&a, calldata)), "intrinsic gas too low");
-    let mut huge = wrong_chain.clone();
+    let mut huge = wrong_chain;
     huge.gas_limit = 30_000_001;
     expect(add(&mut pool, &mut st, tx_with(&a, huge)), "exceeds block gas limit");
     assert!(pool.is_empty(), "nothing refused was pooled");
