@@ -122,17 +122,23 @@ pub enum Role {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct L1Section {
+    /// HTTP JSON-RPC of L1.
     pub rpc_url: String,
     /// WebSocket JSON-RPC of L1: when set, new heads arrive by `eth_subscribe("newHeads")`
     /// instead of waiting out `poll_interval_ms` (polling stays the fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ws_url: Option<String>,
+    /// Beacon API of L1 (blob sidecars of blob-mode batches).
     pub beacon_url: String,
+    /// The `NativeRollup` contract to follow (and post to).
     pub rollup: Address,
+    /// First L1 block to read (the rollup's deployment block).
     #[serde(default)]
     pub start_block: u64,
+    /// L1 blocks to wait before reading a block.
     #[serde(default)]
     pub confirmations: u64,
+    /// How often L1 is polled, milliseconds.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
 }
@@ -149,15 +155,19 @@ fn default_poll_ms() -> u64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SequencerSection {
+    /// Milliseconds between L2 blocks.
     #[serde(default = "default_block_time_ms")]
     pub block_time_ms: u64,
     /// Hex private key of the sequencer (signs `advance`).
     #[serde(default)]
     pub key: Option<String>,
+    /// Where L2 fees go (default: the sequencer's address).
     #[serde(default)]
     pub fee_recipient: Option<Address>,
+    /// Where batches carry their transactions: `blob` or `calldata`.
     #[serde(default = "default_da")]
     pub da_mode: String,
+    /// Most L2 blocks one `advance` posts.
     #[serde(default = "default_max_blocks")]
     pub max_blocks_per_batch: usize,
     /// Most L2 gas one `advance` may carry (a single larger block is posted alone); keep it at
@@ -184,6 +194,7 @@ pub struct SequencerSection {
     /// Highest `maxFeePerBlobGas` (wei) the submitter offers.
     #[serde(default = "default_max_fee")]
     pub max_fee_per_blob_gas: u64,
+    /// `[sequencer.pool]`: the transaction pool's limits.
     #[serde(default)]
     pub pool: PoolLimits,
     /// Test switch: refuse these senders' transactions (to exercise forced inclusion).
@@ -257,6 +268,7 @@ pub struct ProposerSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
+    /// Sequencer or follower.
     pub role: Role,
     /// Where the node keeps its database.
     pub data_dir: PathBuf,
@@ -267,9 +279,12 @@ pub struct NodeConfig {
     /// Metrics (`/metrics`), `/health` and `/ready` listen address.
     #[serde(default = "default_metrics_addr")]
     pub metrics_addr: SocketAddr,
+    /// `[l1]`.
     pub l1: L1Section,
+    /// `[sequencer]`.
     #[serde(default)]
     pub sequencer: SequencerSection,
+    /// `[proposer]`.
     #[serde(default)]
     pub proposer: ProposerSection,
 }

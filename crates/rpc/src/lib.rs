@@ -98,6 +98,7 @@ pub async fn serve_named<B: Backend, C: Send + Sync + 'static>(
     Ok(RunningServer { addr, handle })
 }
 
+/// Serves the devnet's beacon API (blob sidecars) on `addr` until `shutdown`.
 pub async fn serve_beacon(
     devnet: Arc<Devnet>,
     addr: SocketAddr,
