@@ -296,17 +296,28 @@ struct Sync {
     matches: bool,
 }
 
+/// What a fresh follower needs to join the devnet.
+#[derive(Debug, Clone, Copy)]
+struct Joining<'a> {
+    /// The `nrd` executable.
+    nrd: &'a Nrd,
+    /// For its configuration, genesis, store and log.
+    dir: &'a Path,
+    /// The devnet's L1 JSON-RPC and beacon API, `host:port`.
+    l1_rpc: &'a str,
+    beacon: &'a str,
+    /// The devnet's L2 block gas limit (its genesis).
+    l2_gas_limit: u64,
+}
+
 /// Starts a fresh follower from L1 data alone and times it to the sequencer's safe head.
 fn follower_sync(
-    nrd: &Nrd,
-    dir: &Path,
+    joining: Joining<'_>,
     seq: &mut Conn,
-    l1_rpc: &str,
-    beacon: &str,
     record: &L1Record,
     loaded: &[(u64, usize)],
-    l2_gas_limit: u64,
 ) -> Result<Sync, BenchError> {
+    let Joining { nrd, dir, l1_rpc, beacon, l2_gas_limit } = joining;
     let genesis = dir.join("l2-genesis.json");
     std::fs::write(&genesis, nrd_node_builder::devnet_genesis_with_gas_limit(l2_gas_limit).to_json())
         .map_err(|source| BenchError::File { path: genesis.clone(), source })?;
@@ -425,7 +436,12 @@ pub(crate) fn run(options: &Args, binary: &Nrd) -> Result<(), BenchError> {
         .address();
     let record = read_l1(&l1_addr, sequencer)?;
     let mut seq = Conn::to(&devnet.addr, "sequencer")?;
-    let sync = follower_sync(binary, &dir, &mut seq, &l1_addr, &beacon_addr, &record, &nrd.loaded, l2_gas_limit)?;
+    let sync = follower_sync(
+        Joining { nrd: binary, dir: &dir, l1_rpc: &l1_addr, beacon: &beacon_addr, l2_gas_limit },
+        &mut seq,
+        &record,
+        &nrd.loaded,
+    )?;
     drop(devnet);
 
     // Report.

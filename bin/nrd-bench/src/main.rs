@@ -56,7 +56,7 @@ enum Command {
     Rollup(rollup::Args),
 }
 
-fn run(cli: Cli) -> Result<(), BenchError> {
+fn run(cli: &Cli) -> Result<(), BenchError> {
     let nrd = || harness::Nrd::locate(cli.nrd.as_deref());
     match &cli.command {
         Command::Execute(args) => {
@@ -72,7 +72,7 @@ fn run(cli: Cli) -> Result<(), BenchError> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(&Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

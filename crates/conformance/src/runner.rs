@@ -366,9 +366,11 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The outcomes of a file's tests, by test name; `None` for the name when the file could not be
-/// read.
-fn run_file(path: &Path) -> Vec<(Option<String>, Outcome)> {
+/// A test's name and outcome; no name when its file could not be read.
+type Named = (Option<String>, Outcome);
+
+/// The outcomes of a file's tests.
+fn run_file(path: &Path) -> Vec<Named> {
     let parsed = std::fs::read_to_string(path)
         .map_err(TestError::ReadFile)
         .and_then(|text| serde_json::from_str::<BTreeMap<String, Fixture>>(&text).map_err(TestError::ParseFile));
@@ -393,7 +395,7 @@ pub fn run(path: &Path, threads: usize) -> Result<Report, ConformanceError> {
     let mut files = Vec::new();
     collect_files(path, &mut files).map_err(|source| ConformanceError::Read { path: path.to_path_buf(), source })?;
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Vec<(Option<String>, Outcome)>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Vec<Named>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| {
