@@ -190,7 +190,7 @@ pub(crate) fn quantity(value: &Value) -> u64 {
 
 /// `per_sender` pre-signed EIP-1559 transfers (1 wei to `0x…bb`) from each of `keys`, nonces
 /// from 0, in the network encoding as hex.
-pub(crate) fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -> Vec<Vec<String>> {
+fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -> Vec<Vec<String>> {
     keys.iter()
         .map(|key| {
             (0..per_sender as u64)
@@ -215,7 +215,7 @@ pub(crate) fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sende
 
 /// Sends each batch with `eth_sendRawTransaction` from its own thread and keep-alive
 /// connection, all starting together; returns when all are accepted, with the start instant.
-pub(crate) fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, BenchError> {
+fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, BenchError> {
     let barrier = Arc::new(Barrier::new(batches.len() + 1));
     let workers: Vec<_> = batches
         .into_iter()
@@ -244,6 +244,10 @@ pub(crate) fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant,
 /// Where the sent transactions landed.
 #[derive(Debug)]
 pub(crate) struct Mined {
+    /// The head when sending started.
+    pub(crate) start_block: u64,
+    /// When the first send started.
+    pub(crate) started: Instant,
     /// From the first send until the last transaction was seen in a block.
     pub(crate) elapsed: Duration,
     /// Blocks after `start_block` up to the last with a transaction: (number, transactions).
@@ -251,7 +255,7 @@ pub(crate) struct Mined {
 }
 
 /// Walks blocks after `start_block` until they hold `total` transactions.
-pub(crate) fn wait_mined(
+fn wait_mined(
     conn: &mut Conn,
     name: &str,
     start_block: u64,
@@ -275,27 +279,35 @@ pub(crate) fn wait_mined(
         blocks.push((next, txs));
         next += 1;
     }
-    Ok(Mined { elapsed: started.elapsed(), blocks })
+    Ok(Mined { start_block, started, elapsed: started.elapsed(), blocks })
 }
 
-/// Signs `txs / threads` transfers for each of the test mnemonic's first `threads` accounts,
-/// sends them from one thread each (so each sender's nonces arrive in order) and waits until
-/// all are in blocks after the current head.
-pub(crate) fn transfer_load(
-    conn: &mut Conn,
-    node: &Node,
-    chain_id: u64,
-    txs: usize,
-    threads: usize,
-) -> Result<(usize, Mined), BenchError> {
-    let keys = nrd_l1_devnet::dev_accounts(nrd_l1_devnet::TEST_MNEMONIC, threads as u32)
-        .map_err(|e| format!("test accounts: {e}"))?;
-    let start_block = quantity(&conn.rpc(node.name, "eth_blockNumber", &json!([]))?);
-    let per_thread = txs / threads;
-    let batches = sign_transfers(chain_id, &keys, per_thread);
-    let started = send_all(&node.addr, batches)?;
-    let total = per_thread * threads;
-    Ok((total, wait_mined(conn, node.name, start_block, total, started)?))
+/// The transfer load: `txs / threads` pre-signed transfers from each of the test mnemonic's
+/// first `threads` accounts, one sending thread per account (so each sender's nonces arrive in
+/// order).
+#[derive(Debug)]
+pub(crate) struct Transfers {
+    batches: Vec<Vec<String>>,
+    /// Transfers in all (`txs` rounded down to a multiple of `threads`).
+    pub(crate) total: usize,
+}
+
+impl Transfers {
+    /// Signs the load for chain `chain_id`.
+    pub(crate) fn sign(chain_id: u64, txs: usize, threads: usize) -> Result<Self, BenchError> {
+        let keys = nrd_l1_devnet::dev_accounts(nrd_l1_devnet::TEST_MNEMONIC, threads as u32)
+            .map_err(|e| format!("test accounts: {e}"))?;
+        let per_thread = txs / threads;
+        Ok(Self { batches: sign_transfers(chain_id, &keys, per_thread), total: per_thread * threads })
+    }
+
+    /// Sends it all to `node` and waits until every transfer is in a block after the head at
+    /// the start (`conn` is a connection to `node`).
+    pub(crate) fn send(self, conn: &mut Conn, node: &Node) -> Result<Mined, BenchError> {
+        let start_block = quantity(&conn.rpc(node.name, "eth_blockNumber", &json!([]))?);
+        let started = send_all(&node.addr, self.batches)?;
+        wait_mined(conn, node.name, start_block, self.total, started)
+    }
 }
 
 /// The `p` quantile of sorted durations, in milliseconds.

@@ -4,7 +4,7 @@
 
 use crate::{
     BenchError,
-    harness::{Conn, LoadArgs, Node, Nrd, free_port, percentile, start, transfer_load},
+    harness::{Conn, LoadArgs, Node, Nrd, Transfers, free_port, percentile, start},
 };
 use alloy_primitives::Address;
 use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
@@ -39,7 +39,9 @@ fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize)
     let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
     let mut conn = Conn::to(&node.addr, node.name)?;
     // One sender per thread; wait until every transaction is in a block.
-    let (total, mined) = transfer_load(&mut conn, node, chain_id, txs, threads)?;
+    let transfers = Transfers::sign(chain_id, txs, threads)?;
+    let total = transfers.total;
+    let mined = transfers.send(&mut conn, node)?;
     let tx_per_s = total as f64 / mined.elapsed.as_secs_f64();
 
     // Read latency under concurrent load: eth_call and eth_getBalance from every thread.

@@ -11,10 +11,7 @@
 
 use crate::{
     BenchError,
-    harness::{
-        Conn, LoadArgs, Node, Nrd, free_port, percentile, quantity, send_all, sign_transfers, start, temp_dir,
-        transfer_load, wait_mined,
-    },
+    harness::{Conn, LoadArgs, Node, Nrd, Transfers, free_port, percentile, quantity, start, temp_dir},
 };
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolEvent;
@@ -90,7 +87,9 @@ struct NrdReport {
 /// Sealing throughput of a plain node (anvil): transfers / time until all are in blocks.
 fn measure_sealed(node: &Node, chain_id: u64, txs: usize, threads: usize) -> Result<f64, BenchError> {
     let mut conn = Conn::to(&node.addr, node.name)?;
-    let (total, mined) = transfer_load(&mut conn, node, chain_id, txs, threads)?;
+    let transfers = Transfers::sign(chain_id, txs, threads)?;
+    let total = transfers.total;
+    let mined = transfers.send(&mut conn, node)?;
     Ok(total as f64 / mined.elapsed.as_secs_f64())
 }
 
@@ -141,19 +140,16 @@ fn measure_nrd(node: &Node, txs: usize, threads: usize, log: &Path) -> Result<Nr
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
-    let per_thread = txs / threads;
-    let total = per_thread * threads;
-    let batches = sign_transfers(nrd_node_builder::DEVNET_L2_CHAIN_ID, &keys, per_thread);
+    let transfers = Transfers::sign(nrd_node_builder::DEVNET_L2_CHAIN_ID, txs, threads)?;
+    let total = transfers.total;
 
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let (addr, stop) = (node.addr.clone(), stop.clone());
         std::thread::spawn(move || monitor(&addr, &stop))
     };
-    let start_block = quantity(&conn.rpc(name, "eth_blockNumber", &json!([]))?);
-    let started = send_all(&node.addr, batches).map_err(|e| format!("{name}: {e} (log: {})", log.display()))?;
-    let mined = wait_mined(&mut conn, name, start_block, total, started)?;
+    let mined = transfers.send(&mut conn, node).map_err(|e| format!("{name}: {e} (log: {})", log.display()))?;
+    let (start_block, started) = (mined.start_block, mined.started);
     let loaded: Vec<(u64, usize)> = mined.blocks.iter().copied().filter(|&(_, n)| n > 0).collect();
     let last = loaded.last().map_or(start_block, |b| b.0);
     // Posted and verified: the sequencer marks a block safe when the `advance` holding it
