@@ -201,7 +201,11 @@ fn bridge(ep: &Endpoints, args: &[&str], key: Option<&PrivateKeySigner>) -> Resu
     if out.status.success() {
         Ok(format!("{stdout}{stderr}"))
     } else {
-        Err(format!("nrd bridge {} failed ({}):\n{stdout}{stderr}", args.first().unwrap_or(&""), out.status).into())
+        Err(BenchError::CommandFailed {
+            command: format!("nrd bridge {}", args.first().unwrap_or(&"")),
+            status: out.status,
+            output: format!("{stdout}{stderr}"),
+        })
     }
 }
 
@@ -244,7 +248,9 @@ fn withdrawal(
     let ready = loop {
         match bridge(ep, &["claim", "--proof", proof, "--dry-run"], Some(claimer)) {
             Ok(_) => break Instant::now(),
-            Err(e) if e.to_string().contains("WithdrawalNotReady") && start.elapsed() < TIMEOUT => {
+            Err(BenchError::CommandFailed { output, .. })
+                if output.contains("WithdrawalNotReady") && start.elapsed() < TIMEOUT =>
+            {
                 std::thread::sleep(Duration::from_millis(100));
             }
             Err(e) => return Err(e),

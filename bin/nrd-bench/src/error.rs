@@ -75,6 +75,16 @@ pub(crate) enum BenchError {
         #[source]
         source: std::io::Error,
     },
+    /// A command run to completion (`nrd bridge …`) failed.
+    #[error("{command} failed ({status}):\n{output}")]
+    CommandFailed {
+        /// The command, shortened (`nrd bridge claim`).
+        command: String,
+        /// How it ended.
+        status: ExitStatus,
+        /// Its stdout and stderr.
+        output: String,
+    },
     /// A load or probe thread panicked.
     #[error("{0} thread panicked")]
     ThreadPanicked(&'static str),
