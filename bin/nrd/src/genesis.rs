@@ -4,8 +4,6 @@ use clap::Subcommand;
 use nrd_derivation::L2Genesis;
 use std::{path::PathBuf, process::ExitCode};
 
-pub(crate) use nrd_node_builder::DEVNET_L2_GAS_LIMIT;
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum GenesisCommand {
     /// Prints the genesis JSON: FILE's after checking it, else the devnet's.

@@ -95,7 +95,7 @@ pub struct MeterConfig {
     /// The EXECUTE fee, charged as L1 gas, is at least `gasUsed / fee_floor_divisor` L1 gas
     /// (0: no floor): re-executing EXECUTE gas costs L1 CPU like L1 gas does, so however low the
     /// EXECUTE base fee falls, a call never buys more CPU per L1 gas than an ordinary
-    /// transaction (`nrd bench execute-attacks`).
+    /// transaction (`nrd-bench execute-attacks`).
     #[serde(default = "default_fee_floor_divisor")]
     pub fee_floor_divisor: u64,
 }

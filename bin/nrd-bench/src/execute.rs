@@ -1,4 +1,4 @@
-//! `nrd bench execute`: stateful execution, witness size and stateless verification on a
+//! `nrd-bench execute`: stateful execution, witness size and stateless verification on a
 //! ~30M-gas block over a large state, next to revm over its plain in-memory `CacheDB` (no trie,
 //! no state root) as the peer.
 
@@ -203,8 +203,23 @@ fn revm_peer(setup: &Setup, block: &Block<TxEnvelope>, senders: &[Address]) -> f
     elapsed
 }
 
+/// What `nrd-bench execute` is asked to do.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Args {
+    /// Accounts in the state besides senders and contracts.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) accounts: usize,
+    /// Transaction mix.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub(crate) mix: Mix,
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) runs: usize,
+}
+
 /// Runs the benchmark and prints a Markdown report.
-pub(crate) fn execute(accounts: usize, mix: Mix, runs: usize) {
+pub(crate) fn run(args: &Args) {
+    let (accounts, mix, runs) = (args.accounts, args.mix, args.runs);
     let t = Instant::now();
     let mut setup = setup(accounts, mix, 7);
     let parent = setup.genesis.clone();

@@ -1,4 +1,4 @@
-//! `nrd bench execute-attacks`: what EXECUTE costs the L1 node's CPU per unit of L1 gas its
+//! `nrd-bench execute-attacks`: what EXECUTE costs the L1 node's CPU per unit of L1 gas its
 //! caller pays, for inputs built to make it work hard, next to ordinary worst-case L1
 //! transactions measured in the same run.
 //!
@@ -17,6 +17,7 @@
 //! limit is lifted in both, so that every call in a block does its work: that limit is a
 //! separate bound (per block, not per gas paid).
 
+use crate::BenchError;
 use alloy_consensus::{
     Block, Header, Sealed, SignableTransaction, TxEip1559, TxEip4844, TxEnvelope, proofs::calculate_transaction_root,
     transaction::Recovered,
@@ -904,7 +905,16 @@ fn median(mut xs: Vec<u64>) -> u64 {
 
 /// Runs every row at both fee settings, round-robin (so the machine's load over the run is
 /// shared by every row), and prints a Markdown report.
-pub(crate) fn run(runs: usize) -> Result<(), String> {
+/// What `nrd-bench execute-attacks` is asked to do.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Args {
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    pub(crate) runs: usize,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
+    let runs = args.runs;
     let started = Instant::now();
     let blobs = Arc::new(Blobs::default());
     let rows = rows(&blobs);

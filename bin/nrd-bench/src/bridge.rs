@@ -1,4 +1,4 @@
-//! `nrd bench bridge`: bridge latency and L1-reorg recovery on `nrd devnet` (run as a child
+//! `nrd-bench bridge`: bridge latency and L1-reorg recovery on `nrd devnet` (run as a child
 //! process on free ports, its log in a temporary directory):
 //!
 //! - deposit latency: `NativeRollup.deposit` signed here and sent over JSON-RPC, one at a time,
@@ -10,7 +10,10 @@
 //!   head is back at its pre-reorg value (not halted) and the follower's head matches the
 //!   sequencer's block at that height.
 
-use crate::bench_l1::{Conn, free_port, percentile, quantity, start};
+use crate::{
+    BenchError,
+    harness::{Conn, Nrd, free_port, percentile, quantity, start, temp_dir},
+};
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, U256, hex, keccak256};
@@ -22,7 +25,6 @@ use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
 use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
-    process::Command,
     time::{Duration, Instant},
 };
 
@@ -35,9 +37,9 @@ const DEPOSIT_WEI: u128 = 100_000_000_000_000_000;
 /// Wei withdrawn.
 const WITHDRAW: &str = "0.05ether";
 
-/// What `nrd bench bridge` is asked to do.
+/// What `nrd-bench bridge` is asked to do.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct Options {
+pub(crate) struct Args {
     /// Deposits to time, one after another.
     #[arg(long, default_value_t = 10)]
     pub(crate) deposits: usize,
@@ -55,8 +57,9 @@ pub(crate) struct Options {
     pub(crate) depths: Vec<u64>,
 }
 
-/// The devnet's endpoints (`host:port`) and its log.
+/// The devnet's endpoints (`host:port`), its log, and the `nrd` executable (for `nrd bridge`).
 struct Endpoints {
+    nrd: Nrd,
     l1: String,
     l2: String,
     follower: String,
@@ -69,16 +72,8 @@ impl Endpoints {
     }
 }
 
-fn call(conn: &mut Conn, what: &str, method: &str, params: &Value) -> Result<Value, String> {
-    conn.call(method, params).map_err(|e| format!("{what}: {method}: {e}"))
-}
-
-fn open(addr: &str, what: &str) -> Result<Conn, String> {
-    Conn::open(addr).map_err(|e| format!("{what} ({addr}): {e}"))
-}
-
-fn status(conn: &mut Conn) -> Result<Value, String> {
-    call(conn, "sequencer", "nrd_rollupStatus", &json!([]))
+fn status(conn: &mut Conn) -> Result<Value, BenchError> {
+    conn.rollup_status("sequencer")
 }
 
 fn ms(d: Duration) -> f64 {
@@ -98,11 +93,11 @@ fn log_excerpt(log: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-fn balance(conn: &mut Conn, what: &str, who: Address) -> Result<U256, String> {
-    let v = call(conn, what, "eth_getBalance", &json!([who, "latest"]))?;
+fn balance(conn: &mut Conn, what: &str, who: Address) -> Result<U256, BenchError> {
+    let v = conn.rpc(what, "eth_getBalance", &json!([who, "latest"]))?;
     v.as_str()
         .and_then(|s| U256::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| format!("{what}: eth_getBalance returned {v}"))
+        .ok_or_else(|| format!("{what}: eth_getBalance returned {v}").into())
 }
 
 /// One deposit's timeline, relative to the L1 receipt.
@@ -115,12 +110,17 @@ struct DepositTiming {
     follower: Duration,
 }
 
-fn deposits(ep: &Endpoints, rollup: Address, key: &PrivateKeySigner, n: usize) -> Result<Vec<DepositTiming>, String> {
-    let mut l1 = open(&ep.l1, "L1")?;
-    let mut l2 = open(&ep.l2, "sequencer")?;
-    let mut follower = open(&ep.follower, "follower")?;
-    let chain_id = quantity(&call(&mut l1, "L1", "eth_chainId", &json!([]))?);
-    let first_nonce = quantity(&call(&mut l1, "L1", "eth_getTransactionCount", &json!([key.address(), "pending"]))?);
+fn deposits(
+    ep: &Endpoints,
+    rollup: Address,
+    key: &PrivateKeySigner,
+    n: usize,
+) -> Result<Vec<DepositTiming>, BenchError> {
+    let mut l1 = Conn::to(&ep.l1, "L1")?;
+    let mut l2 = Conn::to(&ep.l2, "sequencer")?;
+    let mut follower = Conn::to(&ep.follower, "follower")?;
+    let chain_id = quantity(&l1.rpc("L1", "eth_chainId", &json!([]))?);
+    let first_nonce = quantity(&l1.rpc("L1", "eth_getTransactionCount", &json!([key.address(), "pending"]))?);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let to = Address::from_word(keccak256(format!("nrd-bench-bridge-{}-{i}", std::process::id())));
@@ -139,20 +139,20 @@ fn deposits(ep: &Endpoints, rollup: Address, key: &PrivateKeySigner, n: usize) -
         let sig = key.sign_hash_sync(&tx.signature_hash()).map_err(|e| e.to_string())?;
         let raw = hex::encode_prefixed(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
         let sent = Instant::now();
-        let hash = call(&mut l1, "L1", "eth_sendRawTransaction", &json!([raw]))?;
+        let hash = l1.rpc("L1", "eth_sendRawTransaction", &json!([raw]))?;
         let receipt = loop {
-            let r = call(&mut l1, "L1", "eth_getTransactionReceipt", &json!([hash]))?;
+            let r = l1.rpc("L1", "eth_getTransactionReceipt", &json!([hash]))?;
             if !r.is_null() {
                 break r;
             }
             if sent.elapsed() > TIMEOUT {
-                return Err(format!("deposit {i} ({hash}) not mined on L1"));
+                return Err(format!("deposit {i} ({hash}) not mined on L1").into());
             }
             std::thread::sleep(POLL);
         };
         let receipt_at = Instant::now();
         if quantity(&receipt["status"]) != 1 {
-            return Err(format!("deposit {i} reverted on L1: {receipt}"));
+            return Err(format!("deposit {i} reverted on L1: {receipt}").into());
         }
         let (mut on_l2, mut on_follower) = (None, None);
         while on_l2.is_none() || on_follower.is_none() {
@@ -166,7 +166,8 @@ fn deposits(ep: &Endpoints, rollup: Address, key: &PrivateKeySigner, n: usize) -
                 return Err(format!(
                     "deposit {i} not credited (sequencer {on_l2:?}, follower {on_follower:?}); log:\n{}",
                     log_excerpt(&ep.log)
-                ));
+                )
+                .into());
             }
             std::thread::sleep(POLL);
         }
@@ -188,32 +189,32 @@ fn deposits(ep: &Endpoints, rollup: Address, key: &PrivateKeySigner, n: usize) -
 }
 
 /// Runs `nrd bridge …` against the devnet; stdout on success, else an error with its output.
-fn bridge(ep: &Endpoints, args: &[&str], key: Option<&PrivateKeySigner>) -> Result<String, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut command = Command::new(exe);
-    command
-        .args(["bridge", "--l1-rpc-url", &Endpoints::url(&ep.l1), "--l2-rpc-url", &Endpoints::url(&ep.l2)])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("NRD_PRIVATE_KEY");
+fn bridge(ep: &Endpoints, args: &[&str], key: Option<&PrivateKeySigner>) -> Result<String, BenchError> {
+    let mut command =
+        ep.nrd.command(["bridge", "--l1-rpc-url", &Endpoints::url(&ep.l1), "--l2-rpc-url", &Endpoints::url(&ep.l2)]);
+    command.args(args).env("RUST_LOG", "warn").env_remove("NRD_PRIVATE_KEY");
     if let Some(key) = key {
         command.env("NRD_PRIVATE_KEY", hex::encode_prefixed(key.credential().to_bytes()));
     }
-    let out = command.output().map_err(|e| format!("cannot run nrd bridge: {e}"))?;
+    let out = command.output().map_err(|source| BenchError::Spawn { name: "nrd bridge".into(), source })?;
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.success() {
         Ok(format!("{stdout}{stderr}"))
     } else {
-        Err(format!("nrd bridge {} failed ({}):\n{stdout}{stderr}", args.first().unwrap_or(&""), out.status))
+        Err(BenchError::CommandFailed {
+            command: format!("nrd bridge {}", args.first().unwrap_or(&"")),
+            status: out.status,
+            output: format!("{stdout}{stderr}"),
+        })
     }
 }
 
-fn field(output: &str, label: &str) -> Result<String, String> {
+fn field(output: &str, label: &str) -> Result<String, BenchError> {
     output
         .lines()
         .find_map(|line| line.strip_prefix(label).and_then(|rest| rest.strip_prefix(": ")))
         .and_then(|v| v.split_whitespace().next().map(str::to_string))
-        .ok_or_else(|| format!("no `{label}` line in:\n{output}"))
+        .ok_or_else(|| format!("no `{label}` line in:\n{output}").into())
 }
 
 struct WithdrawalTiming {
@@ -230,7 +231,7 @@ fn withdrawal(
     ep: &Endpoints,
     sender: &PrivateKeySigner,
     claimer: &PrivateKeySigner,
-) -> Result<WithdrawalTiming, String> {
+) -> Result<WithdrawalTiming, BenchError> {
     let dir = ep.log.parent().map_or_else(std::env::temp_dir, Path::to_path_buf);
     let proof = dir.join("withdrawal-proof.json");
     let proof = proof.to_str().ok_or("temporary path is not UTF-8")?;
@@ -247,7 +248,9 @@ fn withdrawal(
     let ready = loop {
         match bridge(ep, &["claim", "--proof", proof, "--dry-run"], Some(claimer)) {
             Ok(_) => break Instant::now(),
-            Err(e) if e.contains("WithdrawalNotReady") && start.elapsed() < TIMEOUT => {
+            Err(BenchError::CommandFailed { output, .. })
+                if output.contains("WithdrawalNotReady") && start.elapsed() < TIMEOUT =>
+            {
                 std::thread::sleep(Duration::from_millis(100));
             }
             Err(e) => return Err(e),
@@ -256,12 +259,12 @@ fn withdrawal(
     let out = bridge(ep, &["claim", "--proof", proof], Some(claimer))?;
     let claimed = Instant::now();
     if !out.contains("claimed:") {
-        return Err(format!("claim printed no `claimed:` line:\n{out}"));
+        return Err(format!("claim printed no `claimed:` line:\n{out}").into());
     }
-    let mut l1 = open(&ep.l1, "L1")?;
-    let got = quantity(&call(&mut l1, "L1", "eth_getBalance", &json!([target, "latest"]))?);
+    let mut l1 = Conn::to(&ep.l1, "L1")?;
+    let got = quantity(&l1.rpc("L1", "eth_getBalance", &json!([target, "latest"]))?);
     if got != 50_000_000_000_000_000 {
-        return Err(format!("the withdrawal target holds {got} wei after the claim"));
+        return Err(format!("the withdrawal target holds {got} wei after the claim").into());
     }
     Ok(WithdrawalTiming {
         withdraw: withdrawn.duration_since(start),
@@ -289,34 +292,34 @@ struct ReorgTiming {
     failure: Option<String>,
 }
 
-fn block_hash(conn: &mut Conn, what: &str, number: u64) -> Result<Value, String> {
-    let b = call(conn, what, "eth_getBlockByNumber", &json!([format!("{number:#x}"), false]))?;
+fn block_hash(conn: &mut Conn, what: &str, number: u64) -> Result<Value, BenchError> {
+    let b = conn.rpc(what, "eth_getBlockByNumber", &json!([format!("{number:#x}"), false]))?;
     Ok(b["hash"].clone())
 }
 
-fn reorg(ep: &Endpoints, depth: u64) -> Result<ReorgTiming, String> {
-    let mut l1 = open(&ep.l1, "L1")?;
-    let mut seq = open(&ep.l2, "sequencer")?;
-    let mut fol = open(&ep.follower, "follower")?;
+fn reorg(ep: &Endpoints, depth: u64) -> Result<ReorgTiming, BenchError> {
+    let mut l1 = Conn::to(&ep.l1, "L1")?;
+    let mut seq = Conn::to(&ep.l2, "sequencer")?;
+    let mut fol = Conn::to(&ep.follower, "follower")?;
     // L1 past the depth (with margin), and the sequencer posting.
     let waiting = Instant::now();
     loop {
-        let head = quantity(&call(&mut l1, "L1", "eth_blockNumber", &json!([]))?);
+        let head = quantity(&l1.rpc("L1", "eth_blockNumber", &json!([]))?);
         let s = status(&mut seq)?;
         if !s["halted"].is_null() {
-            return Err(format!("the sequencer is halted before the depth-{depth} reorg: {s}"));
+            return Err(format!("the sequencer is halted before the depth-{depth} reorg: {s}").into());
         }
         if head > depth + 4 && s["safeHead"].as_u64().unwrap_or(0) >= 1 {
             break;
         }
         if waiting.elapsed() > TIMEOUT {
-            return Err(format!("L1 did not pass block {} for the depth-{depth} reorg", depth + 4));
+            return Err(format!("L1 did not pass block {} for the depth-{depth} reorg", depth + 4).into());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let safe_before = status(&mut seq)?["safeHead"].as_u64().unwrap_or(0);
-    let l1_head = quantity(&call(&mut l1, "L1", "eth_blockNumber", &json!([]))?);
-    call(&mut l1, "L1", "debug_setHead", &json!([format!("{:#x}", l1_head - depth)]))?;
+    let l1_head = quantity(&l1.rpc("L1", "eth_blockNumber", &json!([]))?);
+    l1.rpc("L1", "debug_setHead", &json!([format!("{:#x}", l1_head - depth)]))?;
     let reorged = Instant::now();
     eprintln!("reorg depth {depth}: L1 head {l1_head} → {}, safe head {safe_before}", l1_head - depth);
     let mut timing =
@@ -339,7 +342,7 @@ fn reorg(ep: &Endpoints, depth: u64) -> Result<ReorgTiming, String> {
             timing.sequencer = Some(reorged.elapsed());
         }
         if noticed && timing.follower.is_none() {
-            let head = quantity(&call(&mut fol, "follower", "eth_blockNumber", &json!([]))?);
+            let head = quantity(&fol.rpc("follower", "eth_blockNumber", &json!([]))?);
             if head >= safe_before
                 && block_hash(&mut fol, "follower", head)? == block_hash(&mut seq, "sequencer", head)?
             {
@@ -347,7 +350,7 @@ fn reorg(ep: &Endpoints, depth: u64) -> Result<ReorgTiming, String> {
             }
         }
         if reorged.elapsed() > TIMEOUT {
-            let f = call(&mut fol, "follower", "nrd_rollupStatus", &json!([])).unwrap_or_default();
+            let f = fol.rpc("follower", "nrd_rollupStatus", &json!([])).unwrap_or_default();
             timing.failure = Some(format!(
                 "no recovery within {} s; sequencer status {s}; follower status {f}\nlog:\n{}",
                 TIMEOUT.as_secs(),
@@ -366,14 +369,13 @@ fn reorg(ep: &Endpoints, depth: u64) -> Result<ReorgTiming, String> {
 }
 
 /// Runs the benchmark and prints Markdown tables.
-pub(crate) fn run(opts: &Options) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("nrd-bench-bridge-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub(crate) fn run(opts: &Args, nrd: &Nrd) -> Result<(), BenchError> {
+    let dir = temp_dir("bridge")?;
     let log = dir.join("devnet.log");
     let (l2, l1, beacon, follower) = (free_port(), free_port(), free_port(), free_port());
-    let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    let mut command = nrd.command(["devnet", "--rpc-addr", &format!("127.0.0.1:{l2}")]);
     command
-        .args(["devnet", "--rpc-addr", &format!("127.0.0.1:{l2}"), "--l1-rpc-addr", &format!("127.0.0.1:{l1}")])
+        .args(["--l1-rpc-addr", &format!("127.0.0.1:{l1}")])
         .args(["--beacon-addr", &format!("127.0.0.1:{beacon}")])
         .args(["--follower-rpc-addr", &format!("127.0.0.1:{follower}")])
         .args(["--block-time", &opts.block_time.to_string(), "--l1-block-time", &opts.l1_block_time.to_string()])
@@ -382,13 +384,14 @@ pub(crate) fn run(opts: &Options) -> Result<(), String> {
     // The follower answers last: the whole devnet is up.
     let mut node = start("nrd devnet", command, follower, Some(&log))?;
     let ep = Endpoints {
+        nrd: nrd.clone(),
         l1: format!("127.0.0.1:{l1}"),
         l2: format!("127.0.0.1:{l2}"),
         follower: format!("127.0.0.1:{follower}"),
         log: log.clone(),
     };
     eprintln!("nrd devnet running, log {}", log.display());
-    let mut seq = open(&ep.l2, "sequencer")?;
+    let mut seq = Conn::to(&ep.l2, "sequencer")?;
     let ready = Instant::now();
     let rollup: Address = loop {
         let s = status(&mut seq)?;
@@ -396,7 +399,7 @@ pub(crate) fn run(opts: &Options) -> Result<(), String> {
             break serde_json::from_value(s["rollup"].clone()).map_err(|e| format!("rollup address: {e}"))?;
         }
         if ready.elapsed() > Duration::from_secs(120) {
-            return Err(format!("no L2 block verified on L1 within 120 s: {s} (log: {})", log.display()));
+            return Err(format!("no L2 block verified on L1 within 120 s: {s} (log: {})", log.display()).into());
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -409,7 +412,7 @@ pub(crate) fn run(opts: &Options) -> Result<(), String> {
     for &depth in &opts.depths {
         reorgs.push(reorg(&ep, depth)?);
         if let Some(status) = node.exited() {
-            return Err(format!("nrd devnet exited ({status}); log:\n{}", log_excerpt(&log)));
+            return Err(format!("nrd devnet exited ({status}); log:\n{}", log_excerpt(&log)).into());
         }
     }
     drop(node);

@@ -1,8 +1,9 @@
-//! `nrd bench rollup`: what posting L2 blocks costs on L1. Real `NativeRollup.advance`
+//! `nrd-bench rollup`: what posting L2 blocks costs on L1. Real `NativeRollup.advance`
 //! transactions on the in-process L1 devnet (EXECUTE re-executes every block statelessly, blobs
 //! carry real KZG commitments): L1 gas per L2 block and per L2 transaction in calldata and blob
 //! mode, calldata and blob bytes, and the compressed DA bytes per transfer.
 
+use crate::BenchError;
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
@@ -49,7 +50,7 @@ fn post(
     senders: usize,
     accounts: usize,
     mode: DaMode,
-) -> Result<(Posted, Vec<PostedBlock>), String> {
+) -> Result<(Posted, Vec<PostedBlock>), BenchError> {
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| PrivateKeySigner::from_bytes(&keccak256(format!("bench sender {i}"))).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
@@ -69,13 +70,38 @@ fn post(
     let seq = r.sequencer();
     let out = r.advance(&seq, &batch, mode);
     if !out.success {
-        return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode failed"));
+        return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode failed").into());
     }
     let witness = batch.iter().map(|b| alloy_rlp::encode(&b.witness).len()).sum();
     Ok((Posted { gas: out.gas_used, calldata, blobs, witness }, batch))
 }
 
-pub(crate) fn run(shapes: &[(usize, usize)], senders: usize, accounts: usize) -> Result<(), String> {
+/// What `nrd-bench rollup` is asked to do.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Args {
+    /// Batch shapes `BLOCKSxTRANSFERS`, comma separated.
+    #[arg(long, default_value = "1x100,4x100,1x600", value_delimiter = ',', value_parser = parse_shape)]
+    pub(crate) shapes: Vec<(usize, usize)>,
+    /// Distinct L2 senders.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) senders: usize,
+    /// Other accounts in the L2 state (recipients are drawn among them).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) accounts: usize,
+}
+
+/// A batch shape `BLOCKSxTRANSFERS` (at least one block).
+fn parse_shape(value: &str) -> Result<(usize, usize), String> {
+    let (blocks, txs) = value.split_once('x').ok_or_else(|| format!("`{value}` is not BLOCKSxTRANSFERS"))?;
+    let parse = |s: &str| s.trim().parse::<usize>().map_err(|e| format!("`{value}`: {e}"));
+    match (parse(blocks)?, parse(txs)?) {
+        (0, _) => Err(format!("`{value}`: at least one block")),
+        shape => Ok(shape),
+    }
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
+    let (shapes, senders, accounts) = (&args.shapes, args.senders, args.accounts);
     println!("L2 state: {accounts} accounts besides {senders} senders; recipients drawn among them");
     println!();
     println!(

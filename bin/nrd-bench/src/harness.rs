@@ -1,27 +1,55 @@
-//! `nrd bench l1`: transfer throughput and read latency of `nrd l1` next to anvil, with the
-//! same load generator (pre-signed transactions over keep-alive HTTP from several threads).
-//! The load generator and the child-process plumbing are shared with `nrd bench l2`.
+//! The load-generation harness every benchmark that runs nodes shares: the `nrd` executable and
+//! child processes on free ports, keep-alive JSON-RPC connections, pre-signed transfers sent
+//! from several threads, waiting for them to be mined, and percentiles.
 
+use crate::BenchError;
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, TxKind, U256, hex};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
 use serde_json::{Value, json};
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Barrier},
     time::{Duration, Instant},
 };
 
-/// Block gas limit of both nodes in the throughput run.
-const GAS_LIMIT: &str = "3000000000";
+/// The `nrd` executable the benchmarks run (`nrd l1`, `nrd devnet`, `nrd node`, `nrd bridge`).
+#[derive(Debug, Clone)]
+pub(crate) struct Nrd(PathBuf);
+
+impl Nrd {
+    /// `path`, or else the `nrd` next to this executable (`target/release/nrd` beside
+    /// `target/release/nrd-bench`); an error if there is no file there.
+    pub(crate) fn locate(path: Option<&Path>) -> Result<Self, BenchError> {
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let exe = std::env::current_exe().map_err(BenchError::CurrentExe)?;
+                exe.with_file_name(format!("nrd{}", std::env::consts::EXE_SUFFIX))
+            }
+        };
+        if path.is_file() { Ok(Self(path)) } else { Err(BenchError::NrdMissing { path }) }
+    }
+
+    /// A command running `nrd` with `args`.
+    pub(crate) fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = Command::new(&self.0);
+        command.args(args);
+        command
+    }
+}
 
 /// A keep-alive HTTP/1.1 JSON-RPC connection.
+#[derive(Debug)]
 pub(crate) struct Conn {
     reader: BufReader<TcpStream>,
     host: String,
@@ -32,6 +60,11 @@ impl Conn {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         Ok(Self { reader: BufReader::new(stream), host: addr.to_string() })
+    }
+
+    /// Opens a connection to `what` (a node's name, for errors) at `addr`.
+    pub(crate) fn to(addr: &str, what: &str) -> Result<Self, BenchError> {
+        Self::open(addr).map_err(|source| BenchError::Connect { what: what.into(), addr: addr.into(), source })
     }
 
     pub(crate) fn call(&mut self, method: &str, params: &Value) -> std::io::Result<Value> {
@@ -67,9 +100,20 @@ impl Conn {
             None => Ok(response["result"].clone()),
         }
     }
+
+    /// [`Conn::call`] with the node's name (`what`) and the method in the error.
+    pub(crate) fn rpc(&mut self, what: &str, method: &str, params: &Value) -> Result<Value, BenchError> {
+        self.call(method, params).map_err(|source| BenchError::Rpc { what: what.into(), method: method.into(), source })
+    }
+
+    /// The node's `nrd_rollupStatus`.
+    pub(crate) fn rollup_status(&mut self, what: &str) -> Result<Value, BenchError> {
+        self.rpc(what, "nrd_rollupStatus", &json!([]))
+    }
 }
 
 /// A node running as a child process, killed on drop.
+#[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) name: &'static str,
     child: Child,
@@ -96,26 +140,43 @@ pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(18_999, |a| a.port())
 }
 
+/// `nrd-bench-<what>-<pid>` in the temporary directory, created.
+pub(crate) fn temp_dir(what: &str) -> Result<PathBuf, BenchError> {
+    let dir = std::env::temp_dir().join(format!("nrd-bench-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|source| BenchError::File { path: dir.clone(), source })?;
+    Ok(dir)
+}
+
 /// Starts `command` (its output to `log`, or discarded) and waits until its JSON-RPC on `port`
 /// answers `eth_chainId`.
-pub(crate) fn start(name: &'static str, mut command: Command, port: u16, log: Option<&Path>) -> Result<Node, String> {
+pub(crate) fn start(
+    name: &'static str,
+    mut command: Command,
+    port: u16,
+    log: Option<&Path>,
+) -> Result<Node, BenchError> {
     let (stdout, stderr) = match log {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let copy = file.try_clone().map_err(|e| format!("{}: {e}", path.display()))?;
+            let file_error = |source| BenchError::File { path: path.to_path_buf(), source };
+            let file = std::fs::File::create(path).map_err(file_error)?;
+            let copy = file.try_clone().map_err(file_error)?;
             (Stdio::from(copy), Stdio::from(file))
         }
         None => (Stdio::null(), Stdio::null()),
     };
-    let child = command.stdout(stdout).stderr(stderr).spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+    let child = command
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .map_err(|source| BenchError::Spawn { name: name.into(), source })?;
     let mut node = Node { name, child, addr: format!("127.0.0.1:{port}") };
     let start = Instant::now();
     while Conn::open(&node.addr).and_then(|mut c| c.call("eth_chainId", &json!([]))).is_err() {
         if let Ok(Some(status)) = node.child.try_wait() {
-            return Err(format!("{name} exited ({status}) before answering on {}", node.addr));
+            return Err(BenchError::Exited { name: name.into(), status, addr: node.addr.clone() });
         }
         if start.elapsed() > Duration::from_secs(60) {
-            return Err(format!("{name} did not answer on {}", node.addr));
+            return Err(BenchError::NoAnswer { name: name.into(), addr: node.addr.clone() });
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -129,7 +190,7 @@ pub(crate) fn quantity(value: &Value) -> u64 {
 
 /// `per_sender` pre-signed EIP-1559 transfers (1 wei to `0x…bb`) from each of `keys`, nonces
 /// from 0, in the network encoding as hex.
-pub(crate) fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -> Vec<Vec<String>> {
+fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -> Vec<Vec<String>> {
     keys.iter()
         .map(|key| {
             (0..per_sender as u64)
@@ -154,16 +215,16 @@ pub(crate) fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sende
 
 /// Sends each batch with `eth_sendRawTransaction` from its own thread and keep-alive
 /// connection, all starting together; returns when all are accepted, with the start instant.
-pub(crate) fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, String> {
+fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, BenchError> {
     let barrier = Arc::new(Barrier::new(batches.len() + 1));
     let workers: Vec<_> = batches
         .into_iter()
         .map(|batch| {
             let (addr, barrier) = (addr.to_string(), barrier.clone());
-            std::thread::spawn(move || -> Result<(), String> {
-                let conn = Conn::open(&addr);
+            std::thread::spawn(move || -> Result<(), BenchError> {
+                let conn = Conn::to(&addr, "load");
                 barrier.wait();
-                let mut conn = conn.map_err(|e| e.to_string())?;
+                let mut conn = conn?;
                 for (i, raw) in batch.into_iter().enumerate() {
                     conn.call("eth_sendRawTransaction", &json!([raw]))
                         .map_err(|e| format!("transaction {i} of a sender: {e}"))?;
@@ -175,13 +236,18 @@ pub(crate) fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant,
     barrier.wait();
     let started = Instant::now();
     for w in workers {
-        w.join().map_err(|_| "load thread panicked".to_string())??;
+        w.join().map_err(|_| BenchError::ThreadPanicked("load"))??;
     }
     Ok(started)
 }
 
 /// Where the sent transactions landed.
+#[derive(Debug)]
 pub(crate) struct Mined {
+    /// The head when sending started.
+    pub(crate) start_block: u64,
+    /// When the first send started.
+    pub(crate) started: Instant,
     /// From the first send until the last transaction was seen in a block.
     pub(crate) elapsed: Duration,
     /// Blocks after `start_block` up to the last with a transaction: (number, transactions).
@@ -189,23 +255,21 @@ pub(crate) struct Mined {
 }
 
 /// Walks blocks after `start_block` until they hold `total` transactions.
-pub(crate) fn wait_mined(
+fn wait_mined(
     conn: &mut Conn,
     name: &str,
     start_block: u64,
     total: usize,
     started: Instant,
-) -> Result<Mined, String> {
+) -> Result<Mined, BenchError> {
     let mut mined = 0usize;
     let mut next = start_block + 1;
     let mut blocks = Vec::new();
     while mined < total {
-        let block = conn
-            .call("eth_getBlockByNumber", &json!([format!("{next:#x}"), false]))
-            .map_err(|e| format!("{name}: {e}"))?;
+        let block = conn.rpc(name, "eth_getBlockByNumber", &json!([format!("{next:#x}"), false]))?;
         if block.is_null() {
             if started.elapsed() > Duration::from_secs(600) {
-                return Err(format!("{name}: only {mined} of {total} transactions mined"));
+                return Err(format!("{name}: only {mined} of {total} transactions mined").into());
             }
             std::thread::sleep(Duration::from_millis(5));
             continue;
@@ -215,7 +279,35 @@ pub(crate) fn wait_mined(
         blocks.push((next, txs));
         next += 1;
     }
-    Ok(Mined { elapsed: started.elapsed(), blocks })
+    Ok(Mined { start_block, started, elapsed: started.elapsed(), blocks })
+}
+
+/// The transfer load: `txs / threads` pre-signed transfers from each of the test mnemonic's
+/// first `threads` accounts, one sending thread per account (so each sender's nonces arrive in
+/// order).
+#[derive(Debug)]
+pub(crate) struct Transfers {
+    batches: Vec<Vec<String>>,
+    /// Transfers in all (`txs` rounded down to a multiple of `threads`).
+    pub(crate) total: usize,
+}
+
+impl Transfers {
+    /// Signs the load for chain `chain_id`.
+    pub(crate) fn sign(chain_id: u64, txs: usize, threads: usize) -> Result<Self, BenchError> {
+        let keys = nrd_l1_devnet::dev_accounts(nrd_l1_devnet::TEST_MNEMONIC, threads as u32)
+            .map_err(|e| format!("test accounts: {e}"))?;
+        let per_thread = txs / threads;
+        Ok(Self { batches: sign_transfers(chain_id, &keys, per_thread), total: per_thread * threads })
+    }
+
+    /// Sends it all to `node` and waits until every transfer is in a block after the head at
+    /// the start (`conn` is a connection to `node`).
+    pub(crate) fn send(self, conn: &mut Conn, node: &Node) -> Result<Mined, BenchError> {
+        let start_block = quantity(&conn.rpc(node.name, "eth_blockNumber", &json!([]))?);
+        let started = send_all(&node.addr, self.batches)?;
+        wait_mined(conn, node.name, start_block, self.total, started)
+    }
 }
 
 /// The `p` quantile of sorted durations, in milliseconds.
@@ -224,109 +316,27 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
-struct Report {
-    tx_per_s: f64,
-    call_p50: f64,
-    call_p99: f64,
-    balance_p50: f64,
-    balance_p99: f64,
+/// The common load options of the throughput benchmarks.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LoadArgs {
+    /// The anvil binary (scripts/install-tools.sh puts one in .tools/bin).
+    #[arg(long, default_value = ".tools/bin/anvil")]
+    pub(crate) anvil: PathBuf,
+    /// Transfers to send (enough that sending, not the block interval, dominates; the L2 pool
+    /// holds at most 20,000).
+    #[arg(long, default_value_t = 20_000)]
+    pub(crate) txs: usize,
+    /// Concurrent client threads (one sender account each, at most 10).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) threads: usize,
 }
 
-fn measure(node: &Node, chain_id: u64, txs: usize, threads: usize, reads: usize) -> Result<Report, String> {
-    let io = |e: std::io::Error| format!("{}: {e}", node.name);
-    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
-    let mut conn = Conn::open(&node.addr).map_err(io)?;
-    let start_block = quantity(&conn.call("eth_blockNumber", &json!([])).map_err(io)?);
-    // One sender per thread, so each thread's nonces arrive in order.
-    let per_thread = txs / threads;
-    let batches = sign_transfers(chain_id, &keys, per_thread);
-    let total = per_thread * threads;
-    let started = send_all(&node.addr, batches)?;
-    // Wait until every transaction is in a block.
-    let mined = wait_mined(&mut conn, node.name, start_block, total, started)?;
-    let tx_per_s = total as f64 / mined.elapsed.as_secs_f64();
-
-    // Read latency under concurrent load: eth_call and eth_getBalance from every thread.
-    let probe = |method: &'static str| -> Result<Vec<Duration>, String> {
-        let barrier = Arc::new(Barrier::new(threads));
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let (addr, barrier) = (node.addr.clone(), barrier.clone());
-                let from = keys[t % keys.len()].address();
-                std::thread::spawn(move || -> Result<Vec<Duration>, String> {
-                    let mut conn = Conn::open(&addr).map_err(|e| e.to_string())?;
-                    let params = match method {
-                        "eth_call" => {
-                            json!([{"from": from, "to": Address::with_last_byte(0xbb), "value": "0x1"}, "latest"])
-                        }
-                        _ => json!([from, "latest"]),
-                    };
-                    barrier.wait();
-                    let mut lat = Vec::with_capacity(reads);
-                    for _ in 0..reads {
-                        let t = Instant::now();
-                        conn.call(method, &params).map_err(|e| e.to_string())?;
-                        lat.push(t.elapsed());
-                    }
-                    Ok(lat)
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for w in workers {
-            all.extend(w.join().map_err(|_| "probe thread panicked".to_string())??);
-        }
-        all.sort();
-        Ok(all)
-    };
-    let calls = probe("eth_call")?;
-    let balances = probe("eth_getBalance")?;
-    Ok(Report {
-        tx_per_s,
-        call_p50: percentile(&calls, 0.5),
-        call_p99: percentile(&calls, 0.99),
-        balance_p50: percentile(&balances, 0.5),
-        balance_p99: percentile(&balances, 0.99),
-    })
-}
-
-/// Runs the comparison and prints a Markdown table.
-pub(crate) fn run(anvil: &std::path::Path, txs: usize, threads: usize, reads: usize) -> Result<(), String> {
-    let threads = threads.clamp(1, 10);
-    let nrd_port = free_port();
-    let mut nrd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-    // Both seal on a 1 s interval with a gas limit no load reaches: the measure is how fast a
-    // node admits, orders and seals, not how many transfers fit a 30M block.
-    nrd.args(["l1", "--block-time", "1", "--gas-limit", GAS_LIMIT, "--chain-id", "31337"])
-        .args(["--rpc-addr", &format!("127.0.0.1:{nrd_port}")])
-        .args(["--beacon-addr", &format!("127.0.0.1:{}", free_port())])
-        .env("RUST_LOG", "warn");
-    let anvil_port = free_port();
-    let mut anvil_cmd = Command::new(anvil);
-    anvil_cmd.args(["--port", &anvil_port.to_string(), "--host", "127.0.0.1", "--silent", "--hardfork", "prague"]);
-    anvil_cmd.args(["--block-time", "1", "--gas-limit", GAS_LIMIT]);
-
-    let mut rows = Vec::new();
-    for (name, command, port) in [("anvil", anvil_cmd, anvil_port), ("nrd l1", nrd, nrd_port)] {
-        let node = start(name, command, port, None)?;
-        let report = measure(&node, 31337, txs, threads, reads)?;
-        rows.push((name, report));
+impl LoadArgs {
+    /// An anvil on `port` (Prague, quiet) sealing every `block_time` seconds up to `gas_limit`.
+    pub(crate) fn anvil(&self, port: u16, block_time: &str, gas_limit: &str) -> Command {
+        let mut command = Command::new(&self.anvil);
+        command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent", "--hardfork", "prague"]);
+        command.args(["--block-time", block_time, "--gas-limit", gas_limit]);
+        command
     }
-    println!("| node | transfers sealed (tx/s) | eth_call p50 / p99 (ms) | eth_getBalance p50 / p99 (ms) |");
-    println!("|---|---|---|---|");
-    for (name, r) in &rows {
-        println!(
-            "| {name} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} |",
-            r.tx_per_s, r.call_p50, r.call_p99, r.balance_p50, r.balance_p99
-        );
-    }
-    if let [(_, anvil), (_, nrd)] = &rows[..] {
-        println!(
-            "\nnrd / anvil: throughput {:.2}x, eth_call p50 {:.2}x, eth_getBalance p50 {:.2}x (latency: lower is better)",
-            nrd.tx_per_s / anvil.tx_per_s,
-            nrd.call_p50 / anvil.call_p50,
-            nrd.balance_p50 / anvil.balance_p50
-        );
-    }
-    Ok(())
 }

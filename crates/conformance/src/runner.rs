@@ -1,12 +1,7 @@
-//! `nrd conformance <path>`: ethereum/tests BlockchainTests, run statefully and statelessly.
-//!
-//! Each test runs twice over. Stateful: every block is imported on its parent's state; blocks
-//! with `expectException` must be rejected, all others accepted, and the chain must end at
-//! `lastblockhash` with `postState`. Stateless: for every accepted block, the witness recorded
-//! during the stateful import is handed, with the block, to the EXECUTE verifier alone, which
-//! must accept it; the same witness with a node or code dropped or a node added, and the same
-//! block with a forged post-state root (claimed, or in its header), must be rejected.
+//! The runner: fixture files found, parsed and run on worker threads, each test statefully and
+//! statelessly (see the crate documentation).
 
+use crate::error::{ConformanceError, DecodeError, ImportError, StatelessError, TestError};
 use alloy_consensus::{Block, Header, Sealed, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, U256, hex, map::HashMap};
 use alloy_rlp::Decodable;
@@ -17,6 +12,7 @@ use nrd_execute_client::{
 use serde::Deserialize;
 use std::{
     collections::BTreeMap,
+    fmt,
     path::{Path, PathBuf},
     sync::{
         Mutex,
@@ -66,35 +62,106 @@ struct FixtureBlock {
 #[derive(Debug)]
 enum Outcome {
     Passed,
+    /// The test's network, which is not post-merge.
     Skipped(String),
-    Failed(String),
+    Failed(TestError),
+}
+
+/// A test that failed, or a fixture file that could not be read.
+#[derive(Debug)]
+pub struct Failure {
+    /// The fixture file.
+    pub file: PathBuf,
+    /// The test's name in the file; `None` when the file itself could not be read.
+    pub test: Option<String>,
+    /// What went wrong.
+    pub error: TestError,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.test {
+            Some(test) => write!(f, "{}: {test}: {}", self.file.display(), self.error),
+            None => write!(f, "{}: {}", self.file.display(), self.error),
+        }
+    }
+}
+
+/// A test not run: its network is not post-merge.
+#[derive(Debug)]
+pub struct Skipped {
+    /// The fixture file.
+    pub file: PathBuf,
+    /// The test's name in the file.
+    pub test: String,
+    /// The test's `network`.
+    pub network: String,
 }
 
 /// Totals of a conformance run.
-#[derive(Debug, Default)]
-pub(crate) struct Summary {
-    pub(crate) passed: usize,
-    pub(crate) failed: usize,
-    pub(crate) skipped: usize,
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Tests that passed, statefully and statelessly.
+    pub passed: usize,
+    /// Tests that failed, and fixture files that could not be read.
+    pub failed: usize,
+    /// Tests of pre-merge networks, not run.
+    pub skipped: usize,
 }
 
-fn genesis_alloc(accounts: &BTreeMap<Address, FixtureAccount>) -> Result<Vec<(Address, GenesisAccount)>, String> {
+/// What a conformance run found. Its `Display` is the runner's report: a `FAIL <file>: …` line
+/// per failure, a line counting skipped tests if any, and `<n> passed, <m> failed`.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Tests that passed.
+    pub passed: usize,
+    /// Failures, in file order.
+    pub failures: Vec<Failure>,
+    /// Tests skipped, in file order.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Report {
+    /// The totals.
+    pub fn summary(&self) -> Summary {
+        Summary { passed: self.passed, failed: self.failures.len(), skipped: self.skipped.len() }
+    }
+
+    /// Whether the run counts as a success: at least one test passed and none failed.
+    pub fn is_success(&self) -> bool {
+        self.passed > 0 && self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for failure in &self.failures {
+            writeln!(f, "FAIL {failure}")?;
+        }
+        if !self.skipped.is_empty() {
+            writeln!(f, "{} skipped (pre-merge networks)", self.skipped.len())?;
+        }
+        writeln!(f, "{} passed, {} failed", self.passed, self.failures.len())
+    }
+}
+
+fn genesis_alloc(accounts: &BTreeMap<Address, FixtureAccount>) -> Result<Vec<(Address, GenesisAccount)>, TestError> {
     accounts
         .iter()
         .map(|(address, acc)| {
-            let nonce = u64::try_from(acc.nonce).map_err(|_| format!("nonce of {address} exceeds u64"))?;
+            let nonce = u64::try_from(acc.nonce).map_err(|_| TestError::NonceOverflow(*address))?;
             let storage = acc.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect();
             Ok((*address, GenesisAccount { nonce, balance: acc.balance, code: acc.code.clone(), storage }))
         })
         .collect()
 }
 
-fn decode_block(rlp: &str) -> Result<Block<TxEnvelope>, String> {
-    let bytes = hex::decode(rlp).map_err(|e| format!("rlp is not hex: {e}"))?;
+fn decode_block(rlp: &str) -> Result<Block<TxEnvelope>, DecodeError> {
+    let bytes = hex::decode(rlp).map_err(DecodeError::Hex)?;
     let mut buf = bytes.as_slice();
-    let block = Block::<TxEnvelope>::decode(&mut buf).map_err(|e| format!("rlp: {e}"))?;
+    let block = Block::<TxEnvelope>::decode(&mut buf).map_err(DecodeError::Rlp)?;
     if !buf.is_empty() {
-        return Err(format!("{} bytes after the block", buf.len()));
+        return Err(DecodeError::TrailingBytes(buf.len()));
     }
     Ok(block)
 }
@@ -122,7 +189,7 @@ fn check_stateless(
     pre_state_root: B256,
     block: &Block<TxEnvelope>,
     witness: &ExecutionWitness,
-) -> Result<(), String> {
+) -> Result<(), StatelessError> {
     let verifier = Reexecution::new(spec.clone());
     let header = &block.header;
     let run = |block: &Block<TxEnvelope>, witness: &ExecutionWitness, post: B256, gas_used: u64| {
@@ -131,16 +198,17 @@ fn check_stateless(
         verifier.verify(&ExecuteInput { pre_state_root, post_state_root: post, gas_used, anchor: &[], trace: &trace })
     };
 
-    let verified = run(block, witness, header.state_root, header.gas_used)
-        .map_err(|e| format!("stateless: valid block rejected: {e}"))?;
+    let verified =
+        run(block, witness, header.state_root, header.gas_used).map_err(StatelessError::ValidBlockRejected)?;
     if verified.state_root != header.state_root {
-        return Err(format!("stateless: computed {} instead of {}", verified.state_root, header.state_root));
+        return Err(StatelessError::StateRoot { computed: verified.state_root, expected: header.state_root });
     }
 
-    let expect = |what: &str, result: Result<_, ExecuteError>, ok: &dyn Fn(&ExecuteError) -> bool| match result {
+    let expect = |check: &'static str, result: Result<_, ExecuteError>, ok: &dyn Fn(&ExecuteError) -> bool| match result
+    {
         Err(e) if ok(&e) => Ok(()),
-        Err(e) => Err(format!("stateless: {what} rejected for the wrong reason: {e}")),
-        Ok(_) => Err(format!("stateless: {what} accepted")),
+        Err(source) => Err(StatelessError::WrongReason { check, source }),
+        Ok(_) => Err(StatelessError::Accepted { check }),
     };
     let forged_root = B256::from(U256::from_be_bytes(header.state_root.0) ^ U256::from(1));
     expect("forged claimed post-state root", run(block, witness, forged_root, header.gas_used), &|e| {
@@ -179,30 +247,26 @@ fn check_stateless(
     Ok(())
 }
 
-fn run_test(name: &str, fixture: &Fixture) -> Outcome {
+fn run_test(fixture: &Fixture) -> Outcome {
     let Some(spec) = ChainSpec::for_test_network(&fixture.network) else {
-        return Outcome::Skipped(format!("network {} is not post-merge", fixture.network));
+        return Outcome::Skipped(fixture.network.clone());
     };
     match run_chain(&spec, fixture) {
         Ok(()) => Outcome::Passed,
-        Err(e) => Outcome::Failed(format!("{name}: {e}")),
+        Err(e) => Outcome::Failed(e),
     }
 }
 
-fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
+fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), TestError> {
     let alloc = genesis_alloc(&fixture.pre)?;
     let mut genesis_state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = decode_block(&fixture.genesis_rlp).map_err(|e| format!("genesis: {e}"))?;
+    let genesis = decode_block(&fixture.genesis_rlp).map_err(TestError::Genesis)?;
     let genesis = Sealed::new(genesis.header);
     if genesis.hash() != fixture.genesis_block_header.hash {
-        return Err(format!(
-            "genesis hashes to {}, fixture says {}",
-            genesis.hash(),
-            fixture.genesis_block_header.hash
-        ));
+        return Err(TestError::GenesisHash { computed: genesis.hash(), expected: fixture.genesis_block_header.hash });
     }
     if genesis_state.root() != genesis.state_root {
-        return Err(format!("pre state root {} != genesis state root {}", genesis_state.root(), genesis.state_root));
+        return Err(TestError::PreStateRoot { computed: genesis_state.root(), genesis: genesis.state_root });
     }
     let mut head = genesis.hash();
     let mut nodes: HashMap<B256, Node> = HashMap::default();
@@ -210,19 +274,22 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
 
     for (i, fb) in fixture.blocks.iter().enumerate() {
         let expected_failure = fb.expect_exception.as_deref();
-        let imported = decode_block(&fb.rlp).and_then(|block| {
+        let imported = decode_block(&fb.rlp).map_err(ImportError::from).and_then(|block| {
             let ancestors = ancestors(&nodes, block.header.parent_hash)
-                .ok_or_else(|| format!("unknown parent {}", block.header.parent_hash))?;
+                .ok_or(ImportError::UnknownParent(block.header.parent_hash))?;
             let mut state = nodes[&ancestors.parent().hash()].state.clone();
-            let (_, witness) = record_block(spec, &block, &[], &mut state, &ancestors).map_err(|e| e.to_string())?;
+            let (_, witness) = record_block(spec, &block, &[], &mut state, &ancestors)?;
             Ok((block, witness, state, ancestors.parent().state_root))
         });
         match (imported, expected_failure) {
             (Err(_), Some(_)) => {}
-            (Err(e), None) => return Err(format!("block {i} rejected: {e}")),
-            (Ok(_), Some(exception)) => return Err(format!("block {i} accepted, expected {exception}")),
+            (Err(source), None) => return Err(TestError::BlockRejected { index: i, source }),
+            (Ok(_), Some(exception)) => {
+                return Err(TestError::BlockAccepted { index: i, exception: exception.to_string() });
+            }
             (Ok((block, witness, state, pre_root)), None) => {
-                check_stateless(spec, pre_root, &block, &witness).map_err(|e| format!("block {i}: {e}"))?;
+                check_stateless(spec, pre_root, &block, &witness)
+                    .map_err(|source| TestError::Stateless { index: i, source })?;
                 let header = Sealed::new(block.header);
                 head = header.hash();
                 nodes.insert(head, Node { header, state });
@@ -231,7 +298,7 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
     }
 
     if head != fixture.last_block_hash {
-        return Err(format!("head is {head}, expected lastblockhash {}", fixture.last_block_hash));
+        return Err(TestError::LastBlockHash { head, expected: fixture.last_block_hash });
     }
     let head_state = &mut nodes.get_mut(&head).expect("head was inserted").state;
     let head_root = head_state.root();
@@ -241,11 +308,11 @@ fn run_chain(spec: &ChainSpec, fixture: &Fixture) -> Result<(), String> {
             MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))).root()
         }
         (None, Some(hash)) => hash,
-        (None, None) => return Err("fixture has neither postState nor postStateHash".into()),
+        (None, None) => return Err(TestError::NoPostState),
     };
     if head_root != expected_root {
         let diff = fixture.post_state.as_ref().map(|post| state_diff(head_state, post)).unwrap_or_default();
-        return Err(format!("post state root {head_root} != expected {expected_root}{diff}"));
+        return Err(TestError::PostStateRoot { computed: head_root, expected: expected_root, diff });
     }
     Ok(())
 }
@@ -299,22 +366,36 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run_file(path: &Path) -> Vec<Outcome> {
+/// A test's name and outcome; no name when its file could not be read.
+type Named = (Option<String>, Outcome);
+
+/// The outcomes of a file's tests.
+fn run_file(path: &Path) -> Vec<Named> {
     let parsed = std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str::<BTreeMap<String, Fixture>>(&text).map_err(|e| e.to_string()));
+        .map_err(TestError::ReadFile)
+        .and_then(|text| serde_json::from_str::<BTreeMap<String, Fixture>>(&text).map_err(TestError::ParseFile));
     match parsed {
-        Ok(tests) => tests.iter().map(|(name, fixture)| run_test(name, fixture)).collect(),
-        Err(e) => vec![Outcome::Failed(format!("cannot read fixture file: {e}"))],
+        Ok(tests) => tests
+            .into_iter()
+            .map(|(name, fixture)| {
+                let outcome = run_test(&fixture);
+                (Some(name), outcome)
+            })
+            .collect(),
+        Err(e) => vec![(None, Outcome::Failed(e))],
     }
 }
 
-/// Runs every BlockchainTests file under `path` and prints failures and the summary line.
-pub(crate) fn run(path: &Path, threads: usize) -> std::io::Result<Summary> {
+/// Runs every BlockchainTests file under `path` (a JSON file, or a directory searched
+/// recursively for `*.json`) on `threads` worker threads.
+///
+/// Failing tests do not make this an error: they are in the [`Report`]. Only a `path` that
+/// cannot be listed is.
+pub fn run(path: &Path, threads: usize) -> Result<Report, ConformanceError> {
     let mut files = Vec::new();
-    collect_files(path, &mut files)?;
+    collect_files(path, &mut files).map_err(|source| ConformanceError::Read { path: path.to_path_buf(), source })?;
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Vec<Outcome>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Vec<Named>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| {
@@ -329,25 +410,18 @@ pub(crate) fn run(path: &Path, threads: usize) -> std::io::Result<Summary> {
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(i, _)| *i);
-    let mut summary = Summary::default();
+    let mut report = Report::default();
     for (i, outcomes) in results {
-        for outcome in outcomes {
+        for (test, outcome) in outcomes {
+            let file = || files[i].clone();
             match outcome {
-                Outcome::Passed => summary.passed += 1,
-                Outcome::Skipped(why) => {
-                    summary.skipped += 1;
-                    tracing::debug!(file = %files[i].display(), "skipped: {why}");
+                Outcome::Passed => report.passed += 1,
+                Outcome::Skipped(network) => {
+                    report.skipped.push(Skipped { file: file(), test: test.unwrap_or_default(), network });
                 }
-                Outcome::Failed(why) => {
-                    summary.failed += 1;
-                    println!("FAIL {}: {why}", files[i].display());
-                }
+                Outcome::Failed(error) => report.failures.push(Failure { file: file(), test, error }),
             }
         }
     }
-    if summary.skipped > 0 {
-        println!("{} skipped (pre-merge networks)", summary.skipped);
-    }
-    println!("{} passed, {} failed", summary.passed, summary.failed);
-    Ok(summary)
+    Ok(report)
 }

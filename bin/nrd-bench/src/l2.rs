@@ -1,6 +1,6 @@
-//! `nrd bench l2`: the rollup daemon under load. `nrd devnet` (embedded L1, `NativeRollup`, L2
+//! `nrd-bench l2`: the rollup daemon under load. `nrd devnet` (embedded L1, `NativeRollup`, L2
 //! sequencer posting every block with `advance`) runs as a child process next to anvil, both fed
-//! by `nrd bench l1`'s load generator; then:
+//! by the [`harness`](crate::harness)'s load generator, as in `nrd-bench l1`; then:
 //!
 //! - transfers per second until all are sealed (both), and for nrd until all are posted and
 //!   verified by EXECUTE on L1 (the sequencer's safe head passes the last block with one);
@@ -9,16 +9,19 @@
 //! - latency from an L2 block sealed (first seen in `nrd_rollupStatus`) to verified on L1;
 //! - follower sync speed: a fresh `nrd node` follower rebuilds the L2 from the L1 data alone.
 
-use crate::bench_l1::{Conn, Node, free_port, percentile, quantity, send_all, sign_transfers, start, wait_mined};
+use crate::{
+    BenchError,
+    harness::{Conn, LoadArgs, Node, Nrd, Transfers, free_port, percentile, quantity, start, temp_dir},
+};
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolEvent;
 use nrd_bridge::NativeRollup;
 use nrd_l1_devnet::{TEST_MNEMONIC, dev_accounts};
+use nrd_node_builder::SEQUENCER_ACCOUNT;
 use serde_json::{Value, json};
 use std::{
     collections::BTreeSet,
-    path::{Path, PathBuf},
-    process::Command,
+    path::Path,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -26,7 +29,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// anvil's block gas limit in the main comparison (no load fills it, as in `bench l1`).
+/// anvil's block gas limit in the main comparison (no load fills it, as in `nrd-bench l1`).
 const ANVIL_LARGE_GAS_LIMIT: u64 = 3_000_000_000;
 /// anvil's own default block gas limit.
 const ANVIL_DEFAULT_GAS_LIMIT: u64 = 30_000_000;
@@ -35,17 +38,22 @@ const TIMEOUT: Duration = Duration::from_secs(900);
 /// Status polling interval (the resolution of the latency figures).
 const POLL: Duration = Duration::from_millis(5);
 
-/// What `nrd bench l2` is asked to do.
-#[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) anvil: PathBuf,
-    pub(crate) txs: usize,
-    pub(crate) threads: usize,
+/// What `nrd-bench l2` is asked to do.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) load: LoadArgs,
+    /// Seconds between blocks, for anvil and the L2 (the L1 seals every second).
+    #[arg(long, default_value_t = 1.0)]
     pub(crate) block_time: f64,
+    /// Where the sequencer puts batches' transactions: `blob` or `calldata`.
+    #[arg(long, default_value = "blob")]
     pub(crate) da_mode: String,
     /// The L2's block gas limit (`nrd devnet --l2-gas-limit`).
+    #[arg(long, default_value_t = nrd_node_builder::DEVNET_L2_GAS_LIMIT)]
     pub(crate) l2_gas_limit: u64,
-    /// L1's EXECUTE gas target per block (`nrd devnet --execute-target`).
+    /// L1's EXECUTE gas target per block, limit twice that (`nrd devnet --execute-target`).
+    #[arg(long, default_value_t = 15_000_000)]
     pub(crate) execute_target: u64,
 }
 
@@ -74,47 +82,30 @@ struct NrdReport {
     latency: Vec<Duration>,
 }
 
-fn rpc(conn: &mut Conn, what: &str, method: &str, params: &Value) -> Result<Value, String> {
-    conn.call(method, params).map_err(|e| format!("{what}: {method}: {e}"))
-}
-
-fn temp_dir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("nrd-bench-l2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    Ok(dir)
-}
-
 /// Sealing throughput of a plain node (anvil): transfers / time until all are in blocks.
-fn measure_sealed(node: &Node, chain_id: u64, txs: usize, threads: usize) -> Result<f64, String> {
-    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
-    let mut conn = Conn::open(&node.addr).map_err(|e| format!("{}: {e}", node.name))?;
-    let start_block = quantity(&rpc(&mut conn, node.name, "eth_blockNumber", &json!([]))?);
-    let per_thread = txs / threads;
-    let batches = sign_transfers(chain_id, &keys, per_thread);
-    let started = send_all(&node.addr, batches).map_err(|e| format!("{}: {e}", node.name))?;
-    let mined = wait_mined(&mut conn, node.name, start_block, per_thread * threads, started)?;
-    Ok((per_thread * threads) as f64 / mined.elapsed.as_secs_f64())
+fn measure_sealed(node: &Node, chain_id: u64, txs: usize, threads: usize) -> Result<f64, BenchError> {
+    let mut conn = Conn::to(&node.addr, node.name)?;
+    let transfers = Transfers::sign(chain_id, txs, threads)?;
+    let total = transfers.total;
+    let mined = transfers.send(&mut conn, node)?;
+    Ok(total as f64 / mined.elapsed.as_secs_f64())
 }
 
-fn status(conn: &mut Conn, what: &str) -> Result<Value, String> {
-    rpc(conn, what, "nrd_rollupStatus", &json!([]))
-}
-
-fn halted(status: &Value, log: &Path) -> Result<(), String> {
+fn halted(status: &Value, log: &Path) -> Result<(), BenchError> {
     match status.get("halted") {
         Some(reason) if !reason.is_null() => {
-            Err(format!("the sequencer stopped posting: {reason} (log: {})", log.display()))
+            Err(format!("the sequencer stopped posting: {reason} (log: {})", log.display()).into())
         }
         _ => Ok(()),
     }
 }
 
 /// Polls the sequencer's status until `stop`, keeping the samples where a head moved.
-fn monitor(addr: &str, stop: &AtomicBool) -> Result<Vec<Sample>, String> {
-    let mut conn = Conn::open(addr).map_err(|e| format!("monitor: {e}"))?;
+fn monitor(addr: &str, stop: &AtomicBool) -> Result<Vec<Sample>, BenchError> {
+    let mut conn = Conn::to(addr, "monitor")?;
     let mut samples: Vec<Sample> = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        let s = status(&mut conn, "monitor")?;
+        let s = conn.rollup_status("monitor")?;
         let (unsafe_head, safe_head) = (s["unsafeHead"].as_u64().unwrap_or(0), s["safeHead"].as_u64().unwrap_or(0));
         if samples.last().is_none_or(|&(_, u, f)| u != unsafe_head || f != safe_head) {
             samples.push((Instant::now(), unsafe_head, safe_head));
@@ -130,42 +121,39 @@ fn first_seen(samples: &[Sample], number: u64, head: impl Fn(&Sample) -> u64) ->
 }
 
 /// The load on the devnet's sequencer: sealed, then posted and verified.
-fn measure_nrd(node: &Node, txs: usize, threads: usize, log: &Path) -> Result<NrdReport, String> {
+fn measure_nrd(node: &Node, txs: usize, threads: usize, log: &Path) -> Result<NrdReport, BenchError> {
     let name = node.name;
-    let mut conn = Conn::open(&node.addr).map_err(|e| format!("{name}: {e}"))?;
+    let mut conn = Conn::to(&node.addr, name)?;
     // Start from a moving chain whose first batch is verified on L1: the first post loads the
     // KZG trusted setup (seconds), a one-time cost kept out of the latency figures.
     let ready = Instant::now();
     loop {
-        let s = status(&mut conn, name)?;
+        let s = conn.rollup_status(name)?;
         halted(&s, log)?;
         if s["safeHead"].as_u64().unwrap_or(0) >= 1 {
             break;
         }
         if ready.elapsed() > Duration::from_secs(120) {
-            return Err(format!("{name}: no L2 block verified on L1 within 120 s (log: {})", log.display()));
+            return Err(format!("{name}: no L2 block verified on L1 within 120 s (log: {})", log.display()).into());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let keys = dev_accounts(TEST_MNEMONIC, threads as u32).map_err(|e| e.to_string())?;
-    let per_thread = txs / threads;
-    let total = per_thread * threads;
-    let batches = sign_transfers(nrd_node_builder::DEVNET_L2_CHAIN_ID, &keys, per_thread);
+    let transfers = Transfers::sign(nrd_node_builder::DEVNET_L2_CHAIN_ID, txs, threads)?;
+    let total = transfers.total;
 
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let (addr, stop) = (node.addr.clone(), stop.clone());
         std::thread::spawn(move || monitor(&addr, &stop))
     };
-    let start_block = quantity(&rpc(&mut conn, name, "eth_blockNumber", &json!([]))?);
-    let started = send_all(&node.addr, batches).map_err(|e| format!("{name}: {e} (log: {})", log.display()))?;
-    let mined = wait_mined(&mut conn, name, start_block, total, started)?;
+    let mined = transfers.send(&mut conn, node).map_err(|e| format!("{name}: {e} (log: {})", log.display()))?;
+    let (start_block, started) = (mined.start_block, mined.started);
     let loaded: Vec<(u64, usize)> = mined.blocks.iter().copied().filter(|&(_, n)| n > 0).collect();
     let last = loaded.last().map_or(start_block, |b| b.0);
     // Posted and verified: the sequencer marks a block safe when the `advance` holding it
     // succeeded on L1, i.e. EXECUTE re-executed it from its witness.
     let (posted, seen) = loop {
-        let s = status(&mut conn, name)?;
+        let s = conn.rollup_status(name)?;
         halted(&s, log)?;
         if s["safeHead"].as_u64().unwrap_or(0) >= last {
             let sample = (Instant::now(), s["unsafeHead"].as_u64().unwrap_or(0), s["safeHead"].as_u64().unwrap_or(0));
@@ -176,12 +164,13 @@ fn measure_nrd(node: &Node, txs: usize, threads: usize, log: &Path) -> Result<Nr
                 "{name}: safe head {} short of L2 block {last} (log: {})",
                 s["safeHead"],
                 log.display()
-            ));
+            )
+            .into());
         }
         std::thread::sleep(POLL);
     };
     stop.store(true, Ordering::Relaxed);
-    let mut samples = watcher.join().map_err(|_| "monitor thread panicked".to_string())??;
+    let mut samples = watcher.join().map_err(|_| BenchError::ThreadPanicked("monitor"))??;
     // The monitor may not have sampled the last block verified yet; this thread did.
     samples.push(seen);
     let mut latency: Vec<Duration> = loaded
@@ -223,16 +212,16 @@ struct L1Record {
     execute_gas: Vec<ExecuteGas>,
 }
 
-fn read_l1(l1: &str, sequencer: Address) -> Result<L1Record, String> {
+fn read_l1(l1: &str, sequencer: Address) -> Result<L1Record, BenchError> {
     let what = "L1";
-    let mut conn = Conn::open(l1).map_err(|e| format!("L1: {e}"))?;
-    let head = quantity(&rpc(&mut conn, what, "eth_blockNumber", &json!([]))?);
+    let mut conn = Conn::to(l1, "L1")?;
+    let head = quantity(&conn.rpc(what, "eth_blockNumber", &json!([]))?);
     let topic = format!("{:#x}", NativeRollup::BlockAdvanced::SIGNATURE_HASH);
     let mut advances = Vec::new();
     let mut rollups = BTreeSet::new();
     let mut creations = Vec::new();
     for number in 0..=head {
-        let block = rpc(&mut conn, what, "eth_getBlockByNumber", &json!([format!("{number:#x}"), true]))?;
+        let block = conn.rpc(what, "eth_getBlockByNumber", &json!([format!("{number:#x}"), true]))?;
         for tx in block["transactions"].as_array().into_iter().flatten() {
             let from: Address = serde_json::from_value(tx["from"].clone()).map_err(|e| format!("L1 tx from: {e}"))?;
             let hash = tx["hash"].clone();
@@ -245,7 +234,7 @@ fn read_l1(l1: &str, sequencer: Address) -> Result<L1Record, String> {
             }
             let to: Address = serde_json::from_value(tx["to"].clone()).map_err(|e| format!("L1 tx to: {e}"))?;
             rollups.insert(to);
-            let receipt = rpc(&mut conn, what, "eth_getTransactionReceipt", &json!([hash]))?;
+            let receipt = conn.rpc(what, "eth_getTransactionReceipt", &json!([hash]))?;
             if quantity(&receipt["status"]) != 1 {
                 continue;
             }
@@ -268,11 +257,11 @@ fn read_l1(l1: &str, sequencer: Address) -> Result<L1Record, String> {
     }
     let rollup = match rollups.len() {
         1 => rollups.into_iter().next().unwrap_or_default(),
-        n => return Err(format!("expected the sequencer {sequencer} to send to one rollup contract, found {n}")),
+        n => return Err(format!("expected the sequencer {sequencer} to send to one rollup contract, found {n}").into()),
     };
     let mut deployed_at = None;
     for (number, hash) in creations {
-        let receipt = rpc(&mut conn, what, "eth_getTransactionReceipt", &json!([hash]))?;
+        let receipt = conn.rpc(what, "eth_getTransactionReceipt", &json!([hash]))?;
         if serde_json::from_value::<Address>(receipt["contractAddress"].clone()).ok() == Some(rollup) {
             deployed_at = Some(number);
         }
@@ -301,19 +290,31 @@ struct Sync {
     matches: bool,
 }
 
+/// What a fresh follower needs to join the devnet.
+#[derive(Debug, Clone, Copy)]
+struct Joining<'a> {
+    /// The `nrd` executable.
+    nrd: &'a Nrd,
+    /// For its configuration, genesis, store and log.
+    dir: &'a Path,
+    /// The devnet's L1 JSON-RPC and beacon API, `host:port`.
+    l1_rpc: &'a str,
+    beacon: &'a str,
+    /// The devnet's L2 block gas limit (its genesis).
+    l2_gas_limit: u64,
+}
+
 /// Starts a fresh follower from L1 data alone and times it to the sequencer's safe head.
 fn follower_sync(
-    dir: &Path,
+    joining: Joining<'_>,
     seq: &mut Conn,
-    l1_rpc: &str,
-    beacon: &str,
     record: &L1Record,
     loaded: &[(u64, usize)],
-    l2_gas_limit: u64,
-) -> Result<Sync, String> {
+) -> Result<Sync, BenchError> {
+    let Joining { nrd, dir, l1_rpc, beacon, l2_gas_limit } = joining;
     let genesis = dir.join("l2-genesis.json");
     std::fs::write(&genesis, nrd_node_builder::devnet_genesis_with_gas_limit(l2_gas_limit).to_json())
-        .map_err(|e| format!("{}: {e}", genesis.display()))?;
+        .map_err(|source| BenchError::File { path: genesis.clone(), source })?;
     let (port, metrics_port) = (free_port(), free_port());
     let config = dir.join("follower.toml");
     let toml = format!(
@@ -323,19 +324,19 @@ fn follower_sync(
         record.rollup,
         record.deployed_at,
     );
-    std::fs::write(&config, toml).map_err(|e| format!("{}: {e}", config.display()))?;
-    let target = status(seq, "sequencer")?["safeHead"].as_u64().unwrap_or(0);
+    std::fs::write(&config, toml).map_err(|source| BenchError::File { path: config.clone(), source })?;
+    let target = seq.rollup_status("sequencer")?["safeHead"].as_u64().unwrap_or(0);
     let log = dir.join("follower.log");
-    let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-    command.args(["node", "--config"]).arg(&config).env("RUST_LOG", "info");
+    let mut command = nrd.command(["node", "--config"]);
+    command.arg(&config).env("RUST_LOG", "info");
     let spawned = Instant::now();
     let node = start("nrd node (follower)", command, port, Some(&log))?;
     let startup_s = spawned.elapsed().as_secs_f64();
-    let mut conn = Conn::open(&node.addr).map_err(|e| format!("follower: {e}"))?;
+    let mut conn = Conn::to(&node.addr, "follower")?;
     let (first, last) = (loaded.first().map_or(1, |b| b.0), loaded.last().map_or(1, |b| b.0));
     let (mut first_import, mut before_first, mut at_last) = (None, None, None);
     let total_s = loop {
-        let head = status(&mut conn, "follower")?["unsafeHead"].as_u64().unwrap_or(0);
+        let head = conn.rollup_status("follower")?["unsafeHead"].as_u64().unwrap_or(0);
         let now = Instant::now();
         if head >= 1 && first_import.is_none() {
             first_import = Some(now);
@@ -350,7 +351,9 @@ fn follower_sync(
             break spawned.elapsed().as_secs_f64();
         }
         if spawned.elapsed() > TIMEOUT {
-            return Err(format!("follower at L2 block {head} of {target} after {TIMEOUT:?} (log: {})", log.display()));
+            return Err(
+                format!("follower at L2 block {head} of {target} after {TIMEOUT:?} (log: {})", log.display()).into()
+            );
         }
         std::thread::sleep(POLL);
     };
@@ -358,8 +361,8 @@ fn follower_sync(
         (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
         _ => f64::NAN,
     };
-    let hash = |conn: &mut Conn, what: &str| -> Result<Value, String> {
-        Ok(rpc(conn, what, "eth_getBlockByNumber", &json!([format!("{target:#x}"), false]))?["hash"].clone())
+    let hash = |conn: &mut Conn, what: &str| -> Result<Value, BenchError> {
+        Ok(conn.rpc(what, "eth_getBlockByNumber", &json!([format!("{target:#x}"), false]))?["hash"].clone())
     };
     let matches = hash(&mut conn, "follower")? == hash(seq, "sequencer")?;
     drop(node);
@@ -368,13 +371,13 @@ fn follower_sync(
 }
 
 /// Runs the comparison and prints Markdown tables.
-pub(crate) fn run(options: &Options) -> Result<(), String> {
-    let threads = options.threads.clamp(1, 10);
+pub(crate) fn run(options: &Args, binary: &Nrd) -> Result<(), BenchError> {
+    let threads = options.load.threads.clamp(1, 10);
     if !(options.block_time.is_finite() && options.block_time > 0.0) {
         return Err("--block-time must be a positive number of seconds".into());
     }
     let block_time = options.block_time.to_string();
-    let dir = temp_dir()?;
+    let dir = temp_dir("l2")?;
     eprintln!("logs and the follower's data in {}", dir.display());
 
     // anvil, with a gas limit no load reaches, and with the L2's 30M (same block capacity).
@@ -389,11 +392,9 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let mut anvil_rows = Vec::new();
     for (name, gas_limit) in anvils {
         let port = free_port();
-        let mut command = Command::new(&options.anvil);
-        command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent", "--hardfork", "prague"]);
-        command.args(["--block-time", &block_time, "--gas-limit", &gas_limit.to_string()]);
+        let command = options.load.anvil(port, &block_time, &gas_limit.to_string());
         let node = start("anvil", command, port, None)?;
-        let tx_per_s = measure_sealed(&node, 31337, options.txs, threads)?;
+        let tx_per_s = measure_sealed(&node, 31337, options.load.txs, threads)?;
         eprintln!("{name}: {tx_per_s:.0} tx/s sealed");
         anvil_rows.push((name, tx_per_s));
     }
@@ -402,9 +403,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let (l2_port, l1_port, beacon_port, follower_port) = (free_port(), free_port(), free_port(), free_port());
     let (l1_addr, beacon_addr) = (format!("127.0.0.1:{l1_port}"), format!("127.0.0.1:{beacon_port}"));
     let log = dir.join("devnet.log");
-    let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    let mut command = binary.command(["devnet", "--block-time", &block_time, "--da-mode", &options.da_mode]);
     command
-        .args(["devnet", "--block-time", &block_time, "--da-mode", &options.da_mode])
         .args(["--l2-gas-limit", &l2_gas_limit.to_string(), "--execute-target", &options.execute_target.to_string()])
         .args(["--rpc-addr", &format!("127.0.0.1:{l2_port}")])
         .args(["--l1-rpc-addr", &l1_addr])
@@ -412,7 +412,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         .args(["--follower-rpc-addr", &format!("127.0.0.1:{follower_port}")])
         .env("RUST_LOG", "info");
     let mut devnet = start("nrd devnet", command, l2_port, Some(&log))?;
-    let nrd = match measure_nrd(&devnet, options.txs, threads, &log) {
+    let nrd = match measure_nrd(&devnet, options.load.txs, threads, &log) {
         Ok(report) => report,
         Err(e) => {
             // Say whether the devnet died (its log then shows how) or only a call failed.
@@ -420,16 +420,22 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             return Err(match devnet.exited() {
                 Some(status) => format!("{e}; nrd devnet exited with {status} (log: {})", log.display()),
                 None => format!("{e}; nrd devnet still running (log: {})", log.display()),
-            });
+            }
+            .into());
         }
     };
     eprintln!("nrd devnet: {:.0} tx/s sealed, {:.0} tx/s posted", nrd.sealed_tx_per_s, nrd.posted_tx_per_s);
-    let sequencer = dev_accounts(TEST_MNEMONIC, nrd_node_builder::SEQUENCER_ACCOUNT as u32 + 1)
-        .map_err(|e| e.to_string())?[nrd_node_builder::SEQUENCER_ACCOUNT]
+    let sequencer = dev_accounts(TEST_MNEMONIC, SEQUENCER_ACCOUNT as u32 + 1).map_err(|e| e.to_string())?
+        [SEQUENCER_ACCOUNT]
         .address();
     let record = read_l1(&l1_addr, sequencer)?;
-    let mut seq = Conn::open(&devnet.addr).map_err(|e| format!("sequencer: {e}"))?;
-    let sync = follower_sync(&dir, &mut seq, &l1_addr, &beacon_addr, &record, &nrd.loaded, l2_gas_limit)?;
+    let mut seq = Conn::to(&devnet.addr, "sequencer")?;
+    let sync = follower_sync(
+        Joining { nrd: binary, dir: &dir, l1_rpc: &l1_addr, beacon: &beacon_addr, l2_gas_limit },
+        &mut seq,
+        &record,
+        &nrd.loaded,
+    )?;
     drop(devnet);
 
     // Report.
