@@ -27,7 +27,7 @@ use nrd_bridge::{
     L1_MESSAGE_INBOX, L1MessageInbox, L2_TO_L1_MESSAGE_PASSER, L2ToL1MessagePasser, NativeRollup, Withdrawal, alias_of,
     withdrawal_hash, withdrawal_slot,
 };
-use nrd_l1_watcher::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error};
+use nrd_l1_client::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error};
 use serde::{Deserialize, Serialize};
 use std::{
     fmt,
@@ -393,7 +393,13 @@ impl Endpoint {
     pub(crate) fn err(&self, e: L1Error) -> BridgeError {
         let (chain, url) = (self.chain, self.url.clone());
         match e {
-            L1Error::Transport { reason, .. } => BridgeError::Unreachable { chain, url, reason },
+            e @ (L1Error::Transport { .. } | L1Error::Timeout { .. }) => {
+                let reason = match &e {
+                    L1Error::Transport { source, .. } => nrd_l1_client::error_chain(&**source),
+                    _ => "request timed out".into(),
+                };
+                BridgeError::Unreachable { chain, url, reason }
+            }
             L1Error::Rpc { code, message, .. } => {
                 BridgeError::Node { chain, url, message: format!("JSON-RPC error {code}: {message}") }
             }

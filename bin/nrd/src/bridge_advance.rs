@@ -16,7 +16,7 @@ use alloy_sol_types::SolEvent;
 use clap::Args;
 use nrd_bridge::NativeRollup;
 use nrd_derivation::{DaMode, L2Genesis, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, NodeError};
 use nrd_sequencer::{AdvanceLimits, DEFAULT_MAX_FEE, ProposerStep, SelfProposer, SubmitterConfig};
 use nrd_storage::RedbStore;

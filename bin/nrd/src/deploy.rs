@@ -6,7 +6,7 @@ use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use nrd_derivation::L2Genesis;
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use std::{path::PathBuf, process::ExitCode};
 
 /// Test account 1 of the standard test mnemonic: the default owner for an `nrd l1` set up by hand

@@ -7,7 +7,7 @@ use crate::rollup::{
 };
 use clap::Args;
 use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_rpc::RpcLimits;
 use nrd_storage::{ChainStore, RedbStore};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};

@@ -6,7 +6,7 @@ use crate::rollup::{NodeConfig, RunningNode};
 use alloy_primitives::{Address, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_metrics::{NodeGauges, Ops, metrics::gauge, names};
 use std::{
     net::SocketAddr,

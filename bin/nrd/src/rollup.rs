@@ -8,7 +8,7 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
 use nrd_derivation::{L2Genesis, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L2Chain, L2Node, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::RpcLimits;
 use nrd_sequencer::{AdvanceLimits, BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
