@@ -517,7 +517,7 @@ async fn until_subscribed_and_caught_up(
             Seen::Event(e) => events.push(e),
             Seen::Error(e) => panic!("watcher error: {e}"),
             Seen::CaughtUp { subscribed: true, error } => {
-                assert_eq!(error, None);
+                assert!(error.is_none(), "{error:?}");
                 return events;
             }
             Seen::CaughtUp { subscribed: false, error } => {
