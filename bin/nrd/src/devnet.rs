@@ -6,8 +6,8 @@ use crate::rollup::{
     L1Section, NodeConfig, ProposerSection, Role, RollupParams, SequencerSection, deploy_rollup, open_store, start_node,
 };
 use clap::Args;
-use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
 use nrd_l1_client::{L1Client, L1ClientConfig};
+use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
 use nrd_rpc::RpcLimits;
 use nrd_storage::{ChainStore, RedbStore};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};

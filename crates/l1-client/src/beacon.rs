@@ -22,8 +22,7 @@ struct Sidecar {
 /// served, after checking each blob's KZG proof against its commitment (so a blob is bound to
 /// the versioned hash the L1 transaction carries, whatever beacon node served it).
 pub fn parse_blob_sidecars(body: &[u8]) -> Result<Vec<(B256, Blob)>, L1Error> {
-    let response: Response =
-        serde_json::from_slice(body).map_err(|e| L1Error::malformed_by("blob sidecars", e))?;
+    let response: Response = serde_json::from_slice(body).map_err(|e| L1Error::malformed_by("blob sidecars", e))?;
     let settings = EnvKzgSettings::Default.get();
     response
         .data

@@ -4,12 +4,12 @@ use crate::{L1Error, beacon::parse_blob_sidecars};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip4844::Blob};
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::{Block, FeeHistory, Filter, Header, Log, TransactionReceipt, TransactionRequest};
+use alloy_sol_types::SolCall;
 use jsonrpsee::{
     core::{client::ClientT, params::ArrayParams, traits::ToRpcParams},
     http_client::{HttpClient, HttpClientBuilder},
     rpc_params,
 };
-use alloy_sol_types::SolCall;
 use serde::de::DeserializeOwned;
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -211,7 +211,12 @@ impl L1Client {
     /// ```ignore
     /// let head = client.view_call(rollup, &NativeRollup::headNumberCall {}, BlockNumberOrTag::Latest).await?;
     /// ```
-    pub async fn view_call<C: SolCall>(&self, to: Address, call: &C, block: BlockNumberOrTag) -> Result<C::Return, L1Error> {
+    pub async fn view_call<C: SolCall>(
+        &self,
+        to: Address,
+        call: &C,
+        block: BlockNumberOrTag,
+    ) -> Result<C::Return, L1Error> {
         let request = TransactionRequest::default().to(to).input(call.abi_encode().into());
         let output = self.call(&request, block).await?;
         C::abi_decode_returns(&output).map_err(|source| L1Error::Decode { call: C::SIGNATURE, to, output, source })

@@ -98,9 +98,11 @@ impl Classify for L1Error {
             Self::Transport { .. } | Self::Timeout { .. } => Severity::Temporary,
             Self::Rpc { code, .. } if *code == LIMIT_EXCEEDED => Severity::Temporary,
             Self::Http { status, .. } if matches!(*status, 404 | 408 | 429 | 500..=599) => Severity::Temporary,
-            Self::Rpc { .. } | Self::Http { .. } | Self::Malformed { .. } | Self::Decode { .. } | Self::Config { .. } => {
-                Severity::Critical
-            }
+            Self::Rpc { .. }
+            | Self::Http { .. }
+            | Self::Malformed { .. }
+            | Self::Decode { .. }
+            | Self::Config { .. } => Severity::Critical,
         }
     }
 }

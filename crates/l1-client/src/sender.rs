@@ -664,9 +664,11 @@ mod tests {
         assert_eq!((tx.chain_id(), tx.nonce(), tx.gas_limit(), tx.to()), (Some(7), 3, 50_000, Some(to)));
         assert_eq!(tx.recover_signer().unwrap(), key.address());
 
-        let sidecar =
-            BlobTransactionSidecar::try_from_blobs_with_settings(vec![Default::default()], EnvKzgSettings::Default.get())
-                .unwrap();
+        let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+            vec![Default::default()],
+            EnvKzgSettings::Default.get(),
+        )
+        .unwrap();
         let blob_tx = L1Tx::call(to, vec![3]).with_sidecar(sidecar.clone());
         assert_eq!(blob_tx.blobs(), 1);
         let raw = s.sign(&blob_tx, 4, 60_000, fees).await.unwrap();

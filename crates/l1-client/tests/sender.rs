@@ -24,9 +24,8 @@ struct Served {
 impl Served {
     async fn start() -> Self {
         let rollup = Rollup::new(&[]);
-        let rpc = serve_l1(rollup.l1.devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default())
-            .await
-            .unwrap();
+        let rpc =
+            serve_l1(rollup.l1.devnet.clone(), "127.0.0.1:0".parse().unwrap(), RpcLimits::default()).await.unwrap();
         Self { rollup, rpc }
     }
 
@@ -63,7 +62,11 @@ impl Drop for Miner {
 }
 
 fn fast() -> TxSenderConfig {
-    TxSenderConfig { poll_interval: Duration::from_millis(10), receipt_timeout: Duration::from_secs(20), ..Default::default() }
+    TxSenderConfig {
+        poll_interval: Duration::from_millis(10),
+        receipt_timeout: Duration::from_secs(20),
+        ..Default::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,9 +174,6 @@ async fn a_stuck_transaction_is_replaced_with_bumped_fees() {
     assert!(receipt.status());
     assert!(sender.receipt(stuck.hash).await.unwrap().is_none(), "the stuck one was replaced");
     // Nothing lands without blocks: a timeout, temporary.
-    let err = sender
-        .wait(alloy_primitives::B256::repeat_byte(1), Duration::from_millis(50))
-        .await
-        .unwrap_err();
+    let err = sender.wait(alloy_primitives::B256::repeat_byte(1), Duration::from_millis(50)).await.unwrap_err();
     assert!(matches!(err, TxError::Timeout { .. }) && err.severity() == Severity::Temporary, "{err}");
 }

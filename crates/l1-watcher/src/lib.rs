@@ -47,6 +47,4 @@ mod watcher;
 pub use decode::{advance_input, decode_message, message_filter, message_from_event};
 pub use error::WatcherError;
 pub use heads::{DEFAULT_WS_RETRY, HeadSource};
-pub use watcher::{
-    Advance, DEFAULT_HISTORY, DEFAULT_SUBSCRIBE_TIMEOUT, L1Block, L1Event, L1Watcher, WatcherConfig,
-};
+pub use watcher::{Advance, DEFAULT_HISTORY, DEFAULT_SUBSCRIBE_TIMEOUT, L1Block, L1Event, L1Watcher, WatcherConfig};

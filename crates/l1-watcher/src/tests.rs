@@ -114,7 +114,13 @@ impl FakeL1 {
         let mut blobs = Vec::new();
         for (nonce, (to, input, _, tx_blobs)) in contents.txs.iter().enumerate() {
             let envelope = if tx_blobs.is_empty() {
-                let tx = TxEip1559 { chain_id: 1, nonce: nonce as u64, to: TxKind::Call(*to), input: input.clone(), ..Default::default() };
+                let tx = TxEip1559 {
+                    chain_id: 1,
+                    nonce: nonce as u64,
+                    to: TxKind::Call(*to),
+                    input: input.clone(),
+                    ..Default::default()
+                };
                 let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
                 TxEnvelope::from(tx.into_signed(sig))
             } else {
@@ -286,7 +292,9 @@ impl L1Provider for FakeL1 {
     }
 
     fn blob_sidecars(&self, block_id: u64) -> impl Future<Output = Result<Vec<(B256, Blob)>, L1Error>> + Send {
-        self.answer(|c| Self::by_number(c, BlockNumberOrTag::Number(block_id)).map(|s| s.blobs.clone()).unwrap_or_default())
+        self.answer(|c| {
+            Self::by_number(c, BlockNumberOrTag::Number(block_id)).map(|s| s.blobs.clone()).unwrap_or_default()
+        })
     }
 }
 

@@ -5,8 +5,8 @@
 use crate::{L2Node, NodeError};
 use alloy_primitives::B256;
 use nrd_bridge::L1Message;
-use nrd_derivation::L1BlockRef;
 use nrd_chain::{Classify, Severity};
+use nrd_derivation::L1BlockRef;
 use nrd_l1_client::{L1Client, L1Provider};
 use nrd_l1_watcher::{L1Event, L1Watcher, WatcherConfig};
 use std::{
@@ -93,7 +93,12 @@ impl Follower<L1Client> {
 
 impl<P: L1Provider + Clone> Follower<P> {
     /// A follower of `rollup` on the L1 `provider` reads.
-    pub fn with_provider(node: Arc<L2Node>, provider: P, rollup: alloy_primitives::Address, config: FollowerConfig) -> Self {
+    pub fn with_provider(
+        node: Arc<L2Node>,
+        provider: P,
+        rollup: alloy_primitives::Address,
+        config: FollowerConfig,
+    ) -> Self {
         let watcher = L1Watcher::with_provider(provider.clone(), rollup, config.watcher());
         Self::with_watcher(node, provider, watcher, config)
     }
