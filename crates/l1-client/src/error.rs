@@ -75,7 +75,7 @@ pub enum L1Error {
         output: Bytes,
         /// The ABI decoding error.
         #[source]
-        source: alloy_sol_types::Error,
+        source: Box<alloy_sol_types::Error>,
     },
     /// The client is not set up for the request (no beacon URL, a bad URL).
     #[error("L1 client configuration: {what}{}", source.as_ref().map(|e| format!(": {}", error_chain(&**e))).unwrap_or_default())]

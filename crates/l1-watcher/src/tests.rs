@@ -1,7 +1,7 @@
 //! The watcher against an in-memory L1 ([`FakeL1`], an [`L1Provider`]): order, confirmations,
 //! reorgs and their common ancestor, resuming, messages and advances (calldata and blob mode)
 //! decoded, errors classified. No processes, no sockets.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value)]
 
 use crate::{L1Event, L1Watcher, WatcherConfig, WatcherError, message_from_event};
 use alloy_consensus::{
