@@ -219,7 +219,12 @@ impl L1Client {
     ) -> Result<C::Return, L1Error> {
         let request = TransactionRequest::default().to(to).input(call.abi_encode().into());
         let output = self.call(&request, block).await?;
-        C::abi_decode_returns(&output).map_err(|source| L1Error::Decode { call: C::SIGNATURE, to, output, source: Box::new(source) })
+        C::abi_decode_returns(&output).map_err(|source| L1Error::Decode {
+            call: C::SIGNATURE,
+            to,
+            output,
+            source: Box::new(source),
+        })
     }
 
     /// `eth_estimateGas` at `block`.
