@@ -4,7 +4,7 @@
 use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_node_builder::{LaunchError, RollupParams, deploy_rollup, read_genesis};
 use std::{path::PathBuf, process::ExitCode};
 
@@ -45,7 +45,7 @@ async fn deploy(args: &DeployArgs) -> Result<(), LaunchError> {
         .parse()
         .map_err(|_| LaunchError::Option { flag: "--owner-key", problem: "is not a 32-byte hex private key".into() })?;
     let client = L1Client::new(L1ClientConfig::new(&args.l1_rpc_url))
-        .map_err(|source| LaunchError::L1Config { url: args.l1_rpc_url.clone(), source })?;
+        .map_err(|source| LaunchError::l1_config(args.l1_rpc_url.clone(), source))?;
     let (rollup, block) = deploy_rollup(&client, &owner, args.sequencer, &genesis, args.params).await?;
     println!("rollup {rollup}");
     println!("block  {block}");

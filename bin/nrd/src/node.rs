@@ -73,7 +73,7 @@ pub(crate) fn config(command: &ConfigCommand) -> ExitCode {
     crate::report(
         args.resolve()
             .map(|resolved| print!("{}", NodeConfig::render(&resolved)))
-            .map_err(nrd_node_builder::LaunchError::Config),
+            .map_err(nrd_node_builder::LaunchError::from),
     )
 }
 

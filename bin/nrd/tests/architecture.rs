@@ -62,8 +62,7 @@ fn the_crate_map_lists_every_crate_and_every_edge() {
         let (doc_path, doc_deps) = &doc[name];
         assert_eq!(doc_path, path, "{name}'s path");
         assert_eq!(
-            doc_deps,
-            deps,
+            doc_deps, deps,
             "{name}: docs/architecture.md says it depends on {doc_deps:?}, its Cargo.toml on {deps:?}"
         );
     }

@@ -1,7 +1,7 @@
 //! Pure decoding of what the watcher reads from L1: `MessageEnqueued` logs into L1→L2
 //! messages, and transactions into `advance` calls.
 
-use crate::L1Error;
+use crate::WatcherError;
 use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256, Bytes, Log};
 use alloy_rpc_types_eth::Filter;
@@ -25,10 +25,10 @@ pub fn message_from_event(event: &NativeRollup::MessageEnqueued) -> L1Message {
 }
 
 /// Decodes a `MessageEnqueued` log of `NativeRollup` into its message.
-pub fn decode_message(log: &Log) -> Result<L1Message, L1Error> {
+pub fn decode_message(log: &Log) -> Result<L1Message, WatcherError> {
     NativeRollup::MessageEnqueued::decode_log(log)
         .map(|decoded| message_from_event(&decoded.data))
-        .map_err(|e| L1Error::Malformed(format!("MessageEnqueued log of {}: {e}", log.address)))
+        .map_err(|source| WatcherError::Message { address: log.address, source })
 }
 
 /// The `eth_getLogs` filter of `rollup`'s `MessageEnqueued` events in the block `block_hash`.
@@ -95,7 +95,7 @@ mod tests {
             messageCount: 0,
         };
         let log = Log { address: rollup, data: advanced.encode_log_data() };
-        assert!(matches!(decode_message(&log), Err(L1Error::Malformed(_))));
+        assert!(matches!(decode_message(&log), Err(WatcherError::Message { .. })));
         // Right topic, truncated data.
         let mut data = event(0).encode_log_data();
         data.data = Bytes::from_static(&[0; 31]);

@@ -2,7 +2,7 @@
 //! notifications over a WebSocket subscription, with polling as the fallback while the
 //! subscription is down.
 
-use crate::{L1Error, error::error_chain};
+use crate::WatcherError;
 use futures_util::FutureExt as _;
 use jsonrpsee::{
     core::client::{Subscription, SubscriptionClientT, SubscriptionCloseReason},
@@ -17,7 +17,7 @@ use tokio::{task::JoinHandle, time::Instant};
 pub const DEFAULT_WS_RETRY: Duration = Duration::from_secs(5);
 
 /// What wakes an [`crate::L1Watcher`] that is caught up, to look for new blocks. Either way
-/// blocks, logs and receipts are read over the [`crate::L1Client`], with the same
+/// blocks, logs and receipts are read through the [`nrd_l1_client::L1Provider`], with the same
 /// confirmations and reorg detection: the head source only replaces the sleep between looks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum HeadSource {
@@ -62,7 +62,7 @@ enum State {
     /// Not open: (re)open it at the next wait from `retry_at` on (`None`: at once).
     Down { retry_at: Option<Instant> },
     /// Being opened in a task, so that a slow endpoint does not hold up polling.
-    Opening(JoinHandle<Result<Subscribed, L1Error>>),
+    Opening(JoinHandle<Result<Subscribed, WatcherError>>),
     /// Open.
     Up(Subscribed),
 }
@@ -73,7 +73,7 @@ pub(crate) struct Heads {
     /// Timeout of opening the connection and of the `eth_subscribe` call.
     timeout: Duration,
     state: State,
-    last_error: Option<L1Error>,
+    last_error: Option<WatcherError>,
 }
 
 impl fmt::Debug for Heads {
@@ -112,7 +112,7 @@ impl Heads {
         matches!(self.state, State::Up(_))
     }
 
-    pub(crate) const fn last_error(&self) -> Option<&L1Error> {
+    pub(crate) const fn last_error(&self) -> Option<&WatcherError> {
         self.last_error.as_ref()
     }
 
@@ -145,7 +145,11 @@ impl Heads {
                     () = tokio::time::sleep_until(deadline) => return,
                 };
                 match opened.unwrap_or_else(|e| {
-                    Err(L1Error::Subscription { endpoint: url.clone(), reason: format!("subscribing task: {e}") })
+                    Err(WatcherError::Subscription {
+                        endpoint: url.clone(),
+                        reason: format!("subscribing task: {e}"),
+                        source: None,
+                    })
                 }) {
                     Ok(subscribed) => {
                         tracing::info!(target: "nrd::l1_watcher", %url, "following L1 heads over a WebSocket subscription");
@@ -162,7 +166,7 @@ impl Heads {
             }
             State::Up(subscribed) => {
                 if let Some(reason) = next_head(subscribed, deadline).await {
-                    let e = L1Error::Subscription { endpoint: url, reason: reason.into() };
+                    let e = WatcherError::subscription_closed(&url, reason);
                     self.down(e, poll_interval, retry);
                     // Heads may have been missed while the connection went down: the caller
                     // looks.
@@ -173,8 +177,8 @@ impl Heads {
 
     /// The subscription failed with `e`: polling until it is retried (when it returns). A
     /// warning, unless it failed the same way last time.
-    fn down(&mut self, e: L1Error, poll_interval: Duration, retry: Duration) -> Instant {
-        if self.last_error.as_ref() == Some(&e) {
+    fn down(&mut self, e: WatcherError, poll_interval: Duration, retry: Duration) -> Instant {
+        if self.last_error.as_ref().is_some_and(|last| last.to_string() == e.to_string()) {
             tracing::debug!(target: "nrd::l1_watcher", "{e}; still polling, retrying the subscription in {retry:?}");
         } else {
             tracing::warn!(
@@ -217,9 +221,8 @@ async fn next_head(subscribed: &mut Subscribed, deadline: Instant) -> Option<&'s
 }
 
 /// Opens `eth_subscribe("newHeads")` at `url`.
-async fn subscribe(url: String, timeout: Duration) -> Result<Subscribed, L1Error> {
-    let failed =
-        |e: jsonrpsee::core::ClientError| L1Error::Subscription { endpoint: url.clone(), reason: error_chain(&e) };
+async fn subscribe(url: String, timeout: Duration) -> Result<Subscribed, WatcherError> {
+    let failed = |e: jsonrpsee::core::ClientError| WatcherError::subscription(&url, e);
     let client = WsClientBuilder::default()
         .connection_timeout(timeout)
         .request_timeout(timeout)
@@ -272,12 +275,12 @@ mod tests {
             tokio::time::timeout(Duration::from_secs(20), heads.wait(Duration::MAX)).await.expect("back to polling");
             assert!(!heads.subscribed());
             let error = heads.last_error().expect("why");
-            assert!(matches!(error, L1Error::Subscription { endpoint, .. } if *endpoint == url), "{error}");
+            assert!(matches!(error, WatcherError::Subscription { endpoint, .. } if *endpoint == url), "{error}");
         }
         // Not a WebSocket URL at all: the same, and no panic.
         let mut bad =
             Heads::new(HeadSource::Subscribe { url: "nonsense".into(), retry: Duration::ZERO }, DEFAULT_WS_RETRY);
         tokio::time::timeout(Duration::from_secs(20), bad.wait(Duration::MAX)).await.expect("back to polling");
-        assert!(matches!(bad.last_error(), Some(L1Error::Subscription { .. })));
+        assert!(matches!(bad.last_error(), Some(WatcherError::Subscription { .. })));
     }
 }

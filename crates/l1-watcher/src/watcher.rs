@@ -2,21 +2,25 @@
 //! reorg detection, woken by polling or by a WebSocket `newHeads` subscription.
 
 use crate::{
-    L1Client, L1Error,
+    WatcherError,
     decode::{advance_input, decode_message, message_filter},
     heads::{HeadSource, Heads},
 };
 use alloy_consensus::Transaction as _;
-use alloy_eips::eip4844::Blob;
+use alloy_eips::{BlockNumberOrTag, eip4844::Blob};
 use alloy_primitives::{Address, B256, Bytes, map::HashMap};
 use alloy_rpc_types_eth::{Block, Transaction};
 use nrd_bridge::L1Message;
 use nrd_derivation::{PostedBlock, decode_advance};
+use nrd_l1_client::{L1Client, L1Provider};
 use std::{collections::VecDeque, time::Duration};
 
 /// How many yielded block hashes the watcher remembers by default (reorgs up to this depth are
-/// located; deeper ones are [`L1Error::ReorgTooDeep`]).
+/// located; deeper ones are [`WatcherError::ReorgTooDeep`]).
 pub const DEFAULT_HISTORY: usize = 256;
+
+/// How long opening a head subscription may take by default ([`L1Watcher::with_subscribe_timeout`]).
+pub const DEFAULT_SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where to start and how carefully to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +77,8 @@ pub enum L1Event {
     },
 }
 
-/// Follows L1 for one `NativeRollup` address: yields each L1 block once it has
+/// Follows L1 for one `NativeRollup` address, through an [`L1Provider`] (the [`L1Client`] by
+/// default, an in-memory chain in tests): yields each L1 block once it has
 /// `confirmations` blocks on top, in order, with the rollup's messages and decoded `advance`
 /// calls, and reports a reorg when the chain it yielded is replaced.
 ///
@@ -84,8 +89,8 @@ pub enum L1Event {
 /// [`Self::next`], [`Self::poll`] and [`Self::wait_for_head`] are cancel safe: the watcher's
 /// state changes only when an event is returned.
 #[derive(Debug)]
-pub struct L1Watcher {
-    client: L1Client,
+pub struct L1Watcher<P = L1Client> {
+    provider: P,
     rollup: Address,
     config: WatcherConfig,
     /// Next block number to yield.
@@ -95,21 +100,41 @@ pub struct L1Watcher {
     recent: VecDeque<(u64, B256)>,
     history: usize,
     heads: Heads,
+    /// Timeout of opening the head subscription.
+    subscribe_timeout: Duration,
 }
 
-impl L1Watcher {
-    /// Follows `rollup` through `client` from `config.start_block`.
+impl L1Watcher<L1Client> {
+    /// Follows `rollup` through `client` from `config.start_block` (head subscriptions time
+    /// out after the client's request timeout).
     pub fn new(client: L1Client, rollup: Address, config: WatcherConfig) -> Self {
-        let heads = Heads::new(HeadSource::Poll, client.config().request_timeout);
+        let timeout = client.config().request_timeout;
+        Self::with_provider(client, rollup, config).with_subscribe_timeout(timeout)
+    }
+}
+
+impl<P: L1Provider> L1Watcher<P> {
+    /// Follows `rollup` through `provider` from `config.start_block`.
+    pub fn with_provider(provider: P, rollup: Address, config: WatcherConfig) -> Self {
         Self {
-            client,
+            provider,
             rollup,
             config,
             next: config.start_block,
             recent: VecDeque::new(),
             history: DEFAULT_HISTORY,
-            heads,
+            heads: Heads::new(HeadSource::Poll, DEFAULT_SUBSCRIBE_TIMEOUT),
+            subscribe_timeout: DEFAULT_SUBSCRIBE_TIMEOUT,
         }
+    }
+
+    /// Gives up opening a head subscription after `timeout` (connection and `eth_subscribe`)
+    /// instead of [`DEFAULT_SUBSCRIBE_TIMEOUT`].
+    #[must_use]
+    pub fn with_subscribe_timeout(mut self, timeout: Duration) -> Self {
+        self.subscribe_timeout = timeout;
+        self.heads = Heads::new(self.heads.source().clone(), timeout);
+        self
     }
 
     /// Wakes on `newHeads` notifications of a WebSocket subscription at `url` (e.g.
@@ -122,7 +147,7 @@ impl L1Watcher {
     /// Wakes as `source` says (the default is [`HeadSource::Poll`]).
     #[must_use]
     pub fn with_head_source(mut self, source: HeadSource) -> Self {
-        self.heads = Heads::new(source, self.client.config().request_timeout);
+        self.heads = Heads::new(source, self.subscribe_timeout);
         self
     }
 
@@ -169,9 +194,9 @@ impl L1Watcher {
         self.rollup
     }
 
-    /// The client.
-    pub const fn client(&self) -> &L1Client {
-        &self.client
+    /// The provider L1 is read through.
+    pub const fn provider(&self) -> &P {
+        &self.provider
     }
 
     /// The configuration.
@@ -189,16 +214,17 @@ impl L1Watcher {
         self.heads.subscribed()
     }
 
-    /// Why the head subscription last failed to open or dropped ([`L1Error::Subscription`]),
-    /// until it is open again.
-    pub const fn subscription_error(&self) -> Option<&L1Error> {
+    /// Why the head subscription last failed to open or dropped
+    /// ([`WatcherError::Subscription`]), until it is open again.
+    pub const fn subscription_error(&self) -> Option<&WatcherError> {
         self.heads.last_error()
     }
 
     /// Waits for and returns the next event: [`Self::poll`], and when caught up
     /// [`Self::wait_for_head`] before looking again. Errors are returned as they happen (the
-    /// watcher does not move): retry the call when [`L1Error::is_temporary`].
-    pub async fn next(&mut self) -> Result<L1Event, L1Error> {
+    /// watcher does not move): retry the call when the error's
+    /// [`nrd_chain::Classify::severity`] is temporary.
+    pub async fn next(&mut self) -> Result<L1Event, WatcherError> {
         loop {
             if let Some(event) = self.poll().await? {
                 return Ok(event);
@@ -218,10 +244,10 @@ impl L1Watcher {
     }
 
     /// Looks once: the next event if there is one now, `None` when caught up.
-    pub async fn poll(&mut self) -> Result<Option<L1Event>, L1Error> {
-        let head = self.client.block_number().await?;
+    pub async fn poll(&mut self) -> Result<Option<L1Event>, WatcherError> {
+        let head = self.provider.block_number().await?;
         if self.next.checked_add(self.config.confirmations).is_some_and(|ready| ready <= head)
-            && let Some(block) = self.client.block(self.next).await?
+            && let Some(block) = self.provider.block(BlockNumberOrTag::Number(self.next)).await?
         {
             if let Some(&(number, hash)) = self.recent.back()
                 && number + 1 == block.header.number
@@ -262,12 +288,12 @@ impl L1Watcher {
     }
 
     /// Whether block `number` on the node's chain is `hash`.
-    async fn canonical(&self, number: u64, hash: B256) -> Result<bool, L1Error> {
-        Ok(self.client.header(number).await?.is_some_and(|h| h.hash == hash))
+    async fn canonical(&self, number: u64, hash: B256) -> Result<bool, WatcherError> {
+        Ok(self.provider.header(BlockNumberOrTag::Number(number)).await?.is_some_and(|h| h.hash == hash))
     }
 
     /// Walks the remembered blocks back to the newest one still canonical.
-    async fn rewind(&mut self) -> Result<L1Event, L1Error> {
+    async fn rewind(&mut self) -> Result<L1Event, WatcherError> {
         let mut ancestor = None;
         for &(number, hash) in self.recent.iter().rev() {
             if self.canonical(number, hash).await? {
@@ -277,7 +303,7 @@ impl L1Watcher {
         }
         let Some(common_ancestor) = ancestor else {
             let oldest = self.recent.front().map_or(self.next, |(n, _)| *n);
-            return Err(L1Error::ReorgTooDeep { oldest });
+            return Err(WatcherError::ReorgTooDeep { oldest });
         };
         while self.recent.back().is_some_and(|(n, _)| *n > common_ancestor) {
             self.recent.pop_back();
@@ -289,7 +315,7 @@ impl L1Watcher {
 
     /// The rollup's view of `block`: its messages and advances; `None` when the block was
     /// replaced while being read.
-    async fn read(&self, block: &Block) -> Result<Option<L1Block>, L1Error> {
+    async fn read(&self, block: &Block) -> Result<Option<L1Block>, WatcherError> {
         let (number, hash) = (block.header.number, block.header.hash);
         match self.contents(block).await {
             Ok(Some((messages, advances))) => Ok(Some(L1Block {
@@ -311,11 +337,11 @@ impl L1Watcher {
         }
     }
 
-    async fn contents(&self, block: &Block) -> Result<Option<(Vec<L1Message>, Vec<Advance>)>, L1Error> {
+    async fn contents(&self, block: &Block) -> Result<Option<(Vec<L1Message>, Vec<Advance>)>, WatcherError> {
         let hash = block.header.hash;
         let filter = message_filter(self.rollup, hash);
         let messages = if filter.matches_bloom(block.header.logs_bloom) {
-            let mut logs = self.client.logs(&filter).await?;
+            let mut logs = self.provider.logs(&filter).await?;
             if logs.iter().any(|l| l.block_hash.is_some_and(|h| h != hash)) {
                 return Ok(None);
             }
@@ -334,7 +360,7 @@ impl L1Watcher {
         if candidates.is_empty() {
             return Ok(Some((messages, Vec::new())));
         }
-        let Some(receipts) = self.client.block_receipts(hash).await? else { return Ok(None) };
+        let Some(receipts) = self.provider.block_receipts(hash.into()).await? else { return Ok(None) };
         if receipts.iter().any(|r| r.block_hash.is_some_and(|h| h != hash)) {
             return Ok(None);
         }
@@ -345,13 +371,13 @@ impl L1Watcher {
             match succeeded.get(&tx_hash) {
                 Some(true) => advances.push((tx, input)),
                 Some(false) => {}
-                None => return Err(L1Error::Malformed(format!("no receipt of transaction {tx_hash} in block {hash}"))),
+                None => return Err(WatcherError::MissingReceipt { tx: tx_hash, block: hash }),
             }
         }
 
         let mut blobs: HashMap<B256, Blob> = HashMap::default();
         if advances.iter().any(|(tx, _)| (**tx).blob_versioned_hashes().is_some_and(|h| !h.is_empty())) {
-            blobs.extend(self.client.blob_sidecars(block.header.number).await?);
+            blobs.extend(self.provider.blob_sidecars(block.header.number).await?);
         }
         // Decoding (RLP, brotli) is CPU work: keep it off the async workers.
         let calls: Vec<(B256, Address, Bytes)> =
@@ -363,12 +389,12 @@ impl L1Watcher {
                 .map(|(tx_hash, from, input)| {
                     decode_advance(&input, &lookup)
                         .map(|posted| Advance { tx_hash, from, posted })
-                        .map_err(|source| L1Error::Derivation { tx: tx_hash, source })
+                        .map_err(|source| WatcherError::Derivation { tx: tx_hash, source })
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
         .await
-        .map_err(|e| L1Error::Malformed(format!("advance decoding task: {e}")))??;
+        .map_err(|e| WatcherError::Task(std::sync::Arc::new(e)))??;
         Ok(Some((messages, out)))
     }
 }

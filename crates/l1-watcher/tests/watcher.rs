@@ -11,8 +11,10 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolInterface};
 use nrd_bridge::{L1Message, NativeRollup};
+use nrd_chain::{Classify, Severity};
 use nrd_derivation::{DaMode, PostedBlock};
-use nrd_l1_watcher::{HeadSource, L1Block, L1Client, L1ClientConfig, L1Error, L1Event, L1Watcher, WatcherConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig, L1Error};
+use nrd_l1_watcher::{HeadSource, L1Block, L1Event, L1Watcher, WatcherConfig, WatcherError};
 use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
 use nrd_testkit::{ETH, Rollup, l2_key};
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
@@ -324,8 +326,8 @@ async fn a_reorg_deeper_than_the_remembered_history_is_an_error() {
     net.rollup.l1.devnet.set_head(2).unwrap();
     net.deposit_on_new_chain(6, 9 * ETH);
     let err = timeout(WAIT, watcher.next()).await.unwrap().unwrap_err();
-    assert_eq!(err, L1Error::ReorgTooDeep { oldest: 4 });
-    assert!(!err.is_temporary());
+    assert!(matches!(err, WatcherError::ReorgTooDeep { oldest: 4 }), "{err}");
+    assert_eq!(err.severity(), Severity::Critical);
 
     // A watcher resumed with the caller's own record of block 2 finds the ancestor.
     let mut resumed = net.watcher(3, 0);
@@ -457,19 +459,19 @@ async fn an_unreachable_node_is_a_temporary_error() {
 
     // No beacon URL: blobs cannot be fetched, and that is a configuration error.
     let no_beacon = L1Client::new(L1ClientConfig::new(url)).unwrap();
-    assert!(matches!(no_beacon.blob_sidecars(1).await, Err(L1Error::Config(_))));
-    assert!(matches!(L1Client::new(L1ClientConfig::new("not a url")), Err(L1Error::Config(_))));
+    assert!(matches!(no_beacon.blob_sidecars(1).await, Err(L1Error::Config { .. })));
+    assert!(matches!(L1Client::new(L1ClientConfig::new("not a url")), Err(L1Error::Config { .. })));
 }
 
 /// What a watcher followed in a task reports.
 #[derive(Debug)]
 enum Seen {
     Event(L1Event),
-    Error(L1Error),
+    Error(WatcherError),
     /// Caught up: the watcher is about to wait for a head.
     CaughtUp {
         subscribed: bool,
-        error: Option<L1Error>,
+        error: Option<WatcherError>,
     },
 }
 
@@ -515,7 +517,7 @@ async fn until_subscribed_and_caught_up(
             Seen::Event(e) => events.push(e),
             Seen::Error(e) => panic!("watcher error: {e}"),
             Seen::CaughtUp { subscribed: true, error } => {
-                assert_eq!(error, None);
+                assert!(error.is_none(), "{error:?}");
                 return events;
             }
             Seen::CaughtUp { subscribed: false, error } => {
@@ -650,7 +652,7 @@ async fn without_a_websocket_server_the_watcher_polls_and_subscribes_once_one_li
     quiet(&mut watcher).await;
     assert!(!watcher.subscribed());
     let err = watcher.subscription_error().cloned().expect("why the subscription is down");
-    assert!(matches!(&err, L1Error::Subscription { endpoint, .. } if *endpoint == url), "{err}");
+    assert!(matches!(&err, WatcherError::Subscription { endpoint, .. } if *endpoint == url), "{err}");
     assert!(err.is_temporary());
     for _ in 0..3 {
         net.seal();
@@ -669,7 +671,7 @@ async fn without_a_websocket_server_the_watcher_polls_and_subscribes_once_one_li
     })
     .await
     .expect("subscribed in time");
-    assert_eq!(watcher.subscription_error(), None);
+    assert!(watcher.subscription_error().is_none());
     net.seal();
     assert_eq!(next_block(&mut watcher).await.hash, net.hash(net.head()));
 }
@@ -697,7 +699,7 @@ async fn a_dropped_subscription_falls_back_to_polling_and_is_reopened() {
         Seen::CaughtUp { subscribed: false, error } => error,
         other => panic!("expected the watcher caught up without its subscription, got {other:?}"),
     };
-    assert!(matches!(error, Some(L1Error::Subscription { .. })), "{error:?}");
+    assert!(matches!(error, Some(WatcherError::Subscription { .. })), "{error:?}");
     net.seal();
     let block = loop {
         match seen(&mut rx).await {

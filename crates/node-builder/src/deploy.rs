@@ -8,7 +8,7 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
 use nrd_derivation::L2Genesis;
-use nrd_l1_watcher::L1Client;
+use nrd_l1_client::L1Client;
 use std::time::Duration;
 
 /// Parameters `NativeRollup` is deployed with (flags of `nrd deploy` and `nrd devnet`).

@@ -10,8 +10,8 @@ use crate::{
     ops::{serve_ops, watch_l1, watch_node},
 };
 use alloy_primitives::Address;
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
 use nrd_rpc::RpcLimits;
 use nrd_storage::ChainStore;
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -121,7 +121,7 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
     // The rollup contract.
     let genesis = crate::devnet_genesis_with_gas_limit(args.l2_gas_limit);
     let client = L1Client::new(L1ClientConfig::new(&l1_url).with_beacon(&beacon_url))
-        .map_err(|source| LaunchError::L1Config { url: l1_url.clone(), source })?;
+        .map_err(|source| LaunchError::l1_config(l1_url.clone(), source))?;
     let sequencer_key = l1.accounts()[SEQUENCER_ACCOUNT].clone();
     let sequencer_address = sequencer_key.address();
     let owner = l1.accounts()[OWNER_ACCOUNT].clone();

@@ -11,7 +11,7 @@ use std::{net::SocketAddr, path::PathBuf};
 pub enum LaunchError {
     /// The configuration cannot be used.
     #[error("configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(#[source] Box<ConfigError>),
     /// The L2 genesis file cannot be read.
     #[error("`genesis` {}: cannot read it: {source}", path.display())]
     GenesisRead {
@@ -61,7 +61,7 @@ pub enum LaunchError {
     },
     /// The L2 chain cannot be opened from its store and genesis.
     #[error("opening the L2 chain: {0}")]
-    Chain(#[source] nrd_node::NodeError),
+    Chain(#[source] Box<nrd_node::NodeError>),
     /// The L1 endpoint cannot be used (a malformed URL).
     #[error("`l1.rpc_url` {url}: {source}")]
     L1Config {
@@ -69,7 +69,7 @@ pub enum LaunchError {
         url: String,
         /// Why.
         #[source]
-        source: nrd_l1_watcher::L1Error,
+        source: Box<nrd_l1_client::L1Error>,
     },
     /// L1 does not answer, or answers wrongly.
     #[error("`l1.rpc_url` {url}: L1 does not answer: {source}")]
@@ -78,11 +78,11 @@ pub enum LaunchError {
         url: String,
         /// Why.
         #[source]
-        source: nrd_l1_watcher::L1Error,
+        source: Box<nrd_l1_client::L1Error>,
     },
     /// The rollup contract cannot be deployed.
     #[error(transparent)]
-    Deploy(#[from] DeployError),
+    Deploy(Box<DeployError>),
     /// The embedded L1 devnet cannot start.
     #[error("the L1 devnet: {0}")]
     Devnet(#[from] nrd_l1_devnet::DevnetError),
@@ -99,10 +99,34 @@ pub enum LaunchError {
     Signal(#[source] std::io::Error),
 }
 
+impl From<ConfigError> for LaunchError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(Box::new(e))
+    }
+}
+
+impl From<DeployError> for LaunchError {
+    fn from(e: DeployError) -> Self {
+        Self::Deploy(Box::new(e))
+    }
+}
+
+impl LaunchError {
+    /// L1 at `url` did not answer.
+    pub fn l1(url: impl Into<String>, source: nrd_l1_client::L1Error) -> Self {
+        Self::L1 { url: url.into(), source: Box::new(source) }
+    }
+
+    /// The L1 endpoint `url` cannot be used.
+    pub fn l1_config(url: impl Into<String>, source: nrd_l1_client::L1Error) -> Self {
+        Self::L1Config { url: url.into(), source: Box::new(source) }
+    }
+}
+
 impl Classify for LaunchError {
     fn severity(&self) -> Severity {
         match self {
-            Self::L1 { source, .. } => l1_severity(source),
+            Self::L1 { source, .. } => source.severity(),
             Self::Deploy(e) => e.severity(),
             Self::Listen { .. } | Self::Signal(_) => Severity::Temporary,
             Self::Config(_)
@@ -133,7 +157,7 @@ pub enum DeployError {
     },
     /// L1 refused or did not answer.
     #[error("deploying NativeRollup: {0}")]
-    L1(#[from] nrd_l1_watcher::L1Error),
+    L1(#[from] nrd_l1_client::L1Error),
     /// The owner's key could not sign.
     #[error("signing the deployment: {0}")]
     Sign(#[from] alloy_signer::Error),
@@ -156,7 +180,7 @@ pub enum DeployError {
 impl Classify for DeployError {
     fn severity(&self) -> Severity {
         match self {
-            Self::L1(e) => l1_severity(e),
+            Self::L1(e) => e.severity(),
             Self::NotMined { .. } => Severity::Temporary,
             Self::Param { .. } | Self::Sign(_) | Self::Reverted(_) | Self::NoAddress(_) => Severity::Critical,
         }
@@ -165,8 +189,3 @@ impl Classify for DeployError {
 
 /// Result of launching.
 pub type LaunchResult<T, E = LaunchError> = Result<T, E>;
-
-/// How bad an L1 error is.
-pub(crate) const fn l1_severity(e: &nrd_l1_watcher::L1Error) -> Severity {
-    if e.is_temporary() { Severity::Temporary } else { Severity::Critical }
-}

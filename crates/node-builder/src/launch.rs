@@ -9,7 +9,7 @@ use crate::{
 use alloy_eips::BlockNumberOrTag;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_derivation::{L2Genesis, SequencingConfig};
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L1View, L2Chain, L2Node, NodeError, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_sequencer::{AdvanceLimits, BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
@@ -215,14 +215,14 @@ impl NodeBuilder {
             Some(store) => store,
             None => open_store(&config.data_dir)?,
         };
-        let chain = Arc::new(L2Chain::open(genesis, store).map_err(LaunchError::Chain)?);
+        let chain = Arc::new(L2Chain::open(genesis, store).map_err(|e| LaunchError::Chain(Box::new(e)))?);
         let mut l1 = L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url);
         if let Some(timeout) = l1_timeout {
             l1 = l1.with_timeout(timeout);
         }
         let url = || config.l1.rpc_url.clone();
-        let client = L1Client::new(l1).map_err(|source| LaunchError::L1Config { url: url(), source })?;
-        let l1_chain_id = client.chain_id().await.map_err(|source| LaunchError::L1 { url: url(), source })?;
+        let client = L1Client::new(l1).map_err(|source| LaunchError::l1_config(url(), source))?;
+        let l1_chain_id = client.chain_id().await.map_err(|source| LaunchError::l1(url(), source))?;
         let sequencing = config.role == Role::Sequencer;
         let pool = sequencing
             .then(|| Arc::new(Mempool::new(chain.clone(), config.sequencer.pool, config.sequencer.censor.clone())));
@@ -251,7 +251,7 @@ fn missing_key(key: &str) -> LaunchError {
         "sequencer.key" => "a sequencer signs its L1 `advance` transactions with it: set NRD_SEQUENCER__KEY",
         _ => "a self-proposing follower signs `advance` transactions with it: set NRD_PROPOSER__KEY",
     };
-    LaunchError::Config(ConfigError::Missing { key: key.into(), why: why.into() })
+    ConfigError::Missing { key: key.into(), why: why.into() }.into()
 }
 
 const fn role_name(role: Role) -> &'static str {

@@ -6,7 +6,7 @@ use crate::{LaunchError, NodeConfig, RunningNode, error::LaunchResult};
 use alloy_primitives::{Address, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
-use nrd_l1_watcher::{L1Client, L1ClientConfig};
+use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_metrics::{NodeGauges, Ops, metrics::gauge, names};
 use std::{
     net::SocketAddr,
@@ -80,7 +80,7 @@ pub fn watch_node(
     nrd_metrics::install();
     nrd_metrics::register_node(role);
     let client = L1Client::new(L1ClientConfig::new(&config.l1.rpc_url))
-        .map_err(|source| LaunchError::L1Config { url: config.l1.rpc_url.clone(), source })?;
+        .map_err(|source| LaunchError::l1_config(config.l1.rpc_url.clone(), source))?;
     let poll = Duration::from_millis(config.l1.poll_interval_ms.max(100));
     let polled = Arc::new(Mutex::new(Polled::default()));
 

@@ -1,6 +1,9 @@
 //! Why the node fails.
 
 use alloy_primitives::B256;
+use nrd_chain::{Classify, Severity};
+use nrd_l1_client::L1Error;
+use nrd_l1_watcher::WatcherError;
 
 /// A node failure.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +44,15 @@ pub enum NodeError {
         /// Hash we have.
         ours: B256,
     },
-    /// Talking to L1 failed.
+    /// An L1 request failed.
     #[error("L1: {0}")]
-    L1(String),
+    L1(#[from] L1Error),
+    /// Following L1 failed.
+    #[error("L1: {0}")]
+    Watcher(#[from] WatcherError),
+    /// L1 does not have a block the node needs (an L1 block an L2 block is anchored to).
+    #[error("L1 block {0} not found")]
+    L1BlockMissing(u64),
     /// Derivation failed.
     #[error("derivation: {0}")]
     Derivation(#[from] nrd_derivation::DerivationError),
@@ -51,4 +60,44 @@ pub enum NodeError {
     /// L1 and this node disagree on the protocol).
     #[error("header rules: {0}")]
     HeaderRule(#[from] nrd_derivation::HeaderRuleError),
+}
+
+impl Classify for NodeError {
+    /// L1 and derivation errors keep their own severity; a block that does not extend the head
+    /// and an L1 block gone missing mean the world moved (reset); the store, the node's blocks
+    /// and state, and blocks posted on L1 that break the rules or differ from the node's are
+    /// critical.
+    fn severity(&self) -> Severity {
+        match self {
+            Self::L1(e) => e.severity(),
+            Self::Watcher(e) => e.severity(),
+            Self::Derivation(e) if e.is_temporary() => Severity::Temporary,
+            Self::NotOnHead { .. } | Self::L1BlockMissing(_) => Severity::Reset,
+            Self::Store(_)
+            | Self::Block(_)
+            | Self::GenesisMismatch
+            | Self::StateMismatch { .. }
+            | Self::MissingBlock(_)
+            | Self::Diverged { .. }
+            | Self::Derivation(_)
+            | Self::HeaderRule(_) => Severity::Critical,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l1_errors_keep_their_severity() {
+        let timeout = NodeError::from(L1Error::Timeout { endpoint: "http://l1".into() });
+        assert_eq!(timeout.severity(), Severity::Temporary);
+        assert!(std::error::Error::source(&timeout).is_some(), "the L1 error is the source");
+        assert_eq!(NodeError::from(L1Error::malformed("x")).severity(), Severity::Critical);
+        let deep = NodeError::from(WatcherError::ReorgTooDeep { oldest: 1 });
+        assert_eq!(deep.severity(), Severity::Critical);
+        assert_eq!(NodeError::L1BlockMissing(3).severity(), Severity::Reset);
+        assert_eq!(NodeError::MissingBlock(3).severity(), Severity::Critical);
+    }
 }

@@ -5,8 +5,10 @@
 use crate::{L2Node, NodeError};
 use alloy_primitives::B256;
 use nrd_bridge::L1Message;
+use nrd_chain::{Classify, Severity};
 use nrd_derivation::L1BlockRef;
-use nrd_l1_watcher::{L1Client, L1Event, L1Watcher, WatcherConfig};
+use nrd_l1_client::{L1Client, L1Provider};
+use nrd_l1_watcher::{L1Event, L1Watcher, WatcherConfig};
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},
@@ -57,12 +59,12 @@ pub struct FollowerConfig {
     pub import: bool,
 }
 
-/// Follows L1 for one node.
+/// Follows L1 for one node, through an [`L1Provider`] (the [`L1Client`] by default).
 #[derive(Debug)]
-pub struct Follower {
+pub struct Follower<P = L1Client> {
     node: Arc<L2Node>,
-    client: L1Client,
-    watcher: L1Watcher,
+    client: P,
+    watcher: L1Watcher<P>,
     view: Arc<Mutex<L1View>>,
     config: FollowerConfig,
     /// L2 blocks posted, by the L1 block that posted them (for finality).
@@ -71,18 +73,37 @@ pub struct Follower {
     posted_by_l1: BTreeMap<u64, u64>,
 }
 
-impl Follower {
+impl FollowerConfig {
+    fn watcher(&self) -> WatcherConfig {
+        WatcherConfig {
+            start_block: self.start_block,
+            confirmations: self.confirmations,
+            poll_interval: self.poll_interval,
+        }
+    }
+}
+
+impl Follower<L1Client> {
     /// A follower of `rollup` on the L1 behind `client`.
     pub fn new(node: Arc<L2Node>, client: L1Client, rollup: alloy_primitives::Address, config: FollowerConfig) -> Self {
-        let mut watcher = L1Watcher::new(
-            client.clone(),
-            rollup,
-            WatcherConfig {
-                start_block: config.start_block,
-                confirmations: config.confirmations,
-                poll_interval: config.poll_interval,
-            },
-        );
+        let watcher = L1Watcher::new(client.clone(), rollup, config.watcher());
+        Self::with_watcher(node, client, watcher, config)
+    }
+}
+
+impl<P: L1Provider + Clone> Follower<P> {
+    /// A follower of `rollup` on the L1 `provider` reads.
+    pub fn with_provider(
+        node: Arc<L2Node>,
+        provider: P,
+        rollup: alloy_primitives::Address,
+        config: FollowerConfig,
+    ) -> Self {
+        let watcher = L1Watcher::with_provider(provider.clone(), rollup, config.watcher());
+        Self::with_watcher(node, provider, watcher, config)
+    }
+
+    fn with_watcher(node: Arc<L2Node>, client: P, mut watcher: L1Watcher<P>, config: FollowerConfig) -> Self {
         if let Some(url) = &config.ws_url {
             watcher = watcher.with_ws(url.clone());
         }
@@ -124,11 +145,11 @@ impl Follower {
             match event {
                 Ok(L1Event::Block(block)) => self.on_block(block).await?,
                 Ok(L1Event::Reorg { common_ancestor }) => self.on_reorg(common_ancestor)?,
-                Err(e) if e.is_temporary() => {
+                Err(e) if e.severity() == Severity::Temporary => {
                     tracing::warn!(target: "nrd::follower", "L1 unavailable, retrying: {e}");
                     tokio::time::sleep(self.config.poll_interval).await;
                 }
-                Err(e) => return Err(NodeError::L1(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -262,9 +283,8 @@ impl Follower {
         let header = self
             .client
             .header(alloy_eips::BlockNumberOrTag::Number(number))
-            .await
-            .map_err(|e| NodeError::L1(e.to_string()))?
-            .ok_or_else(|| NodeError::L1(format!("L1 block {number} not found")))?;
+            .await?
+            .ok_or(NodeError::L1BlockMissing(number))?;
         Ok(header.hash)
     }
 }

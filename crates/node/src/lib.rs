@@ -9,8 +9,8 @@
 //!   Ethereum node, `safe`/`finalized` tags from L1 posting, the sequencer's pool behind
 //!   [`TxSink`] when the node sequences, and [`RollupRpc`] (`nrd_rollupStatus`).
 //! - [`Follower`]: rebuilds the chain from L1 alone — `advance` transactions and their blobs,
-//!   through `nrd-l1-watcher` — with the derivation function, and checks every block it imports
-//!   against the hash L1 recorded.
+//!   through `nrd-l1-watcher` over `nrd-l1-client`'s provider seam — with the derivation
+//!   function, and checks every block it imports against the hash L1 recorded.
 
 mod chain;
 mod error;

@@ -3,6 +3,8 @@
 use crate::Overrun;
 use alloy_primitives::Address;
 use nrd_bridge::NativeRollup::NativeRollupErrors;
+use nrd_chain::Classify;
+use nrd_l1_client::{L1Error, TxError};
 
 pub use nrd_chain::Severity;
 
@@ -150,10 +152,10 @@ pub enum SequencerError {
     Missing(u64),
     /// L1 could not be reached or answered oddly (retried).
     #[error("L1: {0}")]
-    L1(#[from] nrd_l1_watcher::L1Error),
-    /// A view call's output does not decode.
-    #[error("L1 answer does not decode: {0}")]
-    Decode(#[from] alloy_sol_types::Error),
+    L1(#[from] L1Error),
+    /// Sending an L1 transaction failed otherwise (retried).
+    #[error("L1 transaction: {0}")]
+    Tx(#[source] TxError),
     /// L1 answered without something it must have.
     #[error("L1 answered without {0}")]
     L1Missing(&'static str),
@@ -190,8 +192,35 @@ pub enum SequencerError {
     },
 }
 
+impl From<TxError> for SequencerError {
+    /// The sender's errors as the submitter has always reported them: L1 failures, fees above
+    /// the cap, signing.
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::L1(e) => Self::L1(e),
+            TxError::FeeAboveCap { base_fee, cap } => Self::FeeAboveCap { base_fee, cap },
+            TxError::Sign(e) => Self::Sign(e),
+            other => Self::Tx(other),
+        }
+    }
+}
+
+impl Classify for Refusal {
+    fn severity(&self) -> Severity {
+        Self::severity(self)
+    }
+}
+
+impl Classify for SequencerError {
+    fn severity(&self) -> Severity {
+        Self::severity(self)
+    }
+}
+
 impl SequencerError {
-    /// What a caller should do about it.
+    /// What a caller should do about it: a refusal's own severity; the node's blocks, store
+    /// records and derivation critical; L1 trouble (unreachable, fees above the cap, signing,
+    /// a view that does not decode) temporary — the submitter retries it.
     pub fn severity(&self) -> Severity {
         match self {
             Self::Refused { refusal, .. } => refusal.severity(),
@@ -200,7 +229,7 @@ impl SequencerError {
             }
             Self::Store(_)
             | Self::L1(_)
-            | Self::Decode(_)
+            | Self::Tx(_)
             | Self::L1Missing(_)
             | Self::Sign(_)
             | Self::FeeAboveCap { .. } => Severity::Temporary,

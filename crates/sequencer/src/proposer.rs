@@ -13,11 +13,10 @@
 use crate::{BlockProducer, Mempool, SequencerError, Submitter, SubmitterConfig};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use nrd_bridge::NativeRollup;
 use nrd_derivation::SequencingConfig;
-use nrd_l1_watcher::L1Client;
+use nrd_l1_client::L1Client;
 use nrd_node::{L1View, L2Node};
 use nrd_txpool::PoolLimits;
 use std::sync::{Arc, Mutex};
@@ -131,9 +130,7 @@ impl SelfProposer {
     }
 
     async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, SequencerError> {
-        let request = TransactionRequest::default().to(self.config.rollup).input(call.abi_encode().into());
-        let out = self.client.call(&request, BlockNumberOrTag::Latest).await?;
-        Ok(C::abi_decode_returns(&out)?)
+        Ok(self.client.view_call(self.config.rollup, &call, BlockNumberOrTag::Latest).await?)
     }
 
     /// One round: follow the batch in flight, or — when `advance` is open to anyone and this

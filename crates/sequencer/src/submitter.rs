@@ -13,21 +13,17 @@
 //! restarted submitter reads it and continues after it, so nothing is posted twice.
 
 use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost, execute_fee_gas};
-use alloy_consensus::{
-    EthereumTxEnvelope, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
-};
-use alloy_eips::{BlockNumberOrTag, Encodable2718, eip7594::BlobTransactionSidecarVariant};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolError, SolInterface};
+use alloy_sol_types::{SolError, SolInterface};
 use nrd_bridge::NativeRollup::{self, NativeRollupErrors};
 use nrd_derivation::{AdvanceTx, DaMode, PostedBlock, encode_advance};
 use nrd_execute_client::{
     EXECUTE_ADDRESS, METER_BASE_FEE_SLOT, METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, StoredMeter,
 };
-use nrd_l1_watcher::L1Client;
+use nrd_l1_client::{L1Client, L1Tx, TxError, TxFees, TxSender, TxSenderConfig};
 use nrd_node::{L2Chain, L2Node};
 use nrd_storage::{ChainStore, StoreError};
 use std::{
@@ -72,6 +68,26 @@ pub struct SubmitterConfig {
 /// Default `max_fee_per_gas` and `max_fee_per_blob_gas`: 1,000 gwei.
 pub const DEFAULT_MAX_FEE: u128 = 1_000_000_000_000;
 
+/// The lowest tip the submitter offers (before fee bumps): 1 gwei.
+const MIN_PRIORITY_FEE: u128 = 1_000_000_000;
+
+impl SubmitterConfig {
+    /// How the submitter's [`TxSender`] prices its transactions: the configured caps, at least a
+    /// 1 gwei tip, estimates (calldata mode) plus 20%, replacement after `resubmit_after`.
+    pub fn sender_config(&self) -> TxSenderConfig {
+        TxSenderConfig {
+            max_fee_per_gas: self.max_fee_per_gas,
+            max_fee_per_blob_gas: self.max_fee_per_blob_gas,
+            min_priority_fee: MIN_PRIORITY_FEE,
+            gas_margin_percent: 20,
+            gas_margin_extra: 0,
+            poll_interval: self.poll,
+            replace_after: Some(self.resubmit_after),
+            ..TxSenderConfig::default()
+        }
+    }
+}
+
 /// A transaction in flight.
 #[derive(Debug)]
 struct InFlight {
@@ -81,6 +97,8 @@ struct InFlight {
     last: u64,
     sent_at: Instant,
     fee_multiplier: u128,
+    /// The fees it offers (a replacement offers more).
+    fees: TxFees,
     gas_limit: u64,
     /// L2 gas the batch declares: the EXECUTE gas it uses on L1.
     execute_gas: u64,
@@ -156,6 +174,7 @@ pub fn clear_refusal(store: &dyn ChainStore) -> Result<Option<RecordedRefusal>, 
 pub struct Submitter {
     node: Arc<L2Node>,
     client: L1Client,
+    sender: TxSender,
     config: SubmitterConfig,
     in_flight: Option<InFlight>,
     halted: Option<String>,
@@ -177,7 +196,8 @@ impl Submitter {
             tracing::error!(target: "nrd::submitter", %reason, "L1 refused this chain's next batch before; not posting (clear with `nrd submitter clear-refusal`)");
             node.update_status(|s| s.halted = Some(reason.clone()));
         }
-        Self { node, client, config, in_flight: None, halted, backoff: None, unexplained: 0, gas_bumps: 0 }
+        let sender = TxSender::new(client.clone(), config.key.clone(), config.l1_chain_id, config.sender_config());
+        Self { node, client, sender, config, in_flight: None, halted, backoff: None, unexplained: 0, gas_bumps: 0 }
     }
 
     fn remember_refusal(&self, first: u64, reason: &str) {
@@ -237,11 +257,8 @@ impl Submitter {
     }
 
     async fn posted_head(&self) -> Result<u64, SequencerError> {
-        let request = TransactionRequest::default()
-            .to(self.config.rollup)
-            .input(NativeRollup::headNumberCall {}.abi_encode().into());
-        let out = self.client.call(&request, BlockNumberOrTag::Latest).await?;
-        Ok(NativeRollup::headNumberCall::abi_decode_returns(&out)?)
+        let call = NativeRollup::headNumberCall {};
+        Ok(self.client.view_call(self.config.rollup, &call, BlockNumberOrTag::Latest).await?)
     }
 
     /// A refusal of blocks `first..=last`: temporary ones set the backoff (EXECUTE capacity
@@ -322,9 +339,9 @@ impl Submitter {
                     return Err(self.refused(first, last, refusal, Some(l1_block)));
                 }
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
-                    let (first, last, nonce, multiplier) =
-                        (flight.first, flight.last, flight.nonce, flight.fee_multiplier.saturating_mul(2));
-                    let pending = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
+                    let (first, last, nonce, multiplier, fees) =
+                        (flight.first, flight.last, flight.nonce, flight.fee_multiplier.saturating_mul(2), flight.fees);
+                    let pending = self.sender.pending_nonce().await?;
                     if pending <= nonce {
                         // Not pooled any more (an L1 reorg dropped it, or it was evicted):
                         // start again from what L1 holds.
@@ -334,7 +351,7 @@ impl Submitter {
                     }
                     tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "not included yet; resubmitting with higher fees");
                     let (tx, cost) = advance_cost(&self.load(first, last)?, self.config.mode)?;
-                    self.send(first, last, tx, cost, nonce, multiplier).await?;
+                    self.send(first, last, tx, cost, nonce, multiplier, Some(fees)).await?;
                 }
                 None => {}
             }
@@ -396,8 +413,8 @@ impl Submitter {
                 }
             }
         };
-        let nonce = self.client.nonce(self.config.key.address(), BlockNumberOrTag::Pending).await?;
-        self.send(first, last, tx, cost, nonce, 1).await
+        let nonce = self.sender.pending_nonce().await?;
+        self.send(first, last, tx, cost, nonce, 1, None).await
     }
 
     /// Blocks `first..=last` with their witnesses, from the store.
@@ -490,11 +507,8 @@ impl Submitter {
             .input(tx.calldata.into());
         match self.client.call(&request, BlockNumberOrTag::Pending).await {
             Ok(_) => Ok(None),
-            Err(e) => match e.revert_data() {
-                Some(data) => Ok(Some(data)),
-                None if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => Ok(Some(Bytes::new())),
-                None => Err(e.into()),
-            },
+            Err(e) if e.is_revert() => Ok(Some(e.revert_data().unwrap_or_default())),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -521,7 +535,9 @@ impl Submitter {
     }
 
     /// Signs and sends `tx` (blocks `first..=last`, costing `cost`) with `nonce`, at the
-    /// current fees times `fee_multiplier`, capped.
+    /// current fees times `fee_multiplier`, capped; a replacement of a transaction offering
+    /// `previous` offers at least what nodes require to replace it.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &mut self,
         first: u64,
@@ -530,33 +546,36 @@ impl Submitter {
         cost: AdvanceCost,
         nonce: u64,
         fee_multiplier: u128,
+        previous: Option<TxFees>,
     ) -> Result<(), SequencerError> {
-        let fees = self.client.fee_estimate().await?;
-        let cap = self.config.max_fee_per_gas;
-        if fees.base_fee > cap {
-            nrd_metrics::submitter_fee_capped();
-            tracing::warn!(target: "nrd::submitter", base_fee = fees.base_fee, cap, "L1 base fee above sequencer.max_fee_per_gas: not posting until it falls");
-            return Err(SequencerError::FeeAboveCap { base_fee: fees.base_fee, cap });
-        }
-        let wanted = fees.max_fee_per_gas().saturating_mul(fee_multiplier);
-        let wanted_blob = fees.max_fee_per_blob_gas().saturating_mul(fee_multiplier);
-        if wanted > cap || (tx.sidecar.is_some() && wanted_blob > self.config.max_fee_per_blob_gas) {
+        let blob = tx.sidecar.is_some();
+        let priced = match self.sender.price(fee_multiplier, blob).await {
+            Err(TxError::FeeAboveCap { base_fee, cap }) => {
+                nrd_metrics::submitter_fee_capped();
+                tracing::warn!(target: "nrd::submitter", base_fee, cap, "L1 base fee above sequencer.max_fee_per_gas: not posting until it falls");
+                return Err(SequencerError::FeeAboveCap { base_fee, cap });
+            }
+            priced => priced?,
+        };
+        if priced.capped {
             nrd_metrics::submitter_fee_capped();
             tracing::warn!(
                 target: "nrd::submitter",
                 first,
                 last,
                 fee_multiplier,
-                max_fee_per_gas = wanted,
-                max_fee_per_blob_gas = wanted_blob,
-                cap,
+                max_fee_per_gas = priced.estimate.max_fee_per_gas().saturating_mul(fee_multiplier),
+                max_fee_per_blob_gas = priced.estimate.max_fee_per_blob_gas().saturating_mul(fee_multiplier),
+                cap = self.config.max_fee_per_gas,
                 blob_cap = self.config.max_fee_per_blob_gas,
                 "fee bump reaches the configured cap: offering the cap"
             );
         }
-        let max_fee = wanted.min(cap);
-        let max_blob_fee = wanted_blob.min(self.config.max_fee_per_blob_gas);
-        let tip = fees.priority_fee.max(1_000_000_000).saturating_mul(fee_multiplier).min(max_fee);
+        let fees = match previous {
+            Some(previous) => self.sender.replacement_fees(&previous, priced.fees),
+            None => priced.fees,
+        };
+        let tip = fees.max_priority_fee_per_gas;
         // The model bounds the gas `advance` uses (tests/cost.rs); each out-of-gas revert in a
         // row adds half of it again, up to what one advance may use.
         let model = cost.l1_gas.saturating_add(cost.l1_gas / 2 * u64::from(self.gas_bumps));
@@ -565,19 +584,18 @@ impl Submitter {
         let execute_base_fee = self.next_execute_base_fee().await?;
         let fee_gas = execute_fee_gas(cost.execute_gas, execute_base_fee.saturating_mul(9) / 8 + 1, tip);
         let mut gas_limit = model.min(self.config.limits.max_l1_gas.max(cost.l1_gas)).saturating_add(fee_gas);
-        if tx.sidecar.is_none() {
+        let mut l1_tx = L1Tx::call(self.config.rollup, tx.calldata);
+        if let Some(sidecar) = tx.sidecar {
+            l1_tx = l1_tx.with_sidecar(sidecar);
+        } else {
             // Calldata mode can be simulated: a batch L1 refuses now is not sent.
-            let request = TransactionRequest::default()
-                .from(self.config.key.address())
-                .to(self.config.rollup)
-                .input(tx.calldata.clone().into());
-            match self.client.estimate_gas(&request, BlockNumberOrTag::Pending).await {
+            match self.sender.estimate_gas(&l1_tx).await {
                 Ok(estimate) if estimate > gas_limit => {
                     tracing::warn!(target: "nrd::submitter", estimate, model = cost.l1_gas, "L1 estimates more gas than the cost model: using the estimate");
-                    gas_limit = (estimate + estimate / 5).min(self.config.limits.max_l1_gas.max(estimate));
+                    gas_limit = self.sender.with_margin(estimate).min(self.config.limits.max_l1_gas.max(estimate));
                 }
                 Ok(_) => {}
-                Err(e) if e.rpc_code() == Some(nrd_l1_watcher::EXECUTION_REVERTED) => {
+                Err(e) if e.is_revert() => {
                     let data = e.revert_data().unwrap_or_default();
                     let posted = self.posted_head().await?;
                     let refusal = if posted + 1 != first {
@@ -591,48 +609,11 @@ impl Submitter {
                 Err(e) => return Err(e.into()),
             }
         }
-        let blobs = tx.sidecar.as_ref().map_or(0, |s| s.blobs.len());
-        let raw = match tx.sidecar {
-            None => {
-                let unsigned = TxEip1559 {
-                    chain_id: self.config.l1_chain_id,
-                    nonce,
-                    gas_limit,
-                    max_fee_per_gas: max_fee,
-                    max_priority_fee_per_gas: tip,
-                    to: TxKind::Call(self.config.rollup),
-                    value: U256::ZERO,
-                    input: tx.calldata,
-                    access_list: Default::default(),
-                };
-                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash())?;
-                TxEnvelope::from(unsigned.into_signed(sig)).encoded_2718()
-            }
-            Some(sidecar) => {
-                let unsigned = TxEip4844 {
-                    chain_id: self.config.l1_chain_id,
-                    nonce,
-                    gas_limit,
-                    max_fee_per_gas: max_fee,
-                    max_priority_fee_per_gas: tip,
-                    to: self.config.rollup,
-                    value: U256::ZERO,
-                    access_list: Default::default(),
-                    blob_versioned_hashes: sidecar.versioned_hashes().collect(),
-                    max_fee_per_blob_gas: max_blob_fee,
-                    input: tx.calldata,
-                };
-                let sig = self.config.key.sign_hash_sync(&unsigned.signature_hash())?;
-                let with_sidecar =
-                    TxEip4844WithSidecar { tx: unsigned, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
-                let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
-                EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed)
-                    .encoded_2718()
-            }
-        };
+        let blobs = l1_tx.blobs();
         // A refusal at admission (nonce taken, fee too low, ...) is not L1 judging the batch:
         // it is retried on the next round with a fresh nonce and fees.
-        let hash = self.client.send_raw_transaction(&raw).await?;
+        let sent = self.sender.send_with(l1_tx.with_gas_limit(gas_limit), nonce, gas_limit, fees).await?;
+        let (hash, bytes) = (sent.hash, sent.encoded_len);
         let execute_gas = cost.execute_gas;
         tracing::info!(
             target: "nrd::submitter",
@@ -640,13 +621,13 @@ impl Submitter {
             last,
             tx = %hash,
             mode = %self.config.mode,
-            bytes = raw.len(),
+            bytes,
             gas_limit,
             execute_gas,
             "posted batch to L1"
         );
         let mode = if blobs > 0 { "blob" } else { "calldata" };
-        nrd_metrics::batch_posted(mode, last - first + 1, blobs, raw.len());
+        nrd_metrics::batch_posted(mode, last - first + 1, blobs, bytes);
         self.in_flight = Some(InFlight {
             hash,
             nonce,
@@ -654,6 +635,7 @@ impl Submitter {
             last,
             sent_at: Instant::now(),
             fee_multiplier,
+            fees,
             gas_limit,
             execute_gas,
         });

@@ -16,7 +16,7 @@ use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{MemoryState, StoredBlock, build_block};
 use nrd_derivation::{DaMode, L1BlockRef, PostedBlock, SequencingConfig, anchor_calldata, block_inputs};
 use nrd_execute_client::{EXECUTE_ADDRESS, ExecutionWitness, Trace, encode_execute_input, record_block};
-use nrd_l1_watcher::L1Client;
+use nrd_l1_client::L1Client;
 use nrd_node::TxSink;
 use nrd_node::{BlockL1Info, L1View, L2Chain, L2Node};
 use nrd_rpc::RunningServer;

@@ -11,7 +11,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface};
 use jsonrpsee::rpc_params;
 use nrd_bridge::{L2ToL1MessagePasser, NativeRollup};
-use nrd_l1_watcher::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error};
+use nrd_l1_client::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error};
 use std::{
     fmt,
     time::{Duration, Instant},
@@ -155,7 +155,13 @@ impl Endpoint {
     pub(crate) fn err(&self, e: L1Error) -> BridgeError {
         let (chain, url) = (self.chain, self.url.clone());
         match e {
-            L1Error::Transport { reason, .. } => BridgeError::Unreachable { chain, url, reason },
+            e @ (L1Error::Transport { .. } | L1Error::Timeout { .. }) => {
+                let reason = match &e {
+                    L1Error::Transport { source, .. } => nrd_l1_client::error_chain(&**source),
+                    _ => "request timed out".into(),
+                };
+                BridgeError::Unreachable { chain, url, reason }
+            }
             L1Error::Rpc { code, message, .. } => {
                 BridgeError::Node { chain, url, message: format!("JSON-RPC error {code}: {message}") }
             }

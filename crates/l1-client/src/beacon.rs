@@ -22,23 +22,23 @@ struct Sidecar {
 /// served, after checking each blob's KZG proof against its commitment (so a blob is bound to
 /// the versioned hash the L1 transaction carries, whatever beacon node served it).
 pub fn parse_blob_sidecars(body: &[u8]) -> Result<Vec<(B256, Blob)>, L1Error> {
-    let response: Response =
-        serde_json::from_slice(body).map_err(|e| L1Error::Malformed(format!("blob sidecars: {e}")))?;
+    let response: Response = serde_json::from_slice(body).map_err(|e| L1Error::malformed_by("blob sidecars", e))?;
     let settings = EnvKzgSettings::Default.get();
     response
         .data
         .into_iter()
         .enumerate()
         .map(|(index, sidecar)| {
-            let bad = |why: String| L1Error::Malformed(format!("blob sidecar {index}: {why}"));
-            let blob = c_kzg::Blob::from_bytes(sidecar.blob.as_slice()).map_err(|e| bad(e.to_string()))?;
-            let commitment =
-                c_kzg::Bytes48::from_bytes(sidecar.kzg_commitment.as_slice()).map_err(|e| bad(e.to_string()))?;
-            let proof = c_kzg::Bytes48::from_bytes(sidecar.kzg_proof.as_slice()).map_err(|e| bad(e.to_string()))?;
+            let bad = |e: c_kzg::Error| L1Error::malformed_by(format!("blob sidecar {index}"), e);
+            let blob = c_kzg::Blob::from_bytes(sidecar.blob.as_slice()).map_err(bad)?;
+            let commitment = c_kzg::Bytes48::from_bytes(sidecar.kzg_commitment.as_slice()).map_err(bad)?;
+            let proof = c_kzg::Bytes48::from_bytes(sidecar.kzg_proof.as_slice()).map_err(bad)?;
             match settings.verify_blob_kzg_proof(&blob, &commitment, &proof) {
                 Ok(true) => Ok((kzg_to_versioned_hash(sidecar.kzg_commitment.as_slice()), *sidecar.blob)),
-                Ok(false) => Err(bad("KZG proof does not verify against the commitment".into())),
-                Err(e) => Err(bad(e.to_string())),
+                Ok(false) => Err(L1Error::malformed(format!(
+                    "blob sidecar {index}: KZG proof does not verify against the commitment"
+                ))),
+                Err(e) => Err(bad(e)),
             }
         })
         .collect()
@@ -92,10 +92,10 @@ mod tests {
         let mut other = s.blobs[0];
         other[1] ^= 1;
         let err = parse_blob_sidecars(&body(&other, &s.commitments[0], &s.proofs[0])).unwrap_err();
-        assert!(matches!(err, L1Error::Malformed(ref m) if m.contains("KZG")), "{err}");
+        assert!(matches!(err, L1Error::Malformed { ref what, .. } if what.contains("KZG")), "{err}");
         assert!(!err.is_temporary());
         let err = parse_blob_sidecars(b"{\"data\": [{\"blob\": \"0x00\"}]}").unwrap_err();
-        assert!(matches!(err, L1Error::Malformed(_)), "{err}");
-        assert!(matches!(parse_blob_sidecars(b"<html>"), Err(L1Error::Malformed(_))));
+        assert!(matches!(err, L1Error::Malformed { .. }), "{err}");
+        assert!(matches!(parse_blob_sidecars(b"<html>"), Err(L1Error::Malformed { .. })));
     }
 }

@@ -4,6 +4,7 @@ use crate::{L1Error, beacon::parse_blob_sidecars};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip4844::Blob};
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::{Block, FeeHistory, Filter, Header, Log, TransactionReceipt, TransactionRequest};
+use alloy_sol_types::SolCall;
 use jsonrpsee::{
     core::{client::ClientT, params::ArrayParams, traits::ToRpcParams},
     http_client::{HttpClient, HttpClientBuilder},
@@ -92,11 +93,11 @@ impl L1Client {
             .request_timeout(config.request_timeout)
             .max_response_size(u32::MAX)
             .build(&config.rpc_url)
-            .map_err(|e| L1Error::Config(format!("JSON-RPC URL {}: {e}", config.rpc_url)))?;
+            .map_err(|e| L1Error::config_by(format!("JSON-RPC URL {}", config.rpc_url), e))?;
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .build()
-            .map_err(|e| L1Error::Config(format!("HTTP client: {e}")))?;
+            .map_err(|e| L1Error::config_by("HTTP client", e))?;
         Ok(Self { rpc, http, config: Arc::new(config) })
     }
 
@@ -185,7 +186,7 @@ impl L1Client {
                 .await?
                 .and_then(|h| h.base_fee_per_gas)
                 .map(u128::from)
-                .ok_or_else(|| L1Error::Malformed("latest block has no base fee".into()))?,
+                .ok_or_else(|| L1Error::malformed("latest block has no base fee"))?,
         };
         Ok(FeeEstimate { base_fee, priority_fee: tip.saturating_to(), blob_base_fee: blob.saturating_to() })
     }
@@ -200,6 +201,30 @@ impl L1Client {
     /// [`L1Error::revert_data`].
     pub async fn call(&self, request: &TransactionRequest, block: BlockNumberOrTag) -> Result<Bytes, L1Error> {
         self.request("eth_call", rpc_params![request, block]).await
+    }
+
+    /// A typed view call: `call` to `to` at `block` (`eth_call`), its output decoded as the
+    /// function's return. A revert is [`L1Error::Rpc`] with code 3, decoded with
+    /// [`L1Error::revert`] or [`L1Error::revert_reason`]; output that does not decode is
+    /// [`L1Error::Decode`].
+    ///
+    /// ```ignore
+    /// let head = client.view_call(rollup, &NativeRollup::headNumberCall {}, BlockNumberOrTag::Latest).await?;
+    /// ```
+    pub async fn view_call<C: SolCall>(
+        &self,
+        to: Address,
+        call: &C,
+        block: BlockNumberOrTag,
+    ) -> Result<C::Return, L1Error> {
+        let request = TransactionRequest::default().to(to).input(call.abi_encode().into());
+        let output = self.call(&request, block).await?;
+        C::abi_decode_returns(&output).map_err(|source| L1Error::Decode {
+            call: C::SIGNATURE,
+            to,
+            output,
+            source: Box::new(source),
+        })
     }
 
     /// `eth_estimateGas` at `block`.
@@ -221,11 +246,11 @@ impl L1Client {
             .config
             .beacon_url
             .as_deref()
-            .ok_or_else(|| L1Error::Config("no beacon API URL configured: blobs cannot be fetched".into()))?;
+            .ok_or_else(|| L1Error::config("no beacon API URL configured: blobs cannot be fetched"))?;
         let url = format!("{}/eth/v1/beacon/blob_sidecars/{block_id}", base.trim_end_matches('/'));
-        let response = self.http.get(&url).send().await.map_err(|e| beacon_error(&url, &e))?;
+        let response = self.http.get(&url).send().await.map_err(|e| beacon_error(&url, e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| beacon_error(&url, &e))?;
+        let body = response.bytes().await.map_err(|e| beacon_error(&url, e))?;
         if !status.is_success() {
             let mut text = String::from_utf8_lossy(&body).into_owned();
             if text.len() > ERROR_BODY_LIMIT {
@@ -240,15 +265,17 @@ impl L1Client {
         // KZG checks are CPU work: keep them off the async workers.
         tokio::task::spawn_blocking(move || parse_blob_sidecars(&body))
             .await
-            .map_err(|e| L1Error::Malformed(format!("blob check task: {e}")))?
+            .map_err(|e| L1Error::malformed_by("blob check task", e))?
     }
 }
 
-fn beacon_error(url: &str, error: &reqwest::Error) -> L1Error {
+fn beacon_error(url: &str, error: reqwest::Error) -> L1Error {
     if error.is_builder() {
-        L1Error::Config(format!("beacon URL {url}: {error}"))
+        L1Error::config_by(format!("beacon URL {url}"), error)
     } else if error.is_decode() {
-        L1Error::Malformed(format!("{url}: {error}"))
+        L1Error::malformed_by(url, error)
+    } else if error.is_timeout() {
+        L1Error::Timeout { endpoint: url.to_owned() }
     } else {
         L1Error::transport(url, error)
     }
