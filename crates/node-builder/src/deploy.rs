@@ -1,15 +1,17 @@
 //! Deploying `NativeRollup` for an L2 genesis (`nrd deploy`, `nrd devnet`).
 
 use crate::DeployError;
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::{BlockNumberOrTag, Encodable2718};
-use alloy_primitives::{Address, Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{Address, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolValue;
 use nrd_derivation::L2Genesis;
-use nrd_l1_client::L1Client;
+use nrd_l1_client::{L1Client, L1Tx, TxError, TxSender, TxSenderConfig};
 use std::time::Duration;
+
+/// Gas limit of the deployment (the contract's init code and constructor need about 4.5M).
+const DEPLOY_GAS: u64 = 6_000_000;
+/// How long the deployment may take to be mined.
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Parameters `NativeRollup` is deployed with (flags of `nrd deploy` and `nrd devnet`).
 #[derive(Debug, Clone, Copy, clap::Args)]
@@ -88,32 +90,17 @@ pub async fn deploy_rollup(
         .abi_encode_params();
     let mut code = nrd_bridge::NativeRollup::BYTECODE.to_vec();
     code.extend_from_slice(&args);
-    let chain_id = client.chain_id().await?;
-    let nonce = client.nonce(owner.address(), BlockNumberOrTag::Pending).await?;
-    let fees = client.fee_estimate().await?;
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 6_000_000,
-        max_fee_per_gas: fees.max_fee_per_gas(),
-        max_priority_fee_per_gas: fees.priority_fee.min(fees.max_fee_per_gas()),
-        to: TxKind::Create,
-        value: U256::ZERO,
-        input: Bytes::from(code),
-        access_list: Default::default(),
-    };
-    let sig = owner.sign_hash_sync(&tx.signature_hash())?;
-    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    let hash = client.send_raw_transaction(&raw).await?;
-    for _ in 0..600 {
-        if let Some(receipt) = client.transaction_receipt(hash).await? {
-            if !receipt.status() {
-                return Err(DeployError::Reverted(hash));
-            }
-            let address = receipt.contract_address.ok_or(DeployError::NoAddress(hash))?;
-            return Ok((address, receipt.block_number.unwrap_or_default()));
+    let config = TxSenderConfig { receipt_timeout: DEPLOY_TIMEOUT, ..Default::default() };
+    let sender = TxSender::connect(client.clone(), owner.clone(), config).await?;
+    let receipt = match sender.send_and_wait(L1Tx::create(Bytes::from(code)).with_gas_limit(DEPLOY_GAS)).await {
+        Ok(receipt) => receipt,
+        Err(TxError::Reverted { hash, .. }) => return Err(DeployError::Reverted(hash)),
+        Err(TxError::Timeout { hash, waited }) => {
+            return Err(DeployError::NotMined { tx: hash, seconds: waited.as_secs() });
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(DeployError::NotMined { tx: hash, seconds: 60 })
+        Err(e) => return Err(DeployError::Send(e)),
+    };
+    let tx = receipt.transaction_hash;
+    let address = receipt.contract_address.ok_or(DeployError::NoAddress(tx))?;
+    Ok((address, receipt.block_number.unwrap_or_default()))
 }

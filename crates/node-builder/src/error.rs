@@ -158,9 +158,9 @@ pub enum DeployError {
     /// L1 refused or did not answer.
     #[error("deploying NativeRollup: {0}")]
     L1(#[from] nrd_l1_client::L1Error),
-    /// The owner's key could not sign.
-    #[error("signing the deployment: {0}")]
-    Sign(#[from] alloy_signer::Error),
+    /// The deployment could not be signed or sent.
+    #[error("deploying NativeRollup: {0}")]
+    Send(#[source] nrd_l1_client::TxError),
     /// The deployment transaction reverted.
     #[error("deploying NativeRollup reverted (tx {0})")]
     Reverted(B256),
@@ -182,7 +182,8 @@ impl Classify for DeployError {
         match self {
             Self::L1(e) => e.severity(),
             Self::NotMined { .. } => Severity::Temporary,
-            Self::Param { .. } | Self::Sign(_) | Self::Reverted(_) | Self::NoAddress(_) => Severity::Critical,
+            Self::Send(e) => e.severity(),
+            Self::Param { .. } | Self::Reverted(_) | Self::NoAddress(_) => Severity::Critical,
         }
     }
 }

@@ -4,8 +4,6 @@
 
 use crate::{LaunchError, NodeConfig, RunningNode, error::LaunchResult};
 use alloy_primitives::{Address, U256};
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolCall;
 use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_metrics::{NodeGauges, Ops, metrics::gauge, names};
 use std::{
@@ -183,12 +181,8 @@ pub fn watch_node(
                 lock(&polled).balance = Some(balance);
             }
             if lock(&polled).window.is_none() {
-                let request = TransactionRequest::default()
-                    .to(rollup)
-                    .input(nrd_bridge::NativeRollup::forcedInclusionWindowCall {}.abi_encode().into());
-                if let Ok(out) = client.call(&request, alloy_eips::BlockNumberOrTag::Latest).await
-                    && let Ok(window) = nrd_bridge::NativeRollup::forcedInclusionWindowCall::abi_decode_returns(&out)
-                {
+                let call = nrd_bridge::NativeRollup::forcedInclusionWindowCall {};
+                if let Ok(window) = client.view_call(rollup, &call, alloy_eips::BlockNumberOrTag::Latest).await {
                     lock(&polled).window = Some(window);
                 }
             }

@@ -2,16 +2,14 @@
 //! what every `nrd bridge` and `nrd governance` command works with.
 
 use super::CommonArgs;
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::{BlockNumberOrTag, Encodable2718};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
-use alloy_rpc_types_eth::{Header, TransactionReceipt, TransactionRequest};
-use alloy_signer::SignerSync;
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rpc_types_eth::{Header, TransactionReceipt};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface};
 use jsonrpsee::rpc_params;
 use nrd_bridge::{L2ToL1MessagePasser, NativeRollup};
-use nrd_l1_client::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error};
+use nrd_l1_client::{EXECUTION_REVERTED, L1Client, L1ClientConfig, L1Error, L1Tx, TxError, TxSender, TxSenderConfig};
 use std::{
     fmt,
     time::{Duration, Instant},
@@ -206,12 +204,13 @@ impl Endpoint {
         call: C,
         block: BlockNumberOrTag,
     ) -> Result<C::Return, BridgeError> {
-        let request = TransactionRequest::default().to(to).input(call.abi_encode().into());
-        let out = self.client.call(&request, block).await.map_err(|e| self.call_err(e, C::SIGNATURE))?;
-        C::abi_decode_returns(&out).map_err(|e| BridgeError::Node {
-            chain: self.chain,
-            url: self.url.clone(),
-            message: format!("{} at {to} returned {out}: {e} (is it the right contract?)", C::SIGNATURE),
+        self.client.view_call(to, &call, block).await.map_err(|e| match e {
+            e @ L1Error::Decode { .. } => BridgeError::Node {
+                chain: self.chain,
+                url: self.url.clone(),
+                message: format!("{e} (is it the right contract?)"),
+            },
+            e => self.call_err(e, C::SIGNATURE),
         })
     }
 
@@ -231,40 +230,32 @@ impl Endpoint {
         timeout: Duration,
     ) -> Result<TransactionReceipt, BridgeError> {
         let from = signer.address();
-        let request = TransactionRequest::default().from(from).to(to).value(value).input(input.clone().into());
-        let gas =
-            self.client.estimate_gas(&request, BlockNumberOrTag::Pending).await.map_err(|e| self.call_err(e, what))?;
-        let chain_id = self.client.chain_id().await.map_err(|e| self.err(e))?;
-        let nonce = self.client.nonce(from, BlockNumberOrTag::Pending).await.map_err(|e| self.err(e))?;
-        let fees = self.client.fee_estimate().await.map_err(|e| self.err(e))?;
-        let tx = TxEip1559 {
-            chain_id,
-            nonce,
-            gas_limit: gas.saturating_add(gas / 4).saturating_add(10_000),
-            max_fee_per_gas: fees.max_fee_per_gas(),
-            max_priority_fee_per_gas: fees.priority_fee.min(fees.max_fee_per_gas()),
-            to: TxKind::Call(to),
-            value,
-            input,
-            access_list: Default::default(),
-        };
-        let signature = signer
-            .sign_hash_sync(&tx.signature_hash())
-            .map_err(|e| BridgeError::Invalid(format!("cannot sign the transaction: {e}")))?;
-        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-        let hash = self.client.send_raw_transaction(&raw).await.map_err(|e| self.err(e))?;
+        let config = TxSenderConfig { poll_interval: POLL, receipt_timeout: timeout, ..Default::default() };
+        let sender = TxSender::connect(self.client.clone(), signer.clone(), config).await.map_err(|e| self.err(e))?;
+        let sent = sender.send(L1Tx::call(to, input).with_value(value)).await.map_err(|e| self.tx_err(e, what))?;
+        let hash = sent.hash;
         println!("sent {what} on {} from {from}", self.chain);
         println!("{} tx: {hash}", self.chain.to_string().to_lowercase());
-        let receipt = wait_for(&format!("{} transaction {hash} to be mined", self.chain), timeout, || async {
-            self.receipt(hash).await
-        })
-        .await?;
+        let receipt = sender.wait(hash, timeout).await.map_err(|e| self.tx_err(e, what))?;
         let block = receipt.block_number.unwrap_or_default();
-        if !receipt.status() {
-            return Err(BridgeError::Reverted { what: what.into(), chain: self.chain, block, tx: hash });
-        }
         println!("{} block: {block} (gas used {})", self.chain.to_string().to_lowercase(), receipt.gas_used);
         Ok(receipt)
+    }
+
+    /// `e` from sending `what`: a revert of its estimate decoded, a reverted receipt or a wait
+    /// that ran out as such.
+    fn tx_err(&self, e: TxError, what: &str) -> BridgeError {
+        match e {
+            TxError::L1(e) => self.call_err(e, what),
+            TxError::Reverted { hash, block, .. } => {
+                BridgeError::Reverted { what: what.into(), chain: self.chain, block, tx: hash }
+            }
+            TxError::Timeout { hash, waited } => BridgeError::Timeout {
+                what: format!("{} transaction {hash} to be mined", self.chain),
+                seconds: waited.as_secs(),
+            },
+            other => BridgeError::Invalid(format!("{what}: {other}")),
+        }
     }
 
     /// The first L1 block to read for `rollup`'s history: the first block at or after its
