@@ -567,7 +567,7 @@ impl NodeConfig {
 
     /// How batches carry their transactions.
     pub(crate) fn da_mode(&self) -> Result<DaMode, String> {
-        self.sequencer.da_mode.parse()
+        self.sequencer.da_mode.parse().map_err(|e: nrd_derivation::UnknownDaMode| e.to_string())
     }
 
     /// Which key signs this node's L1 transactions, and its hex: the sequencer's, or a

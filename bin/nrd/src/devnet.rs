@@ -118,10 +118,10 @@ async fn devnet(args: DevnetArgs) -> Result<(), String> {
     l1_config.execute.target = args.execute_target;
     l1_config.execute.limit = args.execute_target.saturating_mul(2);
     let l1 = Devnet::new(l1_config).map_err(|e| e.to_string())?;
-    let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
+    let l1_rpc = nrd_l1_devnet::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
         .await
         .map_err(|e| format!("cannot serve L1 JSON-RPC on {}: {e}", args.l1_rpc_addr))?;
-    let beacon = nrd_rpc::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
+    let beacon = nrd_l1_devnet::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
         .await
         .map_err(|e| format!("cannot serve the beacon API on {}: {e}", args.beacon_addr))?;
     let l1_task = tokio::spawn(l1.clone().run(wait(stop_rx.clone())));

@@ -12,8 +12,9 @@ use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolInterface};
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_derivation::{DaMode, PostedBlock};
+use nrd_l1_devnet::{serve_beacon, serve_l1};
 use nrd_l1_watcher::{HeadSource, L1Block, L1Client, L1ClientConfig, L1Error, L1Event, L1Watcher, WatcherConfig};
-use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
+use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_testkit::{ETH, Rollup, l2_key};
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 use tokio::{

@@ -403,7 +403,11 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
 
     fn transaction_count(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<U64> {
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-            return j(self.backend.pending_nonce(address).map(U64::from).map_err(RpcError::Internal));
+            return j(self
+                .backend
+                .pending_nonce(address)
+                .map(U64::from)
+                .map_err(|e| RpcError::Internal(e.to_string())));
         }
         j(self.state(block).and_then(|(_, s)| {
             StateRef(&s)
@@ -486,7 +490,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> JsonRpcResult<B256> {
-        j(self.backend.submit_raw(&raw).map_err(RpcError::Rejected))
+        j(self.backend.submit_raw(&raw).map_err(|e| RpcError::Rejected(e.to_string())))
     }
 
     fn transaction_by_hash(&self, hash: B256) -> JsonRpcResult<Option<Transaction>> {
