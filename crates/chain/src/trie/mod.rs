@@ -76,6 +76,13 @@ pub enum MalformedNode {
     ChildReference(usize),
 }
 
+impl crate::Classify for MalformedNode {
+    fn severity(&self) -> crate::Severity {
+        // The node's bytes are what they are: decoding them again fails again.
+        crate::Severity::Critical
+    }
+}
+
 /// Reveals blinded nodes and observes committed nodes as operations touch them.
 pub trait NodeResolver {
     /// The RLP of the node whose hash is `hash`.
