@@ -146,7 +146,7 @@ pub enum BlockError {
     Header(#[from] HeaderError),
     /// A transaction's signature does not recover a sender (alloy's recovery error is opaque:
     /// it says no more than this).
-    #[error("transaction {index} has an invalid signature: failed to recover the signer")]
+    #[error("transaction {index} has an invalid signature: Failed to recover the signer")]
     InvalidSignature {
         /// Position in the block.
         index: usize,
@@ -227,11 +227,12 @@ impl BlockError {
     /// Whether a block builder should keep the transaction for a later block: the block was
     /// full (gas or blobs) or the sender's earlier nonce is still missing.
     pub fn may_fit_later(&self) -> bool {
-        match self {
-            Self::BlockGasExhausted { .. } | Self::TooManyBlobs { .. } => true,
-            Self::InvalidTransaction { reason: InvalidTransaction::NonceTooHigh { .. }, .. } => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            Self::BlockGasExhausted { .. }
+                | Self::TooManyBlobs { .. }
+                | Self::InvalidTransaction { reason: InvalidTransaction::NonceTooHigh { .. }, .. }
+        )
     }
 }
 

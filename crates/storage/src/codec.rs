@@ -174,13 +174,13 @@ pub(crate) fn decode_block(raw: &[u8], witness: Option<ExecutionWitness>) -> Dec
     let receipts = (0..n)
         .map(|_| {
             let mut raw = r.bytes()?;
-            let receipt = ReceiptEnvelope::decode_2718(&mut raw).map_err(|e| DecodeError::Receipt(e.into()))?;
+            let receipt = ReceiptEnvelope::decode_2718(&mut raw).map_err(DecodeError::Receipt)?;
             if raw.is_empty() { Ok(receipt) } else { Err(DecodeError::TrailingAfter("a receipt")) }
         })
         .collect::<DecodeResult<Vec<_>>>()?;
     let anchor = Bytes::copy_from_slice(r.bytes()?);
     let l1_anchor = r.u64()?;
-    let messages = Vec::<L1Message>::abi_decode(r.bytes()?).map_err(|e| DecodeError::Messages(e.into()))?;
+    let messages = Vec::<L1Message>::abi_decode(r.bytes()?).map_err(DecodeError::Messages)?;
     r.end()?;
     let txs = block.body.transactions.len();
     if senders.len() != txs || receipts.len() != txs {

@@ -190,9 +190,9 @@ pub enum StoreError {
     Corrupt {
         /// Which record (table and key).
         what: String,
-        /// What is wrong with it.
+        /// What is wrong with it (boxed: it can hold two hashes).
         #[source]
-        reason: Corruption,
+        reason: Box<Corruption>,
     },
     /// [`crate::ChainStore::append`] before [`crate::ChainStore::init_genesis`].
     #[error("the store has no genesis block")]
@@ -247,7 +247,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 impl StoreError {
     pub(crate) fn corrupt(what: impl Into<String>, reason: impl Into<Corruption>) -> Self {
-        Self::Corrupt { what: what.into(), reason: reason.into() }
+        Self::Corrupt { what: what.into(), reason: Box::new(reason.into()) }
     }
 }
 
