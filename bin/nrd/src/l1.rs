@@ -86,14 +86,14 @@ async fn serve(
 ) -> Result<(), String> {
     nrd_metrics::install();
     let devnet = Devnet::new(config).map_err(|e| e.to_string())?;
-    let rpc = nrd_rpc::serve_l1(devnet.clone(), rpc_addr, RpcLimits::default())
+    let rpc = nrd_l1_devnet::serve_l1(devnet.clone(), rpc_addr, RpcLimits::default())
         .await
         .map_err(|e| format!("cannot serve JSON-RPC on {rpc_addr}: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let beacon = nrd_rpc::serve_beacon(devnet.clone(), beacon_addr, wait(stop_rx.clone()))
+    let beacon = nrd_l1_devnet::serve_beacon(devnet.clone(), beacon_addr, wait(stop_rx.clone()))
         .await
         .map_err(|e| format!("cannot serve the beacon API on {beacon_addr}: {e}"))?;
     let mut ops = nrd_metrics::Ops::default();

@@ -3,8 +3,8 @@
 
 use crate::budget::WorkBudget;
 use crate::{
-    ChainSpec,
-    error::{BlockError, BlockResult},
+    ChainSpec, SharedError,
+    error::{AnchorError, BlockError, BlockResult},
     state::{StateChanges, StateCommitter, StateError, StateProvider},
     validation::{validate_body, validate_header, validate_outcome},
 };
@@ -131,10 +131,7 @@ pub fn recover_senders(block: &Block<TxEnvelope>) -> BlockResult<Vec<Address>> {
         chunk
             .iter()
             .enumerate()
-            .map(|(i, tx)| {
-                tx.recover_signer()
-                    .map_err(|e| BlockError::InvalidSignature { index: offset + i, reason: e.to_string() })
-            })
+            .map(|(i, tx)| tx.recover_signer().map_err(|_| BlockError::InvalidSignature { index: offset + i }))
             .collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -162,7 +159,12 @@ fn execution_error(err: BlockExecutionError, db_error: Option<StateError>) -> Bl
     }
     match err {
         BlockExecutionError::Validation(BlockValidationError::InvalidTx { hash, error }) => {
-            BlockError::InvalidTransaction { hash, reason: error.to_string() }
+            match error.as_invalid_tx_err() {
+                Some(reason) => BlockError::InvalidTransaction { hash, reason: reason.clone() },
+                None => BlockError::Execution(SharedError::new(BlockExecutionError::Validation(
+                    BlockValidationError::InvalidTx { hash, error },
+                ))),
+            }
         }
         BlockExecutionError::Validation(BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
             transaction_gas_limit,
@@ -172,7 +174,7 @@ fn execution_error(err: BlockExecutionError, db_error: Option<StateError>) -> Bl
             gas_limit: transaction_gas_limit,
             available: block_available_gas,
         },
-        other => BlockError::Execution(other.to_string()),
+        other => BlockError::Execution(SharedError::new(other)),
     }
 }
 
@@ -250,17 +252,14 @@ fn run_block<'t, S: StateProvider, H: BlockHashes>(
             if let Some(err) = over_budget() {
                 return Err(err);
             }
-            let (result, changes) = call.map_err(BlockError::AnchorFailed)?;
+            let (result, changes) = call?;
             match &result {
                 ExecutionResult::Success { .. } => {}
                 ExecutionResult::Revert { output, .. } => {
-                    return Err(BlockError::AnchorFailed(format!(
-                        "reverted with 0x{}",
-                        alloy_primitives::hex::encode(output)
-                    )));
+                    return Err(AnchorError::Reverted(output.clone()).into());
                 }
                 ExecutionResult::Halt { reason, .. } => {
-                    return Err(BlockError::AnchorFailed(format!("halted: {reason:?}")));
+                    return Err(AnchorError::Halted(reason.clone()).into());
                 }
             }
             db.commit(changes);
@@ -343,9 +342,9 @@ fn anchor_call<DB>(
     target: Address,
     anchor: &[u8],
     gas_limit: u64,
-) -> Result<AnchorOutcome, String>
+) -> Result<AnchorOutcome, AnchorError>
 where
-    DB: revm::Database + std::fmt::Debug,
+    DB: revm::Database<Error = StateError> + std::fmt::Debug,
 {
     use revm::{
         ExecuteEvm, MainBuilder, MainContext,
@@ -369,7 +368,7 @@ where
         .data(alloy_primitives::Bytes::copy_from_slice(anchor))
         .gas_limit(gas_limit)
         .build()
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(AnchorError::Build)?;
     evm.set_tx(tx);
     let result: Result<ExecutionResult, revm::context::result::EVMError<<&mut State<DB> as Database>::Error>> =
         if inspect {
@@ -377,12 +376,16 @@ where
         } else {
             MainnetHandler::default().run_system_call(&mut evm)
         };
-    let result = result.map_err(|e| e.to_string())?;
+    let result = result?;
     Ok((result, evm.finalize()))
 }
 
 /// Writes what the chain's [`crate::TxSettlement`]s owe for the transaction that just ran.
-fn settle<DB: revm::Database>(spec: &ChainSpec, block_number: u64, db: &mut State<DB>) -> BlockResult<()> {
+fn settle<DB: revm::Database<Error = StateError>>(
+    spec: &ChainSpec,
+    block_number: u64,
+    db: &mut State<DB>,
+) -> BlockResult<()> {
     for settlement in spec.settlements() {
         let writes = settlement.settle(block_number);
         if writes.is_empty() {
@@ -392,11 +395,11 @@ fn settle<DB: revm::Database>(spec: &ChainSpec, block_number: u64, db: &mut Stat
         for write in writes {
             let info = db
                 .basic(write.address)
-                .map_err(|_| BlockError::Execution("settlement: account unavailable".into()))?
+                .map_err(|source| BlockError::Settlement { what: "account", source })?
                 .unwrap_or_default();
             let original = db
                 .storage(write.address, write.slot)
-                .map_err(|_| BlockError::Execution("settlement: storage unavailable".into()))?;
+                .map_err(|source| BlockError::Settlement { what: "storage", source })?;
             let account = changes.entry(write.address).or_insert_with(|| {
                 let mut account = revm::state::Account::from(info);
                 account.mark_touch();
@@ -471,7 +474,12 @@ pub fn simulate<S: StateProvider, H: BlockHashes>(
             if let Some(state) = evm.db_mut().database.error.take() {
                 return Err(BlockError::State(state));
             }
-            Err(BlockError::InvalidTransaction { hash: B256::ZERO, reason: err.to_string() })
+            Err(match err {
+                revm::context::result::EVMError::Transaction(reason) => {
+                    BlockError::InvalidTransaction { hash: B256::ZERO, reason }
+                }
+                other => BlockError::Evm(other),
+            })
         }
     }
 }

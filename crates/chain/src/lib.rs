@@ -23,19 +23,23 @@
 mod budget;
 mod error;
 mod execute;
+mod lock;
 mod severity;
+mod shared;
 mod spec;
 mod state;
 mod trie;
 mod validation;
 
 pub use budget::WorkBudget;
-pub use error::{BlockError, BlockResult};
+pub use error::{AnchorError, BlockError, BlockResult, EvmError, HeaderError};
 pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, import_block_bounded, recover_senders, simulate,
 };
+pub use lock::{LockExt, RwLockExt};
 pub use severity::{Classify, Severity};
+pub use shared::SharedError;
 pub use spec::{
     ANCHOR_CALLER, AnchorRule, ChainSpec, ExtraPrecompile, SettlementWrite, TxSettlement, system_contracts,
 };
@@ -43,8 +47,8 @@ pub use state::{
     AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
     StateRef, StateResult, StateTrie, Undo,
 };
-pub use trie::{FullyRevealed, NodeRecorder, NodeResolver, Trie, TrieError};
+pub use trie::{FullyRevealed, MalformedNode, NodeRecorder, NodeResolver, Trie, TrieError};
 pub use validation::{
-    GAS_LIMIT_BOUND_DIVISOR, HeaderError, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body,
-    validate_header, validate_outcome,
+    GAS_LIMIT_BOUND_DIVISOR, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
+    validate_outcome,
 };

@@ -23,13 +23,21 @@ pub enum StateError {
     #[error("hash of block {0} is needed but unknown")]
     MissingBlockHash(u64),
     /// A trie leaf does not decode as an account or storage value.
-    #[error("malformed {what} leaf: {reason}")]
+    #[error("malformed {what} leaf: {source}")]
     MalformedLeaf {
         /// `account` or `storage`.
         what: &'static str,
         /// The decoder's complaint.
-        reason: String,
+        #[source]
+        source: alloy_rlp::Error,
     },
+}
+
+impl crate::Classify for StateError {
+    fn severity(&self) -> crate::Severity {
+        // State is in memory (or in a witness): what is missing or malformed stays so.
+        crate::Severity::Critical
+    }
 }
 
 impl revm::database::DBErrorMarker for StateError {}
@@ -160,7 +168,7 @@ pub struct StateTrie {
 }
 
 fn decode_account(raw: &[u8]) -> StateResult<TrieAccount> {
-    TrieAccount::decode(&mut &raw[..]).map_err(|e| StateError::MalformedLeaf { what: "account", reason: e.to_string() })
+    TrieAccount::decode(&mut &raw[..]).map_err(|e| StateError::MalformedLeaf { what: "account", source: e })
 }
 
 fn encode_value(value: U256) -> Vec<u8> {
@@ -203,8 +211,9 @@ impl StateTrie {
         let key = keccak256(B256::from(slot));
         match self.storage_trie(address, r)?.get(key.as_slice(), r)? {
             None => Ok(U256::ZERO),
-            Some(raw) => U256::decode(&mut &raw[..])
-                .map_err(|e| StateError::MalformedLeaf { what: "storage", reason: e.to_string() }),
+            Some(raw) => {
+                U256::decode(&mut &raw[..]).map_err(|e| StateError::MalformedLeaf { what: "storage", source: e })
+            }
         }
     }
 
@@ -340,7 +349,7 @@ impl StateProvider for StateRef<'_> {
         match trie.get_ref(keccak256(B256::from(slot)).as_slice())? {
             None => Ok(U256::ZERO),
             Some(mut raw) => {
-                U256::decode(&mut raw).map_err(|e| StateError::MalformedLeaf { what: "storage", reason: e.to_string() })
+                U256::decode(&mut raw).map_err(|e| StateError::MalformedLeaf { what: "storage", source: e })
             }
         }
     }

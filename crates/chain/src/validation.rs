@@ -1,11 +1,15 @@
 //! Consensus rules a block must meet apart from execution: header against parent, body
 //! commitments, and the outcome of execution against what the header claims.
 
-use crate::{ChainSpec, error::BlockError, execute::ExecutedBlock};
+use crate::{
+    ChainSpec,
+    error::{BlockError, HeaderError},
+    execute::ExecutedBlock,
+};
 use alloy_consensus::{Block, EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction, TxEnvelope, TxReceipt, proofs};
 use alloy_eips::eip4844::DATA_GAS_PER_BLOB;
 use alloy_hardforks::EthereumHardforks;
-use alloy_primitives::{B256, Bloom, U256};
+use alloy_primitives::{Bloom, U256};
 
 /// Smallest gas limit a block may have.
 pub const MIN_GAS_LIMIT: u64 = 5000;
@@ -15,92 +19,6 @@ pub const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
 pub const MAX_GAS_LIMIT: u64 = i64::MAX as u64;
 /// Longest extra data a header may carry.
 pub const MAXIMUM_EXTRA_DATA_SIZE: usize = 32;
-
-/// Ways a header can break the rules relative to its parent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HeaderError {
-    /// `parent_hash` is not the parent's hash.
-    #[error("parent hash {got} is not the parent's hash {expected}")]
-    ParentHash {
-        /// The parent's hash.
-        expected: B256,
-        /// What the header says.
-        got: B256,
-    },
-    /// The number is not the parent's plus one.
-    #[error("block number {got} does not follow parent number {parent}")]
-    Number {
-        /// The parent's number.
-        parent: u64,
-        /// The header's number.
-        got: u64,
-    },
-    /// The timestamp does not increase.
-    #[error("timestamp {got} is not after the parent's {parent}")]
-    Timestamp {
-        /// The parent's timestamp.
-        parent: u64,
-        /// The header's timestamp.
-        got: u64,
-    },
-    /// Gas limit out of bounds.
-    #[error(
-        "gas limit {got} is out of bounds (parent {parent}, minimum {MIN_GAS_LIMIT}, maximum 2^63-1, change < 1/1024)"
-    )]
-    GasLimit {
-        /// The parent's gas limit.
-        parent: u64,
-        /// The header's gas limit.
-        got: u64,
-    },
-    /// More gas used than the limit.
-    #[error("gas used {used} exceeds gas limit {limit}")]
-    GasUsedExceedsLimit {
-        /// Gas used.
-        used: u64,
-        /// Gas limit.
-        limit: u64,
-    },
-    /// Extra data longer than 32 bytes.
-    #[error("extra data is {0} bytes, at most 32 allowed")]
-    ExtraDataTooLong(usize),
-    /// A field that must be zero after the merge is not.
-    #[error("{0} must be zero after the merge")]
-    NonZeroAfterMerge(&'static str),
-    /// Ommers are forbidden after the merge.
-    #[error("ommers hash must be the empty list hash after the merge")]
-    OmmersAfterMerge,
-    /// Base fee is not what EIP-1559 gives.
-    #[error("base fee {got:?} is wrong, EIP-1559 gives {expected:?}")]
-    BaseFee {
-        /// Computed from the parent.
-        expected: Option<u64>,
-        /// In the header.
-        got: Option<u64>,
-    },
-    /// A field the active fork requires is missing.
-    #[error("{0} is required by the active fork but missing")]
-    MissingField(&'static str),
-    /// A field the active fork does not have is present.
-    #[error("{0} is not allowed before its fork")]
-    UnexpectedField(&'static str),
-    /// Excess blob gas is not what EIP-4844 gives.
-    #[error("excess blob gas {got} is wrong, EIP-4844 gives {expected}")]
-    ExcessBlobGas {
-        /// Computed from the parent.
-        expected: u64,
-        /// In the header.
-        got: u64,
-    },
-    /// Blob gas used is above the block maximum or not a whole number of blobs.
-    #[error("blob gas used {got} is invalid (max {max}, multiple of {DATA_GAS_PER_BLOB})")]
-    BlobGasUsed {
-        /// In the header.
-        got: u64,
-        /// Per-block maximum.
-        max: u64,
-    },
-}
 
 /// Checks `header` against its parent under `spec`.
 pub fn validate_header(spec: &ChainSpec, header: &Header, parent: &Sealed<Header>) -> Result<(), HeaderError> {

@@ -41,15 +41,27 @@ impl std::fmt::Display for DaMode {
     }
 }
 
+/// A name that is not a [`DaMode`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not `blob` or `calldata`")]
+pub struct UnknownDaMode(pub String);
+
+impl nrd_chain::Classify for UnknownDaMode {
+    fn severity(&self) -> nrd_chain::Severity {
+        // A configuration or flag value: an operator must correct it.
+        nrd_chain::Severity::Critical
+    }
+}
+
 impl std::str::FromStr for DaMode {
-    type Err = String;
+    type Err = UnknownDaMode;
 
     /// `blob` or `calldata`.
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, UnknownDaMode> {
         match text {
             "blob" => Ok(Self::Blob),
             "calldata" => Ok(Self::Calldata),
-            other => Err(format!("`{other}` is not `blob` or `calldata`")),
+            other => Err(UnknownDaMode(other.to_owned())),
         }
     }
 }
@@ -100,7 +112,7 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
                 blobs,
                 alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
             )
-            .map_err(|e| DerivationError::Kzg(e.to_string()))?;
+            .map_err(|e| DerivationError::Kzg(e.into()))?;
             (sidecar.versioned_hashes().collect::<Vec<B256>>(), Some(sidecar))
         }
     };
@@ -135,17 +147,16 @@ pub fn decode_advance(
     calldata: &[u8],
     blob: &dyn Fn(&B256) -> Option<Blob>,
 ) -> Result<Vec<PostedBlock>, DerivationError> {
-    let call = NativeRollup::advanceCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.to_string()))?;
+    let call = NativeRollup::advanceCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.into()))?;
     let mut messages = call.messages.into_iter();
     let mut batch: Option<(Vec<B256>, Vec<Vec<TxEnvelope>>)> = None;
     let mut out = Vec::with_capacity(call.blocks.len());
     for (position, commitment) in call.blocks.into_iter().enumerate() {
-        let trace =
-            Trace::decode(&commitment.trace).map_err(|e| DerivationError::Trace { position, reason: e.to_string() })?;
+        let trace = Trace::decode(&commitment.trace).map_err(|source| DerivationError::Trace { position, source })?;
         let Trace { mut block, witness, blob_refs, batch_index } = trace;
         if !blob_refs.is_empty() {
             if !block.body.transactions.is_empty() {
-                return Err(DerivationError::Trace { position, reason: "transactions in a blob-mode trace".into() });
+                return Err(DerivationError::TransactionsInBlobMode { position });
             }
             let fresh = batch.as_ref().is_none_or(|(refs, _)| *refs != blob_refs);
             if fresh {
@@ -154,7 +165,7 @@ pub fn decode_advance(
                     .map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h)))
                     .collect::<Result<_, _>>()?;
                 let refs: Vec<&Blob> = blobs.iter().collect();
-                let txs = decode_batch_blobs(&refs).map_err(|e| DerivationError::Batch(e.to_string()))?;
+                let txs = decode_batch_blobs(&refs).map_err(DerivationError::Batch)?;
                 batch = Some((blob_refs, txs));
             }
             let txs = batch.as_ref().map(|(_, txs)| txs).ok_or(DerivationError::EmptyBatch)?;
@@ -168,12 +179,12 @@ pub fn decode_advance(
         let count = commitment.messageCount as usize;
         let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
         if applied.len() != count {
-            return Err(DerivationError::Calldata(format!("block {position} claims {count} messages beyond the list")));
+            return Err(DerivationError::MessagesBeyondList { position, count });
         }
         out.push(PostedBlock { block, witness, l1_anchor: commitment.l1Anchor, messages: applied });
     }
     if messages.next().is_some() {
-        return Err(DerivationError::Calldata("messages left over after the last block".into()));
+        return Err(DerivationError::MessagesLeftOver);
     }
     Ok(out)
 }

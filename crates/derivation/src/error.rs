@@ -1,9 +1,13 @@
 //! Why derivation fails.
 
+use alloy_eips::eip4844::c_kzg;
 use alloy_primitives::B256;
+use nrd_chain::{Classify, Severity, SharedError};
+use nrd_execute_client::{BlobBatchError, TraceError};
 
-/// A derivation failure. [`Self::is_temporary`] tells a caller whether retrying later can help
-/// (data not yet available) or the input itself is bad.
+/// A derivation failure. Its [`Classify::severity`] tells a caller whether retrying later can
+/// help (data not yet available: [`Severity::Temporary`]) or the input itself is bad
+/// ([`Severity::Critical`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DerivationError {
     /// The block's timestamp does not follow its parent's.
@@ -30,24 +34,42 @@ pub enum DerivationError {
     TooManyMessages,
     /// KZG commitment of the blobs failed.
     #[error("blob commitment failed: {0}")]
-    Kzg(String),
-    /// The calldata is not an `advance` call, or its parts do not fit together.
+    Kzg(#[source] SharedError<c_kzg::Error>),
+    /// The calldata is not an `advance` call.
     #[error("advance calldata: {0}")]
-    Calldata(String),
+    Calldata(#[source] SharedError<alloy_sol_types::Error>),
+    /// A block claims more L1 messages than the call lists after the earlier blocks' ones.
+    #[error("advance calldata: block {position} claims {count} messages beyond the list")]
+    MessagesBeyondList {
+        /// Position in the batch.
+        position: usize,
+        /// The messages it claims.
+        count: usize,
+    },
+    /// The call lists L1 messages no block applies.
+    #[error("advance calldata: messages left over after the last block")]
+    MessagesLeftOver,
     /// A block's trace does not decode.
-    #[error("trace of block {position} in the batch: {reason}")]
+    #[error("trace of block {position} in the batch: {source}")]
     Trace {
         /// Position in the batch.
         position: usize,
         /// Why.
-        reason: String,
+        #[source]
+        source: TraceError,
+    },
+    /// A blob-mode trace (one with blob references) carries transactions of its own.
+    #[error("trace of block {position} in the batch: transactions in a blob-mode trace")]
+    TransactionsInBlobMode {
+        /// Position in the batch.
+        position: usize,
     },
     /// A referenced blob is not available (yet).
     #[error("blob {0} is not available")]
     MissingBlob(B256),
     /// The blobs do not hold a batch.
     #[error("blob batch: {0}")]
-    Batch(String),
+    Batch(#[source] BlobBatchError),
     /// A trace points past the end of the batch.
     #[error("block {position} points at batch entry {index}, but the batch has {blocks}")]
     BatchIndex {
@@ -60,8 +82,20 @@ pub enum DerivationError {
     },
 }
 
+impl Classify for DerivationError {
+    fn severity(&self) -> Severity {
+        match self {
+            // The blob may not have reached the beacon node yet.
+            Self::MissingBlob(_) => Severity::Temporary,
+            // The posted data (or the blocks to post) are what they are.
+            _ => Severity::Critical,
+        }
+    }
+}
+
 impl DerivationError {
-    /// Whether retrying later may succeed (only a blob not yet available).
+    /// Whether retrying later may succeed (only a blob not yet available): the same answer as
+    /// [`Classify::severity`] being [`Severity::Temporary`], usable in `const` code.
     pub const fn is_temporary(&self) -> bool {
         matches!(self, Self::MissingBlob(_))
     }

@@ -16,7 +16,7 @@ pub const BRIDGE_PREFUND: U256 = U256::from_limbs([0, 0, 1, 0]);
 pub enum GenesisError {
     /// Not JSON of a genesis.
     #[error("genesis does not parse: {0}")]
-    Json(String),
+    Json(#[source] nrd_chain::SharedError<serde_json::Error>),
     /// A fork nrd requires is not active at genesis.
     #[error("genesis must activate {0} at time 0")]
     Fork(&'static str),
@@ -31,6 +31,13 @@ pub enum GenesisError {
     /// The gas limit is outside the protocol bounds.
     #[error("gas limit {0} is outside {min}..={max}", min = nrd_chain::MIN_GAS_LIMIT, max = nrd_chain::MAX_GAS_LIMIT)]
     GasLimit(u64),
+}
+
+impl nrd_chain::Classify for GenesisError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The genesis file is wrong: an operator must replace it.
+        nrd_chain::Severity::Critical
+    }
 }
 
 /// The predeploys: name, address, runtime code.
@@ -110,7 +117,7 @@ impl L2Genesis {
 
     /// Parses and checks a genesis file.
     pub fn from_json(json: &str) -> Result<Self, GenesisError> {
-        let genesis: Genesis = serde_json::from_str(json).map_err(|e| GenesisError::Json(e.to_string()))?;
+        let genesis: Genesis = serde_json::from_str(json).map_err(|e| GenesisError::Json(e.into()))?;
         let c = &genesis.config;
         for (name, time) in [("shanghai", c.shanghai_time), ("cancun", c.cancun_time), ("prague", c.prague_time)] {
             if time != Some(0) {

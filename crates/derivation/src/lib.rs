@@ -27,7 +27,7 @@ mod genesis;
 mod inputs;
 mod rules;
 
-pub use batch::{AdvanceTx, DaMode, PostedBlock, decode_advance, encode_advance};
+pub use batch::{AdvanceTx, DaMode, PostedBlock, UnknownDaMode, decode_advance, encode_advance};
 pub use error::DerivationError;
 pub use genesis::{BRIDGE_PREFUND, GenesisError, L2Genesis, anchor_rule, predeploys};
 pub use inputs::{BlockInputs, L1BlockRef, SequencingConfig, anchor_calldata, block_inputs, messages_that_fit};

@@ -50,6 +50,13 @@ pub enum HeaderRuleError {
     },
 }
 
+impl nrd_chain::Classify for HeaderRuleError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The block breaks the rollup's rules: importing it again cannot help.
+        nrd_chain::Severity::Critical
+    }
+}
+
 /// Checks `block` against the rollup's header rules: gas limit `gas_limit` (the genesis one),
 /// `prevRandao` and parent beacon root equal to `l1_hash` (the anchored L1 block's hash), no
 /// withdrawals, no blob gas. The EIP-7685 requests are free: they have no effect on an L2, and

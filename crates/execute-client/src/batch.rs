@@ -80,6 +80,13 @@ pub enum BatchError {
     TrailingBytes(usize),
 }
 
+impl nrd_chain::Classify for BatchError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The bytes are what they are: decoding them again fails again.
+        nrd_chain::Severity::Critical
+    }
+}
+
 /// Encodes the transactions of consecutive L2 blocks (one list per block) as a batch payload.
 ///
 /// A batch whose RLP is longer than [`MAX_BATCH_BYTES`] does not decode: callers keep batches

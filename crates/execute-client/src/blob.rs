@@ -39,6 +39,13 @@ pub enum BlobPayloadError {
     Padding,
 }
 
+impl nrd_chain::Classify for BlobPayloadError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The blobs are what they are: decoding them again fails again.
+        nrd_chain::Severity::Critical
+    }
+}
+
 /// The number of blobs a payload of `len` bytes needs.
 pub const fn blobs_for_payload(len: usize) -> usize {
     let blobs = (LENGTH_PREFIX + len).div_ceil(USABLE_BYTES_PER_BLOB);
@@ -101,6 +108,13 @@ pub enum BlobBatchError {
     /// The payload is not a batch.
     #[error("batch: {0}")]
     Batch(#[from] BatchError),
+}
+
+impl nrd_chain::Classify for BlobBatchError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The blobs are what they are: decoding them again fails again.
+        nrd_chain::Severity::Critical
+    }
 }
 
 /// Encodes blocks' transactions as a batch and packs it into blobs.

@@ -23,14 +23,14 @@ use crate::{
     batch::{BatchError, MAX_BATCH_BYTES, decode_batch_within},
     blob::{BlobPayloadError, blobs_to_payload},
     trace::{Trace, TraceError},
-    verifier::{ExecuteInput, Reexecution},
+    verifier::{ExecuteError, ExecuteInput, Reexecution},
 };
 use alloy_consensus::TxEnvelope;
 use alloy_eips::eip4844::Blob;
 use alloy_evm::precompiles::{Precompile, PrecompileInput};
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_sol_types::{SolError, SolType, sol_data};
-use nrd_chain::{SettlementWrite, TxSettlement};
+use nrd_chain::{LockExt, SettlementWrite, TxSettlement};
 use revm::precompile::{PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult};
 use serde::{Deserialize, Serialize};
 use std::{borrow::Cow, sync::Arc};
@@ -267,11 +267,11 @@ impl std::fmt::Debug for ExecutePrecompile {
 }
 
 /// Why an EXECUTE call fails (the revert reason).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExecuteCallError {
     /// The input is not `abi.encode(bytes32, bytes32, uint64, bytes, bytes)`.
     #[error("EXECUTE input does not decode: {0}")]
-    Input(String),
+    Input(#[source] alloy_sol_types::Error),
     /// Called from a static context (EXECUTE writes its meter).
     #[error("EXECUTE cannot run in a static call")]
     Static,
@@ -312,11 +312,28 @@ pub enum ExecuteCallError {
     #[error("trace in blob mode carries transactions in the block too")]
     TransactionsInBlobMode,
     /// The trace does not verify.
-    #[error("{0}")]
-    Verify(String),
+    #[error(transparent)]
+    Verify(#[from] ExecuteError),
     /// The EVM state could not be read or written.
     #[error("state access failed: {0}")]
-    State(String),
+    State(#[source] alloy_evm::EvmInternalsError),
+}
+
+impl nrd_chain::Classify for ExecuteCallError {
+    fn severity(&self) -> nrd_chain::Severity {
+        match self {
+            // This L1 block's EXECUTE capacity is taken: a later block has room again.
+            Self::LimitExceeded { .. } => nrd_chain::Severity::Temporary,
+            // Reading the L1 state failed, not the input.
+            Self::State(_) => nrd_chain::Severity::Temporary,
+            Self::Trace(e) => e.severity(),
+            Self::BlobPayload(e) => e.severity(),
+            Self::Batch(e) => e.severity(),
+            Self::Verify(e) => e.severity(),
+            // The input is wrong: EXECUTE refuses it whenever it is given.
+            _ => nrd_chain::Severity::Critical,
+        }
+    }
 }
 
 /// How a call ends when it does not succeed.
@@ -406,7 +423,7 @@ impl ExecutePrecompile {
     ) -> Result<Arc<Vec<Vec<TxEnvelope>>>, Failure> {
         let word_gas = self.meter.batch_word_gas.max(1);
         let cached = {
-            let cache = self.batch_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = self.batch_cache.lock_or_recover();
             cache.as_ref().filter(|c| c.refs == refs).map(|c| (c.blocks.clone(), c.rlp_len))
         };
         let (blocks, rlp_len) = match cached {
@@ -423,7 +440,7 @@ impl ExecutePrecompile {
                     Err(BatchError::TooLarge) if affordable < MAX_BATCH_BYTES => return Err(Failure::OutOfGas),
                     other => Arc::new(other?),
                 };
-                *self.batch_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+                *self.batch_cache.lock_or_recover() =
                     Some(CachedBatch { refs: refs.to_vec(), blocks: blocks.clone(), rlp_len: produced });
                 return Ok(blocks);
             }
@@ -437,12 +454,11 @@ impl ExecutePrecompile {
             return Err(ExecuteCallError::Static.into());
         }
         let (pre, post, gas_used, anchor, trace): (B256, B256, u64, Bytes, Bytes) =
-            <ExecuteArgs as SolType>::abi_decode_params(input.data)
-                .map_err(|e| ExecuteCallError::Input(e.to_string()))?;
+            <ExecuteArgs as SolType>::abi_decode_params(input.data).map_err(ExecuteCallError::Input)?;
 
         // The meter: the slots hold every earlier transaction of the block; this transaction's
         // earlier calls (reverted ones too) are pending on this thread.
-        let state = |e: alloy_evm::EvmInternalsError| ExecuteCallError::State(e.to_string());
+        let state = ExecuteCallError::State;
         let internals = &mut input.internals;
         let block = internals.block_number().saturating_to::<u64>();
         let stored = StoredMeter {
@@ -502,7 +518,7 @@ impl ExecutePrecompile {
                 &ExecuteInput { pre_state_root: pre, post_state_root: post, gas_used, anchor: &anchor, trace: &[] },
                 &decoded,
             )
-            .map_err(|e| ExecuteCallError::Verify(e.to_string()))?;
+            .map_err(ExecuteCallError::Verify)?;
         Ok(())
     }
 }

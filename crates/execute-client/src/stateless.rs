@@ -11,20 +11,30 @@ use alloy_primitives::{
 };
 use alloy_rlp::Decodable;
 use nrd_chain::{
-    AccountState, BlockError, ChainSpec, NodeResolver, StateChanges, StateCommitter, StateError, StateProvider,
-    StateResult, StateTrie, TrieError, Undo, WorkBudget, import_block, import_block_bounded, system_contracts,
+    AccountState, BlockError, ChainSpec, MalformedNode, NodeResolver, StateChanges, StateCommitter, StateError,
+    StateProvider, StateResult, StateTrie, TrieError, Undo, WorkBudget, import_block, import_block_bounded,
+    system_contracts,
 };
 
 /// Why a block does not verify statelessly. Witness problems and block problems are distinct.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     /// A witness header is not valid header RLP.
-    #[error("witness header {index} does not decode: {reason}")]
+    #[error("witness header {index} does not decode: {source}")]
     MalformedHeader {
         /// Position in `witness.headers`.
         index: usize,
-        /// Decoder message.
-        reason: String,
+        /// Decoder error.
+        #[source]
+        source: alloy_rlp::Error,
+    },
+    /// Bytes follow a witness header's RLP.
+    #[error("witness header {index} does not decode: {count} trailing bytes")]
+    HeaderTrailingBytes {
+        /// Position in `witness.headers`.
+        index: usize,
+        /// Bytes after the header.
+        count: usize,
     },
     /// The same node, code or header appears twice in the witness.
     #[error("witness lists {0} twice")]
@@ -51,10 +61,10 @@ pub enum VerifyError {
     MissingHeader(u64),
     /// A witness trie node is not valid node RLP.
     #[error("witness trie node is malformed: {0}")]
-    MalformedNode(String),
+    MalformedNode(#[source] MalformedNode),
     /// A witness trie leaf does not decode.
     #[error("witness state is malformed: {0}")]
-    MalformedState(String),
+    MalformedState(#[source] StateError),
     /// The witness carries a trie node re-execution never used.
     #[error("witness carries trie node {0}, which re-execution does not use")]
     UnusedNode(B256),
@@ -79,6 +89,13 @@ pub enum VerifyError {
     WorkBudgetExceeded(u64),
 }
 
+impl nrd_chain::Classify for VerifyError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The witness or the block is wrong (or too costly): verifying it again fails again.
+        nrd_chain::Severity::Critical
+    }
+}
+
 impl From<StateError> for VerifyError {
     fn from(err: StateError) -> Self {
         match err {
@@ -86,7 +103,7 @@ impl From<StateError> for VerifyError {
             StateError::Trie(TrieError::MalformedNode(reason)) => Self::MalformedNode(reason),
             StateError::MissingCode(hash) => Self::MissingCode(hash),
             StateError::MissingBlockHash(number) => Self::MissingHeader(number),
-            err @ StateError::MalformedLeaf { .. } => Self::MalformedState(err.to_string()),
+            err @ StateError::MalformedLeaf { .. } => Self::MalformedState(err),
         }
     }
 }
@@ -237,10 +254,9 @@ fn verify_with(
     let mut headers = B256Map::default();
     for (index, raw) in witness.headers.iter().enumerate() {
         let mut buf = raw.as_ref();
-        let header =
-            Header::decode(&mut buf).map_err(|e| VerifyError::MalformedHeader { index, reason: e.to_string() })?;
+        let header = Header::decode(&mut buf).map_err(|source| VerifyError::MalformedHeader { index, source })?;
         if !buf.is_empty() {
-            return Err(VerifyError::MalformedHeader { index, reason: format!("{} trailing bytes", buf.len()) });
+            return Err(VerifyError::HeaderTrailingBytes { index, count: buf.len() });
         }
         let sealed = Sealed::new(header);
         if headers.insert(sealed.hash(), sealed.clone()).is_some() {

@@ -33,13 +33,20 @@ pub enum TraceError {
     UnsupportedVersion(u8),
     /// The body is not RLP of `[block, witness, blobRefs, batchIndex]`.
     #[error("trace body does not decode: {0}")]
-    Rlp(String),
+    Rlp(#[source] alloy_rlp::Error),
     /// Bytes follow the RLP body.
     #[error("trace has {0} bytes after its body")]
     TrailingBytes(usize),
     /// A calldata-mode trace (no blob references) names a batch index other than 0.
     #[error("trace without blob references has batch index {0} (must be 0)")]
     BatchIndexWithoutBlobs(u64),
+}
+
+impl nrd_chain::Classify for TraceError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The bytes are what they are: decoding them again fails again.
+        nrd_chain::Severity::Critical
+    }
 }
 
 /// A decoded trace.
@@ -70,7 +77,7 @@ impl Trace {
         if version != TRACE_VERSION_RAW {
             return Err(TraceError::UnsupportedVersion(version));
         }
-        let trace = <Self as Decodable>::decode(&mut body).map_err(|e| TraceError::Rlp(e.to_string()))?;
+        let trace = <Self as Decodable>::decode(&mut body).map_err(TraceError::Rlp)?;
         if !body.is_empty() {
             return Err(TraceError::TrailingBytes(body.len()));
         }

@@ -66,6 +66,13 @@ pub enum ExecuteError {
     Verify(#[from] VerifyError),
 }
 
+impl nrd_chain::Classify for ExecuteError {
+    fn severity(&self) -> nrd_chain::Severity {
+        // The input is wrong: EXECUTE refuses it whenever it is given.
+        nrd_chain::Severity::Critical
+    }
+}
+
 /// Checks that a trace takes `pre_state_root` to `post_state_root` using `gas_used`.
 pub trait Verifier {
     /// Verifies the input; `Ok` only when every claim holds.

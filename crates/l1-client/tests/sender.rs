@@ -12,7 +12,8 @@ use alloy_sol_types::SolCall;
 use nrd_bridge::NativeRollup::{self, NativeRollupErrors};
 use nrd_chain::{Classify, Severity};
 use nrd_l1_client::{L1Client, L1ClientConfig, L1Error, L1Tx, TxError, TxSender, TxSenderConfig};
-use nrd_rpc::{RpcLimits, RunningServer, serve_l1};
+use nrd_l1_devnet::serve_l1;
+use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_testkit::{ETH, Rollup};
 use std::{sync::Arc, time::Duration};
 

@@ -6,7 +6,7 @@ use alloy_eips::{
     eip7594::BlobTransactionSidecarVariant,
 };
 use alloy_primitives::{B256, map::HashMap};
-use nrd_chain::StoredBlock;
+use nrd_chain::{RwLockExt, StoredBlock};
 use nrd_execute_client::BlobSource;
 use std::{
     collections::BTreeMap,
@@ -43,7 +43,7 @@ impl BlobStore {
             BlobTransactionSidecarVariant::Eip4844(s) => (&s.blobs, &s.commitments, Some(&s.proofs)),
             BlobTransactionSidecarVariant::Eip7594(s) => (&s.blobs, &s.commitments, None),
         };
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.inner.write_or_recover();
         for (i, hash) in hashes.iter().enumerate() {
             let (Some(blob), Some(commitment)) = (blobs.get(i), commitments.get(i)) else { continue };
             let proof = match proofs.and_then(|p| p.get(i)) {
@@ -67,18 +67,18 @@ impl BlobStore {
             .copied()
             .collect();
         if !hashes.is_empty() {
-            self.inner.write().unwrap_or_else(|e| e.into_inner()).by_block.insert(number, hashes);
+            self.inner.write_or_recover().by_block.insert(number, hashes);
         }
     }
 
     /// Forgets which blobs a dropped block carried.
     pub fn drop_block(&self, number: u64) {
-        self.inner.write().unwrap_or_else(|e| e.into_inner()).by_block.remove(&number);
+        self.inner.write_or_recover().by_block.remove(&number);
     }
 
     /// The blobs of block `number`, in order.
     pub fn block_sidecars(&self, number: u64) -> Vec<StoredBlob> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let inner = self.inner.read_or_recover();
         inner
             .by_block
             .get(&number)
@@ -97,6 +97,6 @@ fn blob_proof(blob: &Blob, commitment: &Bytes48) -> Option<Bytes48> {
 
 impl BlobSource for BlobStore {
     fn blob(&self, versioned_hash: &B256) -> Option<Arc<Blob>> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).by_hash.get(versioned_hash).map(|b| b.blob.clone())
+        self.inner.read_or_recover().by_hash.get(versioned_hash).map(|b| b.blob.clone())
     }
 }

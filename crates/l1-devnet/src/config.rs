@@ -63,7 +63,7 @@ impl Default for DevnetConfig {
 impl DevnetConfig {
     /// Checks values that would make the devnet misbehave; the error names the key.
     pub fn validate(&self) -> Result<(), DevnetError> {
-        let bad = |key: &str, why: &str| Err(DevnetError::Config(format!("{key}: {why}")));
+        let bad = |key: &'static str, reason: &'static str| Err(DevnetError::Config { key, reason });
         if self.chain_id == 0 {
             return bad("chain_id", "must not be 0");
         }

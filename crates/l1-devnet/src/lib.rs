@@ -13,13 +13,21 @@
 //! - **Dev accounts** from the standard test mnemonic, **snapshots** and **set-head** for tests
 //!   that need reorgs.
 //!
-//! The JSON-RPC and beacon API in front of it live in `nrd-rpc`.
+//! - **Its RPC** ([`serve_l1`]): the devnet is an `nrd_rpc::Backend`, served by `nrd-rpc`'s
+//!   generic Ethereum JSON-RPC with the devnet methods beside (`nrd_executeGas`, `evm_mine`,
+//!   `evm_snapshot`, `evm_revert`, `debug_setHead`, `evm_increaseTime`,
+//!   `evm_setNextBlockTimestamp`: [`DevnetRpc`]); and the beacon API blob endpoint
+//!   ([`beacon_router`], [`serve_beacon`]) on its own port, as a consensus client would serve it.
 
+mod beacon;
 mod blobs;
 mod config;
 mod node;
+mod rpc;
 
+pub use beacon::{router as beacon_router, serve_beacon};
 pub use blobs::{BlobStore, StoredBlob};
 pub use config::{DevnetConfig, TEST_MNEMONIC};
 pub use node::{Devnet, DevnetError, TxLocation, dev_accounts};
 pub use nrd_txpool::{AdmissionContext, Pool, PoolError, PoolLimits, PooledTx, decode_pooled};
+pub use rpc::{DevnetApiServer, DevnetRpc, serve_l1};

@@ -3,10 +3,10 @@
 use crate::{DevnetConfig, blobs::BlobStore};
 use alloy_consensus::{Header, Sealed, Transaction};
 use alloy_primitives::{Address, B256, U256, keccak256, map::HashMap};
-use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
+use alloy_signer_local::{LocalSignerError, MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
 use nrd_chain::{
-    BlockAttributes, BlockError, BlockHashes, ChainSpec, GenesisAccount, MemoryState, StateProvider, StateRef,
-    StoredBlock, build_block,
+    BlockAttributes, BlockError, BlockHashes, ChainSpec, Classify, GenesisAccount, LockExt, MemoryState, Severity,
+    SharedError, StateError, StateProvider, StateRef, StoredBlock, build_block,
 };
 use nrd_execute_client::{EXECUTE_ADDRESS, ExecuteGas, ExecutePrecompile, Reexecution, StoredMeter};
 use nrd_txpool::{AdmissionContext, Pool, PoolError, PooledTx, decode_pooled};
@@ -33,15 +33,50 @@ pub enum DevnetError {
     /// A block could not be built.
     #[error("block production failed: {0}")]
     Block(#[from] BlockError),
-    /// The configuration is unusable.
-    #[error("invalid devnet configuration: {0}")]
-    Config(String),
-    /// A block or state that is not (or no longer) kept.
-    #[error("{0}")]
-    NotFound(String),
-    /// A test-control request with unusable parameters.
-    #[error("invalid parameters: {0}")]
-    InvalidParams(String),
+    /// A configuration value is unusable.
+    #[error("invalid devnet configuration: {key}: {reason}")]
+    Config {
+        /// The key.
+        key: &'static str,
+        /// What is wrong with its value.
+        reason: &'static str,
+    },
+    /// The mnemonic does not derive the dev accounts.
+    #[error("invalid devnet configuration: mnemonic: {0}")]
+    Mnemonic(#[source] SharedError<LocalSignerError>),
+    /// The head state could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// `evm_revert` to a snapshot that does not exist (or was dropped).
+    #[error("no snapshot {0}")]
+    NoSnapshot(u64),
+    /// A rewind to a block whose state is no longer kept.
+    #[error("state of block {0} is no longer kept")]
+    StatePruned(u64),
+    /// `evm_setNextBlockTimestamp` with a timestamp not after the head's.
+    #[error("invalid parameters: timestamp {timestamp} is not after the head's {head}")]
+    Timestamp {
+        /// The timestamp asked for.
+        timestamp: u64,
+        /// The head's timestamp.
+        head: u64,
+    },
+}
+
+impl Classify for DevnetError {
+    fn severity(&self) -> Severity {
+        match self {
+            Self::Pool(e) => e.severity(),
+            Self::Block(e) => e.severity(),
+            Self::State(e) => e.severity(),
+            // Bad configuration or a bad test-control request: the caller must change it.
+            Self::Config { .. }
+            | Self::Mnemonic(_)
+            | Self::NoSnapshot(_)
+            | Self::StatePruned(_)
+            | Self::Timestamp { .. } => Severity::Critical,
+        }
+    }
 }
 
 /// Where a mined transaction is.
@@ -108,7 +143,7 @@ pub fn dev_accounts(mnemonic: &str, count: u32) -> Result<Vec<PrivateKeySigner>,
                 .phrase(mnemonic)
                 .index(i)
                 .and_then(|b| b.build())
-                .map_err(|e| DevnetError::Config(format!("mnemonic: {e}")))
+                .map_err(|e| DevnetError::Mnemonic(e.into()))
         })
         .collect()
 }
@@ -173,7 +208,7 @@ impl Devnet {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock_or_recover()
     }
 
     /// The configuration.
@@ -242,10 +277,7 @@ impl Devnet {
     /// The nonce the sender's next transaction should use, counting pooled ones.
     pub fn pending_nonce(&self, address: Address) -> Result<u64, DevnetError> {
         let inner = self.lock();
-        let nonce = StateRef(inner.head_state())
-            .account(address)
-            .map_err(|e| DevnetError::NotFound(e.to_string()))?
-            .map_or(0, |a| a.nonce);
+        let nonce = StateRef(inner.head_state()).account(address)?.map_or(0, |a| a.nonce);
         Ok(inner.pool.pending_nonce(address, nonce))
     }
 
@@ -271,7 +303,7 @@ impl Devnet {
     pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), DevnetError> {
         let head = self.head().header().timestamp;
         if timestamp <= head {
-            return Err(DevnetError::InvalidParams(format!("timestamp {timestamp} is not after the head's {head}")));
+            return Err(DevnetError::Timestamp { timestamp, head });
         }
         self.next_timestamp.store(timestamp, Ordering::Relaxed);
         Ok(())
@@ -425,12 +457,7 @@ impl Devnet {
 
     /// Returns the chain to snapshot `id` (dropping it and later snapshots).
     pub fn revert(&self, id: u64) -> Result<(), DevnetError> {
-        let number = self
-            .lock()
-            .snapshots
-            .get(&id)
-            .copied()
-            .ok_or_else(|| DevnetError::NotFound(format!("no snapshot {id}")))?;
+        let number = self.lock().snapshots.get(&id).copied().ok_or(DevnetError::NoSnapshot(id))?;
         self.set_head(number)?;
         self.lock().snapshots.retain(|k, _| *k < id);
         Ok(())
@@ -444,7 +471,7 @@ impl Devnet {
             return Ok(());
         }
         if !inner.states.contains_key(&number) {
-            return Err(DevnetError::NotFound(format!("state of block {number} is no longer kept")));
+            return Err(DevnetError::StatePruned(number));
         }
         let dropped: Vec<Arc<StoredBlock>> =
             inner.blocks.drain(usize::try_from(number + 1).unwrap_or(usize::MAX)..).collect();

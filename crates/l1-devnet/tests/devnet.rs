@@ -75,7 +75,7 @@ fn admission_errors_are_typed() {
         (transfer(&key, 900, 0, 1, 10_000_000_000, 100_000_000), |e| matches!(e, PoolError::GasLimit { .. })),
         (transfer(&poor, 900, 0, 1, 10_000_000_000, 21_000), |e| matches!(e, PoolError::InsufficientFunds { .. })),
         (vec![0x02, 0xc0], |e| matches!(e, PoolError::Decode(_))),
-        (vec![0x03, 0xc0], |e| matches!(e, PoolError::Sidecar(_))),
+        (vec![0x03, 0xc0], |e| matches!(e, PoolError::SidecarMissing(_))),
     ];
     for (i, (raw, check)) in cases.into_iter().enumerate() {
         match d.submit_raw(&raw) {
@@ -142,15 +142,15 @@ fn snapshot_revert_and_set_head_rewind() {
     assert!(d.pooled(hash).is_some(), "the dropped transaction is pooled again");
     let block = d.seal().unwrap();
     assert_eq!(block.tx_hashes, [hash]);
-    assert!(matches!(d.revert(snap), Err(DevnetError::NotFound(_))));
+    assert!(matches!(d.revert(snap), Err(DevnetError::NoSnapshot(_))));
 }
 
 #[test]
 fn config_errors_name_the_key() {
     let bad = DevnetConfig { l2_chain_id: 900, ..Default::default() };
-    assert!(matches!(Devnet::new(bad), Err(DevnetError::Config(m)) if m.starts_with("l2_chain_id")));
+    assert!(matches!(Devnet::new(bad), Err(DevnetError::Config { key: "l2_chain_id", .. })));
     let bad = DevnetConfig { gas_limit: 1, ..Default::default() };
-    assert!(matches!(Devnet::new(bad), Err(DevnetError::Config(m)) if m.starts_with("gas_limit")));
+    assert!(matches!(Devnet::new(bad), Err(DevnetError::Config { key: "gas_limit", .. })));
 }
 
 #[test]

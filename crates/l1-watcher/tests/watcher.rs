@@ -14,8 +14,9 @@ use nrd_bridge::{L1Message, NativeRollup};
 use nrd_chain::{Classify, Severity};
 use nrd_derivation::{DaMode, PostedBlock};
 use nrd_l1_client::{L1Client, L1ClientConfig, L1Error};
+use nrd_l1_devnet::{serve_beacon, serve_l1};
 use nrd_l1_watcher::{HeadSource, L1Block, L1Event, L1Watcher, WatcherConfig, WatcherError};
-use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
+use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_testkit::{ETH, Rollup, l2_key};
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 use tokio::{

@@ -527,7 +527,7 @@ impl NodeConfig {
             origin: resolved.origin(key),
             problem,
         };
-        self.sequencer.da_mode.parse::<DaMode>().map_err(|problem| invalid("sequencer.da_mode", problem))?;
+        self.sequencer.da_mode.parse::<DaMode>().map_err(|e| invalid("sequencer.da_mode", e.to_string()))?;
         for (key, url) in [("l1.rpc_url", &self.l1.rpc_url), ("l1.beacon_url", &self.l1.beacon_url)] {
             check_url(url, &["http", "https"]).map_err(|problem| invalid(key, problem))?;
         }
@@ -583,10 +583,10 @@ impl NodeConfig {
 
     /// How batches carry their transactions.
     pub fn da_mode(&self) -> Result<DaMode> {
-        self.sequencer.da_mode.parse().map_err(|problem| ConfigError::Invalid {
+        self.sequencer.da_mode.parse().map_err(|e: nrd_derivation::UnknownDaMode| ConfigError::Invalid {
             key: "sequencer.da_mode".into(),
             origin: Origin::Default,
-            problem,
+            problem: e.to_string(),
         })
     }
 

@@ -108,10 +108,10 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
     l1_config.execute.target = args.execute_target;
     l1_config.execute.limit = args.execute_target.saturating_mul(2);
     let l1 = Devnet::new(l1_config)?;
-    let l1_rpc = nrd_rpc::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
+    let l1_rpc = nrd_l1_devnet::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
         .await
         .map_err(|source| LaunchError::Listen { key: "--l1-rpc-addr", addr: args.l1_rpc_addr, source })?;
-    let beacon = nrd_rpc::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
+    let beacon = nrd_l1_devnet::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
         .await
         .map_err(|source| LaunchError::Listen { key: "--beacon-addr", addr: args.beacon_addr, source })?;
     let l1_task = tokio::spawn(l1.clone().run(wait(stop_rx.clone())));

@@ -5,7 +5,7 @@ use crate::NodeError;
 use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, Bytes, map::HashMap};
 use nrd_bridge::L1Message;
-use nrd_chain::{ChainSpec, GenesisAccount, MemoryState, StoredBlock, import_block};
+use nrd_chain::{ChainSpec, GenesisAccount, MemoryState, RwLockExt, StoredBlock, import_block};
 use nrd_derivation::{L2Genesis, PostedBlock, anchor_calldata};
 use nrd_execute_client::{Ancestors, ExecutionWitness};
 use nrd_storage::{ChainStore, L2Block};
@@ -129,11 +129,11 @@ impl L2Chain {
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.read_or_recover()
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.write_or_recover()
     }
 
     /// The chain rules.

@@ -49,7 +49,7 @@ pub enum NodeError {
     L1(#[from] L1Error),
     /// Following L1 failed.
     #[error("L1: {0}")]
-    Watcher(#[from] WatcherError),
+    Watcher(#[source] Box<WatcherError>),
     /// L1 does not have a block the node needs (an L1 block an L2 block is anchored to).
     #[error("L1 block {0} not found")]
     L1BlockMissing(u64),
@@ -59,7 +59,19 @@ pub enum NodeError {
     /// A block posted on L1 breaks the rollup's header rules (which the contract enforces, so
     /// L1 and this node disagree on the protocol).
     #[error("header rules: {0}")]
-    HeaderRule(#[from] nrd_derivation::HeaderRuleError),
+    HeaderRule(#[source] Box<nrd_derivation::HeaderRuleError>),
+}
+
+impl From<WatcherError> for NodeError {
+    fn from(e: WatcherError) -> Self {
+        Self::Watcher(Box::new(e))
+    }
+}
+
+impl From<nrd_derivation::HeaderRuleError> for NodeError {
+    fn from(e: nrd_derivation::HeaderRuleError) -> Self {
+        Self::HeaderRule(Box::new(e))
+    }
 }
 
 impl Classify for NodeError {

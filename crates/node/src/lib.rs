@@ -22,4 +22,6 @@ pub use chain::{BlockL1Info, L2Chain};
 pub use error::NodeError;
 pub use follower::{Follower, FollowerConfig, L1View};
 pub use node::{L2Node, RollupStatus, TxSink};
+/// The error of [`TxSink::submit`] (the seam's, from `nrd-rpc`).
+pub use nrd_rpc::BackendError;
 pub use rpc::{RollupApiServer, RollupRpc};

@@ -4,8 +4,8 @@
 use crate::L2Chain;
 use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
-use nrd_chain::{ChainSpec, MemoryState, StateProvider, StateRef, StoredBlock};
-use nrd_rpc::Backend;
+use nrd_chain::{ChainSpec, LockExt, MemoryState, StateProvider, StateRef, StoredBlock};
+use nrd_rpc::{Backend, BackendError};
 use serde::Serialize;
 use std::{
     sync::{Arc, Mutex},
@@ -15,8 +15,9 @@ use tokio::sync::broadcast;
 
 /// Where a node sends transactions (the sequencer's pool).
 pub trait TxSink: Send + Sync + std::fmt::Debug {
-    /// Admits a raw transaction (network encoding); the error is the reason, as geth words it.
-    fn submit(&self, raw: &[u8]) -> Result<B256, String>;
+    /// Admits a raw transaction (network encoding); a refusal is [`BackendError::Rejected`],
+    /// its message the reason as geth words it.
+    fn submit(&self, raw: &[u8]) -> Result<B256, BackendError>;
     /// The next nonce of `address` counting pooled transactions, given its state nonce.
     fn pending_nonce(&self, address: Address, state_nonce: u64) -> u64;
     /// A pooled transaction.
@@ -100,13 +101,13 @@ impl L2Node {
 
     /// Updates the rollup status.
     pub fn update_status(&self, f: impl FnOnce(&mut RollupStatus)) {
-        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let mut status = self.status.lock_or_recover();
         f(&mut status);
     }
 
     /// The current rollup status.
     pub fn status(&self) -> RollupStatus {
-        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut status = self.status.lock_or_recover().clone();
         let head = self.chain.head().number();
         status.unsafe_head = head;
         status.safe_head = self.chain.safe();
@@ -154,16 +155,16 @@ impl Backend for L2Node {
         self.pool.as_ref()?.pooled(hash)
     }
 
-    fn submit_raw(&self, raw: &[u8]) -> Result<B256, String> {
+    fn submit_raw(&self, raw: &[u8]) -> Result<B256, BackendError> {
         match &self.pool {
             Some(pool) => pool.submit(raw),
-            None => Err("this node follows L1 and does not sequence: send transactions to the sequencer".into()),
+            None => Err(BackendError::NotSequencing),
         }
     }
 
-    fn pending_nonce(&self, address: Address) -> Result<u64, String> {
+    fn pending_nonce(&self, address: Address) -> Result<u64, BackendError> {
         let state = self.chain.head_state();
-        let nonce = StateRef(&state).account(address).map_err(|e| e.to_string())?.map_or(0, |a| a.nonce);
+        let nonce = StateRef(&state).account(address)?.map_or(0, |a| a.nonce);
         Ok(self.pool.as_ref().map_or(nonce, |p| p.pending_nonce(address, nonce)))
     }
 

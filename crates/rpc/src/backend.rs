@@ -2,12 +2,45 @@
 
 use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
-use nrd_chain::{BlockHashes, ChainSpec, MemoryState, StoredBlock};
-use nrd_l1_devnet::Devnet;
+use nrd_chain::{BlockHashes, ChainSpec, Classify, MemoryState, Severity, StateError, StoredBlock};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// A chain the Ethereum JSON-RPC can serve (the L1 devnet now, the L2 node later).
+/// Why a [`Backend`] did not take a transaction or could not answer. `eth_sendRawTransaction`
+/// answers every one with `-32000` and its message; `eth_getTransactionCount` with `-32603`.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The node refused the transaction (pool rules, its policy, a block it could not build):
+    /// the source's message is what the client sees ("nonce too low: …", as geth words it).
+    #[error(transparent)]
+    Rejected(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// This node takes no transactions: it follows L1 and does not sequence.
+    #[error("this node follows L1 and does not sequence: send transactions to the sequencer")]
+    NotSequencing,
+    /// State the answer needs could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl BackendError {
+    /// A refusal with `source` as its reason.
+    pub fn rejected(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Rejected(Box::new(source))
+    }
+}
+
+impl Classify for BackendError {
+    fn severity(&self) -> Severity {
+        match self {
+            // The same bytes sent again meet the same rules.
+            Self::Rejected(_) | Self::NotSequencing => Severity::Critical,
+            Self::State(e) => e.severity(),
+        }
+    }
+}
+
+/// A chain the Ethereum JSON-RPC can serve: the L2 node (`nrd-node`) and the L1 devnet
+/// (`nrd-l1-devnet`) implement it.
 pub trait Backend: Send + Sync + 'static {
     /// Chain rules.
     fn spec(&self) -> &ChainSpec;
@@ -31,66 +64,14 @@ pub trait Backend: Send + Sync + 'static {
     fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)>;
     /// A transaction waiting in the pool.
     fn pooled(&self, hash: B256) -> Option<Recovered<TxEnvelope>>;
-    /// Submits a raw transaction (network encoding); the error message is the node's reason.
-    fn submit_raw(&self, raw: &[u8]) -> Result<B256, String>;
+    /// Submits a raw transaction (network encoding); the error's message is the node's reason.
+    fn submit_raw(&self, raw: &[u8]) -> Result<B256, BackendError>;
     /// The next nonce of `address`, counting pooled transactions.
-    fn pending_nonce(&self, address: Address) -> Result<u64, String>;
+    fn pending_nonce(&self, address: Address) -> Result<u64, BackendError>;
     /// The next block's environment as far as known (number, timestamp, base fee, blob gas).
     fn pending_header(&self) -> Header;
     /// New heads as they arrive.
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredBlock>>;
-}
-
-impl Backend for Devnet {
-    fn spec(&self) -> &ChainSpec {
-        Self::spec(self)
-    }
-
-    fn head(&self) -> Arc<StoredBlock> {
-        Self::head(self)
-    }
-
-    fn finalized(&self) -> Arc<StoredBlock> {
-        let head = Self::head(self);
-        let depth = self.config().finality_depth;
-        Self::block(self, head.number().saturating_sub(depth)).unwrap_or(head)
-    }
-
-    fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
-        Self::block(self, number)
-    }
-
-    fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>> {
-        Self::block_by_hash(self, hash)
-    }
-
-    fn state_at(&self, number: u64) -> Option<Arc<MemoryState>> {
-        Self::state_at(self, number)
-    }
-
-    fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)> {
-        Self::transaction(self, hash).map(|l| (l.block, l.index))
-    }
-
-    fn pooled(&self, hash: B256) -> Option<Recovered<TxEnvelope>> {
-        Self::pooled(self, hash).map(|p| p.tx)
-    }
-
-    fn submit_raw(&self, raw: &[u8]) -> Result<B256, String> {
-        Self::submit_raw(self, raw).map_err(|e| e.to_string())
-    }
-
-    fn pending_nonce(&self, address: Address) -> Result<u64, String> {
-        Self::pending_nonce(self, address).map_err(|e| e.to_string())
-    }
-
-    fn pending_header(&self) -> Header {
-        Self::pending_header(self)
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredBlock>> {
-        Self::subscribe(self)
-    }
 }
 
 /// Block hashes of a backend's canonical chain, for `BLOCKHASH` in calls.

@@ -12,7 +12,8 @@ pub const SERVER_ERROR: i32 = -32000;
 /// Execution reverted (EIP-1474 / geth), with the revert data.
 pub const EXECUTION_REVERTED: i32 = 3;
 
-/// Errors the RPC layer returns.
+/// Errors the RPC layer returns: what the client sees, its message the JSON-RPC error's (the
+/// typed errors behind them, [`crate::BackendError`] and nrd-chain's, are rendered into it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RpcError {
     /// Bad parameters.
@@ -50,6 +51,21 @@ impl From<RpcError> for ErrorObjectOwned {
             }
             RpcError::Reverted { data, .. } => ErrorObjectOwned::owned(EXECUTION_REVERTED, msg, Some(data)),
             RpcError::Internal(_) => ErrorObjectOwned::owned(INTERNAL_ERROR, msg, None::<()>),
+        }
+    }
+}
+
+impl nrd_chain::Classify for RpcError {
+    fn severity(&self) -> nrd_chain::Severity {
+        match self {
+            // The node failed to answer, not the request.
+            Self::Internal(_) => nrd_chain::Severity::Temporary,
+            // The request (its parameters, transaction or call) gets the same answer again.
+            Self::InvalidParams(_)
+            | Self::NotFound(_)
+            | Self::Rejected(_)
+            | Self::Reverted { .. }
+            | Self::Halted(_) => nrd_chain::Severity::Critical,
         }
     }
 }

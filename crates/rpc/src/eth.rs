@@ -18,7 +18,7 @@ use jsonrpsee::{
     core::{RpcResult as JsonRpcResult, SubscriptionResult, async_trait},
     proc_macros::rpc,
 };
-use nrd_chain::{MemoryState, StateProvider, StateRef, StoredBlock, simulate};
+use nrd_chain::{LockExt, MemoryState, StateProvider, StateRef, StoredBlock, simulate};
 use nrd_execute_client::{Ancestors, ExecutionWitness, record_block};
 use revm::context::{TxEnv, result::ExecutionResult};
 use std::sync::{Arc, Mutex};
@@ -331,7 +331,7 @@ impl<B: Backend> EthRpc<B> {
     }
 
     fn install(&self, filter: InstalledFilter) -> RpcResult<U256> {
-        let mut guard = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.filters.lock_or_recover();
         if guard.1.len() >= MAX_FILTERS {
             return Err(RpcError::Rejected(format!("too many filters installed (max {MAX_FILTERS})")));
         }
@@ -403,7 +403,11 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
 
     fn transaction_count(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<U64> {
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-            return j(self.backend.pending_nonce(address).map(U64::from).map_err(RpcError::Internal));
+            return j(self
+                .backend
+                .pending_nonce(address)
+                .map(U64::from)
+                .map_err(|e| RpcError::Internal(e.to_string())));
         }
         j(self.state(block).and_then(|(_, s)| {
             StateRef(&s)
@@ -486,7 +490,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> JsonRpcResult<B256> {
-        j(self.backend.submit_raw(&raw).map_err(RpcError::Rejected))
+        j(self.backend.submit_raw(&raw).map_err(|e| RpcError::Rejected(e.to_string())))
     }
 
     fn transaction_by_hash(&self, hash: B256) -> JsonRpcResult<Option<Transaction>> {
@@ -551,7 +555,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     fn filter_changes(&self, id: U256) -> JsonRpcResult<FilterChanges> {
         let head = self.backend.head().number();
         let installed = {
-            let mut guard = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = self.filters.lock_or_recover();
             let Some(f) = guard.1.get_mut(&id) else {
                 return j(Err(RpcError::NotFound("filter not found".into())));
             };
@@ -573,7 +577,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn filter_logs(&self, id: U256) -> JsonRpcResult<Vec<Log>> {
-        let installed = self.filters.lock().unwrap_or_else(|e| e.into_inner()).1.get(&id).cloned();
+        let installed = self.filters.lock_or_recover().1.get(&id).cloned();
         match installed {
             Some(InstalledFilter::Logs { filter, .. }) => self.logs(*filter),
             Some(InstalledFilter::Blocks { .. }) => j(Err(RpcError::InvalidParams("not a log filter".into()))),
@@ -582,7 +586,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn uninstall_filter(&self, id: U256) -> JsonRpcResult<bool> {
-        Ok(self.filters.lock().unwrap_or_else(|e| e.into_inner()).1.remove(&id).is_some())
+        Ok(self.filters.lock_or_recover().1.remove(&id).is_some())
     }
 
     fn gas_price(&self) -> JsonRpcResult<U256> {

@@ -1,30 +1,23 @@
 //! # nrd-rpc
 //!
-//! Ethereum JSON-RPC for nrd's chains, over HTTP and WebSocket on one port (jsonrpsee), with
+//! A generic Ethereum JSON-RPC server, over HTTP and WebSocket on one port (jsonrpsee), with
 //! the standard error codes (`-32602` bad params, `-32000` rejected or not found, `3` execution
-//! reverted with its data, `-32603` internal). Any chain that implements the small [`Backend`]
-//! trait is served: the L1 devnet now, the L2 node later.
-//!
-//! Also here: the devnet methods (`nrd_executeGas`, `evm_mine`, `evm_snapshot`, `evm_revert`,
-//! `debug_setHead`) and the beacon API blob endpoint (axum) on its own port, as a consensus
-//! client would serve it.
+//! reverted with its data, `-32603` internal). It serves any chain that implements the small
+//! [`Backend`] trait, with extra methods merged beside `eth_*`: the L2 node (`nrd-node`, with
+//! its `nrd_*` methods) and the L1 devnet (`nrd-l1-devnet`, which adds its test methods and the
+//! beacon blob API itself). This crate knows neither.
 
 mod backend;
-mod beacon;
 mod convert;
-mod devnet;
 mod error;
 mod eth;
 mod metrics;
 
-pub use backend::Backend;
-pub use beacon::router as beacon_router;
-pub use devnet::{DevnetApiServer, DevnetRpc};
+pub use backend::{Backend, BackendError};
 pub use error::{EXECUTION_REVERTED, INTERNAL_ERROR, INVALID_PARAMS, RpcError, RpcResult, SERVER_ERROR};
 pub use eth::{EthApiServer, EthRpc};
 
 use jsonrpsee::server::{Server, ServerHandle};
-use nrd_l1_devnet::Devnet;
 use std::{net::SocketAddr, sync::Arc};
 
 /// Limits of the JSON-RPC server.
@@ -55,14 +48,8 @@ pub struct RunningServer {
     pub handle: ServerHandle,
 }
 
-/// Serves the devnet's JSON-RPC (HTTP + WebSocket) on `addr`.
-pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) -> std::io::Result<RunningServer> {
-    let extra = DevnetRpc::new(devnet.clone()).into_rpc();
-    serve_named("l1", devnet, extra, addr, limits).await
-}
-
 /// Serves Ethereum JSON-RPC (HTTP and WebSocket on one port) for any [`Backend`], with `extra`
-/// methods beside `eth_*` (the devnet's test methods, the L2 node's `nrd_*`). Its calls are
+/// methods beside `eth_*` (the L2 node's `nrd_*`, the devnet's test methods). Its calls are
 /// counted under `server="l2"`; [`serve_named`] chooses the label.
 pub async fn serve<B: Backend, C: Send + Sync + 'static>(
     backend: Arc<B>,
@@ -96,20 +83,4 @@ pub async fn serve_named<B: Backend, C: Send + Sync + 'static>(
     let addr = server.local_addr()?;
     let handle = server.start(module);
     Ok(RunningServer { addr, handle })
-}
-
-/// Serves the devnet's beacon API (blob sidecars) on `addr` until `shutdown`.
-pub async fn serve_beacon(
-    devnet: Arc<Devnet>,
-    addr: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, beacon_router(devnet)).with_graceful_shutdown(shutdown).await {
-            tracing::error!(target: "nrd::rpc", "beacon API stopped: {e}");
-        }
-    });
-    Ok(bound)
 }

@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use nrd_chain::{StateProvider, StateRef, StoredBlock, build_block};
 use nrd_derivation::{DaMode, PostedBlock, SequencingConfig, block_inputs};
 use nrd_execute_client::record_block;
-use nrd_node::{BlockL1Info, L1View, L2Chain, TxSink};
+use nrd_node::{BackendError, BlockL1Info, L1View, L2Chain, TxSink};
 use nrd_txpool::{AdmissionContext, Pool, PoolLimits, decode_pooled};
 use std::{
     sync::{Arc, Mutex, MutexGuard},
@@ -90,16 +90,19 @@ impl Mempool {
 }
 
 impl TxSink for Mempool {
-    fn submit(&self, raw: &[u8]) -> Result<B256, String> {
-        let pooled =
-            decode_pooled(raw).inspect_err(|e| nrd_metrics::pool_rejected(e.reason())).map_err(|e| e.to_string())?;
+    fn submit(&self, raw: &[u8]) -> Result<B256, BackendError> {
+        let pooled = decode_pooled(raw)
+            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
+            .map_err(BackendError::rejected)?;
         if pooled.sidecar.is_some() {
             nrd_metrics::pool_rejected("blob");
-            return Err("blob transactions are not supported on this L2 (it has no blob data availability)".into());
+            return Err(BackendError::Rejected(
+                "blob transactions are not supported on this L2 (it has no blob data availability)".into(),
+            ));
         }
         if self.censored.contains(&pooled.tx.signer()) {
             nrd_metrics::pool_rejected("policy");
-            return Err("transaction refused by this sequencer's policy".into());
+            return Err(BackendError::Rejected("transaction refused by this sequencer's policy".into()));
         }
         let hash = pooled.hash;
         let ctx = self.context();
@@ -107,7 +110,7 @@ impl TxSink for Mempool {
         self.lock()
             .add(pooled, &mut StateRef(&state), &ctx)
             .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
-            .map_err(|e| e.to_string())?;
+            .map_err(BackendError::rejected)?;
         Ok(hash)
     }
 

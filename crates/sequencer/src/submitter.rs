@@ -690,10 +690,10 @@ mod tests {
             execute_refusal(3, &encode(capacity), None),
             Refusal::ExecuteCapacity { used: 20, requested: 15, limit: 30 }
         );
-        let verify = ExecuteCallError::Verify("state root mismatch".into()).to_string();
+        let verify = ExecuteCallError::Verify(nrd_execute_client::ExecuteError::MalformedAnchor).to_string();
         assert_eq!(
             execute_refusal(3, &encode(verify), None),
-            Refusal::InvalidBlock { number: 3, reason: "state root mismatch".into() }
+            Refusal::InvalidBlock { number: 3, reason: "the anchor is malformed".into() }
         );
         assert!(matches!(execute_refusal(3, &[], Some(9)), Refusal::OutOfGas { gas_limit: 9, .. }));
         for temporary in

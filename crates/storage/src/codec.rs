@@ -2,10 +2,10 @@
 //!
 //! Chain data keeps its standard encodings (block RLP, EIP-2718 receipts, ABI-encoded
 //! `L1Message[]`, RLP witness) inside small length-prefixed records that start with a version
-//! byte. Decoding never trusts a length or a count: every failure is a reason string, which the
+//! byte. Decoding never trusts a length or a count: every failure is a [`DecodeError`], which the
 //! store turns into [`crate::StoreError::Corrupt`] with the record's name.
 
-use crate::L2Block;
+use crate::{L2Block, error::DecodeError};
 use alloy_consensus::{Block, ReceiptEnvelope, TxEnvelope};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -23,7 +23,7 @@ const UNDO_VERSION: u8 = 1;
 /// Bytes of an account value: nonce (8), balance (32), code hash (32).
 pub(crate) const ACCOUNT_LEN: usize = 72;
 
-pub(crate) type DecodeResult<T> = Result<T, String>;
+pub(crate) type DecodeResult<T> = Result<T, DecodeError>;
 
 /// Appends fields to a buffer.
 #[derive(Debug, Default)]
@@ -64,7 +64,7 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> DecodeResult<&'a [u8]> {
         if n > self.0.len() {
-            return Err(format!("needs {n} more bytes, {} left", self.0.len()));
+            return Err(DecodeError::Short { needed: n, left: self.0.len() });
         }
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
@@ -89,7 +89,7 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn bytes(&mut self) -> DecodeResult<&'a [u8]> {
         let len = self.u64()?;
-        let len = usize::try_from(len).map_err(|_| format!("length {len} too large"))?;
+        let len = usize::try_from(len).map_err(|_| DecodeError::Length(len))?;
         self.take(len)
     }
 
@@ -97,18 +97,18 @@ impl<'a> Reader<'a> {
     pub(crate) fn count(&mut self, min_size: usize) -> DecodeResult<usize> {
         let n = self.u64()?;
         let fits = usize::try_from(n).ok().filter(|n| n.saturating_mul(min_size.max(1)) <= self.0.len());
-        fits.ok_or_else(|| format!("count {n} exceeds the {} bytes left", self.0.len()))
+        fits.ok_or(DecodeError::Count { count: n, left: self.0.len() })
     }
 
     pub(crate) fn version(&mut self, expected: u8) -> DecodeResult<()> {
         match self.u8()? {
             v if v == expected => Ok(()),
-            v => Err(format!("unknown record version {v}")),
+            v => Err(DecodeError::Version(v)),
         }
     }
 
     pub(crate) fn end(self) -> DecodeResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(format!("{} trailing bytes", self.0.len())) }
+        if self.0.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes(self.0.len())) }
     }
 }
 
@@ -133,9 +133,9 @@ pub(crate) fn decode_account(raw: &[u8]) -> DecodeResult<AccountState> {
 
 /// Decodes a storage value (32 bytes, never zero: zero slots are not stored).
 pub(crate) fn decode_slot_value(raw: &[u8]) -> DecodeResult<U256> {
-    let b: [u8; 32] = raw.try_into().map_err(|_| format!("storage value of {} bytes", raw.len()))?;
+    let b: [u8; 32] = raw.try_into().map_err(|_| DecodeError::SlotLength(raw.len()))?;
     let v = U256::from_be_bytes(b);
-    if v.is_zero() { Err("zero storage value stored".into()) } else { Ok(v) }
+    if v.is_zero() { Err(DecodeError::ZeroSlot) } else { Ok(v) }
 }
 
 /// Encodes a block record (everything of an [`L2Block`] but the witness, which has its own table).
@@ -164,9 +164,9 @@ pub(crate) fn decode_block(raw: &[u8], witness: Option<ExecutionWitness>) -> Dec
     let mut r = Reader::new(raw);
     r.version(BLOCK_VERSION)?;
     let mut rlp = r.bytes()?;
-    let block = Block::<TxEnvelope>::decode(&mut rlp).map_err(|e| format!("block rlp: {e}"))?;
+    let block = Block::<TxEnvelope>::decode(&mut rlp).map_err(DecodeError::BlockRlp)?;
     if !rlp.is_empty() {
-        return Err("trailing bytes after the block rlp".into());
+        return Err(DecodeError::TrailingAfter("the block rlp"));
     }
     let n = r.count(20)?;
     let senders = (0..n).map(|_| r.array::<20>().map(Address::from)).collect::<DecodeResult<Vec<_>>>()?;
@@ -174,17 +174,17 @@ pub(crate) fn decode_block(raw: &[u8], witness: Option<ExecutionWitness>) -> Dec
     let receipts = (0..n)
         .map(|_| {
             let mut raw = r.bytes()?;
-            let receipt = ReceiptEnvelope::decode_2718(&mut raw).map_err(|e| format!("receipt: {e}"))?;
-            if raw.is_empty() { Ok(receipt) } else { Err("trailing bytes after a receipt".to_string()) }
+            let receipt = ReceiptEnvelope::decode_2718(&mut raw).map_err(DecodeError::Receipt)?;
+            if raw.is_empty() { Ok(receipt) } else { Err(DecodeError::TrailingAfter("a receipt")) }
         })
         .collect::<DecodeResult<Vec<_>>>()?;
     let anchor = Bytes::copy_from_slice(r.bytes()?);
     let l1_anchor = r.u64()?;
-    let messages = Vec::<L1Message>::abi_decode(r.bytes()?).map_err(|e| format!("messages: {e}"))?;
+    let messages = Vec::<L1Message>::abi_decode(r.bytes()?).map_err(DecodeError::Messages)?;
     r.end()?;
     let txs = block.body.transactions.len();
     if senders.len() != txs || receipts.len() != txs {
-        return Err(format!("{txs} transactions, {} senders, {} receipts", senders.len(), receipts.len()));
+        return Err(DecodeError::Counts { txs, senders: senders.len(), receipts: receipts.len() });
     }
     let stored = StoredBlock::new(block, senders, receipts);
     Ok(L2Block { stored: Arc::new(stored), anchor, l1_anchor, messages, witness })
@@ -199,8 +199,8 @@ pub(crate) fn encode_witness(w: &ExecutionWitness) -> Vec<u8> {
 
 /// Decodes a witness.
 pub(crate) fn decode_witness(mut raw: &[u8]) -> DecodeResult<ExecutionWitness> {
-    let w = ExecutionWitness::decode(&mut raw).map_err(|e| format!("witness rlp: {e}"))?;
-    if raw.is_empty() { Ok(w) } else { Err("trailing bytes after the witness".into()) }
+    let w = ExecutionWitness::decode(&mut raw).map_err(DecodeError::WitnessRlp)?;
+    if raw.is_empty() { Ok(w) } else { Err(DecodeError::TrailingAfter("the witness")) }
 }
 
 /// Previous values of what one block changed for one account.
@@ -276,7 +276,7 @@ pub(crate) fn decode_undo(raw: &[u8]) -> DecodeResult<BlockUndo> {
         let account = match r.u8()? {
             0 => None,
             1 => Some(decode_account(&r.array::<ACCOUNT_LEN>()?)?),
-            t => return Err(format!("account tag {t}")),
+            t => return Err(DecodeError::AccountTag(t)),
         };
         let mode = r.u8()?;
         let n = r.count(64)?;
@@ -286,7 +286,7 @@ pub(crate) fn decode_undo(raw: &[u8]) -> DecodeResult<BlockUndo> {
         let storage = match mode {
             0 => StorageUndo::Slots(slots),
             1 => StorageUndo::Full(slots),
-            m => return Err(format!("storage mode {m}")),
+            m => return Err(DecodeError::StorageMode(m)),
         };
         accounts.push(AccountUndo { address, account, storage });
     }
@@ -313,7 +313,7 @@ pub(crate) fn decode_tx_location(raw: &[u8]) -> DecodeResult<(u64, usize)> {
     let number = r.u64()?;
     let index = r.u64()?;
     r.end()?;
-    let index = usize::try_from(index).map_err(|_| format!("index {index} too large"))?;
+    let index = usize::try_from(index).map_err(|_| DecodeError::Index(index))?;
     Ok((number, index))
 }
 

@@ -30,6 +30,6 @@ mod error;
 mod redb_store;
 mod store;
 
-pub use error::{StoreError, StoreResult};
+pub use error::{Corruption, DecodeError, Inconsistency, StoreError, StoreResult};
 pub use redb_store::{RedbStore, SCHEMA_VERSION};
 pub use store::{ChainStore, L2Block};

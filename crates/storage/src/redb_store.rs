@@ -1,7 +1,7 @@
 //! [`RedbStore`]: the [`ChainStore`] on redb.
 
 use crate::{
-    ChainStore, L2Block, StoreError, StoreResult,
+    ChainStore, Corruption, Inconsistency, L2Block, StoreError, StoreResult,
     codec::{
         AccountUndo, BlockUndo, StorageUndo, decode_account, decode_block, decode_slot_value, decode_tx_location,
         decode_undo, decode_witness, encode_account, encode_block, encode_tx_location, encode_undo, encode_witness,
@@ -58,7 +58,7 @@ fn split_storage_key(key: &[u8; 52]) -> (Address, U256) {
 }
 
 fn hash_value(what: impl Fn() -> String, raw: &[u8]) -> StoreResult<B256> {
-    B256::try_from(raw).map_err(|_| StoreError::corrupt(what(), format!("hash of {} bytes", raw.len())))
+    B256::try_from(raw).map_err(|_| StoreError::corrupt(what(), Corruption::HashLength(raw.len())))
 }
 
 /// The L2 node's store on a redb database (one file; ACID, crash-safe, pure Rust).
@@ -113,7 +113,7 @@ impl RedbStore {
                 Some(v) => {
                     return Err(StoreError::corrupt(
                         "store_info",
-                        format!("schema version {v}, expected {SCHEMA_VERSION}"),
+                        Corruption::Schema { found: v, expected: SCHEMA_VERSION },
                     ));
                 }
             }
@@ -145,22 +145,21 @@ fn head_of(canonical: &impl ReadableTable<u64, &'static [u8]>) -> StoreResult<Op
 /// Checks that a block's parts agree with its body.
 fn check_block(stored: &StoredBlock) -> StoreResult<()> {
     let number = stored.number();
-    let fail = |reason: String| Err(StoreError::InconsistentBlock { number, reason });
+    let fail = |reason: Inconsistency| Err(StoreError::InconsistentBlock { number, reason });
     let txs = &stored.block.body.transactions;
     if stored.senders.len() != txs.len() || stored.receipts.len() != txs.len() {
-        return fail(format!(
-            "{} transactions, {} senders, {} receipts",
-            txs.len(),
-            stored.senders.len(),
-            stored.receipts.len()
-        ));
+        return fail(Inconsistency::Counts {
+            txs: txs.len(),
+            senders: stored.senders.len(),
+            receipts: stored.receipts.len(),
+        });
     }
     if stored.tx_hashes.len() != txs.len() || txs.iter().zip(&stored.tx_hashes).any(|(tx, h)| tx.tx_hash() != h) {
-        return fail("transaction hashes do not match the transactions".into());
+        return fail(Inconsistency::TxHashes);
     }
     let hash = stored.block.header.hash_slow();
     if hash != stored.hash {
-        return fail(format!("stored hash {}, header hashes to {hash}", stored.hash));
+        return fail(Inconsistency::Hash { stored: stored.hash, computed: hash });
     }
     Ok(())
 }
@@ -266,10 +265,7 @@ fn revert_changes(txn: &WriteTransaction, undo: &BlockUndo, number: u64) -> Stor
                 storage.retain_in(lo..=hi, |_, _| false)?;
                 for &(slot, value) in old {
                     if value.is_zero() {
-                        return Err(StoreError::corrupt(
-                            format!("undo of block {number}"),
-                            "zero slot in full storage",
-                        ));
+                        return Err(StoreError::corrupt(format!("undo of block {number}"), Corruption::ZeroSlot));
                     }
                     write_slot(&mut storage, a.address, slot, value)?;
                 }
@@ -336,7 +332,8 @@ impl ChainStore for RedbStore {
         let Some(hash) = txn.open_table(CANONICAL)?.get(number)? else { return Ok(None) };
         let hash = hash_value(|| format!("canonical hash of block {number}"), hash.value())?;
         let what = || format!("block {number}");
-        let record = txn.open_table(BLOCKS)?.get(number)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+        let record =
+            txn.open_table(BLOCKS)?.get(number)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
         let witness = txn
             .open_table(WITNESSES)?
             .get(number)?
@@ -348,7 +345,7 @@ impl ChainStore for RedbStore {
         if block.number() != number || block.hash() != hash {
             return Err(StoreError::corrupt(
                 what(),
-                format!("holds block {} with hash {}, canonical hash {hash}", block.number(), block.hash()),
+                Corruption::WrongBlock { number: block.number(), hash: block.hash(), canonical: hash },
             ));
         }
         Ok(Some(block))
@@ -397,7 +394,7 @@ impl ChainStore for RedbStore {
             let mut undos = txn.open_table(UNDO)?;
             for n in (number + 1..=head).rev() {
                 let what = || format!("undo of block {n}");
-                let undo = undos.remove(n)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+                let undo = undos.remove(n)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
                 let undo = decode_undo(undo.value()).map_err(|e| StoreError::corrupt(what(), e))?;
                 revert_changes(&txn, &undo, n)?;
                 for hash in &undo.tx_hashes {
@@ -430,8 +427,9 @@ impl ChainStore for RedbStore {
                 Ok((owner, slot, value))
             })
             .peekable();
-        let orphan =
-            |owner: Address, slot: U256| StoreError::corrupt(format!("storage {owner} slot {slot}"), "no such account");
+        let orphan = |owner: Address, slot: U256| {
+            StoreError::corrupt(format!("storage {owner} slot {slot}"), Corruption::NoSuchAccount)
+        };
         let mut alloc = Vec::new();
         for entry in accounts.iter()? {
             let (address, value) = entry?;
@@ -442,10 +440,11 @@ impl ChainStore for RedbStore {
                 Bytes::new()
             } else {
                 let what = || format!("code {} of account {address}", info.code_hash);
-                let code = codes.get(info.code_hash.0)?.ok_or_else(|| StoreError::corrupt(what(), "missing"))?;
+                let code =
+                    codes.get(info.code_hash.0)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
                 let code = Bytes::copy_from_slice(code.value());
                 if keccak256(&code) != info.code_hash {
-                    return Err(StoreError::corrupt(what(), "bytes do not hash to it"));
+                    return Err(StoreError::corrupt(what(), Corruption::CodeHash));
                 }
                 code
             };
@@ -481,14 +480,14 @@ impl ChainStore for RedbStore {
             }
             let number = genesis.number();
             if number != 0 {
-                return Err(StoreError::InconsistentBlock { number, reason: "a genesis block is block 0".into() });
+                return Err(StoreError::InconsistentBlock { number, reason: Inconsistency::GenesisNumber });
             }
             check_block(genesis)?;
             let root = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))).root();
             if root != genesis.header().state_root {
                 return Err(StoreError::InconsistentBlock {
                     number,
-                    reason: format!("alloc root {root}, header state root {}", genesis.header().state_root),
+                    reason: Inconsistency::GenesisRoot { alloc: root, header: genesis.header().state_root },
                 });
             }
             canonical.insert(0u64, genesis.hash.as_slice())?;

@@ -6,11 +6,13 @@ use alloy_consensus::{
     transaction::{Recovered, SignerRecoverable},
 };
 use alloy_eips::Decodable2718;
+use alloy_eips::eip2718::Eip2718Error;
+use alloy_eips::eip4844::BlobTransactionValidationError;
 use alloy_eips::eip4844::env_settings::EnvKzgSettings;
 use alloy_eips::eip7594::BlobTransactionSidecarVariant;
 use alloy_evm::FromRecoveredTx;
 use alloy_primitives::{Address, B256, U256, map::HashMap};
-use nrd_chain::{StateProvider, StateResult};
+use nrd_chain::{Classify, Severity, SharedError, StateError, StateProvider, StateResult};
 use revm::{
     context::TxEnv, context_interface::cfg::gas::calculate_initial_tx_gas_for_tx, primitives::hardfork::SpecId,
 };
@@ -21,10 +23,13 @@ use std::collections::BTreeMap;
 pub enum PoolError {
     /// The bytes are not a transaction.
     #[error("rlp: {0}")]
-    Decode(String),
-    /// The signature does not recover a sender.
-    #[error("invalid sender: {0}")]
-    InvalidSender(String),
+    Decode(#[source] SharedError<Eip2718Error>),
+    /// Bytes follow the transaction.
+    #[error("rlp: {0} bytes after the transaction")]
+    TrailingBytes(usize),
+    /// The signature does not recover a sender (alloy's recovery error says no more).
+    #[error("invalid sender: Failed to recover the signer")]
+    InvalidSender,
     /// Signed for another chain.
     #[error("invalid chain id: have {got}, want {want}")]
     ChainId {
@@ -94,9 +99,15 @@ pub enum PoolError {
         /// Blob base fee.
         want: u128,
     },
-    /// A blob transaction came without its sidecar, or with a bad one.
+    /// A blob transaction's sidecar does not match its blob hashes or its KZG proofs fail.
     #[error("invalid blob sidecar: {0}")]
-    Sidecar(String),
+    Sidecar(#[source] SharedError<BlobTransactionValidationError>),
+    /// A blob transaction came without its sidecar (network form with sidecar expected).
+    #[error("invalid blob sidecar: blob transactions must be sent with their sidecar ({0})")]
+    SidecarMissing(#[source] SharedError<Eip2718Error>),
+    /// A pooled blob transaction has no sidecar.
+    #[error("invalid blob sidecar: missing")]
+    NoSidecar,
     /// The same transaction is already pooled.
     #[error("already known")]
     AlreadyKnown,
@@ -117,15 +128,33 @@ pub enum PoolError {
     SenderNotEoa(Address),
     /// State could not be read.
     #[error("state: {0}")]
-    State(String),
+    State(#[from] StateError),
+}
+
+impl Classify for PoolError {
+    fn severity(&self) -> Severity {
+        match self {
+            // The chain or the pool may move so that the same transaction is admitted later:
+            // earlier nonces land, the sender is funded, the base fee falls, room frees up.
+            Self::NonceGap { .. }
+            | Self::InsufficientFunds { .. }
+            | Self::FeeCapTooLow { .. }
+            | Self::BlobFeeCapTooLow { .. }
+            | Self::Full
+            | Self::TypeConflict => Severity::Temporary,
+            Self::State(e) => e.severity(),
+            // The transaction itself is wrong (or already in): sending it again cannot help.
+            _ => Severity::Critical,
+        }
+    }
 }
 
 impl PoolError {
     /// A short label of the reason, for metrics (`nrd_pool_rejections_total{reason}`).
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::Decode(_) => "decode",
-            Self::InvalidSender(_) => "invalid_sender",
+            Self::Decode(_) | Self::TrailingBytes(_) => "decode",
+            Self::InvalidSender => "invalid_sender",
             Self::ChainId { .. } => "chain_id",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceGap { .. } => "nonce_gap",
@@ -135,7 +164,7 @@ impl PoolError {
             Self::FeeCapTooLow { .. } => "fee_cap_too_low",
             Self::TipAboveFeeCap => "tip_above_fee_cap",
             Self::BlobFeeCapTooLow { .. } => "blob_fee_cap_too_low",
-            Self::Sidecar(_) => "sidecar",
+            Self::Sidecar(_) | Self::SidecarMissing(_) | Self::NoSidecar => "sidecar",
             Self::AlreadyKnown => "already_known",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
             Self::Full => "full",
@@ -257,7 +286,7 @@ impl Pool {
             return Err(PoolError::ChainId { got: chain_id, want: ctx.chain_id });
         }
         fn st<T>(r: StateResult<T>) -> Result<T, PoolError> {
-            r.map_err(|e| PoolError::State(e.to_string()))
+            r.map_err(PoolError::State)
         }
         let account = st(state.account(sender))?.unwrap_or_default();
         if account.code_hash != alloy_primitives::KECCAK256_EMPTY {
@@ -303,8 +332,8 @@ impl Pool {
             return Err(PoolError::InsufficientFunds { balance: account.balance, cost });
         }
         if let Some(hashes) = inner.blob_versioned_hashes() {
-            let sidecar = tx.sidecar.as_ref().ok_or_else(|| PoolError::Sidecar("missing".into()))?;
-            sidecar.validate(hashes, EnvKzgSettings::Default.get()).map_err(|e| PoolError::Sidecar(e.to_string()))?;
+            let sidecar = tx.sidecar.as_ref().ok_or(PoolError::NoSidecar)?;
+            sidecar.validate(hashes, EnvKzgSettings::Default.get()).map_err(|e| PoolError::Sidecar(e.into()))?;
         }
 
         let queue = self.senders.entry(sender).or_default();
@@ -409,14 +438,10 @@ pub fn decode_pooled(raw: &[u8]) -> Result<PooledTx, PoolError> {
         alloy_consensus::EthereumTxEnvelope<alloy_consensus::TxEip4844WithSidecar<BlobTransactionSidecarVariant>>;
     let mut buf = raw;
     let decoded = Network::decode_2718(&mut buf).map_err(|e| {
-        if raw.first() == Some(&0x03) {
-            PoolError::Sidecar(format!("blob transactions must be sent with their sidecar ({e})"))
-        } else {
-            PoolError::Decode(e.to_string())
-        }
+        if raw.first() == Some(&0x03) { PoolError::SidecarMissing(e.into()) } else { PoolError::Decode(e.into()) }
     })?;
     if !buf.is_empty() {
-        return Err(PoolError::Decode(format!("{} bytes after the transaction", buf.len())));
+        return Err(PoolError::TrailingBytes(buf.len()));
     }
     let (tx, sidecar): (TxEnvelope, Option<BlobTransactionSidecarVariant>) = match decoded {
         Network::Eip4844(signed) => {
@@ -429,7 +454,7 @@ pub fn decode_pooled(raw: &[u8]) -> Result<PooledTx, PoolError> {
         Network::Eip1559(t) => (t.into(), None),
         Network::Eip7702(t) => (t.into(), None),
     };
-    let sender = tx.recover_signer().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+    let sender = tx.recover_signer().map_err(|_| PoolError::InvalidSender)?;
     let hash = *tx.tx_hash();
     Ok(PooledTx { tx: alloy_consensus::transaction::Recovered::new_unchecked(tx, sender), hash, sidecar })
 }

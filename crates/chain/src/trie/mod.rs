@@ -28,7 +28,59 @@ pub enum TrieError {
     MissingNode(B256),
     /// A node's bytes are not a valid trie node.
     #[error("malformed trie node: {0}")]
-    MalformedNode(String),
+    MalformedNode(#[from] MalformedNode),
+}
+
+impl crate::Classify for TrieError {
+    fn severity(&self) -> crate::Severity {
+        // A witness (or store) that lacks a node or holds a bad one will not change on retry.
+        crate::Severity::Critical
+    }
+}
+
+/// How a node's bytes fail to be a trie node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedNode {
+    /// The bytes are not valid RLP.
+    #[error(transparent)]
+    Rlp(#[from] alloy_rlp::Error),
+    /// Bytes follow the node's RLP.
+    #[error("trailing bytes after node")]
+    TrailingBytes,
+    /// Inline nodes nest deeper than any real trie does.
+    #[error("inline nodes nested too deeply")]
+    TooDeep,
+    /// The node is an RLP string, not a list.
+    #[error("node is not an RLP list")]
+    NotAList,
+    /// A list of neither 2 (leaf, extension) nor 17 (branch) items.
+    #[error("node list has {0} items, expected 2 or 17")]
+    ItemCount(usize),
+    /// The path of a leaf or extension is not hex-prefix encoded.
+    #[error("invalid hex-prefix path")]
+    HexPrefix,
+    /// An extension with an empty path.
+    #[error("extension node with empty path")]
+    EmptyExtension,
+    /// An extension whose child is empty.
+    #[error("extension node without child")]
+    ExtensionWithoutChild,
+    /// A list where a string item belongs.
+    #[error("expected a string item, found a list")]
+    ListItem,
+    /// An inline child that should have been referenced by hash.
+    #[error("inline child of 32 bytes or more")]
+    LargeInlineChild,
+    /// A child reference that is neither empty nor a 32-byte hash.
+    #[error("child reference of {0} bytes")]
+    ChildReference(usize),
+}
+
+impl crate::Classify for MalformedNode {
+    fn severity(&self) -> crate::Severity {
+        // The node's bytes are what they are: decoding them again fails again.
+        crate::Severity::Critical
+    }
 }
 
 /// Reveals blinded nodes and observes committed nodes as operations touch them.

@@ -1,6 +1,6 @@
 //! Merkle-Patricia trie nodes: in-memory form, RLP encoding and decoding.
 
-use super::{TrieError, nibbles::Nibbles};
+use super::{MalformedNode, TrieError, nibbles::Nibbles};
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{BufMut, Encodable, Header, PayloadView};
 
@@ -143,7 +143,7 @@ impl Node {
         let mut buf = bytes;
         let mut node = decode_node(&mut buf, 0)?;
         if !buf.is_empty() {
-            return Err(TrieError::MalformedNode("trailing bytes after node".into()));
+            return Err(MalformedNode::TrailingBytes.into());
         }
         set_cache(&mut node, self_ref);
         Ok(node)
@@ -163,35 +163,30 @@ fn set_cache(node: &mut Node, r: NodeRef) {
 /// nest deeper than a handful of levels; the bound protects the decoder from crafted input.
 const MAX_INLINE_DEPTH: usize = 64;
 
-fn malformed(msg: &str) -> TrieError {
-    TrieError::MalformedNode(msg.into())
-}
-
 fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
     if depth > MAX_INLINE_DEPTH {
-        return Err(malformed("inline nodes nested too deeply"));
+        return Err(MalformedNode::TooDeep.into());
     }
     let start = *buf;
-    let items = match Header::decode_raw(buf).map_err(|e| TrieError::MalformedNode(e.to_string()))? {
+    let items = match Header::decode_raw(buf).map_err(MalformedNode::from)? {
         PayloadView::List(items) => items,
-        PayloadView::String(_) => return Err(malformed("node is not an RLP list")),
+        PayloadView::String(_) => return Err(MalformedNode::NotAList.into()),
     };
     let consumed = start.len() - buf.len();
     let raw = &start[..consumed];
     let mut node = match items.len() {
         2 => {
             let path = string_item(items[0])?;
-            let (key, is_leaf) =
-                Nibbles::decode_hex_prefix(path).ok_or_else(|| malformed("invalid hex-prefix path"))?;
+            let (key, is_leaf) = Nibbles::decode_hex_prefix(path).ok_or(MalformedNode::HexPrefix)?;
             if is_leaf {
                 Node::leaf(key, string_item(items[1])?.to_vec())
             } else {
                 if key.is_empty() {
-                    return Err(malformed("extension node with empty path"));
+                    return Err(MalformedNode::EmptyExtension.into());
                 }
                 let child = decode_child(items[1], depth)?;
                 if matches!(child, Node::Empty) {
-                    return Err(malformed("extension node without child"));
+                    return Err(MalformedNode::ExtensionWithoutChild.into());
                 }
                 Node::Extension(Box::new(ExtensionNode { key, child, cache: None }))
             }
@@ -207,7 +202,7 @@ fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
             }
             Node::Branch(Box::new(branch))
         }
-        n => return Err(TrieError::MalformedNode(format!("node list has {n} items, expected 2 or 17"))),
+        n => return Err(MalformedNode::ItemCount(n).into()),
     };
     if depth > 0 {
         // Inline children are clean too: their reference is their own encoding.
@@ -218,19 +213,19 @@ fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
 
 fn string_item(item: &[u8]) -> Result<&[u8], TrieError> {
     let mut buf = item;
-    let header = Header::decode(&mut buf).map_err(|e| TrieError::MalformedNode(e.to_string()))?;
+    let header = Header::decode(&mut buf).map_err(MalformedNode::from)?;
     if header.list {
-        return Err(malformed("expected a string item, found a list"));
+        return Err(MalformedNode::ListItem.into());
     }
     Ok(buf)
 }
 
 fn decode_child(item: &[u8], depth: usize) -> Result<Node, TrieError> {
     let mut buf = item;
-    let header = Header::decode(&mut buf).map_err(|e| TrieError::MalformedNode(e.to_string()))?;
+    let header = Header::decode(&mut buf).map_err(MalformedNode::from)?;
     if header.list {
         if item.len() >= 32 {
-            return Err(malformed("inline child of 32 bytes or more"));
+            return Err(MalformedNode::LargeInlineChild.into());
         }
         let mut inner = item;
         return decode_node(&mut inner, depth + 1);
@@ -238,7 +233,7 @@ fn decode_child(item: &[u8], depth: usize) -> Result<Node, TrieError> {
     match buf.len() {
         0 => Ok(Node::Empty),
         32 => Ok(Node::Hash(B256::from_slice(buf))),
-        n => Err(TrieError::MalformedNode(format!("child reference of {n} bytes"))),
+        n => Err(MalformedNode::ChildReference(n).into()),
     }
 }
 

@@ -3,7 +3,8 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use nrd_l1_client::{L1Client, L1ClientConfig};
-use nrd_rpc::{RpcLimits, RunningServer, serve_beacon, serve_l1};
+use nrd_l1_devnet::{serve_beacon, serve_l1};
+use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_testkit::Rollup;
 
 /// Serves `rollup`'s L1 devnet on loopback (JSON-RPC and the beacon blob API); the JSON-RPC

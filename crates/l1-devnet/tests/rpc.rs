@@ -1,4 +1,4 @@
-//! The JSON-RPC server in process, over WebSocket: subscriptions, proofs, witnesses, filters,
+//! The devnet behind nrd-rpc's JSON-RPC server, in process, over WebSocket: subscriptions, proofs, witnesses, filters,
 //! fee history, gas estimation, access lists and the devnet helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,8 +13,8 @@ use jsonrpsee::{
     ws_client::{WsClient, WsClientBuilder},
 };
 use nrd_execute_client::{ExecutionWitness, verify_block};
-use nrd_l1_devnet::{Devnet, DevnetConfig};
-use nrd_rpc::{RpcLimits, serve_l1};
+use nrd_l1_devnet::{Devnet, DevnetConfig, serve_l1};
+use nrd_rpc::RpcLimits;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

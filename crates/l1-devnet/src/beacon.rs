@@ -1,5 +1,7 @@
-//! The beacon API's blob endpoint, so standard tools can fetch blobs by block.
+//! The beacon API's blob endpoint, so standard tools can fetch blobs by block, as a consensus
+//! client would serve it.
 
+use crate::node::Devnet;
 use alloy_primitives::hex;
 use axum::{
     Json, Router,
@@ -8,9 +10,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use nrd_l1_devnet::Devnet;
 use serde_json::json;
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 /// `GET /eth/v1/beacon/blob_sidecars/{block_id}` (`head`, `genesis`, a number or a block hash;
 /// slots are block numbers on the devnet), plus `/eth/v1/node/health`.
@@ -19,6 +20,22 @@ pub fn router(devnet: Arc<Devnet>) -> Router {
         .route("/eth/v1/beacon/blob_sidecars/{block_id}", get(blob_sidecars))
         .route("/eth/v1/node/health", get(|| async { StatusCode::OK }))
         .with_state(devnet)
+}
+
+/// Serves [`router`] on `addr` until `shutdown` completes; returns the bound address.
+pub async fn serve_beacon(
+    devnet: Arc<Devnet>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(devnet)).with_graceful_shutdown(shutdown).await {
+            tracing::error!(target: "nrd::rpc", "beacon API stopped: {e}");
+        }
+    });
+    Ok(bound)
 }
 
 fn error(code: StatusCode, message: &str) -> Response {

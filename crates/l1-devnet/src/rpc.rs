@@ -1,12 +1,83 @@
-//! Devnet-only methods: EXECUTE metering, mining, snapshots and reorgs for tests.
+//! The devnet behind `nrd-rpc`: its [`Backend`] implementation, the devnet-only methods (EXECUTE
+//! metering, mining, snapshots and reorgs for tests) and [`serve_l1`], which serves both.
 
-use crate::error::RpcError;
+use crate::node::{Devnet, DevnetError};
+use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_eips::BlockNumberOrTag;
-use alloy_primitives::{U64, U256};
+use alloy_primitives::{Address, B256, U64, U256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
+use nrd_chain::{ChainSpec, MemoryState, StoredBlock};
 use nrd_execute_client::ExecuteGas;
-use nrd_l1_devnet::Devnet;
-use std::sync::Arc;
+use nrd_rpc::{Backend, BackendError, RpcError, RpcLimits, RunningServer};
+use std::{net::SocketAddr, sync::Arc};
+use tokio::sync::broadcast;
+
+/// Serves the devnet's JSON-RPC (HTTP + WebSocket) on `addr`: `eth_*` and the devnet methods,
+/// counted under `server="l1"`.
+pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) -> std::io::Result<RunningServer> {
+    let extra = DevnetRpc::new(devnet.clone()).into_rpc();
+    nrd_rpc::serve_named("l1", devnet, extra, addr, limits).await
+}
+
+impl Backend for Devnet {
+    fn spec(&self) -> &ChainSpec {
+        Self::spec(self)
+    }
+
+    fn head(&self) -> Arc<StoredBlock> {
+        Self::head(self)
+    }
+
+    fn finalized(&self) -> Arc<StoredBlock> {
+        let head = Self::head(self);
+        let depth = self.config().finality_depth;
+        Self::block(self, head.number().saturating_sub(depth)).unwrap_or(head)
+    }
+
+    fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
+        Self::block(self, number)
+    }
+
+    fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>> {
+        Self::block_by_hash(self, hash)
+    }
+
+    fn state_at(&self, number: u64) -> Option<Arc<MemoryState>> {
+        Self::state_at(self, number)
+    }
+
+    fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)> {
+        Self::transaction(self, hash).map(|l| (l.block, l.index))
+    }
+
+    fn pooled(&self, hash: B256) -> Option<Recovered<TxEnvelope>> {
+        Self::pooled(self, hash).map(|p| p.tx)
+    }
+
+    fn submit_raw(&self, raw: &[u8]) -> Result<B256, BackendError> {
+        Self::submit_raw(self, raw).map_err(backend_error)
+    }
+
+    fn pending_nonce(&self, address: Address) -> Result<u64, BackendError> {
+        Self::pending_nonce(self, address).map_err(backend_error)
+    }
+
+    fn pending_header(&self) -> Header {
+        Self::pending_header(self)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredBlock>> {
+        Self::subscribe(self)
+    }
+}
+
+/// A devnet error as the RPC sees it: state it could not read, or a refusal.
+fn backend_error(err: DevnetError) -> BackendError {
+    match err {
+        DevnetError::State(e) => BackendError::State(e),
+        other => BackendError::Rejected(Box::new(other)),
+    }
+}
 
 /// Methods of the L1 devnet beyond Ethereum's.
 #[rpc(server)]
