@@ -17,7 +17,7 @@
 
 use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxEnvelope, transaction::Recovered};
 use alloy_eips::Encodable2718;
-use alloy_primitives::{Bytes, Signature, TxKind, U256, keccak256};
+use alloy_primitives::{B256, Bytes, Signature, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 
@@ -55,14 +55,20 @@ pub fn eip1559(chain_id: u64, nonce: u64, to: impl Into<TxKind>, value: U256, in
     }
 }
 
+/// `key`'s signature over `hash`: for what [`sign`] cannot wrap into a [`TxEnvelope`] — an
+/// EIP-7702 authorization, a blob transaction in its sidecar form.
+pub fn signature(key: &PrivateKeySigner, hash: B256) -> Signature {
+    #[allow(clippy::expect_used)]
+    key.sign_hash_sync(&hash).expect("a local key signs any hash")
+}
+
 /// Signs any transaction type with `key`.
 pub fn sign<T>(key: &PrivateKeySigner, tx: T) -> TxEnvelope
 where
     T: SignableTransaction<Signature>,
     Signed<T>: Into<TxEnvelope>,
 {
-    #[allow(clippy::expect_used)]
-    let signature = key.sign_hash_sync(&tx.signature_hash()).expect("a local key signs any hash");
+    let signature = signature(key, tx.signature_hash());
     tx.into_signed(signature).into()
 }
 

@@ -13,8 +13,7 @@ use alloy_consensus::{
     transaction::Recovered,
 };
 use alloy_eips::{Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant};
-use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256, map::HashMap};
-use alloy_signer::SignerSync;
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, map::HashMap};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
 use nrd_bridge::{L1Message, NativeRollup};
@@ -24,6 +23,7 @@ use nrd_derivation::{
 };
 use nrd_execute_client::{Ancestors, record_block};
 use nrd_l1_devnet::{Devnet, DevnetConfig};
+use nrd_test_utils::{raw, sign, signature};
 use std::sync::Arc;
 
 pub const ETH: u128 = 1_000_000_000_000_000_000;
@@ -82,9 +82,7 @@ impl L1 {
     /// Sends a transaction and seals it into its own block.
     pub fn send(&self, key: &PrivateKeySigner, to: TxKind, value: U256, data: Bytes) -> Outcome {
         let tx = self.eip1559(key, to, value, data);
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-        self.submit(&raw)
+        self.submit(&raw(&sign(key, tx)))
     }
 
     /// Sends a blob transaction (EIP-4844 sidecar form) and seals it.
@@ -109,7 +107,7 @@ impl L1 {
             max_fee_per_blob_gas: 1_000_000_000,
             input: base.input,
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+        let sig = signature(key, tx.signature_hash());
         let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
         let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
         let raw =
@@ -271,8 +269,7 @@ impl L2 {
             input: data,
             ..Default::default()
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        TxEnvelope::from(tx.into_signed(sig))
+        sign(key, tx)
     }
 }
 
@@ -391,5 +388,5 @@ impl Rollup {
 }
 
 pub fn l2_key(label: &str) -> PrivateKeySigner {
-    PrivateKeySigner::from_bytes(&keccak256(label)).unwrap()
+    nrd_test_utils::key(label)
 }
