@@ -5,6 +5,7 @@ use crate::error::{ConformanceError, DecodeError, ImportError, StatelessError, T
 use alloy_consensus::{Block, Header, Sealed, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, U256, hex, map::HashMap};
 use alloy_rlp::Decodable;
+use nrd_chain::LockExt as _;
 use nrd_chain::{ChainSpec, GenesisAccount, MemoryState};
 use nrd_execute_client::{
     Ancestors, ExecuteError, ExecuteInput, ExecutionWitness, Reexecution, Trace, Verifier, VerifyError, record_block,
@@ -403,7 +404,7 @@ pub fn run(path: &Path, threads: usize) -> Result<Report, ConformanceError> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     let outcomes = run_file(file);
-                    results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcomes));
+                    results.lock_or_recover().push((i, outcomes));
                 }
             });
         }

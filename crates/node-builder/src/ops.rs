@@ -4,6 +4,7 @@
 
 use crate::{LaunchError, NodeConfig, RunningNode, error::LaunchResult};
 use alloy_primitives::{Address, U256};
+use nrd_chain::LockExt as _;
 use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_metrics::{NodeGauges, Ops, metrics::gauge, names};
 use std::{
@@ -28,7 +29,7 @@ struct Polled {
 }
 
 fn lock(p: &Mutex<Polled>) -> std::sync::MutexGuard<'_, Polled> {
-    p.lock().unwrap_or_else(|e| e.into_inner())
+    p.lock_or_recover()
 }
 
 fn unix_now() -> f64 {
@@ -88,7 +89,7 @@ pub fn watch_node(
         let status = node.status();
         let window = lock(&scrape_polled).window;
         let overdue = {
-            let view = view.lock().unwrap_or_else(|e| e.into_inner());
+            let view = view.lock_or_recover();
             window.map_or(0, |w| {
                 view.messages.values().filter(|m| m.enqueuedAt.saturating_add(w) <= view.head.timestamp).count() as u64
             })

@@ -5,6 +5,7 @@
 use crate::{L2Node, NodeError};
 use alloy_primitives::B256;
 use nrd_bridge::L1Message;
+use nrd_chain::LockExt as _;
 use nrd_chain::{Classify, Severity};
 use nrd_derivation::L1BlockRef;
 use nrd_l1_client::{L1Client, L1Provider};
@@ -129,7 +130,7 @@ impl<P: L1Provider + Clone> Follower<P> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, L1View> {
-        self.view.lock().unwrap_or_else(|e| e.into_inner())
+        self.view.lock_or_recover()
     }
 
     /// Runs until `shutdown` resolves. Temporary L1 errors are retried; a posted block that

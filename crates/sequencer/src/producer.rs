@@ -6,6 +6,7 @@ use crate::{AdvanceLimits, Overrun, SequencerError, advance_cost};
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes};
+use nrd_chain::LockExt as _;
 use nrd_chain::{StateProvider, StateRef, StoredBlock, build_block};
 use nrd_derivation::{DaMode, PostedBlock, SequencingConfig, block_inputs};
 use nrd_execute_client::record_block;
@@ -46,7 +47,7 @@ impl Mempool {
     }
 
     fn lock(&self) -> MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+        self.pool.lock_or_recover()
     }
 
     fn context(&self) -> AdmissionContext {
@@ -228,7 +229,7 @@ impl BlockProducer {
     pub fn seal(&self) -> Result<Option<Arc<StoredBlock>>, SequencerError> {
         let parent = self.chain.head_sealed();
         let (l1, pending) = {
-            let view = self.l1.lock().unwrap_or_else(|e| e.into_inner());
+            let view = self.l1.lock_or_recover();
             if view.head.hash == B256::ZERO {
                 return Ok(None);
             }

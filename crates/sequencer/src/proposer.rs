@@ -15,6 +15,7 @@ use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use nrd_bridge::NativeRollup;
+use nrd_chain::LockExt as _;
 use nrd_derivation::SequencingConfig;
 use nrd_l1_client::L1Client;
 use nrd_node::{L1View, L2Node};
@@ -155,7 +156,7 @@ impl SelfProposer {
         // Caught up: every L1 block seen (so every message and posted block), every posted
         // L2 block imported.
         let posted = self.view(NativeRollup::headNumberCall {}).await?;
-        let seen = self.view.lock().unwrap_or_else(|e| e.into_inner()).head.number;
+        let seen = self.view.lock_or_recover().head.number;
         let chain = self.node.chain().clone();
         let head = chain.head().number();
         if seen < latest.number || head < posted {
@@ -174,7 +175,7 @@ impl SelfProposer {
                 if self.producer.seal()?.is_none() {
                     break;
                 }
-                let pending = self.view.lock().unwrap_or_else(|e| e.into_inner()).pending_from(chain.next_message());
+                let pending = self.view.lock_or_recover().pending_from(chain.next_message());
                 if pending.is_empty() {
                     break;
                 }

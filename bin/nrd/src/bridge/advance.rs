@@ -15,6 +15,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolEvent;
 use clap::Args;
 use nrd_bridge::NativeRollup;
+use nrd_chain::LockExt as _;
 use nrd_derivation::DaMode;
 use nrd_node::L2Chain;
 use nrd_node_builder::{
@@ -149,7 +150,7 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
 
     // What L1 now holds.
     session.report(first, last).await?;
-    let left = view.lock().unwrap_or_else(|e| e.into_inner()).pending_from(chain.next_message()).len();
+    let left = view.lock_or_recover().pending_from(chain.next_message()).len();
     if left > 0 {
         println!(
             "note: {left} L1 message(s) still pending (beyond this batch's anchor budget): the sequencer may \
