@@ -185,8 +185,6 @@ const PROBER_RUNTIME: [u8; 28] = [
 
 /// A transaction deploying `runtime` (under 256 bytes) from `key`.
 fn deploy(key: &PrivateKeySigner, nonce: u64, runtime: &[u8]) -> alloy_consensus::TxEnvelope {
-    use alloy_consensus::SignableTransaction;
-    use alloy_signer::SignerSync;
     let len = u8::try_from(runtime.len()).unwrap();
     // codecopy(0, 10, len); return(0, len); then the runtime.
     let mut init = vec![0x60, len, 0x60, 0x0a, 0x5f, 0x39, 0x60, len, 0x5f, 0xf3];
@@ -202,8 +200,7 @@ fn deploy(key: &PrivateKeySigner, nonce: u64, runtime: &[u8]) -> alloy_consensus
         input: init.into(),
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    tx.into_signed(sig).into()
+    nrd_test_utils::sign(key, tx)
 }
 
 /// Calldata for the refunder and the prober: `n` rounds.

@@ -2,19 +2,19 @@
 //! random batches; and arbitrary bytes never panic the decoder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{Block, BlockBody, Header, SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+use alloy_consensus::{Block, BlockBody, Header, TxEip1559, TxEnvelope, TxLegacy};
 use alloy_eips::eip4844::Blob;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_derivation::{DaMode, PostedBlock, decode_advance, encode_advance};
 use nrd_execute_client::ExecutionWitness;
+use nrd_test_utils::{key, sign};
 use proptest::prelude::*;
 
 fn signer(i: u8) -> PrivateKeySigner {
-    PrivateKeySigner::from_bytes(&keccak256([i, 7])).unwrap()
+    key(&format!("roundtrip {i}"))
 }
 
 fn tx(seed: u64, size: usize) -> TxEnvelope {
@@ -30,8 +30,7 @@ fn tx(seed: u64, size: usize) -> TxEnvelope {
             value: U256::from(seed),
             input,
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        tx.into_signed(sig).into()
+        sign(&key, tx)
     } else {
         let tx = TxEip1559 {
             chain_id: 901,
@@ -44,8 +43,7 @@ fn tx(seed: u64, size: usize) -> TxEnvelope {
             input,
             ..Default::default()
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        tx.into_signed(sig).into()
+        sign(&key, tx)
     }
 }
 

@@ -3,10 +3,9 @@
 //! EXECUTE. Each fails on code without the rule it checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEip4844, TxEnvelope};
+use alloy_consensus::{TxEip1559, TxEip4844, TxEnvelope};
 use alloy_eips::eip4895::Withdrawal as BeaconWithdrawal;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface, SolValue};
 use nrd_bridge::{
@@ -16,6 +15,7 @@ use nrd_bridge::{
 use nrd_chain::{BlockAttributes, StateRef};
 use nrd_derivation::{DaMode, PostedBlock, check_header_rules, encode_advance};
 use nrd_execute_client::{EXECUTE_ADDRESS, encode_execute_input};
+use nrd_test_utils::sign;
 use nrd_testkit::{ETH, L2_CHAIN_ID, Rollup, TIMELOCK, WINDOW, WITHDRAWAL_DELAY, l2_key};
 
 fn eth(n: u128) -> U256 {
@@ -139,8 +139,7 @@ fn an_l2_blob_transaction_is_refused_by_the_blob_gas_rule() {
         max_fee_per_blob_gas: 1_000,
         input: Bytes::new(),
     };
-    let sig = user.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let block = tampered(&r, vec![TxEnvelope::from(tx.into_signed(sig))], |_| {});
+    let block = tampered(&r, vec![sign(&user, tx)], |_| {});
     assert_eq!(block.block.header.blob_gas_used, Some(131_072));
     assert!(matches!(verdict(&r, &[block]), Err(E::BlobGasNotZero(_))));
 }
@@ -196,8 +195,7 @@ fn l2_deploy(key: &PrivateKeySigner, nonce: u64, runtime: &[u8]) -> (TxEnvelope,
         input: init.into(),
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    (TxEnvelope::from(tx.into_signed(sig)), key.address().create(nonce))
+    (sign(key, tx), key.address().create(nonce))
 }
 
 #[test]
