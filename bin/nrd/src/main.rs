@@ -25,7 +25,7 @@ enum Command {
     L1(l1::L1Args),
     /// A whole native rollup in one process: L1 with EXECUTE, the rollup contract, an L2
     /// sequencer and a follower.
-    Devnet(devnet::DevnetArgs),
+    Devnet(nrd_node_builder::DevnetOptions),
     /// One L2 node (sequencer or follower) against an L1 JSON-RPC URL.
     Node(node::NodeArgs),
     /// A node's configuration: `nrd config print --config config/sequencer.toml` shows what

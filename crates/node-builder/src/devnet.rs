@@ -29,36 +29,54 @@ pub const SEQUENCER_ACCOUNT: usize = 10;
 const OWNER_ACCOUNT: usize = 11;
 const PROPOSER_ACCOUNT: usize = 12;
 
-/// What `nrd devnet` runs (its flags).
-#[derive(Debug, Clone)]
+/// What `nrd devnet` runs: its flags.
+#[derive(Debug, Clone, clap::Args)]
 pub struct DevnetOptions {
     /// L2 JSON-RPC (the sequencer's).
+    #[arg(long, default_value = "127.0.0.1:8545", env = "NRD_L2_RPC_ADDR")]
     pub rpc_addr: SocketAddr,
     /// L1 JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8546", env = "NRD_L1_RPC_ADDR")]
     pub l1_rpc_addr: SocketAddr,
     /// L1 beacon API (blob sidecars).
+    #[arg(long, default_value = "127.0.0.1:5052", env = "NRD_L1_BEACON_ADDR")]
     pub beacon_addr: SocketAddr,
     /// The follower's L2 JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8547", env = "NRD_FOLLOWER_RPC_ADDR")]
     pub follower_rpc_addr: SocketAddr,
     /// Seconds between L2 blocks.
+    #[arg(long, default_value_t = 1.0)]
     pub block_time: f64,
     /// Seconds between L1 blocks.
+    #[arg(long, default_value_t = 1.0)]
     pub l1_block_time: f64,
     /// Block gas limit of the L2 (its genesis).
+    #[arg(long, default_value_t = crate::DEVNET_L2_GAS_LIMIT)]
     pub l2_gas_limit: u64,
-    /// EXECUTE gas target per L1 block (the limit is twice that).
+    /// EXECUTE gas target per L1 block (the limit is twice that); the sequencer's batches carry
+    /// at most this much L2 gas.
+    #[arg(long, default_value_t = 15_000_000)]
     pub execute_target: u64,
     /// Where batches' transactions go: `blob` or `calldata`.
+    #[arg(long, default_value = "blob")]
     pub da_mode: String,
-    /// Keep the L2 databases here (default: in memory).
+    /// Keep the L2 databases here (default: in memory; the embedded L1 starts fresh anyway).
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// The rollup contract's parameters.
+    #[command(flatten)]
     pub params: RollupParams,
-    /// Test switch: the sequencer censors these addresses.
+    /// Test switch: the sequencer censors this address (repeatable) — refuses its L2
+    /// transactions and applies none of its L1 messages (nor any after them), so its advances
+    /// fail with `OverdueMessage` once such a message is past its deadline.
+    #[arg(long = "censor", value_name = "ADDRESS")]
     pub censor: Vec<Address>,
-    /// The follower advances the rollup itself when the sequencer is silent.
+    /// The follower advances the rollup itself (with L1 dev account 12) once the sequencer has
+    /// posted nothing for the forced-inclusion window.
+    #[arg(long)]
     pub follower_self_propose: bool,
-    /// Metrics, `/health` and `/ready` of both nodes and the L1.
+    /// Metrics (`/metrics`), `/health` and `/ready` of both nodes and the L1.
+    #[arg(long, default_value = nrd_metrics::DEFAULT_ADDR, env = "NRD_METRICS_ADDR")]
     pub metrics_addr: SocketAddr,
 }
 

@@ -135,14 +135,7 @@ impl NodeBuilder {
         let limits = l1_advance_limits(&parts.client, config.advance_limits()).await;
         let mut tasks = Vec::new();
         if self_propose {
-            let key = parts.key.clone().ok_or_else(|| missing_key("proposer.key"))?;
-            let proposer = SelfProposer::new(
-                parts.node.clone(),
-                parts.client.clone(),
-                view.clone(),
-                sequencing_config(&config, &parts.chain, &key),
-                submitter_config(&config, key, parts.l1_chain_id, limits)?,
-            );
+            let proposer = parts.self_proposer(&config, limits)?;
             tasks.push(tokio::spawn(proposer.run(wait(stop.clone()))));
         }
         if let Some(pool) = parts.pool.clone() {
@@ -186,16 +179,9 @@ impl NodeBuilder {
         let config = self.config.clone();
         let rpc = self.rpc;
         let parts = self.parts().await?;
-        let key = parts.key.clone().ok_or_else(|| missing_key("proposer.key"))?;
         let view = parts.follower.view();
         let limits = l1_advance_limits(&parts.client, config.advance_limits()).await;
-        let proposer = SelfProposer::new(
-            parts.node.clone(),
-            parts.client.clone(),
-            view.clone(),
-            sequencing_config(&config, &parts.chain, &key),
-            submitter_config(&config, key, parts.l1_chain_id, limits)?,
-        );
+        let proposer = parts.self_proposer(&config, limits)?;
         let follower = spawn_follower(parts.follower, stop);
         let rpc = if rpc { Some(serve_rpc(&config, &parts.node).await?) } else { None };
         Ok((RunningNode { node: parts.node, rpc, follower, tasks: Vec::new(), view }, proposer))
@@ -243,6 +229,20 @@ impl NodeBuilder {
             },
         );
         Ok(Parts { chain, client, l1_chain_id, node, pool, follower, key })
+    }
+}
+
+impl Parts {
+    /// The self-proposer of a follower with `proposer.self_propose`, signing with its key.
+    fn self_proposer(&self, config: &NodeConfig, limits: AdvanceLimits) -> LaunchResult<SelfProposer> {
+        let key = self.key.clone().ok_or_else(|| missing_key("proposer.key"))?;
+        Ok(SelfProposer::new(
+            self.node.clone(),
+            self.client.clone(),
+            self.follower.view(),
+            sequencing_config(config, &self.chain, &key),
+            submitter_config(config, key, self.l1_chain_id, limits)?,
+        ))
     }
 }
 
