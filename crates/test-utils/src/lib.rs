@@ -15,8 +15,11 @@
 //! assert!(!raw(&tx).is_empty());
 //! ```
 
-use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxEnvelope, transaction::Recovered};
-use alloy_eips::Encodable2718;
+use alloy_consensus::{
+    EthereumTxEnvelope, SignableTransaction, Signed, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
+    transaction::Recovered,
+};
+use alloy_eips::{Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant};
 use alloy_primitives::{B256, Bytes, Signature, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
@@ -86,6 +89,14 @@ pub fn raw(tx: &TxEnvelope) -> Bytes {
     tx.encoded_2718().into()
 }
 
+/// Signs a blob transaction and encodes it in its network form, with its (EIP-4844) sidecar:
+/// what a blob sender passes to `eth_sendRawTransaction`.
+pub fn raw_blob(key: &PrivateKeySigner, tx: TxEip4844, sidecar: BlobTransactionSidecar) -> Bytes {
+    let signature = signature(key, tx.signature_hash());
+    let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
+    EthereumTxEnvelope::Eip4844(Signed::new_unhashed(with_sidecar, signature)).encoded_2718().into()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -106,5 +117,25 @@ mod tests {
         assert_eq!(recovered.signer(), alice.address());
         assert_eq!(recovered.inner().recover_signer().unwrap(), alice.address());
         assert_eq!(keys(3).len(), 3);
+    }
+
+    #[test]
+    fn blob_transactions_carry_their_sidecar() {
+        use alloy_consensus::EthereumTxEnvelope;
+        use alloy_eips::Decodable2718;
+        let alice = key("alice");
+        let sidecar = BlobTransactionSidecar {
+            blobs: vec![Default::default()],
+            commitments: vec![Default::default()],
+            proofs: vec![Default::default()],
+        };
+        let tx = TxEip4844 { chain_id: 900, blob_versioned_hashes: vec![B256::repeat_byte(1)], ..Default::default() };
+        let raw = raw_blob(&alice, tx, sidecar.clone());
+        let decoded =
+            EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::decode_2718(&mut raw.as_ref())
+                .unwrap();
+        assert_eq!(decoded.recover_signer().unwrap(), alice.address());
+        let EthereumTxEnvelope::Eip4844(signed) = decoded else { panic!("not a blob transaction") };
+        assert_eq!(signed.tx().sidecar, BlobTransactionSidecarVariant::Eip4844(sidecar));
     }
 }

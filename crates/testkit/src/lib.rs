@@ -8,11 +8,8 @@
 // Test ergonomics: calls are taken by value so tests can write them inline.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_pass_by_value, missing_docs)]
 
-use alloy_consensus::{
-    EthereumTxEnvelope, Header, Sealed, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
-    transaction::Recovered,
-};
-use alloy_eips::{Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant};
+use alloy_consensus::{Header, Sealed, TxEip1559, TxEip4844, TxEnvelope, transaction::Recovered};
+use alloy_eips::eip4844::BlobTransactionSidecar;
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, map::HashMap};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
@@ -23,7 +20,7 @@ use nrd_derivation::{
 };
 use nrd_execute_client::{Ancestors, record_block};
 use nrd_l1_devnet::{Devnet, DevnetConfig};
-use nrd_test_utils::{raw, sign, signature};
+use nrd_test_utils::{raw, raw_blob, sign};
 use std::sync::Arc;
 
 pub const ETH: u128 = 1_000_000_000_000_000_000;
@@ -107,12 +104,7 @@ impl L1 {
             max_fee_per_blob_gas: 1_000_000_000,
             input: base.input,
         };
-        let sig = signature(key, tx.signature_hash());
-        let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
-        let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
-        let raw =
-            EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed).encoded_2718();
-        self.submit(&raw)
+        self.submit(&raw_blob(key, tx, sidecar))
     }
 
     fn submit(&self, raw: &[u8]) -> Outcome {
