@@ -1,8 +1,7 @@
 //! `nrd l1`: the embedded L1 devnet as a process.
 
 use clap::Args;
-use nrd_l1_devnet::{Devnet, DevnetConfig, TEST_MNEMONIC};
-use nrd_rpc::RpcLimits;
+use nrd_l1_devnet::{DevnetConfig, TEST_MNEMONIC};
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 /// Flags of `nrd l1`.
@@ -75,56 +74,11 @@ pub(crate) fn run(args: L1Args) -> ExitCode {
     };
     config.execute.target = args.execute_target;
     config.execute.limit = args.execute_limit.unwrap_or(2 * args.execute_target);
-    crate::block_on(serve(config, args.rpc_addr, args.beacon_addr, args.metrics_addr))
-}
-
-async fn serve(
-    config: DevnetConfig,
-    rpc_addr: SocketAddr,
-    beacon_addr: SocketAddr,
-    metrics_addr: SocketAddr,
-) -> Result<(), String> {
-    nrd_metrics::install();
-    let devnet = Devnet::new(config).map_err(|e| e.to_string())?;
-    let rpc = nrd_l1_devnet::serve_l1(devnet.clone(), rpc_addr, RpcLimits::default())
-        .await
-        .map_err(|e| format!("cannot serve JSON-RPC on {rpc_addr}: {e}"))?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let beacon = nrd_l1_devnet::serve_beacon(devnet.clone(), beacon_addr, wait(stop_rx.clone()))
-        .await
-        .map_err(|e| format!("cannot serve the beacon API on {beacon_addr}: {e}"))?;
-    let mut ops = nrd_metrics::Ops::default();
-    nrd_node_builder::watch_l1(&mut ops, devnet.clone());
-    nrd_node_builder::serve_ops(metrics_addr, "--metrics-addr", ops, stop_rx.clone())
-        .await
-        .map_err(|e| e.to_string())?;
-    let cfg = devnet.config();
-    tracing::info!(
-        target: "nrd::l1",
-        rpc = %format!("http://{}", rpc.addr),
-        ws = %format!("ws://{}", rpc.addr),
-        beacon = %format!("http://{beacon}"),
-        chain_id = cfg.chain_id,
-        block_time_ms = cfg.block_time_ms,
-        execute_target = cfg.execute.target,
-        execute_limit = cfg.execute.limit,
-        "L1 devnet running"
-    );
-    if cfg.mnemonic == TEST_MNEMONIC {
-        for (i, account) in devnet.accounts().iter().enumerate() {
-            // The standard test mnemonic's keys are public knowledge; print them as anvil does.
-            tracing::info!(target: "nrd::l1", "account {i}: {} key 0x{}", account.address(), alloy_primitives::hex::encode(account.credential().to_bytes()));
-        }
-    }
-    let producer = tokio::spawn(devnet.clone().run(wait(stop_rx)));
-    tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    tracing::info!(target: "nrd::l1", "shutting down");
-    let _ = stop_tx.send(true);
-    let _ = rpc.handle.stop();
-    rpc.handle.stopped().await;
-    let _ = producer.await;
-    Ok(())
+    crate::block_on(nrd_node_builder::run_l1(
+        config,
+        args.rpc_addr,
+        args.beacon_addr,
+        args.metrics_addr,
+        tokio::signal::ctrl_c(),
+    ))
 }

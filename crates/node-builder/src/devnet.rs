@@ -101,9 +101,6 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
     let l2_block_time = seconds(args.block_time, "--block-time")?;
     let l1_block_time = seconds(args.l1_block_time, "--l1-block-time")?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let wait = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
 
     // L1.
     if args.l2_gas_limit < 21_000 {
@@ -125,16 +122,9 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
         DevnetConfig { block_time_ms: l1_block_time.as_millis() as u64, accounts: L1_ACCOUNTS, ..Default::default() };
     l1_config.execute.target = args.execute_target;
     l1_config.execute.limit = args.execute_target.saturating_mul(2);
-    let l1 = Devnet::new(l1_config)?;
-    let l1_rpc = nrd_l1_devnet::serve_l1(l1.clone(), args.l1_rpc_addr, RpcLimits::default())
-        .await
-        .map_err(|source| LaunchError::Listen { key: "--l1-rpc-addr", addr: args.l1_rpc_addr, source })?;
-    let beacon = nrd_l1_devnet::serve_beacon(l1.clone(), args.beacon_addr, wait(stop_rx.clone()))
-        .await
-        .map_err(|source| LaunchError::Listen { key: "--beacon-addr", addr: args.beacon_addr, source })?;
-    let l1_task = tokio::spawn(l1.clone().run(wait(stop_rx.clone())));
+    let RunningL1 { devnet: l1, rpc: l1_rpc, beacon, task: l1_task } =
+        start_l1(l1_config, args.l1_rpc_addr, args.beacon_addr, stop_rx.clone()).await?;
     let (l1_url, beacon_url) = (format!("http://{}", l1_rpc.addr), format!("http://{beacon}"));
-    tracing::info!(target: "nrd::devnet", rpc = %l1_url, beacon = %beacon_url, chain_id = l1.config().chain_id, "L1 devnet running");
 
     // The rollup contract.
     let genesis = crate::devnet_genesis_with_gas_limit(args.l2_gas_limit);
@@ -197,12 +187,7 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
         .with_key(proposer_key)
         .launch(stop_rx.clone())
         .await?;
-    if TEST_MNEMONIC == l1.config().mnemonic {
-        for (i, account) in l1.accounts().iter().enumerate() {
-            // The standard test mnemonic's keys are public; funded on L1 and L2, as anvil prints them.
-            tracing::info!(target: "nrd::devnet", "account {i}: {} key 0x{}", account.address(), alloy_primitives::hex::encode(account.credential().to_bytes()));
-        }
-    }
+    print_accounts(&l1);
     tracing::info!(
         target: "nrd::devnet",
         l2 = %rpc_url(&sequencer),
@@ -267,4 +252,80 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
 
 fn rpc_url(node: &RunningNode) -> String {
     node.rpc.as_ref().map_or_else(|| "none".into(), |rpc| format!("http://{}", rpc.addr))
+}
+
+/// The L1 devnet, served: its JSON-RPC (HTTP and WebSocket), its beacon API and its block
+/// producer.
+struct RunningL1 {
+    devnet: Arc<Devnet>,
+    rpc: nrd_rpc::RunningServer,
+    beacon: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start_l1(
+    config: DevnetConfig,
+    rpc_addr: SocketAddr,
+    beacon_addr: SocketAddr,
+    stop: watch::Receiver<bool>,
+) -> LaunchResult<RunningL1> {
+    let wait = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let devnet = Devnet::new(config)?;
+    let rpc = nrd_l1_devnet::serve_l1(devnet.clone(), rpc_addr, RpcLimits::default())
+        .await
+        .map_err(|source| LaunchError::Listen { key: "--l1-rpc-addr", addr: rpc_addr, source })?;
+    let beacon = nrd_l1_devnet::serve_beacon(devnet.clone(), beacon_addr, wait(stop.clone()))
+        .await
+        .map_err(|source| LaunchError::Listen { key: "--beacon-addr", addr: beacon_addr, source })?;
+    let task = tokio::spawn(devnet.clone().run(wait(stop)));
+    let cfg = devnet.config();
+    tracing::info!(
+        target: "nrd::l1",
+        rpc = %format!("http://{}", rpc.addr),
+        ws = %format!("ws://{}", rpc.addr),
+        beacon = %format!("http://{beacon}"),
+        chain_id = cfg.chain_id,
+        block_time_ms = cfg.block_time_ms,
+        execute_target = cfg.execute.target,
+        execute_limit = cfg.execute.limit,
+        "L1 devnet running"
+    );
+    Ok(RunningL1 { devnet, rpc, beacon, task })
+}
+
+/// Prints the dev accounts with their keys, as anvil does — only for the standard test mnemonic,
+/// whose keys are public knowledge.
+fn print_accounts(devnet: &Devnet) {
+    if devnet.config().mnemonic == TEST_MNEMONIC {
+        for (i, account) in devnet.accounts().iter().enumerate() {
+            tracing::info!(target: "nrd::l1", "account {i}: {} key 0x{}", account.address(), alloy_primitives::hex::encode(account.credential().to_bytes()));
+        }
+    }
+}
+
+/// `nrd l1`: the L1 devnet as a process — JSON-RPC on `rpc_addr`, the beacon API on
+/// `beacon_addr`, metrics on `metrics_addr` — until `shutdown` completes.
+pub async fn run_l1(
+    config: DevnetConfig,
+    rpc_addr: SocketAddr,
+    beacon_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    shutdown: impl Future<Output = std::io::Result<()>>,
+) -> LaunchResult<()> {
+    nrd_metrics::install();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let RunningL1 { devnet, rpc, task, .. } = start_l1(config, rpc_addr, beacon_addr, stop_rx.clone()).await?;
+    let mut ops = nrd_metrics::Ops::default();
+    watch_l1(&mut ops, devnet.clone());
+    serve_ops(metrics_addr, "--metrics-addr", ops, stop_rx).await?;
+    print_accounts(&devnet);
+    let signal = shutdown.await;
+    tracing::info!(target: "nrd::l1", "shutting down");
+    let _ = stop_tx.send(true);
+    let _ = rpc.handle.stop();
+    rpc.handle.stopped().await;
+    let _ = task.await;
+    signal.map_err(LaunchError::Signal)
 }

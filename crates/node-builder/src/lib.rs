@@ -15,7 +15,8 @@
 //!   to `nrd bridge advance` to step.
 //! - [`deploy_rollup`]: `NativeRollup` for an L2 genesis, with [`RollupParams`] checked against
 //!   the contract's governance bounds first.
-//! - [`run_devnet`]: `nrd devnet`, the L1 devnet and a whole rollup in one process.
+//! - [`run_devnet`]: `nrd devnet`, the L1 devnet and a whole rollup in one process;
+//!   [`run_l1`]: `nrd l1`, the L1 devnet alone.
 //! - The operations endpoint: `/metrics`, `/health`, `/ready` ([`serve_ops`], [`watch_node`],
 //!   [`watch_l1`]; metric names are `nrd-metrics`').
 //! - The devnet L2 genesis ([`devnet_genesis`]).
@@ -37,7 +38,7 @@ pub use config::{
     SequencerSection, env_name, known_keys,
 };
 pub use deploy::{RollupParams, deploy_rollup};
-pub use devnet::{DevnetOptions, SEQUENCER_ACCOUNT, run_devnet};
+pub use devnet::{DevnetOptions, SEQUENCER_ACCOUNT, run_devnet, run_l1};
 pub use error::{DeployError, LaunchError, LaunchResult};
 pub use genesis::{DEVNET_L2_CHAIN_ID, DEVNET_L2_GAS_LIMIT, devnet_genesis, devnet_genesis_with_gas_limit};
 pub use launch::{
