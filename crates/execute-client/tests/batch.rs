@@ -5,20 +5,20 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy};
+use alloy_consensus::{TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy};
 use alloy_eips::{
     eip2930::{AccessList, AccessListItem},
     eip4844::{BYTES_PER_BLOB, Blob},
     eip7702::Authorization,
 };
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_execute_client::{
     BATCH_VERSION_BROTLI, BATCH_VERSION_RAW, BatchError, Compression, MAX_BATCH_BYTES, Trace, TraceError,
     USABLE_BYTES_PER_BLOB, blobs_to_payload, decode_batch, decode_batch_blobs, encode_batch, encode_batch_blobs,
     payload_to_blobs,
 };
+use nrd_test_utils::signature;
 use proptest::{prelude::*, strategy::ValueTree};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{sync::OnceLock, time::Instant};
@@ -82,11 +82,7 @@ fn sign(spec: &TxSpec) -> TxEnvelope {
     );
     let input = Bytes::from(spec.input.clone());
     macro_rules! signed {
-        ($tx:expr) => {{
-            let tx = $tx;
-            let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-            TxEnvelope::from(tx.into_signed(sig))
-        }};
+        ($tx:expr) => {{ nrd_test_utils::sign(key, $tx) }};
     }
     match spec.kind {
         0 | 1 => signed!(TxLegacy {
@@ -134,7 +130,7 @@ fn sign(spec: &TxSpec) -> TxEnvelope {
         }),
         _ => {
             let auth = Authorization { chain_id: U256::from(spec.chain_id), address: to, nonce: spec.nonce };
-            let auth_sig = key.sign_hash_sync(&auth.signature_hash()).unwrap();
+            let auth_sig = signature(key, auth.signature_hash());
             signed!(TxEip7702 {
                 chain_id: spec.chain_id,
                 nonce: spec.nonce,
@@ -360,8 +356,7 @@ fn measure_transfer_density() {
             input: Bytes::new(),
         };
         nonces[s] += 1;
-        let sig = senders[s].sign_hash_sync(&tx.signature_hash()).unwrap();
-        TxEnvelope::from(tx.into_signed(sig))
+        nrd_test_utils::sign(&senders[s], tx)
     };
     println!(
         "{:>6} {:>6} {:>9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9}",

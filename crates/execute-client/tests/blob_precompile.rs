@@ -5,10 +5,9 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip4844, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{TxEip4844, TxEnvelope, transaction::Recovered};
 use alloy_eips::eip4844::Blob;
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{Revert, SolError};
 use common::{fixture, sign};
@@ -78,7 +77,7 @@ fn outcome(receipt: &alloy_consensus::ReceiptEnvelope) -> Result<(), String> {
 fn execute_verifies_block_i_of_a_blob_batch() {
     let l2 = fixture();
     let (pre, post, gas) = (l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used);
-    let other_key = PrivateKeySigner::from_bytes(&keccak256("other")).unwrap();
+    let other_key = nrd_test_utils::key("other");
     let other = |n: u64| -> Vec<TxEnvelope> {
         (0..n).map(|i| sign(&other_key, i, Address::with_last_byte(7), 1, vec![]).into_inner()).collect()
     };
@@ -88,7 +87,7 @@ fn execute_verifies_block_i_of_a_blob_batch() {
     let blobs = Arc::new(Blobs::default());
     let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), MeterConfig::default(), blobs.clone());
     let spec = precompile.install(ChainSpec::post_merge(900, SpecId::PRAGUE, None));
-    let key = PrivateKeySigner::from_bytes(&keccak256("l1 blob key")).unwrap();
+    let key = nrd_test_utils::key("l1 blob key");
     let alloc = [
         (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
         (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
@@ -187,6 +186,5 @@ fn blob_call(key: &PrivateKeySigner, nonce: u64, hashes: Vec<B256>, input: Bytes
         max_fee_per_blob_gas: 1_000_000,
         input,
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+    nrd_test_utils::sign_recovered(key, tx)
 }

@@ -1,13 +1,13 @@
 //! A small L2 chain shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
-use alloy_consensus::{Block, Header, Sealed, SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
-use alloy_primitives::{Address, Bytes, TxKind, U256, address, keccak256};
+use alloy_consensus::{Block, Header, Sealed, TxEip1559, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, Bytes, TxKind, U256, address};
 use alloy_rlp::Encodable;
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block};
 use nrd_execute_client::{Ancestors, ExecutionWitness, record_block};
+use nrd_test_utils::{key, sign_recovered};
 use revm::primitives::hardfork::SpecId;
 use std::sync::OnceLock;
 
@@ -49,8 +49,7 @@ pub fn sign_with(
         input: input.into(),
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+    sign_recovered(key, tx)
 }
 
 pub fn set(slot: u64, value: u64) -> Vec<u8> {
@@ -62,7 +61,7 @@ pub fn set(slot: u64, value: u64) -> Vec<u8> {
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let key = PrivateKeySigner::from_bytes(&keccak256("nrd test key")).unwrap();
+        let key = key("nrd test key");
         let spec = ChainSpec::post_merge(CHAIN_ID, SpecId::CANCUN, None);
         let mut alloc =
             vec![(key.address(), GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() })];
