@@ -111,10 +111,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::WorkBudget;
     use crate::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block, import_block_bounded};
-    use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
-    use alloy_primitives::{Address, Bytes, TxKind, U256, address, keccak256, map::HashMap};
-    use alloy_signer::SignerSync;
-    use alloy_signer_local::PrivateKeySigner;
+    use alloy_consensus::{Sealed, TxEip1559, TxEnvelope};
+    use alloy_primitives::{Address, Bytes, TxKind, U256, address, map::HashMap};
     use revm::primitives::hardfork::SpecId;
 
     const CALLER: Address = address!("0x00000000000000000000000000000000000000ca");
@@ -124,7 +122,7 @@ mod tests {
     /// value, so with the stipend) and a precompile; returns the spec, genesis, block and state.
     fn block() -> (ChainSpec, Sealed<alloy_consensus::Header>, alloy_consensus::Block<TxEnvelope>, MemoryState) {
         let spec = ChainSpec::post_merge(7, SpecId::PRAGUE, None);
-        let key = PrivateKeySigner::from_bytes(&keccak256("budget test")).unwrap();
+        let key = nrd_test_utils::key("budget test");
         let call = |value: u8| {
             let mut c = vec![0x5f, 0x5f, 0x5f, 0x5f, 0x60, value, 0x73];
             c.extend_from_slice(CALLEE.as_slice());
@@ -156,8 +154,7 @@ mod tests {
             input: Bytes::new(),
             access_list: Default::default(),
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        let tx = Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address());
+        let tx = nrd_test_utils::sign_recovered(&key, tx);
         let attrs = BlockAttributes { timestamp: 13, gas_limit: 30_000_000, ..Default::default() };
         let hashes: HashMap<u64, alloy_primitives::B256> = HashMap::default();
         let built = build_block(&spec, &genesis, attrs, vec![tx], &mut state.clone(), &hashes).unwrap();

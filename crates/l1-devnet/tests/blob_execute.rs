@@ -2,13 +2,9 @@
 //! L1 transaction that calls EXECUTE, KZG-checked at admission and resolved by versioned hash.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{
-    EthereumTxEnvelope, Sealed, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
-    transaction::Recovered,
-};
-use alloy_eips::{Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant};
+use alloy_consensus::{Sealed, TxEip1559, TxEip4844, TxEnvelope, transaction::Recovered};
+use alloy_eips::eip4844::BlobTransactionSidecar;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block, system_contracts};
 use nrd_execute_client::{
@@ -16,11 +12,12 @@ use nrd_execute_client::{
     payload_to_blobs, record_block,
 };
 use nrd_l1_devnet::{Devnet, DevnetConfig};
+use nrd_test_utils::{key, raw, raw_blob, sign, sign_recovered};
 use revm::primitives::hardfork::SpecId;
 
 /// An L2 block of chain 901 and its witness.
 fn l2_block() -> (B256, alloy_consensus::Block<TxEnvelope>, nrd_execute_client::ExecutionWitness) {
-    let key = PrivateKeySigner::from_bytes(&keccak256("l2 blob user")).unwrap();
+    let key = key("l2 blob user");
     let spec = ChainSpec::post_merge(901, SpecId::PRAGUE, None);
     let mut alloc = system_contracts();
     alloc.push((key.address(), GenesisAccount { balance: U256::from(10u128.pow(20)), ..Default::default() }));
@@ -37,8 +34,7 @@ fn l2_block() -> (B256, alloy_consensus::Block<TxEnvelope>, nrd_execute_client::
                 value: U256::from(1),
                 ..Default::default()
             };
-            let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-            Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+            sign_recovered(&key, tx)
         })
         .collect();
     let ancestors = Ancestors::parent_only(genesis.clone());
@@ -130,14 +126,13 @@ fn transfer(key: &PrivateKeySigner, nonce: u64, gas_limit: u64, input: Vec<u8>) 
         input: input.into(),
         ..Default::default()
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+    sign_recovered(key, tx)
 }
 
 /// Three consecutive L2 blocks of chain 901 (the last with 150 kB of incompressible calldata, so
 /// the batch takes two blobs), block 2's pre-state root and its witness.
 fn l2_batch() -> (B256, Vec<alloy_consensus::Block<TxEnvelope>>, nrd_execute_client::ExecutionWitness) {
-    let key = PrivateKeySigner::from_bytes(&keccak256("l2 batch user")).unwrap();
+    let key = key("l2 batch user");
     let spec = ChainSpec::post_merge(901, SpecId::PRAGUE, None);
     let mut alloc = system_contracts();
     alloc.push((key.address(), GenesisAccount { balance: U256::from(10u128.pow(20)), ..Default::default() }));
@@ -182,8 +177,7 @@ fn deploy(devnet: &Devnet, key: &PrivateKeySigner, nonce: u64, runtime: &[u8]) -
         input: init.into(),
         ..Default::default()
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    devnet.submit_raw(&TxEnvelope::from(tx.into_signed(sig)).encoded_2718()).unwrap();
+    devnet.submit_raw(&raw(&sign(key, tx))).unwrap();
     key.address().create(nonce)
 }
 
@@ -278,8 +272,5 @@ fn blob_call_to(
         max_fee_per_blob_gas: 1_000_000,
         input,
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let with_sidecar = TxEip4844WithSidecar { tx, sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar) };
-    let signed = alloy_consensus::Signed::new_unhashed(with_sidecar, sig);
-    EthereumTxEnvelope::<TxEip4844WithSidecar<BlobTransactionSidecarVariant>>::Eip4844(signed).encoded_2718()
+    raw_blob(key, tx, sidecar).into()
 }

@@ -1,13 +1,12 @@
 //! The devnet without RPC: accounts, sealing, pool admission and ordering, reorg helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
-use alloy_eips::Encodable2718;
+use alloy_consensus::{TxEip1559, TxLegacy};
 use alloy_primitives::{Address, TxKind, U256, address};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{StateProvider, StateRef};
 use nrd_l1_devnet::{Devnet, DevnetConfig, DevnetError, PoolError};
+use nrd_test_utils::{raw, sign};
 use std::sync::Arc;
 
 const BOB: Address = address!("0x00000000000000000000000000000000000b0b00");
@@ -28,8 +27,7 @@ fn transfer(key: &PrivateKeySigner, chain_id: u64, nonce: u64, tip: u128, max_fe
         input: Default::default(),
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    raw(&sign(key, tx)).into()
 }
 
 fn balance(devnet: &Devnet, who: Address) -> U256 {
@@ -127,8 +125,7 @@ fn snapshot_revert_and_set_head_rewind() {
             value: U256::from(7),
             input: Default::default(),
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+        raw(&sign(&key, tx))
     };
     let hash = d.submit_raw(&legacy).unwrap();
     d.seal().unwrap();

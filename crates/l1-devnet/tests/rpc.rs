@@ -2,10 +2,8 @@
 //! fee history, gas estimation, access lists and the devnet helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::Encodable2718;
+use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, hex, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use jsonrpsee::{
     core::client::{ClientT, SubscriptionClientT},
@@ -15,6 +13,7 @@ use jsonrpsee::{
 use nrd_execute_client::{ExecutionWitness, verify_block};
 use nrd_l1_devnet::{Devnet, DevnetConfig, serve_l1};
 use nrd_rpc::RpcLimits;
+use nrd_test_utils::{raw, sign};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -40,8 +39,7 @@ fn signed(key: &PrivateKeySigner, nonce: u64, to: Address, input: Vec<u8>, value
         input: input.into(),
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+    raw(&sign(key, tx))
 }
 
 /// Deploys the STORE contract by sending its init code, returning its address.
@@ -62,9 +60,7 @@ async fn deploy(devnet: &Devnet, client: &WsClient, key: &PrivateKeySigner) -> A
         input: init.into(),
         ..Default::default()
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let raw: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
-    let hash: B256 = client.request("eth_sendRawTransaction", rpc_params![raw]).await.unwrap();
+    let hash: B256 = client.request("eth_sendRawTransaction", rpc_params![raw(&sign(key, tx))]).await.unwrap();
     devnet.seal().unwrap();
     let receipt: Value = client.request("eth_getTransactionReceipt", rpc_params![hash]).await.unwrap();
     assert_eq!(receipt["status"], "0x1");
