@@ -5,14 +5,11 @@
 
 use crate::{L1Event, L1Watcher, WatcherConfig, WatcherError, message_from_event};
 use alloy_consensus::{
-    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, SignableTransaction, TxEip1559, TxEip4844, TxEnvelope,
-    transaction::Recovered,
+    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEip1559, TxEip4844, transaction::Recovered,
 };
 use alloy_eips::{BlockId, BlockNumberOrTag, eip4844::Blob};
 use alloy_primitives::{Address, B256, Bloom, Bytes, TxKind, U256, map::HashMap};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Filter, Header, Log, Transaction, TransactionReceipt};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolEvent;
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_chain::{Classify, Severity};
@@ -96,7 +93,7 @@ impl FakeL1 {
         let mut chain = self.chain();
         let number = chain.canonical.len() as u64;
         let parent_hash = chain.canonical.last().copied().unwrap_or_default();
-        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).unwrap();
+        let key = nrd_test_utils::key("fake l1 sender");
 
         let mut logs_bloom = Bloom::ZERO;
         let mut logs = Vec::new();
@@ -121,8 +118,7 @@ impl FakeL1 {
                     input: input.clone(),
                     ..Default::default()
                 };
-                let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-                TxEnvelope::from(tx.into_signed(sig))
+                nrd_test_utils::sign(&key, tx)
             } else {
                 let sidecar = alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
                     tx_blobs.clone(),
@@ -140,8 +136,7 @@ impl FakeL1 {
                     max_fee_per_blob_gas: 1,
                     ..Default::default()
                 };
-                let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-                TxEnvelope::from(tx.into_signed(sig))
+                nrd_test_utils::sign(&key, tx)
             };
             txs.push(envelope);
         }
@@ -390,7 +385,7 @@ async fn every_block_in_order_with_its_messages_and_decoded_advances() {
             2 => {
                 assert_eq!(b.advances.len(), 1, "only the successful advance of the rollup");
                 assert_eq!(b.advances[0].posted, posted[..1]);
-                let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).unwrap();
+                let key = nrd_test_utils::key("fake l1 sender");
                 assert_eq!(b.advances[0].from, key.address());
             }
             3 => {

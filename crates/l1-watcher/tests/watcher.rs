@@ -4,11 +4,10 @@
 //! over a WebSocket `newHeads` subscription (served by the same JSON-RPC server).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope};
-use alloy_eips::{BlockNumberOrTag, Encodable2718};
+use alloy_consensus::{Transaction as _, TxEip1559};
+use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolInterface};
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_chain::{Classify, Severity};
@@ -17,6 +16,7 @@ use nrd_l1_client::{L1Client, L1ClientConfig, L1Error};
 use nrd_l1_devnet::{serve_beacon, serve_l1};
 use nrd_l1_watcher::{HeadSource, L1Block, L1Event, L1Watcher, WatcherConfig, WatcherError};
 use nrd_rpc::{RpcLimits, RunningServer};
+use nrd_test_utils::{raw, sign};
 use nrd_testkit::{ETH, Rollup, l2_key};
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 use tokio::{
@@ -394,9 +394,7 @@ async fn the_client_reads_and_writes_l1() {
         input: call.abi_encode().into(),
         ..Default::default()
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    let hash = client.send_raw_transaction(&raw).await.unwrap();
+    let hash = client.send_raw_transaction(&raw(&sign(&key, tx))).await.unwrap();
     assert!(client.transaction_receipt(hash).await.unwrap().is_none(), "pending until sealed");
     assert_eq!(client.nonce(key.address(), BlockNumberOrTag::Pending).await.unwrap(), 1);
     devnet.seal().unwrap();

@@ -2,9 +2,8 @@
 //! corrupted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{Header, Sealed, SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, keccak256, map::HashMap};
-use alloy_signer::SignerSync;
+use alloy_consensus::{Header, Sealed, TxEip1559, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, map::HashMap};
 use alloy_signer_local::PrivateKeySigner;
 use nrd_bridge::L1Message;
 use nrd_chain::{
@@ -60,7 +59,7 @@ struct Chain {
 
 impl Chain {
     fn new() -> Self {
-        let key = PrivateKeySigner::from_bytes(&keccak256("nrd storage test")).unwrap();
+        let key = nrd_test_utils::key("nrd storage test");
         let spec = ChainSpec::post_merge(CHAIN_ID, SpecId::CANCUN, None);
         let alloc = vec![
             (key.address(), GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() }),
@@ -111,8 +110,7 @@ impl Chain {
             input: input.into(),
             access_list: Default::default(),
         };
-        let sig = self.key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), self.key.address())
+        nrd_test_utils::sign_recovered(&self.key, tx)
     }
 
     /// Builds the head's child from `ops` (the block's `salt` varies its timestamp), pushes it,

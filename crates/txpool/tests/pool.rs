@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope};
-use alloy_eips::Encodable2718;
+use alloy_consensus::{Transaction as _, TxEip1559};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{GenesisAccount, MemoryState};
+use nrd_test_utils::{raw, sign};
 use nrd_txpool::{AdmissionContext, Pool, PoolError, PoolLimits, PooledTx, decode_pooled};
 use revm::primitives::hardfork::SpecId;
 
@@ -60,10 +59,8 @@ fn transfer(signer: &PrivateKeySigner, nonce: u64, fee: u128, tip: u128) -> Pool
 }
 
 fn tx_with(signer: &PrivateKeySigner, tx: TxEip1559) -> PooledTx {
-    let signature = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let envelope = TxEnvelope::from(tx.into_signed(signature));
     // Through the network decoding, as the RPC admits transactions.
-    let pooled = decode_pooled(&envelope.encoded_2718()).unwrap();
+    let pooled = decode_pooled(&raw(&sign(signer, tx))).unwrap();
     assert_eq!(pooled.tx.signer(), signer.address());
     pooled
 }
