@@ -4,12 +4,12 @@
 
 mod support;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, transaction::Recovered};
+use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, B256, TxKind, U256, address, hex, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block, system_contracts};
 use nrd_execute_client::{Ancestors, Trace, record_block};
+use nrd_test_utils::{key, raw, sign, sign_recovered};
 use revm::primitives::hardfork::SpecId;
 use serde_json::json;
 use support::{ADDR1, KEY0, L1, cast, cast_json, compile, get, post, rpc_call};
@@ -25,7 +25,7 @@ struct L2Block {
 }
 
 fn l2_block() -> L2Block {
-    let key = PrivateKeySigner::from_bytes(&keccak256("l2 user")).unwrap();
+    let key = key("l2 user");
     let store = address!("0x00000000000000000000000000000000000005e7");
     let spec = ChainSpec::post_merge(901, SpecId::PRAGUE, None);
     let mut alloc = system_contracts();
@@ -49,8 +49,7 @@ fn l2_block() -> L2Block {
                 input: input.into(),
                 access_list: Default::default(),
             };
-            let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-            Recovered::new_unchecked(TxEnvelope::from(tx.into_signed(sig)), key.address())
+            sign_recovered(&key, tx)
         })
         .collect();
     let ancestors = Ancestors::parent_only(genesis.clone());
@@ -288,8 +287,7 @@ fn bad_rpc_input_gets_standard_errors() {
         to: TxKind::Call(Address::ZERO),
         ..Default::default()
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let mut raw = alloy_eips::Encodable2718::encoded_2718(&TxEnvelope::from(tx.into_signed(sig)));
+    let mut raw = raw(&sign(&key, tx)).to_vec();
     let last = raw.len() - 1;
     raw[last] ^= 0xff;
     let err = rpc_call(r, "eth_sendRawTransaction", json!([hex::encode_prefixed(&raw)])).unwrap_err();

@@ -8,10 +8,9 @@
 
 mod common;
 
-use alloy_consensus::{Sealed, SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::{Sealed, TxEip1559, TxEnvelope};
 use alloy_eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use nrd_chain::{MemoryState, StoredBlock, build_block};
 use nrd_derivation::{DaMode, L1BlockRef, PostedBlock, SequencingConfig, anchor_calldata, block_inputs};
@@ -331,8 +330,7 @@ async fn a_front_run_that_takes_the_execute_capacity_is_retried_in_a_later_l1_bl
         input,
         access_list: Default::default(),
     };
-    let sig = attacker.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let attack = devnet.submit_raw(&TxEnvelope::from(tx.into_signed(sig)).encoded_2718()).unwrap();
+    let attack = devnet.submit_raw(&nrd_test_utils::raw(&nrd_test_utils::sign(&attacker, tx))).unwrap();
     let block = devnet.seal().unwrap();
     assert_eq!(block.tx_hashes.first(), Some(&attack), "the EXECUTE call runs first");
     assert_eq!(block.tx_hashes.len(), 2, "both in one L1 block");
