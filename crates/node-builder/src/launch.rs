@@ -375,13 +375,14 @@ pub async fn run_node(config: NodeConfig, shutdown: impl Future<Output = std::io
     for (key, addr) in [("rpc_addr", config.rpc_addr), ("metrics_addr", config.metrics_addr)] {
         std::net::TcpListener::bind(addr).map_err(|source| LaunchError::Listen { key, addr, source })?;
     }
+    let key = config.signer()?;
     let submitter = match config.role {
-        Role::Sequencer => config.signer()?.map(|k| k.address()),
+        Role::Sequencer => key.as_ref().map(|k| k.address()),
         Role::Follower => None,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     nrd_metrics::install();
-    let running = NodeBuilder::new(config.clone()).launch(stop_rx.clone()).await?;
+    let running = NodeBuilder::new(config.clone()).with_key(key).launch(stop_rx.clone()).await?;
     let mut ops = nrd_metrics::Ops::default();
     let ops_task = watch_node(&mut ops, role_name(config.role), &config, &running, submitter, stop_rx.clone())?;
     serve_ops(config.metrics_addr, "metrics_addr", ops, stop_rx).await?;

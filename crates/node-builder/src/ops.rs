@@ -28,10 +28,6 @@ struct Polled {
     window: Option<u64>,
 }
 
-fn lock(p: &Mutex<Polled>) -> std::sync::MutexGuard<'_, Polled> {
-    p.lock_or_recover()
-}
-
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
@@ -87,7 +83,7 @@ pub fn watch_node(
     let (node, view, scrape_polled) = (running.node.clone(), running.view.clone(), polled.clone());
     ops.on_scrape(move || {
         let status = node.status();
-        let window = lock(&scrape_polled).window;
+        let window = scrape_polled.lock_or_recover().window;
         let overdue = {
             let view = view.lock_or_recover();
             window.map_or(0, |w| {
@@ -118,7 +114,7 @@ pub fn watch_node(
     let check = move || {
         let mut reasons = Vec::new();
         let status = node.status();
-        let polled = lock(&ready_polled);
+        let polled = ready_polled.lock_or_recover();
         match polled.last_ok {
             None => reasons.push(format!("{role}: L1 not polled successfully yet")),
             Some(at) if at.elapsed() > stale_after => reasons.push(format!(
@@ -166,7 +162,7 @@ pub fn watch_node(
         loop {
             let result = client.block_number().await;
             {
-                let mut p = lock(&polled);
+                let mut p = polled.lock_or_recover();
                 match result {
                     Ok(_) => {
                         p.last_ok = Some(Instant::now());
@@ -179,12 +175,12 @@ pub fn watch_node(
                 && let Ok(balance) = client.balance(account, alloy_eips::BlockNumberOrTag::Latest).await
             {
                 gauge!(names::SUBMITTER_BALANCE).set(f64::from(balance));
-                lock(&polled).balance = Some(balance);
+                polled.lock_or_recover().balance = Some(balance);
             }
-            if lock(&polled).window.is_none() {
+            if polled.lock_or_recover().window.is_none() {
                 let call = nrd_bridge::NativeRollup::forcedInclusionWindowCall {};
                 if let Ok(window) = client.view_call(rollup, &call, alloy_eips::BlockNumberOrTag::Latest).await {
-                    lock(&polled).window = Some(window);
+                    polled.lock_or_recover().window = Some(window);
                 }
             }
             tokio::select! {
