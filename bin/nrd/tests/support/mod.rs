@@ -77,9 +77,19 @@ pub fn compile(file: &str, contract: &str) -> String {
     format!("0x{}", bin.trim())
 }
 
-/// A free loopback port.
+/// A free loopback port, never one this test process handed out before: tests run side by
+/// side as threads of one process, and a port released here is free again until the child that
+/// was given it binds it, so without this two tests could be given the same port.
 pub fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = nrd_chain::LockExt::lock_or_recover(&GIVEN);
+    loop {
+        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        if !given.contains(&addr.port()) {
+            given.push(addr.port());
+            return addr;
+        }
+    }
 }
 
 /// `--metrics-addr <a free port>` unless `extra` has its own: a port taken is an error, and
