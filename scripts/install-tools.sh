@@ -51,6 +51,8 @@
 #   NRD_TOOLS_OFFLINE  if 1, install with `npm ci --offline` (cache only)
 #   NODE               node binary the solcjs wrapper uses (default: `node` on PATH)
 #   PYTHON             python (>= 3.10) the venv is made from (default: python3)
+#   NRD_TOOLS_VENV_NO_ENSUREPIP  if 1, make the venv without pip and install with $PYTHON's pip
+#                      (what happens anyway when the venv's ensurepip fails)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -111,7 +113,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --check) CHECK=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,53p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,55p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-tools.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -284,17 +286,35 @@ install_venv() {
   rm -f "$VENV_STAMP"
   # A fresh venv each time: pip never removes packages a changed pin no longer needs.
   rm -rf "$VENV_DIR"
-  "$PYTHON" -m venv "$VENV_DIR" || die "$PYTHON -m venv failed (is the venv module installed?)"
+  # The venv normally gets its own pip from ensurepip. Some Pythons cannot run it (Debian's
+  # without python3-venv; a CI image whose ensurepip fails): then the venv is made without pip
+  # and the outer interpreter's pip (>= 22.3) installs into it with `--python`.
+  local venv_err pip_cmd
+  venv_err="$(mktemp)"
+  if [[ "${NRD_TOOLS_VENV_NO_ENSUREPIP:-0}" != 1 ]] && "$PYTHON" -m venv "$VENV_DIR" 2>"$venv_err"; then
+    pip_cmd=("$VENV_DIR/bin/python" -m pip)
+  else
+    [[ -s "$venv_err" ]] && log "$PYTHON -m venv with pip failed: $(tail -n 3 "$venv_err")"
+    log "making the venv without pip; $PYTHON's own pip installs into it"
+    rm -rf "$VENV_DIR"
+    "$PYTHON" -m venv --without-pip "$VENV_DIR" 2>"$venv_err" \
+      || die "$PYTHON -m venv --without-pip failed (is the venv module installed?): $(cat "$venv_err")"
+    "$PYTHON" -m pip --version >/dev/null 2>&1 \
+      || die "$PYTHON has neither a working ensurepip nor pip: install python3-venv or python3-pip"
+    pip_cmd=("$PYTHON" -m pip --python "$VENV_DIR/bin/python")
+  fi
+  rm -f "$venv_err"
   # --only-binary: every pinned package has wheels; never build from source.
   # --no-deps is not used: pip checks that the pinned closure is consistent.
-  "$VENV_DIR/bin/python" -m pip install \
+  "${pip_cmd[@]}" install \
     --disable-pip-version-check --no-input --quiet \
     --only-binary=:all: \
     --require-virtualenv \
     -r "$MANIFEST_DIR/requirements.txt" >&2 \
     || die "pip install -r $MANIFEST_DIR/requirements.txt failed"
   local out
-  out="$("$VENV_DIR/bin/python" -m pip check 2>&1)" || die "pip check failed in $VENV_DIR: $out"
+  out="$("${pip_cmd[@]}" check 2>&1)" || die "pip check failed in $VENV_DIR: $out"
+  "$VENV_DIR/bin/python" -c 'import web3' || die "web3 does not import in $VENV_DIR"
 
   mkdir -p "$BIN_DIR"
   rm -f "$BIN_DIR/python-web3"
