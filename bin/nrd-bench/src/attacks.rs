@@ -30,7 +30,8 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{Revert, SolError};
 use nrd_bridge::{L1_MESSAGE_INBOX, L1Message, anchor_gas_limit};
 use nrd_chain::{
-    ANCHOR_CALLER, BlockAttributes, BuiltBlock, ChainSpec, GenesisAccount, MemoryState, build_block, system_contracts,
+    ANCHOR_CALLER, BlockAttributes, BuiltBlock, ChainSpec, GenesisAccount, MemoryState, TrieState, build_block,
+    system_contracts,
 };
 use nrd_derivation::{L2Genesis, anchor_calldata};
 use nrd_execute_client::{
@@ -542,7 +543,7 @@ fn proof_witness(pre: &L2Pre, addresses: &[Address], codes: &[Bytes]) -> Executi
     let mut seen = B256Set::default();
     let mut nodes = Vec::new();
     for address in addresses {
-        let (proof, _) = state.trie_mut().proof(*address, &[]).expect("proof from a full state");
+        let proof = state.proof(*address, &[]).expect("proof from a full state").account_proof;
         for node in proof {
             if seen.insert(keccak256(&node)) {
                 nodes.push(node);

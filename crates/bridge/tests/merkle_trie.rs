@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use alloy_consensus::{Header, TrieAccount};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256, map::HashMap};
 use alloy_sol_types::{SolCall, SolError, sol};
-use nrd_chain::{ChainSpec, FullyRevealed, GenesisAccount, MemoryState, StateProvider, StateRef, Trie};
+use nrd_chain::{ChainSpec, FullyRevealed, GenesisAccount, MemoryState, StateProvider, StateRef, Trie, TrieState};
 use proptest::prelude::*;
 use revm::context::TxEnv;
 use revm::primitives::{TxKind, hardfork::SpecId};
@@ -511,7 +511,7 @@ fn storage_slot_values_end_to_end() {
     let state_root = state.root();
 
     let read = |state: &mut MemoryState, account: Address, slot: U256| {
-        let (account_proof, mut storage_proofs) = state.trie_mut().proof(account, &[slot]).unwrap();
+        let (account_proof, mut storage_proofs) = proof(state, account, &[slot]);
         let storage_proof = storage_proofs.pop().unwrap();
         let request = IMerkleTrieHarness::storageSlotValueGasCall {
             stateRoot: state_root,
@@ -566,8 +566,8 @@ fn storage_slot_values_end_to_end() {
 
     // A storage proof against another account's storage root, or a storage proof given for an
     // absent account, is refused.
-    let (account_proof, _) = state.trie_mut().proof(plain, &[]).unwrap();
-    let (_, mut storage_proofs) = state.trie_mut().proof(contract, &[withdrawal]).unwrap();
+    let (account_proof, _) = proof(&mut state, plain, &[]);
+    let (_, mut storage_proofs) = proof(&mut state, contract, &[withdrawal]);
     let storage_proof = storage_proofs.pop().unwrap();
     let forged = IMerkleTrieHarness::storageSlotValueCall {
         stateRoot: state_root,
@@ -577,7 +577,7 @@ fn storage_slot_values_end_to_end() {
         storageProof: storage_proof.clone(),
     };
     assert_eq!(run(&forged), Err(invalid(0, "node hash mismatch")));
-    let (absent_proof, _) = state.trie_mut().proof(Address::repeat_byte(0x77), &[]).unwrap();
+    let (absent_proof, _) = proof(&mut state, Address::repeat_byte(0x77), &[]);
     let forged = IMerkleTrieHarness::storageSlotValueCall {
         account: Address::repeat_byte(0x77),
         accountProof: absent_proof,
@@ -585,7 +585,7 @@ fn storage_slot_values_end_to_end() {
     };
     assert_eq!(run(&forged), Err(invalid(0, "node hash mismatch")));
     // The withdrawal slot of another holder is not set.
-    let (account_proof, mut storage_proofs) = state.trie_mut().proof(contract, &[withdrawal + U256::from(1)]).unwrap();
+    let (account_proof, mut storage_proofs) = proof(&mut state, contract, &[withdrawal + U256::from(1)]);
     let other = IMerkleTrieHarness::storageSlotValueCall {
         stateRoot: state_root,
         account: contract,
@@ -602,4 +602,10 @@ fn storage_slot_values_end_to_end() {
         Err(Rejection::Proof { .. }) => {}
         Err(r) => panic!("unexpected {r:?}"),
     }
+}
+
+/// The account's proof and one storage proof per slot, from the state's trie.
+fn proof(state: &mut MemoryState, account: Address, slots: &[U256]) -> (Vec<Bytes>, Vec<Vec<Bytes>>) {
+    let proof = state.proof(account, slots).unwrap();
+    (proof.account_proof, proof.storage.into_iter().map(|(_, nodes)| nodes).collect())
 }

@@ -23,6 +23,7 @@
 mod budget;
 mod error;
 mod execute;
+mod layered;
 mod lock;
 mod severity;
 mod shared;
@@ -37,17 +38,20 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, import_block_bounded, recover_senders, simulate,
 };
+pub use layered::{LayeredState, StateSource, TrieUpdate, store_fault};
 pub use lock::{LockExt, RwLockExt};
 pub use severity::{Classify, Severity};
-pub use shared::SharedError;
+pub use shared::{SharedError, StoreFault};
 pub use spec::{
     ANCHOR_CALLER, AnchorRule, ChainSpec, ExtraPrecompile, SettlementWrite, TxSettlement, system_contracts,
 };
 pub use state::{
-    AccountChange, AccountState, GenesisAccount, MemoryState, StateChanges, StateCommitter, StateError, StateProvider,
-    StateRef, StateResult, StateTrie, Undo,
+    AccountChange, AccountProof, AccountState, GenesisAccount, MemoryState, SharedState, StateChanges, StateCommitter,
+    StateError, StateProvider, StateRef, StateResult, StateTrie, TrieState, Undo,
 };
-pub use trie::{FullyRevealed, MalformedNode, NodeRecorder, NodeResolver, Trie, TrieError};
+pub use trie::{
+    FullyRevealed, MalformedNode, NodeObserver, NodeRecorder, NodeResolver, Observed, ProofNodes, Trie, TrieError,
+};
 pub use validation::{
     GAS_LIMIT_BOUND_DIVISOR, MAX_GAS_LIMIT, MAXIMUM_EXTRA_DATA_SIZE, MIN_GAS_LIMIT, validate_body, validate_header,
     validate_outcome,

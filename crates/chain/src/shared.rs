@@ -51,3 +51,49 @@ impl<E: std::error::Error> std::error::Error for SharedError<E> {
         self.0.source()
     }
 }
+
+/// A state store's failure (I/O, a corrupt record), carried through state and trie errors
+/// with its severity: the store's own error type stays the source.
+#[derive(Clone)]
+pub struct StoreFault {
+    source: Arc<dyn std::error::Error + Send + Sync>,
+    severity: crate::Severity,
+}
+
+impl StoreFault {
+    /// Wraps the store's error `source`, classified as `severity`.
+    pub fn new(source: impl std::error::Error + Send + Sync + 'static, severity: crate::Severity) -> Self {
+        Self { source: Arc::new(source), severity }
+    }
+
+    /// Whether retrying can help (I/O) or the store is damaged.
+    pub fn severity(&self) -> crate::Severity {
+        self.severity
+    }
+}
+
+impl fmt::Debug for StoreFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreFault").field("source", &self.source).field("severity", &self.severity).finish()
+    }
+}
+
+impl fmt::Display for StoreFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for StoreFault {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl PartialEq for StoreFault {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.source, &other.source) || self.source.to_string() == other.source.to_string()
+    }
+}
+
+impl Eq for StoreFault {}

@@ -1,7 +1,10 @@
 //! World state: the account trie with per-account storage tries, the changes a block makes,
 //! and the state store seam ([`StateProvider`] to read, [`StateCommitter`] to apply).
 
-use crate::trie::{FullyRevealed, NodeResolver, Trie, TrieError};
+use crate::{
+    StoreFault,
+    trie::{FullyRevealed, NodeObserver, NodeResolver, Observed, ProofNodes, Trie, TrieError},
+};
 use alloy_primitives::{
     Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256,
     map::{B256Map, HashMap},
@@ -31,12 +34,19 @@ pub enum StateError {
         #[source]
         source: alloy_rlp::Error,
     },
+    /// The store holding the state failed to read (I/O, a corrupt record).
+    #[error("state store: {0}")]
+    Store(#[source] StoreFault),
 }
 
 impl crate::Classify for StateError {
     fn severity(&self) -> crate::Severity {
-        // State is in memory (or in a witness): what is missing or malformed stays so.
-        crate::Severity::Critical
+        match self {
+            Self::Store(fault) => fault.severity(),
+            Self::Trie(e) => e.severity(),
+            // State in memory or in a witness: what is missing or malformed stays so.
+            Self::MissingCode(_) | Self::MissingBlockHash(_) | Self::MalformedLeaf { .. } => crate::Severity::Critical,
+        }
     }
 }
 
@@ -141,6 +151,50 @@ pub trait StateCommitter {
     fn revert(&mut self, undo: Undo);
 }
 
+/// An account's Merkle proof with proofs of some of its slots (`eth_getProof`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountProof {
+    /// The account's trie entry (`None`: absent, the proof shows it).
+    pub account: Option<TrieAccount>,
+    /// Nodes from the state root to the account, root first.
+    pub account_proof: Vec<Bytes>,
+    /// Per slot asked: its value and the nodes from the storage root to it.
+    pub storage: Vec<(U256, Vec<Bytes>)>,
+}
+
+/// A state kept as a Merkle-Patricia trie whose operations can be observed: the witness
+/// recorder and `eth_getProof` run on it, over the node's state or any view of it.
+pub trait TrieState: StateProvider + StateCommitter {
+    /// The account's trie entry; `observer` sees every trie node on the way.
+    fn observe_account(
+        &mut self,
+        address: Address,
+        observer: &mut dyn NodeObserver,
+    ) -> StateResult<Option<TrieAccount>>;
+
+    /// A slot's value; `observer` sees every node on its path in the account's storage trie
+    /// (not the account trie: observe the account for that).
+    fn observe_storage(&mut self, address: Address, slot: U256, observer: &mut dyn NodeObserver) -> StateResult<U256>;
+
+    /// [`StateCommitter::commit`], with `observer` seeing every committed node the update
+    /// passes through (removals fold in siblings: they are seen too).
+    fn commit_observed(&mut self, changes: &StateChanges, observer: &mut dyn NodeObserver)
+    -> StateResult<(B256, Undo)>;
+
+    /// The proof of an account and of `slots` against the current root.
+    fn proof(&mut self, address: Address, slots: &[U256]) -> StateResult<AccountProof> {
+        let mut nodes = ProofNodes::default();
+        let account = self.observe_account(address, &mut nodes)?;
+        let mut storage = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let mut path = ProofNodes::default();
+            let value = self.observe_storage(address, *slot, &mut path)?;
+            storage.push((value, path.0));
+        }
+        Ok(AccountProof { account, account_proof: nodes.0, storage })
+    }
+}
+
 /// Previous contents of everything a commit changed, newest last.
 #[derive(Debug, Default)]
 pub struct Undo {
@@ -217,18 +271,25 @@ impl StateTrie {
         }
     }
 
+    /// Reveals the whole storage trie of `address` (before a commit drops it whole).
+    pub fn reveal_storage(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<()> {
+        Ok(self.storage_trie(address, &mut *r)?.reveal_all(r)?)
+    }
+
+    /// Every revealed node a store keeps by hash, of the account trie and of every storage trie
+    /// in memory (see [`Trie::revealed_nodes`]).
+    pub fn revealed_nodes(&mut self) -> Vec<(B256, Vec<u8>)> {
+        let mut out = Vec::new();
+        self.accounts.revealed_nodes(&mut out);
+        for trie in self.storages.values_mut() {
+            trie.revealed_nodes(&mut out);
+        }
+        out
+    }
+
     /// The storage root of `address` (empty root for unknown accounts).
     pub fn storage_root(&mut self, address: Address, r: &mut impl NodeResolver) -> StateResult<B256> {
         Ok(self.storage_trie(address, r)?.root())
-    }
-
-    /// Proof of an account and of some of its storage slots, against the current root.
-    pub fn proof(&mut self, address: Address, slots: &[U256]) -> StateResult<(Vec<Bytes>, Vec<Vec<Bytes>>)> {
-        let account_proof = self.accounts.proof(keccak256(address).as_slice())?;
-        let trie = self.storage_trie(address, &mut FullyRevealed)?;
-        let storage_proofs =
-            slots.iter().map(|slot| trie.proof(keccak256(B256::from(*slot)).as_slice())).collect::<Result<_, _>>()?;
-        Ok((account_proof, storage_proofs))
     }
 
     /// Applies `changes` and returns the new root.
@@ -362,6 +423,63 @@ impl StateProvider for StateRef<'_> {
     }
 }
 
+/// A kept [`MemoryState`] shared with its keeper: reads go to it directly, and the first change
+/// (or proof, which needs the trie mutably) works on a private copy.
+#[derive(Debug, Clone)]
+pub struct SharedState(pub std::sync::Arc<MemoryState>);
+
+impl SharedState {
+    fn own(&mut self) -> &mut MemoryState {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl StateProvider for SharedState {
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        StateRef(&self.0).account(address)
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        StateRef(&self.0).storage(address, slot)
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        StateRef(&self.0).code(hash)
+    }
+}
+
+impl StateCommitter for SharedState {
+    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
+        self.own().commit(changes)
+    }
+
+    fn revert(&mut self, undo: Undo) {
+        self.own().revert(undo);
+    }
+}
+
+impl TrieState for SharedState {
+    fn observe_account(
+        &mut self,
+        address: Address,
+        observer: &mut dyn NodeObserver,
+    ) -> StateResult<Option<TrieAccount>> {
+        self.own().observe_account(address, observer)
+    }
+
+    fn observe_storage(&mut self, address: Address, slot: U256, observer: &mut dyn NodeObserver) -> StateResult<U256> {
+        self.own().observe_storage(address, slot, observer)
+    }
+
+    fn commit_observed(
+        &mut self,
+        changes: &StateChanges,
+        observer: &mut dyn NodeObserver,
+    ) -> StateResult<(B256, Undo)> {
+        TrieState::commit_observed(self.own(), changes, observer)
+    }
+}
+
 /// An in-memory state store: a fully revealed [`StateTrie`] plus bytecode.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryState {
@@ -443,6 +561,31 @@ impl StateProvider for MemoryState {
             return Ok(Bytes::new());
         }
         self.codes.get(&hash).cloned().ok_or(StateError::MissingCode(hash))
+    }
+}
+
+impl TrieState for MemoryState {
+    fn observe_account(
+        &mut self,
+        address: Address,
+        observer: &mut dyn NodeObserver,
+    ) -> StateResult<Option<TrieAccount>> {
+        self.trie.root();
+        self.trie.trie_account(address, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
+    }
+
+    fn observe_storage(&mut self, address: Address, slot: U256, observer: &mut dyn NodeObserver) -> StateResult<U256> {
+        self.trie.root();
+        self.trie.storage_root(address, &mut FullyRevealed)?;
+        self.trie.storage(address, slot, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
+    }
+
+    fn commit_observed(
+        &mut self,
+        changes: &StateChanges,
+        observer: &mut dyn NodeObserver,
+    ) -> StateResult<(B256, Undo)> {
+        MemoryState::commit_observed(self, changes, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
     }
 }
 

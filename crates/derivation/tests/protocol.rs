@@ -219,9 +219,9 @@ fn a_withdrawal_is_proven_and_claimed_once_after_the_delay() {
     let w = Withdrawal { nonce: U256::ZERO, sender: user.address(), target, value: eth(2), data: Bytes::new() };
     let slot = withdrawal_slot(withdrawal_hash(&w));
     let mut state = r.l2.states[number as usize].clone();
-    let (account_proof, storage_proofs) =
-        state.trie_mut().proof(L2_TO_L1_MESSAGE_PASSER, &[U256::from_be_bytes(slot.0)]).unwrap();
-    let storage_proof = storage_proofs[0].clone();
+    let proof =
+        nrd_chain::TrieState::proof(&mut state, L2_TO_L1_MESSAGE_PASSER, &[U256::from_be_bytes(slot.0)]).unwrap();
+    let (account_proof, storage_proof) = (proof.account_proof, proof.storage[0].1.clone());
     let claim = |l2_block: u64, account: Vec<Bytes>, storage: Vec<Bytes>| NativeRollup::claimWithdrawalCall {
         w: w.clone(),
         l2Block: l2_block,

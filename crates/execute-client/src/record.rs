@@ -9,8 +9,8 @@ use alloy_primitives::{
 };
 use alloy_rlp::Encodable;
 use nrd_chain::{
-    AccountState, BlockHashes, BlockResult, ChainSpec, ImportedBlock, MemoryState, NodeRecorder, StateChanges,
-    StateCommitter, StateProvider, StateResult, Undo, import_block,
+    AccountState, BlockHashes, BlockResult, ChainSpec, ImportedBlock, NodeRecorder, StateChanges, StateCommitter,
+    StateProvider, StateResult, TrieState, Undo, import_block,
 };
 use std::cell::Cell;
 
@@ -78,17 +78,17 @@ impl<H: BlockHashes> BlockHashes for TrackedHashes<'_, H> {
     }
 }
 
-/// A [`MemoryState`] that logs what execution reads, and records trie nodes when committing.
+/// A state that logs what execution reads, and records trie nodes when committing.
 #[derive(Debug)]
-struct RecordingState<'a> {
-    state: &'a mut MemoryState,
+struct RecordingState<'a, T> {
+    state: &'a mut T,
     accounts: HashSet<Address>,
     slots: HashSet<(Address, U256)>,
     codes: B256Map<Bytes>,
     nodes: NodeRecorder,
 }
 
-impl StateProvider for RecordingState<'_> {
+impl<T: TrieState> StateProvider for RecordingState<'_, T> {
     fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
         self.accounts.insert(address);
         self.state.account(address)
@@ -106,16 +106,15 @@ impl StateProvider for RecordingState<'_> {
     }
 }
 
-impl StateCommitter for RecordingState<'_> {
+impl<T: TrieState> StateCommitter for RecordingState<'_, T> {
     fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
         // Reads first, against the pre-state: the proof of every account and slot execution read
         // (a slot read also reads its account, for the storage root).
-        let trie = self.state.trie_mut();
         for address in self.accounts.iter().chain(self.slots.iter().map(|(a, _)| a)) {
-            trie.account(*address, &mut self.nodes)?;
+            self.state.observe_account(*address, &mut self.nodes)?;
         }
         for (address, slot) in &self.slots {
-            trie.storage(*address, *slot, &mut self.nodes)?;
+            self.state.observe_storage(*address, *slot, &mut self.nodes)?;
         }
         // Then the update itself, which adds the siblings that removals fold in.
         self.state.commit_observed(changes, &mut self.nodes)
@@ -133,7 +132,7 @@ pub fn record_block(
     spec: &ChainSpec,
     block: &Block<TxEnvelope>,
     anchor: &[u8],
-    state: &mut MemoryState,
+    state: &mut impl TrieState,
     ancestors: &Ancestors,
 ) -> BlockResult<(ImportedBlock, ExecutionWitness)> {
     let mut recording = RecordingState {

@@ -103,7 +103,11 @@ impl From<StateError> for VerifyError {
             StateError::Trie(TrieError::MalformedNode(reason)) => Self::MalformedNode(reason),
             StateError::MissingCode(hash) => Self::MissingCode(hash),
             StateError::MissingBlockHash(number) => Self::MissingHeader(number),
-            err @ StateError::MalformedLeaf { .. } => Self::MalformedState(err),
+            // A witness is in memory: no store is read. Should one be, its failure is state that
+            // cannot be read, like a malformed leaf.
+            err @ (StateError::MalformedLeaf { .. }
+            | StateError::Store(_)
+            | StateError::Trie(TrieError::Store { .. })) => Self::MalformedState(err),
         }
     }
 }

@@ -369,7 +369,7 @@ fn a_caller_made_system_contract_is_refused_before_it_runs() {
     let alloc = [(beacon, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() })];
     let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
     let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 30_000_000, 1));
-    let (account_proof, _) = state.trie_mut().proof(beacon, &[]).unwrap();
+    let account_proof = nrd_chain::TrieState::proof(&mut state, beacon, &[]).unwrap().account_proof;
     let mut block = l2.block.clone();
     block.body.transactions.clear();
     block.header.parent_hash = genesis.hash();

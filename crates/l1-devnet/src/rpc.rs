@@ -6,7 +6,7 @@ use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256, U64, U256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
-use nrd_chain::{ChainSpec, MemoryState, StoredBlock};
+use nrd_chain::{ChainSpec, SharedState, StoredBlock};
 use nrd_execute_client::ExecuteGas;
 use nrd_rpc::{Backend, BackendError, RpcError, RpcLimits, RunningServer};
 use std::{net::SocketAddr, sync::Arc};
@@ -20,6 +20,8 @@ pub async fn serve_l1(devnet: Arc<Devnet>, addr: SocketAddr, limits: RpcLimits) 
 }
 
 impl Backend for Devnet {
+    type State = SharedState;
+
     fn spec(&self) -> &ChainSpec {
         Self::spec(self)
     }
@@ -42,8 +44,8 @@ impl Backend for Devnet {
         Self::block_by_hash(self, hash)
     }
 
-    fn state_at(&self, number: u64) -> Option<Arc<MemoryState>> {
-        Self::state_at(self, number)
+    fn state_at(&self, number: u64) -> Option<SharedState> {
+        Self::state_at(self, number).map(SharedState)
     }
 
     fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)> {

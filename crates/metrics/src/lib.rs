@@ -44,6 +44,14 @@ pub mod names {
     pub const BLOCK_TRANSACTIONS: &str = "nrd_block_transactions";
     /// Histogram: witness bytes per sealed block.
     pub const BLOCK_WITNESS_BYTES: &str = "nrd_block_witness_bytes";
+    /// Counter: state trie node references a block added (new nodes written).
+    pub const STATE_NODES_CREATED: &str = "nrd_state_trie_nodes_created_total";
+    /// Counter: state trie node references a block dropped.
+    pub const STATE_NODES_DROPPED: &str = "nrd_state_trie_nodes_dropped_total";
+    /// Counter: state trie nodes deleted by pruning (no state in the history window needs them).
+    pub const STATE_NODES_PRUNED: &str = "nrd_state_trie_nodes_pruned_total";
+    /// Gauge: the oldest L2 block whose state is still readable.
+    pub const STATE_HISTORY_FROM: &str = "nrd_state_history_from";
     /// Gauge: transactions in the sequencer's pool.
     pub const MEMPOOL_SIZE: &str = "nrd_mempool_transactions";
     /// Counter, `reason`: transactions the pool refused.
@@ -159,6 +167,10 @@ pub fn install() -> PrometheusHandle {
 
 fn describe() {
     describe_gauge!(L1_HEAD, "Newest L1 block the node has seen");
+    describe_counter!(STATE_NODES_CREATED, "State trie node references added by L2 blocks (nodes written)");
+    describe_counter!(STATE_NODES_DROPPED, "State trie node references dropped by L2 blocks");
+    describe_counter!(STATE_NODES_PRUNED, "State trie nodes deleted once no state in the history window needs them");
+    describe_gauge!(STATE_HISTORY_FROM, "Oldest L2 block whose state is still readable");
     describe_gauge!(EXECUTE_BASE_FEE, "EXECUTE base fee of the L1 head block, wei per L2 gas");
     describe_gauge!(EXECUTE_GAS_USED, "EXECUTE gas used in the L1 head block");
     describe_gauge!(EXECUTE_GAS_TARGET, "EXECUTE gas target per L1 block");
@@ -209,6 +221,18 @@ pub fn block_sealed(txs: usize, witness_bytes: usize) {
     counter!(BLOCKS_SEALED).increment(1);
     histogram!(BLOCK_TRANSACTIONS).record(txs as f64);
     histogram!(BLOCK_WITNESS_BYTES).record(witness_bytes as f64);
+}
+
+/// A block added `created` and dropped `dropped` state trie node references.
+pub fn state_nodes_written(created: usize, dropped: usize) {
+    counter!(STATE_NODES_CREATED).increment(created as u64);
+    counter!(STATE_NODES_DROPPED).increment(dropped as u64);
+}
+
+/// The state history now starts at block `history_from`; pruning deleted `deleted` nodes.
+pub fn state_pruned(history_from: u64, deleted: u64) {
+    gauge!(STATE_HISTORY_FROM).set(history_from as f64);
+    counter!(STATE_NODES_PRUNED).increment(deleted);
 }
 
 /// The pool refused a transaction for `reason` (a short label).

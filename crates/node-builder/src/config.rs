@@ -264,6 +264,51 @@ pub struct ProposerSection {
     pub key: Option<String>,
 }
 
+/// `[state]`: how the node keeps its state.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    /// States of the last this many blocks stay readable, and the chain can rewind that far
+    /// (never fewer than the blocks since the finalized one).
+    #[serde(default = "default_history_blocks")]
+    pub history_blocks: u64,
+    /// Keep every state readable: nothing is ever pruned.
+    #[serde(default)]
+    pub archive: bool,
+    /// MiB of state trie nodes cached in memory in front of the database.
+    #[serde(default = "default_node_cache_mb")]
+    pub node_cache_mb: u64,
+}
+
+fn default_history_blocks() -> u64 {
+    128
+}
+
+fn default_node_cache_mb() -> u64 {
+    256
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        Self { history_blocks: default_history_blocks(), archive: false, node_cache_mb: default_node_cache_mb() }
+    }
+}
+
+impl StateSection {
+    /// The store's options.
+    pub fn store_options(&self) -> nrd_storage::StoreOptions {
+        nrd_storage::StoreOptions {
+            node_cache_bytes: self.node_cache_mb.saturating_mul(1 << 20),
+            archive: self.archive,
+        }
+    }
+
+    /// The chain's history.
+    pub fn history(&self) -> nrd_node::StateHistory {
+        nrd_node::StateHistory { window: (!self.archive).then_some(self.history_blocks) }
+    }
+}
+
 /// A node's configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -287,6 +332,9 @@ pub struct NodeConfig {
     /// `[proposer]`.
     #[serde(default)]
     pub proposer: ProposerSection,
+    /// `[state]`.
+    #[serde(default)]
+    pub state: StateSection,
 }
 
 /// Where a node's configuration comes from, lowest precedence first: the file, the environment
@@ -538,6 +586,8 @@ impl NodeConfig {
             if value < min { Err(invalid(key, format!("{value} is below the minimum {min}"))) } else { Ok(()) }
         };
         at_least("sequencer.block_time_ms", self.sequencer.block_time_ms, 1)?;
+        at_least("state.history_blocks", self.state.history_blocks, 1)?;
+        at_least("state.node_cache_mb", self.state.node_cache_mb, 1)?;
         at_least("l1.poll_interval_ms", self.l1.poll_interval_ms, 10)?;
         at_least("sequencer.max_blocks_per_batch", self.sequencer.max_blocks_per_batch as u64, 1)?;
         at_least("sequencer.max_batch_l2_gas", self.sequencer.max_batch_l2_gas, 21_000)?;
@@ -652,6 +702,7 @@ impl NodeConfig {
                 ..Default::default()
             },
             proposer: ProposerSection { self_propose: false, key: Some(String::new()) },
+            state: StateSection::default(),
         }
     }
 

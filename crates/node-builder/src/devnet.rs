@@ -90,7 +90,7 @@ fn seconds(value: f64, flag: &'static str) -> LaunchResult<Duration> {
 
 fn store(data_dir: Option<&PathBuf>, name: &str) -> LaunchResult<Arc<dyn ChainStore>> {
     match data_dir {
-        Some(dir) => open_store(&dir.join(name)),
+        Some(dir) => open_store(&dir.join(name), Default::default()),
         None => memory_store(),
     }
 }
@@ -165,6 +165,7 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
         sequencer: sequencer_section.clone(),
         proposer: ProposerSection::default(),
         metrics_addr: args.metrics_addr,
+        state: crate::StateSection::default(),
     };
     sequencer_config.da_mode()?;
     let follower_config = NodeConfig {

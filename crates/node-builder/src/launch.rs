@@ -13,7 +13,7 @@ use nrd_l1_client::{L1Client, L1ClientConfig};
 use nrd_node::{Follower, FollowerConfig, L1View, L2Chain, L2Node, NodeError, RollupApiServer as _, RollupRpc, TxSink};
 use nrd_rpc::{RpcLimits, RunningServer};
 use nrd_sequencer::{AdvanceLimits, BlockProducer, Mempool, SelfProposer, Submitter, SubmitterConfig};
-use nrd_storage::{ChainStore, RedbStore};
+use nrd_storage::{ChainStore, RedbStore, StoreOptions};
 use std::{
     future::Future,
     path::{Path, PathBuf},
@@ -199,9 +199,11 @@ impl NodeBuilder {
         };
         let store = match store {
             Some(store) => store,
-            None => open_store(&config.data_dir)?,
+            None => open_store(&config.data_dir, config.state.store_options())?,
         };
-        let chain = Arc::new(L2Chain::open(genesis, store).map_err(|e| LaunchError::Chain(Box::new(e)))?);
+        let chain = Arc::new(
+            L2Chain::open_with(genesis, store, config.state.history()).map_err(|e| LaunchError::Chain(Box::new(e)))?,
+        );
         let mut l1 = L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url);
         if let Some(timeout) = l1_timeout {
             l1 = l1.with_timeout(timeout);
@@ -354,9 +356,9 @@ pub fn read_genesis(path: &Path) -> LaunchResult<L2Genesis> {
 }
 
 /// Opens (creating) the redb store in `dir`.
-pub fn open_store(dir: &Path) -> LaunchResult<Arc<dyn ChainStore>> {
+pub fn open_store(dir: &Path, options: StoreOptions) -> LaunchResult<Arc<dyn ChainStore>> {
     std::fs::create_dir_all(dir).map_err(|source| LaunchError::DataDir { dir: dir.to_path_buf(), source })?;
-    let store = RedbStore::open(dir.join("chain.redb"))
+    let store = RedbStore::open_with(dir.join("chain.redb"), options)
         .map_err(|source| LaunchError::Store { dir: dir.to_path_buf(), source })?;
     Ok(Arc::new(store))
 }

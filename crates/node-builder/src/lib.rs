@@ -35,7 +35,7 @@ mod ops;
 
 pub use config::{
     ConfigError, ConfigResult, L1Section, Layers, NodeConfig, Origin, ProposerSection, Resolved, Role, SECRET_KEYS,
-    SequencerSection, env_name, known_keys,
+    SequencerSection, StateSection, env_name, known_keys,
 };
 pub use deploy::{RollupParams, deploy_rollup};
 pub use devnet::{DevnetOptions, SEQUENCER_ACCOUNT, run_devnet, run_l1};

@@ -1,24 +1,45 @@
-//! The L2 chain a node keeps: canonical blocks in memory and in the store, recent states, the
-//! head state, safe and finalized heads, and new-head notifications.
+//! The L2 chain a node keeps: the store's canonical blocks (the most recent ones in memory),
+//! the head state as a snapshot of the store, safe and finalized heads, and new-head
+//! notifications.
+//!
+//! Nothing here grows with the chain or its state: opening reads the head and the last
+//! [`ANCESTORS`] blocks; a block is executed on a [`StoreState`] layered over one store snapshot
+//! and committed as its changes and trie update; older blocks, transactions and states are read
+//! from the store when asked for.
 
 use crate::NodeError;
 use alloy_consensus::{Header, Sealed};
-use alloy_primitives::{B256, Bytes, map::HashMap};
+use alloy_primitives::{B256, Bytes};
 use nrd_bridge::L1Message;
-use nrd_chain::{ChainSpec, GenesisAccount, MemoryState, RwLockExt, StoredBlock, import_block};
+use nrd_chain::{ChainSpec, GenesisAccount, LayeredState, RwLockExt, StateSource, StoredBlock, import_block};
 use nrd_derivation::{L2Genesis, PostedBlock, anchor_calldata};
 use nrd_execute_client::{Ancestors, ExecutionWitness};
-use nrd_storage::{ChainStore, L2Block};
+use nrd_storage::{ChainStore, L2Block, StoreState};
 use std::{
-    collections::BTreeMap,
+    collections::VecDeque,
     sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
 };
 use tokio::sync::broadcast;
 
-/// States kept in memory for calls at past blocks.
-const STATE_HISTORY: u64 = 128;
-/// Ancestor headers a block may read with `BLOCKHASH`.
-const ANCESTORS: usize = 256;
+/// Ancestor headers a block may read with `BLOCKHASH`: the blocks kept in memory.
+pub const ANCESTORS: usize = 256;
+/// Blocks between two prunings of the state history.
+const PRUNE_EVERY: u64 = 16;
+
+/// How much state history a node keeps readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateHistory {
+    /// States of the last `window` blocks stay readable (`eth_getBalance`, `eth_call`,
+    /// `eth_getProof`, `debug_executionWitness` at them) and the chain can rewind that far;
+    /// never fewer than the blocks since the finalized one. `None`: archive, everything stays.
+    pub window: Option<u64>,
+}
+
+impl Default for StateHistory {
+    fn default() -> Self {
+        Self { window: Some(128) }
+    }
+}
 
 /// What a block applied from L1, kept beside the block.
 #[derive(Debug, Clone, Default)]
@@ -32,36 +53,44 @@ pub struct BlockL1Info {
 }
 
 #[derive(Debug)]
+struct Recent {
+    block: Arc<StoredBlock>,
+    l1: Arc<BlockL1Info>,
+}
+
+#[derive(Debug)]
 struct Inner {
-    blocks: Vec<Arc<StoredBlock>>,
-    l1: Vec<Arc<BlockL1Info>>,
-    by_hash: HashMap<B256, u64>,
-    txs: HashMap<B256, (u64, usize)>,
-    states: BTreeMap<u64, Arc<MemoryState>>,
+    /// The last [`ANCESTORS`] blocks, oldest first; the last is the head.
+    recent: VecDeque<Recent>,
+    next_message: u64,
     safe: u64,
     finalized: u64,
-    next_message: u64,
+    last_prune: u64,
 }
 
 impl Inner {
     fn head(&self) -> &Arc<StoredBlock> {
         // Genesis is always there.
-        &self.blocks[self.blocks.len() - 1]
+        &self.recent[self.recent.len() - 1].block
     }
 
-    fn push(&mut self, stored: Arc<StoredBlock>, l1: Arc<BlockL1Info>, state: Arc<MemoryState>) {
-        let number = stored.number();
-        self.by_hash.insert(stored.hash, number);
-        for (i, hash) in stored.tx_hashes.iter().enumerate() {
-            self.txs.insert(*hash, (number, i));
-        }
-        self.next_message += l1.messages.len() as u64;
-        self.blocks.push(stored);
-        self.l1.push(l1);
-        self.states.insert(number, state);
-        let keep_from = number.saturating_sub(STATE_HISTORY);
-        self.states.retain(|n, _| *n >= keep_from);
+    fn recent(&self, number: u64) -> Option<&Recent> {
+        let first = self.recent.front()?.block.number();
+        self.recent.get(usize::try_from(number.checked_sub(first)?).ok()?)
     }
+
+    fn push(&mut self, block: Arc<StoredBlock>, l1: Arc<BlockL1Info>) {
+        self.next_message += l1.messages.len() as u64;
+        self.recent.push_back(Recent { block, l1 });
+        while self.recent.len() > ANCESTORS {
+            self.recent.pop_front();
+        }
+    }
+}
+
+fn recent_of(block: L2Block) -> Recent {
+    let l1 = BlockL1Info { l1_anchor: block.l1_anchor, messages: block.messages, anchor: block.anchor };
+    Recent { block: block.stored, l1: Arc::new(l1) }
 }
 
 /// The L2 chain of one node.
@@ -70,25 +99,35 @@ pub struct L2Chain {
     genesis: L2Genesis,
     spec: ChainSpec,
     store: Arc<dyn ChainStore>,
+    history: StateHistory,
     inner: RwLock<Inner>,
     heads: broadcast::Sender<Arc<StoredBlock>>,
 }
 
 impl L2Chain {
-    /// Opens the chain in `store`, writing `genesis` into an empty store; a store holding
-    /// another chain, or whose state does not match its head, is refused.
+    /// Opens the chain in `store` keeping the default [`StateHistory`].
     pub fn open(genesis: L2Genesis, store: Arc<dyn ChainStore>) -> Result<Self, NodeError> {
+        Self::open_with(genesis, store, StateHistory::default())
+    }
+
+    /// Opens the chain in `store`, writing `genesis` into an empty store; a store holding
+    /// another chain, or whose state does not match its head, is refused. Reads the head, the
+    /// last [`ANCESTORS`] blocks and the head state's root node: nothing that grows with the
+    /// chain or the state.
+    pub fn open_with(genesis: L2Genesis, store: Arc<dyn ChainStore>, history: StateHistory) -> Result<Self, NodeError> {
         let spec = genesis.spec();
-        let mut genesis_state = genesis.state();
-        let header = genesis.header(genesis_state.root());
-        let genesis_block = StoredBlock::new(
-            alloy_consensus::Block::new(
-                header.inner().clone(),
-                alloy_consensus::BlockBody { withdrawals: Some(Default::default()), ..Default::default() },
-            ),
-            vec![],
-            vec![],
-        );
+        let genesis_block = {
+            let mut genesis_state = genesis.state();
+            let header = genesis.header(genesis_state.root());
+            StoredBlock::new(
+                alloy_consensus::Block::new(
+                    header.inner().clone(),
+                    alloy_consensus::BlockBody { withdrawals: Some(Default::default()), ..Default::default() },
+                ),
+                vec![],
+                vec![],
+            )
+        };
         if store.head()?.is_none() {
             let alloc: Vec<(alloy_primitives::Address, GenesisAccount)> = genesis.alloc();
             store.init_genesis(&genesis_block, &alloc)?;
@@ -97,35 +136,23 @@ impl L2Chain {
             return Err(NodeError::GenesisMismatch);
         }
         let head = store.head()?.unwrap_or(0);
-        let mut inner = Inner {
-            blocks: Vec::with_capacity(head as usize + 1),
-            l1: Vec::with_capacity(head as usize + 1),
-            by_hash: HashMap::default(),
-            txs: HashMap::default(),
-            states: BTreeMap::new(),
-            safe: 0,
-            finalized: 0,
-            next_message: 0,
-        };
-        for number in 0..=head {
+        let first = head.saturating_sub(ANCESTORS as u64 - 1);
+        let mut recent = VecDeque::with_capacity(ANCESTORS);
+        for number in first..=head {
             let block = store.block(number)?.ok_or(NodeError::MissingBlock(number))?;
-            let info = BlockL1Info { l1_anchor: block.l1_anchor, messages: block.messages, anchor: block.anchor };
-            inner.by_hash.insert(block.stored.hash, number);
-            for (i, hash) in block.stored.tx_hashes.iter().enumerate() {
-                inner.txs.insert(*hash, (number, i));
-            }
-            inner.next_message += info.messages.len() as u64;
-            inner.blocks.push(block.stored);
-            inner.l1.push(Arc::new(info));
+            recent.push_back(recent_of(block));
         }
-        let mut state = store.load_state()?;
-        let root = state.root();
-        if root != inner.head().header().state_root {
-            return Err(NodeError::StateMismatch { head, stored: root });
+        let info = store.block_info(head)?.ok_or(NodeError::MissingBlock(head))?;
+        let inner = Inner { recent, next_message: info.next_message, safe: 0, finalized: 0, last_prune: 0 };
+        let expected = inner.head().header().state_root;
+        // The head state is there: its root is the head's, and its root node is stored.
+        let (_, mut source) = store.state_at(None)?.ok_or(NodeError::MissingBlock(head))?;
+        if source.root() != expected {
+            return Err(NodeError::StateMismatch { head, stored: source.root() });
         }
-        inner.states.insert(head, Arc::new(state));
+        source.node(&expected).map_err(|e| NodeError::State(e.into()))?;
         let (heads, _) = broadcast::channel(1024);
-        Ok(Self { genesis, spec, store, inner: RwLock::new(inner), heads })
+        Ok(Self { genesis, spec, store, history, inner: RwLock::new(inner), heads })
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -151,6 +178,11 @@ impl L2Chain {
         &self.store
     }
 
+    /// How much state history is kept.
+    pub fn history(&self) -> StateHistory {
+        self.history
+    }
+
     /// The head block.
     pub fn head(&self) -> Arc<StoredBlock> {
         self.read().head().clone()
@@ -162,51 +194,83 @@ impl L2Chain {
         Sealed::new_unchecked(head.header().clone(), head.hash)
     }
 
+    fn stored(&self, number: u64) -> Option<L2Block> {
+        self.store
+            .block(number)
+            .inspect_err(|e| tracing::error!(target: "nrd::node", number, "reading block {number} from the store: {e}"))
+            .ok()
+            .flatten()
+    }
+
     /// A canonical block.
     pub fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
-        self.read().blocks.get(usize::try_from(number).ok()?).cloned()
+        if let Some(recent) = self.read().recent(number) {
+            return Some(recent.block.clone());
+        }
+        Some(self.stored(number)?.stored)
     }
 
     /// What block `number` applied from L1.
     pub fn l1_info(&self, number: u64) -> Option<Arc<BlockL1Info>> {
-        self.read().l1.get(usize::try_from(number).ok()?).cloned()
+        if let Some(recent) = self.read().recent(number) {
+            return Some(recent.l1.clone());
+        }
+        Some(recent_of(self.stored(number)?).l1)
     }
 
     /// A canonical block by hash.
     pub fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>> {
-        let inner = self.read();
-        let number = *inner.by_hash.get(&hash)?;
-        inner.blocks.get(number as usize).cloned()
+        let number = self
+            .store
+            .block_number(hash)
+            .inspect_err(|e| tracing::error!(target: "nrd::node", %hash, "looking up block {hash}: {e}"))
+            .ok()??;
+        self.block(number).filter(|b| b.hash == hash)
     }
 
     /// A mined transaction's block and index.
     pub fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)> {
-        let inner = self.read();
-        let (number, index) = *inner.txs.get(&hash)?;
-        Some((inner.blocks.get(number as usize)?.clone(), index))
+        let (number, index) = self
+            .store
+            .transaction(hash)
+            .inspect_err(|e| tracing::error!(target: "nrd::node", %hash, "looking up transaction {hash}: {e}"))
+            .ok()??;
+        Some((self.block(number)?, index))
     }
 
-    /// The state after block `number`, if kept.
-    pub fn state_at(&self, number: u64) -> Option<Arc<MemoryState>> {
-        self.read().states.get(&number).cloned()
+    /// The state after block `number`, if kept (the head's, or one in the history window).
+    pub fn state_at(&self, number: u64) -> Option<StoreState> {
+        let (_, source) = self
+            .store
+            .state_at(Some(number))
+            .inspect_err(|e| tracing::error!(target: "nrd::node", number, "reading the state of block {number}: {e}"))
+            .ok()??;
+        Some(LayeredState::new(source))
     }
 
-    /// The head state.
-    pub fn head_state(&self) -> Arc<MemoryState> {
+    /// The head block and its state, from the same moment.
+    pub fn head_with_state(&self) -> Result<(Sealed<Header>, StoreState), NodeError> {
+        // Appends hold the write lock across the store's commit: under the read lock the
+        // store's head is this head.
         let inner = self.read();
-        inner.states.get(&inner.head().number()).cloned().unwrap_or_default()
+        let head = inner.head();
+        let (number, source) = self.store.state_at(None)?.ok_or(NodeError::MissingBlock(head.number()))?;
+        if number != head.number() {
+            return Err(NodeError::NotOnHead { number });
+        }
+        Ok((Sealed::new_unchecked(head.header().clone(), head.hash), LayeredState::new(source)))
+    }
+
+    /// The head state (a snapshot: later blocks do not change it).
+    pub fn head_state(&self) -> Result<StoreState, NodeError> {
+        Ok(self.head_with_state()?.1)
     }
 
     /// Ancestors of the next block (parent first), for `BLOCKHASH`.
     pub fn ancestors(&self) -> Ancestors {
         let inner = self.read();
-        let headers: Vec<Sealed<Header>> = inner
-            .blocks
-            .iter()
-            .rev()
-            .take(ANCESTORS)
-            .map(|b| Sealed::new_unchecked(b.header().clone(), b.hash))
-            .collect();
+        let headers: Vec<Sealed<Header>> =
+            inner.recent.iter().rev().map(|r| Sealed::new_unchecked(r.block.header().clone(), r.block.hash)).collect();
         Ancestors::new(headers).unwrap_or_else(|_| Ancestors::parent_only(self.head_sealed()))
     }
 
@@ -240,10 +304,22 @@ impl L2Chain {
         inner.finalized = inner.finalized.min(number);
     }
 
-    /// The newest block whose anchor references L1 block `l1` or an earlier one.
+    /// The newest block whose anchor references L1 block `l1` or an earlier one (anchors never
+    /// go back, so a binary search over the store's block index finds it).
     pub fn last_anchored_at_or_before(&self, l1: u64) -> u64 {
-        let inner = self.read();
-        inner.l1.iter().rposition(|info| info.l1_anchor <= l1).unwrap_or(0) as u64
+        let anchor = |n: u64| -> u64 {
+            if let Some(recent) = self.read().recent(n) {
+                return recent.l1.l1_anchor;
+            }
+            self.store.block_info(n).ok().flatten().map_or(u64::MAX, |i| i.l1_anchor)
+        };
+        let (mut lo, mut hi) = (0, self.head().number());
+        // Invariant: anchor(lo) <= l1 (genesis anchors nothing, 0), and the answer is in lo..=hi.
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if anchor(mid) <= l1 { lo = mid } else { hi = mid - 1 }
+        }
+        lo
     }
 
     /// Marks blocks up to `number` finalized (their L1 block is).
@@ -258,15 +334,15 @@ impl L2Chain {
         self.heads.subscribe()
     }
 
-    /// Appends a block the node built or imported: `state` is the state after it, `changes`
-    /// what it changed (for the store).
+    /// Appends a block the node built or imported: `state` is the head state the block was
+    /// executed and committed on, `changes` what it changed.
     pub fn append(
         &self,
         stored: StoredBlock,
         info: BlockL1Info,
         witness: Option<ExecutionWitness>,
         changes: &nrd_chain::StateChanges,
-        state: MemoryState,
+        state: &mut StoreState,
     ) -> Result<Arc<StoredBlock>, NodeError> {
         let stored = Arc::new(stored);
         let record = L2Block {
@@ -276,45 +352,56 @@ impl L2Chain {
             messages: info.messages.clone(),
             witness,
         };
-        {
+        let update = state.trie_update();
+        let prune_from = {
             let mut inner = self.write();
-            if stored.header().parent_hash != inner.head().hash {
+            if stored.header().parent_hash != inner.head().hash
+                || state.source().root() != inner.head().header().state_root
+            {
                 return Err(NodeError::NotOnHead { number: stored.number() });
             }
-            self.store.append(&record, changes)?;
-            inner.push(stored.clone(), Arc::new(info), Arc::new(state));
+            self.store.append(&record, changes, &update)?;
+            inner.push(stored.clone(), Arc::new(info));
+            let number = stored.number();
+            match self.history.window {
+                Some(window) if number >= inner.last_prune + PRUNE_EVERY => {
+                    inner.last_prune = number;
+                    Some(number.saturating_sub(window).min(inner.finalized))
+                }
+                _ => None,
+            }
+        };
+        if let Some(keep_from) = prune_from {
+            match self.store.prune_history(keep_from) {
+                Ok(deleted) => nrd_metrics::state_pruned(keep_from, deleted),
+                Err(e) => tracing::error!(target: "nrd::node", keep_from, "pruning the state history: {e}"),
+            }
         }
+        nrd_metrics::state_nodes_written(update.created.len(), update.dropped.len());
         let _ = self.heads.send(stored.clone());
         Ok(stored)
     }
 
     /// Rewinds the chain to block `number` (an L1 reorg took away what the later blocks were
-    /// derived from): the store and memory drop the later blocks, the head state becomes
-    /// block `number`'s, and safe/finalized heads move back with it. Returns the dropped blocks,
-    /// oldest first.
+    /// derived from): the store drops the later blocks and restores block `number`'s state,
+    /// and safe/finalized heads move back with it. Returns the dropped blocks, oldest first.
     pub fn rewind(&self, number: u64) -> Result<Vec<Arc<StoredBlock>>, NodeError> {
         let mut inner = self.write();
         let head = inner.head().number();
         if number >= head {
             return Ok(Vec::new());
         }
+        let dropped: Vec<Arc<StoredBlock>> =
+            (number + 1..=head).map(|n| self.block(n).ok_or(NodeError::MissingBlock(n))).collect::<Result<_, _>>()?;
         self.store.rewind(number)?;
-        let state = match inner.states.get(&number) {
-            Some(state) => state.clone(),
-            None => Arc::new(self.store.load_state()?),
-        };
-        let keep = usize::try_from(number + 1).unwrap_or(usize::MAX);
-        let dropped: Vec<Arc<StoredBlock>> = inner.blocks.drain(keep..).collect();
-        let dropped_l1: Vec<Arc<BlockL1Info>> = inner.l1.drain(keep..).collect();
-        for block in &dropped {
-            inner.by_hash.remove(&block.hash);
-            for hash in &block.tx_hashes {
-                inner.txs.remove(hash);
-            }
+        let first = number.saturating_sub(ANCESTORS as u64 - 1);
+        let mut recent = VecDeque::with_capacity(ANCESTORS);
+        for n in first..=number {
+            let block = self.store.block(n)?.ok_or(NodeError::MissingBlock(n))?;
+            recent.push_back(recent_of(block));
         }
-        inner.next_message -= dropped_l1.iter().map(|i| i.messages.len() as u64).sum::<u64>();
-        inner.states.retain(|n, _| *n < number);
-        inner.states.insert(number, state);
+        inner.recent = recent;
+        inner.next_message = self.store.block_info(number)?.ok_or(NodeError::MissingBlock(number))?.next_message;
         inner.safe = inner.safe.min(number);
         inner.finalized = inner.finalized.min(number);
         tracing::warn!(target: "nrd::node", from = head, to = number, "rewound the L2 chain");
@@ -328,13 +415,12 @@ impl L2Chain {
         // The rollup's header rules, as NativeRollup checked them before EXECUTE.
         let gas_limit = self.block(0).ok_or(NodeError::MissingBlock(0))?.header().gas_limit;
         nrd_derivation::check_header_rules(&posted.block, l1_hash, gas_limit)?;
-        let parent = self.head_sealed();
         let ancestors = self.ancestors();
-        let mut state = MemoryState::clone(&self.head_state());
+        let (parent, mut state) = self.head_with_state()?;
         let imported = import_block(&self.spec, &parent, &posted.block, &anchor, &mut state, &ancestors)?;
         let senders = nrd_chain::recover_senders(&posted.block)?;
         let stored = StoredBlock::new(posted.block.clone(), senders, imported.executed.receipts.clone());
         let info = BlockL1Info { l1_anchor: posted.l1_anchor, messages: posted.messages.clone(), anchor };
-        self.append(stored, info, None, &imported.executed.changes, state)
+        self.append(stored, info, None, &imported.executed.changes, &mut state)
     }
 }

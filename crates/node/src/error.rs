@@ -60,6 +60,9 @@ pub enum NodeError {
     /// L1 and this node disagree on the protocol).
     #[error("header rules: {0}")]
     HeaderRule(#[source] Box<nrd_derivation::HeaderRuleError>),
+    /// The node's state could not be read (a store failure, a missing trie node).
+    #[error("state: {0}")]
+    State(#[from] nrd_chain::StateError),
 }
 
 impl From<WatcherError> for NodeError {
@@ -83,6 +86,7 @@ impl Classify for NodeError {
         match self {
             Self::L1(e) => e.severity(),
             Self::Watcher(e) => e.severity(),
+            Self::State(e) => e.severity(),
             Self::Derivation(e) if e.is_temporary() => Severity::Temporary,
             Self::NotOnHead { .. } | Self::L1BlockMissing(_) => Severity::Reset,
             Self::Store(_)

@@ -18,7 +18,7 @@ mod follower;
 mod node;
 mod rpc;
 
-pub use chain::{BlockL1Info, L2Chain};
+pub use chain::{ANCESTORS, BlockL1Info, L2Chain, StateHistory};
 pub use error::NodeError;
 pub use follower::{Follower, FollowerConfig, L1View};
 pub use node::{L2Node, RollupStatus, TxSink};

@@ -4,8 +4,9 @@
 use crate::L2Chain;
 use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
-use nrd_chain::{ChainSpec, LockExt, MemoryState, StateProvider, StateRef, StoredBlock};
+use nrd_chain::{ChainSpec, LockExt, StateProvider, StoredBlock};
 use nrd_rpc::{Backend, BackendError};
+use nrd_storage::StoreState;
 use serde::Serialize;
 use std::{
     sync::{Arc, Mutex},
@@ -119,6 +120,8 @@ impl L2Node {
 }
 
 impl Backend for L2Node {
+    type State = StoreState;
+
     fn spec(&self) -> &ChainSpec {
         self.chain.spec()
     }
@@ -143,7 +146,7 @@ impl Backend for L2Node {
         self.chain.block_by_hash(hash)
     }
 
-    fn state_at(&self, number: u64) -> Option<Arc<MemoryState>> {
+    fn state_at(&self, number: u64) -> Option<StoreState> {
         self.chain.state_at(number)
     }
 
@@ -163,8 +166,8 @@ impl Backend for L2Node {
     }
 
     fn pending_nonce(&self, address: Address) -> Result<u64, BackendError> {
-        let state = self.chain.head_state();
-        let nonce = StateRef(&state).account(address)?.map_or(0, |a| a.nonce);
+        let mut state = self.chain.head_state().map_err(BackendError::unavailable)?;
+        let nonce = state.account(address)?.map_or(0, |a| a.nonce);
         Ok(self.pool.as_ref().map_or(nonce, |p| p.pending_nonce(address, nonce)))
     }
 

@@ -2,7 +2,7 @@
 
 use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
-use nrd_chain::{BlockHashes, ChainSpec, Classify, MemoryState, Severity, StateError, StoredBlock};
+use nrd_chain::{BlockHashes, ChainSpec, Classify, Severity, StateError, StoredBlock, TrieState};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -20,12 +20,20 @@ pub enum BackendError {
     /// State the answer needs could not be read.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The node could not open its state (its store failed): the source says why.
+    #[error("the node's state is unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl BackendError {
     /// A refusal with `source` as its reason.
     pub fn rejected(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Rejected(Box::new(source))
+    }
+
+    /// The node's state could not be opened, for `source`.
+    pub fn unavailable(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(source))
     }
 }
 
@@ -35,6 +43,8 @@ impl Classify for BackendError {
             // The same bytes sent again meet the same rules.
             Self::Rejected(_) | Self::NotSequencing => Severity::Critical,
             Self::State(e) => e.severity(),
+            // The store may answer again (I/O); a damaged one shows in the node's own errors.
+            Self::Unavailable(_) => Severity::Temporary,
         }
     }
 }
@@ -42,6 +52,9 @@ impl Classify for BackendError {
 /// A chain the Ethereum JSON-RPC can serve: the L2 node (`nrd-node`) and the L1 devnet
 /// (`nrd-l1-devnet`) implement it.
 pub trait Backend: Send + Sync + 'static {
+    /// A view of the state after one block: reads, calls, proofs and re-execution run on it
+    /// (changes stay in the view).
+    type State: TrieState + Send;
     /// Chain rules.
     fn spec(&self) -> &ChainSpec;
     /// The head block.
@@ -58,8 +71,8 @@ pub trait Backend: Send + Sync + 'static {
     fn block(&self, number: u64) -> Option<Arc<StoredBlock>>;
     /// A canonical block by hash.
     fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>>;
-    /// The state after block `number`, if kept.
-    fn state_at(&self, number: u64) -> Option<Arc<MemoryState>>;
+    /// The state after block `number`, if kept (`None` beyond the history window).
+    fn state_at(&self, number: u64) -> Option<Self::State>;
     /// A mined transaction: its block and index.
     fn transaction(&self, hash: B256) -> Option<(Arc<StoredBlock>, usize)>;
     /// A transaction waiting in the pool.

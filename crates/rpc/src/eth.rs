@@ -18,7 +18,7 @@ use jsonrpsee::{
     core::{RpcResult as JsonRpcResult, SubscriptionResult, async_trait},
     proc_macros::rpc,
 };
-use nrd_chain::{LockExt, MemoryState, StateProvider, StateRef, StoredBlock, simulate};
+use nrd_chain::{LockExt, StateProvider, StoredBlock, TrieState, simulate};
 use nrd_execute_client::{Ancestors, ExecutionWitness, record_block};
 use revm::context::{TxEnv, result::ExecutionResult};
 use std::sync::{Arc, Mutex};
@@ -201,7 +201,7 @@ impl<B: Backend> EthRpc<B> {
         }
     }
 
-    fn state(&self, id: Option<BlockId>) -> RpcResult<(Arc<StoredBlock>, Arc<MemoryState>)> {
+    fn state(&self, id: Option<BlockId>) -> RpcResult<(Arc<StoredBlock>, B::State)> {
         let block = self.resolve(id)?;
         let state = self
             .backend
@@ -210,13 +210,11 @@ impl<B: Backend> EthRpc<B> {
         Ok((block, state))
     }
 
-    fn tx_env(&self, request: &TransactionRequest, state: &MemoryState, gas_cap: u64) -> RpcResult<TxEnv> {
+    fn tx_env(&self, request: &TransactionRequest, state: &mut B::State, gas_cap: u64) -> RpcResult<TxEnv> {
         let from = request.from.unwrap_or_default();
         let nonce = match request.nonce {
             Some(n) => n,
-            None => {
-                StateRef(state).account(from).map_err(|e| RpcError::Internal(e.to_string()))?.map_or(0, |a| a.nonce)
-            }
+            None => state.account(from).map_err(|e| RpcError::Internal(e.to_string()))?.map_or(0, |a| a.nonce),
         };
         let mut env = TxEnv {
             caller: from,
@@ -271,15 +269,15 @@ impl<B: Backend> EthRpc<B> {
         gas: Option<u64>,
     ) -> RpcResult<(revm::context::result::ResultAndState, Header)> {
         let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
-        let (block, state) = self.state(block)?;
+        let (block, mut state) = self.state(block)?;
         // A call runs in the block's own environment, on the state after it (as geth does);
         // `pending` runs in the next block's environment on the head state.
         let header = if pending { self.backend.pending_header() } else { block.header().clone() };
-        let mut env = self.tx_env(request, &state, header.gas_limit)?;
+        let mut env = self.tx_env(request, &mut state, header.gas_limit)?;
         if let Some(gas) = gas {
             env.gas_limit = gas;
         }
-        simulate(self.backend.spec(), &header, env, &mut StateRef(&state), &BackendHashes(&*self.backend))
+        simulate(self.backend.spec(), &header, env, &mut state, &BackendHashes(&*self.backend))
             .map(|outcome| (outcome, header))
             .map_err(|e| RpcError::Rejected(e.to_string()))
     }
@@ -378,26 +376,23 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn balance(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<U256> {
-        j(self.state(block).and_then(|(_, s)| {
-            StateRef(&s)
-                .account(address)
+        j(self.state(block).and_then(|(_, mut s)| {
+            s.account(address)
                 .map(|a| a.map(|a| a.balance).unwrap_or_default())
                 .map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
 
     fn code(&self, address: Address, block: Option<BlockId>) -> JsonRpcResult<Bytes> {
-        j(self.state(block).and_then(|(_, s)| {
-            let mut view = StateRef(&s);
-            let hash =
-                view.account(address).map_err(|e| RpcError::Internal(e.to_string()))?.unwrap_or_default().code_hash;
-            view.code(hash).map_err(|e| RpcError::Internal(e.to_string()))
+        j(self.state(block).and_then(|(_, mut s)| {
+            let hash = s.account(address).map_err(|e| RpcError::Internal(e.to_string()))?.unwrap_or_default().code_hash;
+            s.code(hash).map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
 
     fn storage_at(&self, address: Address, slot: U256, block: Option<BlockId>) -> JsonRpcResult<B256> {
-        j(self.state(block).and_then(|(_, s)| {
-            StateRef(&s).storage(address, slot).map(B256::from).map_err(|e| RpcError::Internal(e.to_string()))
+        j(self.state(block).and_then(|(_, mut s)| {
+            s.storage(address, slot).map(B256::from).map_err(|e| RpcError::Internal(e.to_string()))
         }))
     }
 
@@ -409,9 +404,8 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 .map(U64::from)
                 .map_err(|e| RpcError::Internal(e.to_string())));
         }
-        j(self.state(block).and_then(|(_, s)| {
-            StateRef(&s)
-                .account(address)
+        j(self.state(block).and_then(|(_, mut s)| {
+            s.account(address)
                 .map(|a| U64::from(a.map_or(0, |a| a.nonce)))
                 .map_err(|e| RpcError::Internal(e.to_string()))
         }))
@@ -656,18 +650,17 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
         block: Option<BlockId>,
     ) -> JsonRpcResult<EIP1186AccountProofResponse> {
         j((|| {
-            let (_, state) = self.state(block)?;
-            let mut state = MemoryState::clone(&state);
+            let (_, mut state) = self.state(block)?;
             let internal = |e: nrd_chain::StateError| RpcError::Internal(e.to_string());
-            let account = state.trie_mut().trie_account(address, &mut nrd_chain::FullyRevealed).map_err(internal)?;
             let slots: Vec<U256> = keys.iter().map(|k| U256::from_be_bytes(k.0)).collect();
-            let (account_proof, storage_proofs) = state.trie_mut().proof(address, &slots).map_err(internal)?;
-            let mut storage_proof = Vec::with_capacity(keys.len());
-            for ((key, slot), proof) in keys.iter().zip(&slots).zip(storage_proofs) {
-                let value = StateRef(&state).storage(address, *slot).map_err(internal)?;
-                storage_proof.push(EIP1186StorageProof { key: (*key).into(), value, proof });
-            }
-            let account = account.unwrap_or_default();
+            let proof = state.proof(address, &slots).map_err(internal)?;
+            let storage_proof = keys
+                .iter()
+                .zip(proof.storage)
+                .map(|(key, (value, proof))| EIP1186StorageProof { key: (*key).into(), value, proof })
+                .collect();
+            let account_proof = proof.account_proof;
+            let account = proof.account.unwrap_or_default();
             Ok(EIP1186AccountProofResponse {
                 address,
                 balance: account.balance,
@@ -706,7 +699,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 .collect();
             let ancestors =
                 Ancestors::new(headers).map_err(|h| RpcError::Internal(format!("ancestor chain broken at {h}")))?;
-            let mut state = MemoryState::clone(&parent_state);
+            let mut state = parent_state;
             let (_, witness) = record_block(self.backend.spec(), &block.block, &[], &mut state, &ancestors)
                 .map_err(|e| RpcError::Internal(format!("re-executing block {number}: {e}")))?;
             Ok(witness)

@@ -40,6 +40,8 @@ impl Genesis {
 }
 
 impl Backend for Genesis {
+    type State = MemoryState;
+
     fn spec(&self) -> &ChainSpec {
         &self.spec
     }
@@ -56,7 +58,7 @@ impl Backend for Genesis {
         (hash == self.block.hash).then(|| self.block.clone())
     }
 
-    fn state_at(&self, _number: u64) -> Option<Arc<MemoryState>> {
+    fn state_at(&self, _number: u64) -> Option<MemoryState> {
         None
     }
 

@@ -224,9 +224,8 @@ impl SequencerError {
     pub fn severity(&self) -> Severity {
         match self {
             Self::Refused { refusal, .. } => refusal.severity(),
-            Self::Unpostable { .. } | Self::Block(_) | Self::Derivation(_) | Self::Node(_) | Self::Missing(_) => {
-                Severity::Critical
-            }
+            Self::Node(e) => e.severity(),
+            Self::Unpostable { .. } | Self::Block(_) | Self::Derivation(_) | Self::Missing(_) => Severity::Critical,
             Self::Store(_)
             | Self::L1(_)
             | Self::Tx(_)

@@ -7,7 +7,7 @@ use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes};
 use nrd_chain::LockExt as _;
-use nrd_chain::{StateProvider, StateRef, StoredBlock, build_block};
+use nrd_chain::{StateProvider, StoredBlock, build_block};
 use nrd_derivation::{DaMode, PostedBlock, SequencingConfig, block_inputs};
 use nrd_execute_client::record_block;
 use nrd_node::{BackendError, BlockL1Info, L1View, L2Chain, TxSink};
@@ -73,20 +73,22 @@ impl Mempool {
     }
 
     /// Candidates for the next block, by tip.
-    fn candidates(&self, base_fee: u64) -> Vec<Recovered<TxEnvelope>> {
-        let state = self.chain.head_state();
-        let mut nonce_of = |a: Address| StateRef(&state).account(a).ok().flatten().map_or(0, |acc| acc.nonce);
-        self.lock().candidates(base_fee, &mut nonce_of).into_iter().map(|p| p.tx.clone()).collect()
+    fn candidates(&self, base_fee: u64) -> Result<Vec<Recovered<TxEnvelope>>, SequencerError> {
+        let mut state = self.chain.head_state()?;
+        let mut nonce_of = |a: Address| state.account(a).ok().flatten().map_or(0, |acc| acc.nonce);
+        Ok(self.lock().candidates(base_fee, &mut nonce_of).into_iter().map(|p| p.tx.clone()).collect())
     }
 
     /// Drops included transactions and those the new head made stale.
     fn after_block(&self, block: &StoredBlock, dropped: &[B256]) {
-        let state = self.chain.head_state();
         let mut pool = self.lock();
         for hash in block.tx_hashes.iter().chain(dropped) {
             pool.remove(hash);
         }
-        pool.prune(&mut |a| StateRef(&state).account(a).ok().flatten().map_or(0, |acc| acc.nonce));
+        match self.chain.head_state() {
+            Ok(mut state) => pool.prune(&mut |a| state.account(a).ok().flatten().map_or(0, |acc| acc.nonce)),
+            Err(e) => tracing::error!(target: "nrd::sequencer", "not pruning the pool: reading the head state: {e}"),
+        }
     }
 }
 
@@ -107,9 +109,9 @@ impl TxSink for Mempool {
         }
         let hash = pooled.hash;
         let ctx = self.context();
-        let state = self.chain.head_state();
+        let mut state = self.chain.head_state().map_err(BackendError::unavailable)?;
         self.lock()
-            .add(pooled, &mut StateRef(&state), &ctx)
+            .add(pooled, &mut state, &ctx)
             .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
             .map_err(BackendError::rejected)?;
         Ok(hash)
@@ -146,7 +148,7 @@ struct Candidate {
     built: nrd_chain::BuiltBlock,
     imported: nrd_chain::ImportedBlock,
     witness: nrd_execute_client::ExecutionWitness,
-    state: nrd_chain::MemoryState,
+    state: nrd_storage::StoreState,
 }
 
 /// Fewer transactions than `included` for a block whose cost overran `over`: scaled down by
@@ -204,17 +206,19 @@ impl BlockProducer {
     ) -> Result<Candidate, SequencerError> {
         let anchor = attributes.anchor.clone();
         let ancestors = self.chain.ancestors();
-        let head_state = self.chain.head_state();
-        let built = build_block(
-            self.chain.spec(),
-            parent,
-            attributes,
-            transactions,
-            &mut nrd_chain::MemoryState::clone(&head_state),
-            &ancestors,
-        )?;
-        // Record the witness by importing the built block into a copy of the head state.
-        let mut state = nrd_chain::MemoryState::clone(&head_state);
+        let on_head = |head: &alloy_consensus::Sealed<alloy_consensus::Header>| {
+            if head.hash() == parent.hash() {
+                Ok(())
+            } else {
+                Err(nrd_node::NodeError::NotOnHead { number: parent.number + 1 })
+            }
+        };
+        let (head, mut state) = self.chain.head_with_state()?;
+        on_head(&head)?;
+        let built = build_block(self.chain.spec(), parent, attributes, transactions, &mut state, &ancestors)?;
+        // Record the witness by importing the built block into a fresh layer over the head.
+        let (head, mut state) = self.chain.head_with_state()?;
+        on_head(&head)?;
         let (imported, witness) = record_block(self.chain.spec(), &built.block, &anchor, &mut state, &ancestors)?;
         Ok(Candidate { built, imported, witness, state })
     }
@@ -244,7 +248,7 @@ impl BlockProducer {
             return Ok(None);
         }
         let base_fee = parent.next_block_base_fee(self.chain.spec().base_fee_params()).unwrap_or_default();
-        let candidates = self.pool.candidates(base_fee);
+        let candidates = self.pool.candidates(base_fee)?;
         // Timestamps are whole seconds and must grow: with a sub-second block time, wait for the
         // clock rather than run ahead of it (L1 refuses L2 blocks from its future).
         let timestamp = now();
@@ -313,12 +317,12 @@ impl BlockProducer {
         if shrunk_from.is_some() {
             nrd_metrics::block_shrunk();
         }
-        let Candidate { built, imported, witness, state } = candidate;
+        let Candidate { built, imported, witness, mut state } = candidate;
         let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
         let info = BlockL1Info { l1_anchor: l1.number, messages: inputs.messages, anchor };
         let messages = info.messages.len();
         let witness_bytes = witness.size();
-        let stored = self.chain.append(stored, info, Some(witness), &imported.executed.changes, state)?;
+        let stored = self.chain.append(stored, info, Some(witness), &imported.executed.changes, &mut state)?;
         nrd_metrics::block_sealed(stored.tx_hashes.len(), witness_bytes);
         self.pool.after_block(&stored, &dropped);
         tracing::info!(

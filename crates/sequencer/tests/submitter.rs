@@ -12,7 +12,7 @@ use alloy_consensus::{Sealed, TxEip1559, TxEnvelope};
 use alloy_eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use nrd_chain::{MemoryState, StoredBlock, build_block};
+use nrd_chain::{StoredBlock, build_block};
 use nrd_derivation::{DaMode, L1BlockRef, PostedBlock, SequencingConfig, anchor_calldata, block_inputs};
 use nrd_execute_client::{EXECUTE_ADDRESS, ExecutionWitness, Trace, encode_execute_input, record_block};
 use nrd_l1_client::L1Client;
@@ -94,13 +94,13 @@ fn append_unverifiable(s: &Setup) {
     let inputs = block_inputs(&parent, &[], vec![], parent.timestamp + 1, l1, &config).unwrap();
     let anchor = inputs.attributes.anchor.clone();
     let ancestors = s.chain.ancestors();
-    let head = MemoryState::clone(&s.chain.head_state());
-    let built = build_block(s.chain.spec(), &parent, inputs.attributes, vec![], &mut head.clone(), &ancestors).unwrap();
-    let mut state = head;
+    let mut scratch = s.chain.head_state().unwrap();
+    let built = build_block(s.chain.spec(), &parent, inputs.attributes, vec![], &mut scratch, &ancestors).unwrap();
+    let mut state = s.chain.head_state().unwrap();
     let (imported, _) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
     let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
     let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor };
-    s.chain.append(stored, info, Some(ExecutionWitness::default()), &imported.executed.changes, state).unwrap();
+    s.chain.append(stored, info, Some(ExecutionWitness::default()), &imported.executed.changes, &mut state).unwrap();
 }
 
 async fn sequencer_nonce(s: &Setup) -> u64 {
@@ -383,16 +383,16 @@ async fn an_invalid_own_block_halts_until_fixed_and_the_refusal_is_cleared() {
     let inputs = block_inputs(&parent, &[], txs, parent.timestamp + 1, l1, &config).unwrap();
     let anchor = inputs.attributes.anchor.clone();
     let ancestors = s.chain.ancestors();
-    let head = MemoryState::clone(&s.chain.head_state());
+    let mut scratch = s.chain.head_state().unwrap();
     let built =
-        build_block(s.chain.spec(), &parent, inputs.attributes, inputs.transactions, &mut head.clone(), &ancestors)
-            .unwrap();
-    let mut state = head;
+        build_block(s.chain.spec(), &parent, inputs.attributes, inputs.transactions, &mut scratch, &ancestors).unwrap();
+    let mut state = s.chain.head_state().unwrap();
     let (imported, genuine) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
     let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
     let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor: anchor.clone() };
     let changes = imported.executed.changes.clone();
-    let stored = s.chain.append(stored, info, Some(ExecutionWitness::default()), &changes, state).unwrap();
+    let update = state.trie_update();
+    let stored = s.chain.append(stored, info, Some(ExecutionWitness::default()), &changes, &mut state).unwrap();
 
     // L1 proves it invalid: the submitter halts with the typed reason and records it.
     run_until(&s, submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some()).await;
@@ -404,7 +404,7 @@ async fn an_invalid_own_block_halts_until_fixed_and_the_refusal_is_cleared() {
     // The operator fixes the cause: the genuine witness back in the store (same block).
     s.chain.store().rewind(0).unwrap();
     let record = L2Block { stored, anchor, l1_anchor: l1.number, messages: vec![], witness: Some(genuine) };
-    s.chain.store().append(&record, &changes).unwrap();
+    s.chain.store().append(&record, &changes, &update).unwrap();
     // A restart still stops on the recorded refusal: the same block is never sent again blindly…
     assert!(submitter(&s, DaMode::Blob, Duration::from_secs(60)).halted().is_some());
     // …until the refusal is cleared.

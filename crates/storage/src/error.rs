@@ -120,6 +120,12 @@ pub enum Corruption {
         /// The canonical hash of the number asked for.
         canonical: B256,
     },
+    /// A trie node's reference count would fall below zero.
+    #[error("reference count below zero")]
+    RefCount,
+    /// A trie node whose bytes do not hash to its key.
+    #[error("node bytes do not hash to it")]
+    NodeHash,
     /// redb found damage in its own pages (its message).
     #[error("{0}")]
     Engine(String),
@@ -159,6 +165,14 @@ pub enum Inconsistency {
     /// A genesis block that is not block 0.
     #[error("a genesis block is block 0")]
     GenesisNumber,
+    /// The trie update's root is not the block's state root.
+    #[error("trie update root {update}, header state root {header}")]
+    StateRoot {
+        /// The update's root.
+        update: B256,
+        /// The header's state root.
+        header: B256,
+    },
     /// The genesis allocation's root is not the genesis header's state root.
     #[error("alloc root {alloc}, header state root {header}")]
     GenesisRoot {
@@ -232,6 +246,23 @@ pub enum StoreError {
         /// The genesis hash given.
         given: B256,
     },
+    /// The database file could not be opened or is damaged.
+    #[error("store {}: {source}", path.display())]
+    File {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// What failed.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// [`crate::ChainStore::rewind`] below the history window: the undo data is pruned.
+    #[error("cannot rewind to block {target}: states before block {history_from} are pruned")]
+    RewindPruned {
+        /// The block asked for.
+        target: u64,
+        /// The oldest block whose state is kept.
+        history_from: u64,
+    },
     /// [`crate::ChainStore::rewind`] to a block above the head.
     #[error("cannot rewind to block {target}: the head is {head}")]
     RewindAhead {
@@ -256,6 +287,7 @@ impl Classify for StoreError {
         match self {
             // The disk or the database engine failed: it may work again.
             Self::Io(_) | Self::Database(_) => Severity::Temporary,
+            Self::File { source, .. } => source.severity(),
             // The store's contents, or the caller's blocks, are wrong: an operator must act.
             _ => Severity::Critical,
         }

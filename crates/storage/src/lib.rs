@@ -17,10 +17,15 @@
 //!   block's [`nrd_chain::StateChanges`], with per-block **undo data** (the previous value of
 //!   everything the block changed) so [`ChainStore::rewind`] restores an earlier state exactly,
 //!   as an L1 reorg needs;
+//! - the **state trie** on disk: every node by hash with a reference count, so a block writes
+//!   only the nodes on the paths it changed ([`nrd_chain::TrieUpdate`]) and an older state is
+//!   read from its root; nodes no state in the history window references are pruned
+//!   ([`ChainStore::prune_history`]), never in archive mode ([`StoreOptions::archive`]);
 //! - small named values ([`ChainStore::put_meta`]) and the mempool ([`ChainStore::save_pool`]).
 //!
-//! On start, [`ChainStore::load_state`] rebuilds the trie ([`nrd_chain::MemoryState`]) from the
-//! flat state; the caller checks its root against the head header's.
+//! Nothing of the state is loaded on open: [`ChainStore::state_at`] hands out a snapshot that a
+//! [`StoreState`] layers a block's execution on, reading only what the block touches (trie nodes
+//! through a bounded [`NodeCache`]).
 //!
 //! Anything read from disk is decoded defensively: bad bytes are a typed
 //! [`StoreError::Corrupt`], never a panic.
@@ -29,7 +34,12 @@ mod codec;
 mod error;
 mod redb_store;
 mod store;
+mod trie_store;
 
 pub use error::{Corruption, DecodeError, Inconsistency, StoreError, StoreResult};
-pub use redb_store::{RedbStore, SCHEMA_VERSION};
-pub use store::{ChainStore, L2Block};
+pub use redb_store::{RedbStore, SCHEMA_VERSION, StoreOptions};
+pub use store::{BlockInfo, ChainStore, L2Block};
+pub use trie_store::{NodeCache, StoreSource};
+
+/// The state a node executes blocks on and answers reads from: a layer over one store snapshot.
+pub type StoreState = nrd_chain::LayeredState<Box<dyn nrd_chain::StateSource + Send>>;

@@ -1,16 +1,17 @@
 //! [`RedbStore`]: the [`ChainStore`] on redb.
 
+use crate::trie_store::{self, NodeCache, PRUNE_QUEUE, StoreSource, TRIE_JOURNAL, TRIE_NODES};
 use crate::{
-    ChainStore, Corruption, Inconsistency, L2Block, StoreError, StoreResult,
+    BlockInfo, ChainStore, Corruption, Inconsistency, L2Block, StoreError, StoreResult,
     codec::{
         AccountUndo, BlockUndo, StorageUndo, decode_account, decode_block, decode_slot_value, decode_tx_location,
         decode_undo, decode_witness, encode_account, encode_block, encode_tx_location, encode_undo, encode_witness,
     },
 };
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
-use nrd_chain::{AccountState, GenesisAccount, MemoryState, StateChanges, StoredBlock};
+use nrd_chain::{AccountState, GenesisAccount, MemoryState, StateChanges, StateSource, StoredBlock, TrieUpdate};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 /// Canonical chain: block number → block hash (32 bytes). The last key is the head.
 const CANONICAL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("canonical");
@@ -24,12 +25,14 @@ const TRANSACTIONS: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition:
 const WITNESSES: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("witnesses");
 /// Block number → undo record (previous values of what the block changed).
 const UNDO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("undo");
+/// Block number → state root (32) ‖ L1 anchor (8) ‖ index of the next L1 message after it (8).
+const BLOCK_INFO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("block_info");
 /// Flat state: address → nonce (8), balance (32), code hash (32).
-const ACCOUNTS: TableDefinition<'static, [u8; 20], &[u8]> = TableDefinition::new("accounts");
+pub(crate) const ACCOUNTS: TableDefinition<'static, [u8; 20], &[u8]> = TableDefinition::new("accounts");
 /// Flat state: address ‖ slot (big-endian) → value (32 bytes, never zero).
-const STORAGE: TableDefinition<'static, [u8; 52], &[u8]> = TableDefinition::new("storage");
+pub(crate) const STORAGE: TableDefinition<'static, [u8; 52], &[u8]> = TableDefinition::new("storage");
 /// Code hash → bytecode.
-const CODES: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("codes");
+pub(crate) const CODES: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("codes");
 /// Named values of [`ChainStore::put_meta`].
 const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta");
 /// Position → network-encoded transaction of the saved mempool.
@@ -38,9 +41,9 @@ const POOL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("pool");
 const INFO: TableDefinition<'static, &str, u64> = TableDefinition::new("store_info");
 
 /// Version of the table layout and record encodings.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
-fn storage_key(address: Address, slot: U256) -> [u8; 52] {
+pub(crate) fn storage_key(address: Address, slot: U256) -> [u8; 52] {
     let mut key = [0u8; 52];
     key[..20].copy_from_slice(address.as_slice());
     key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
@@ -72,35 +75,91 @@ fn hash_value(what: impl Fn() -> String, raw: &[u8]) -> StoreResult<B256> {
 /// | `block_numbers` | `[u8; 32]` hash | `u64` number |
 /// | `transactions` | `[u8; 32]` hash | block number (8) ‖ index (8) |
 /// | `witnesses` | `u64` number | RLP `ExecutionWitness`, until pruned |
-/// | `undo` | `u64` number | previous values of what the block changed (not for genesis) |
+/// | `undo` | `u64` number | previous values of what the block changed (not for genesis), kept for the history window |
+/// | `block_info` | `u64` number | state root (32) ‖ L1 anchor (8) ‖ next L1 message index (8) |
+/// | `trie_nodes` | `[u8; 32]` node hash | references (4) ‖ block that dropped the last one (8) ‖ node RLP |
+/// | `trie_journal` | `u64` number | the block's trie update: root, hashes created, hashes dropped (history window) |
+/// | `trie_prune_queue` | number ‖ node hash | `()`: nodes whose last reference that block dropped |
 /// | `accounts` | `[u8; 20]` address | nonce (8) ‖ balance (32) ‖ code hash (32) |
 /// | `storage` | `[u8; 52]` address ‖ slot | value (32, never zero) |
 /// | `codes` | `[u8; 32]` code hash | bytecode |
 /// | `meta` | `&str` | bytes of [`ChainStore::put_meta`] |
 /// | `pool` | `u64` position | network-encoded transaction |
-/// | `store_info` | `&str` | `u64` (`schema` = [`SCHEMA_VERSION`]) |
+/// | `store_info` | `&str` | `u64` (`schema` = [`SCHEMA_VERSION`], `history_from`: the oldest block whose state is readable) |
 #[derive(Debug)]
 pub struct RedbStore {
     db: Database,
+    cache: Arc<NodeCache>,
+    archive: bool,
+}
+
+/// How a [`RedbStore`] keeps state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Bytes of trie nodes cached in memory in front of the database.
+    pub node_cache_bytes: u64,
+    /// Keep every state readable: nothing is ever pruned.
+    pub archive: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { node_cache_bytes: 256 << 20, archive: false }
+    }
+}
+
+fn encode_info(info: &BlockInfo) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    out[..32].copy_from_slice(info.state_root.as_slice());
+    out[32..40].copy_from_slice(&info.l1_anchor.to_be_bytes());
+    out[40..].copy_from_slice(&info.next_message.to_be_bytes());
+    out
+}
+
+fn decode_info(number: u64, raw: &[u8]) -> StoreResult<BlockInfo> {
+    let raw: &[u8; 48] = raw
+        .try_into()
+        .map_err(|_| StoreError::corrupt(format!("block_info {number}"), Corruption::HashLength(raw.len())))?;
+    Ok(BlockInfo {
+        state_root: B256::from_slice(&raw[..32]),
+        l1_anchor: u64::from_be_bytes(raw[32..40].try_into().expect("8 bytes")),
+        next_message: u64::from_be_bytes(raw[40..].try_into().expect("8 bytes")),
+    })
+}
+
+fn read_info(table: &impl ReadableTable<u64, &'static [u8]>, number: u64) -> StoreResult<Option<BlockInfo>> {
+    table.get(number)?.map(|raw| decode_info(number, raw.value())).transpose()
 }
 
 impl RedbStore {
     /// Opens the database file at `path`, creating it (and missing parent directories) when absent.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// [`RedbStore::open`] with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> StoreResult<Self> {
         let path = path.as_ref();
+        let at = |e: StoreError| StoreError::File { path: path.to_path_buf(), source: Box::new(e) };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir).map_err(|e| at(e.into()))?;
         }
-        Self::init(Database::create(path)?)
+        let db = Database::create(path).map_err(|e| at(e.into()))?;
+        Self::init(db, options).map_err(at)
     }
 
     /// A store in memory (tests, throwaway nodes).
     pub fn in_memory() -> StoreResult<Self> {
-        Self::init(redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?)
+        Self::in_memory_with(StoreOptions::default())
+    }
+
+    /// [`RedbStore::in_memory`] with `options`.
+    pub fn in_memory_with(options: StoreOptions) -> StoreResult<Self> {
+        Self::init(redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?, options)
     }
 
     /// Creates every table (so readers never miss one) and checks the schema version.
-    fn init(db: Database) -> StoreResult<Self> {
+    fn init(db: Database, options: StoreOptions) -> StoreResult<Self> {
         let txn = db.begin_write()?;
         {
             let mut info = txn.open_table(INFO)?;
@@ -128,10 +187,24 @@ impl RedbStore {
             txn.open_table(CODES)?;
             txn.open_table(META)?;
             txn.open_table(POOL)?;
+            txn.open_table(BLOCK_INFO)?;
+            txn.open_table(TRIE_NODES)?;
+            txn.open_table(TRIE_JOURNAL)?;
+            txn.open_table(PRUNE_QUEUE)?;
         }
         txn.commit()?;
-        Ok(Self { db })
+        Ok(Self { db, cache: Arc::new(NodeCache::with_bytes(options.node_cache_bytes)), archive: options.archive })
     }
+
+    /// Whether this store keeps every state (archive mode).
+    pub fn archive(&self) -> bool {
+        self.archive
+    }
+}
+
+/// The oldest block whose state is readable (and to which the chain can rewind).
+fn history_from(info: &impl ReadableTable<&'static str, u64>) -> StoreResult<u64> {
+    Ok(info.get("history_from")?.map_or(0, |v| v.value()))
 }
 
 /// The head number and hash.
@@ -288,7 +361,7 @@ fn revert_changes(txn: &WriteTransaction, undo: &BlockUndo, number: u64) -> Stor
 }
 
 impl ChainStore for RedbStore {
-    fn append(&self, block: &L2Block, changes: &StateChanges) -> StoreResult<()> {
+    fn append(&self, block: &L2Block, changes: &StateChanges, trie: &TrieUpdate) -> StoreResult<()> {
         let stored = &block.stored;
         let number = stored.number();
         check_block(stored)?;
@@ -317,6 +390,22 @@ impl ChainStore for RedbStore {
             let mut undo = apply_changes(&txn, changes)?;
             undo.tx_hashes.clone_from(&stored.tx_hashes);
             txn.open_table(UNDO)?.insert(number, encode_undo(&undo).as_slice())?;
+            if trie.root != stored.header().state_root {
+                return Err(StoreError::InconsistentBlock {
+                    number,
+                    reason: Inconsistency::StateRoot { update: trie.root, header: stored.header().state_root },
+                });
+            }
+            trie_store::apply_update(&txn, number, trie, self.archive)?;
+            let mut info = txn.open_table(BLOCK_INFO)?;
+            let parent = read_info(&info, head)?
+                .ok_or_else(|| StoreError::corrupt(format!("block_info {head}"), Corruption::Missing))?;
+            let next = BlockInfo {
+                state_root: trie.root,
+                l1_anchor: block.l1_anchor,
+                next_message: parent.next_message + block.messages.len() as u64,
+            };
+            info.insert(number, encode_info(&next).as_slice())?;
         }
         txn.commit()?;
         Ok(())
@@ -387,6 +476,11 @@ impl ChainStore for RedbStore {
             if number > head {
                 return Err(StoreError::RewindAhead { target: number, head });
             }
+            let history_from = history_from(&txn.open_table(INFO)?)?;
+            if number < history_from && number < head {
+                return Err(StoreError::RewindPruned { target: number, history_from });
+            }
+            let mut info = txn.open_table(BLOCK_INFO)?;
             let mut blocks = txn.open_table(BLOCKS)?;
             let mut numbers = txn.open_table(BLOCK_NUMBERS)?;
             let mut transactions = txn.open_table(TRANSACTIONS)?;
@@ -397,6 +491,8 @@ impl ChainStore for RedbStore {
                 let undo = undos.remove(n)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
                 let undo = decode_undo(undo.value()).map_err(|e| StoreError::corrupt(what(), e))?;
                 revert_changes(&txn, &undo, n)?;
+                trie_store::revert_update(&txn, n, number, self.archive)?;
+                info.remove(n)?;
                 for hash in &undo.tx_hashes {
                     transactions.remove(hash.0)?;
                 }
@@ -410,60 +506,6 @@ impl ChainStore for RedbStore {
         }
         txn.commit()?;
         Ok(())
-    }
-
-    fn load_state(&self) -> StoreResult<MemoryState> {
-        let txn = self.db.begin_read()?;
-        let accounts = txn.open_table(ACCOUNTS)?;
-        let storage = txn.open_table(STORAGE)?;
-        let codes = txn.open_table(CODES)?;
-        let mut slots = storage
-            .iter()?
-            .map(|entry| -> StoreResult<(Address, U256, U256)> {
-                let (key, value) = entry?;
-                let (owner, slot) = split_storage_key(&key.value());
-                let value = decode_slot_value(value.value())
-                    .map_err(|e| StoreError::corrupt(format!("storage {owner} slot {slot}"), e))?;
-                Ok((owner, slot, value))
-            })
-            .peekable();
-        let orphan = |owner: Address, slot: U256| {
-            StoreError::corrupt(format!("storage {owner} slot {slot}"), Corruption::NoSuchAccount)
-        };
-        let mut alloc = Vec::new();
-        for entry in accounts.iter()? {
-            let (address, value) = entry?;
-            let address = Address::from(address.value());
-            let info =
-                decode_account(value.value()).map_err(|e| StoreError::corrupt(format!("account {address}"), e))?;
-            let code = if info.code_hash == KECCAK256_EMPTY {
-                Bytes::new()
-            } else {
-                let what = || format!("code {} of account {address}", info.code_hash);
-                let code =
-                    codes.get(info.code_hash.0)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
-                let code = Bytes::copy_from_slice(code.value());
-                if keccak256(&code) != info.code_hash {
-                    return Err(StoreError::corrupt(what(), Corruption::CodeHash));
-                }
-                code
-            };
-            let mut account = GenesisAccount { nonce: info.nonce, balance: info.balance, code, ..Default::default() };
-            // Storage keys sort by address first, like the accounts: merge the two scans.
-            while let Some(next) = slots.next_if(|s| !matches!(s, Ok((owner, ..)) if *owner > address)) {
-                let (owner, slot, value) = next?;
-                if owner != address {
-                    return Err(orphan(owner, slot));
-                }
-                account.storage.insert(slot, value);
-            }
-            alloc.push((address, account));
-        }
-        if let Some(next) = slots.next() {
-            let (owner, slot, _) = next?;
-            return Err(orphan(owner, slot));
-        }
-        Ok(MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))))
     }
 
     fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()> {
@@ -483,7 +525,8 @@ impl ChainStore for RedbStore {
                 return Err(StoreError::InconsistentBlock { number, reason: Inconsistency::GenesisNumber });
             }
             check_block(genesis)?;
-            let root = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g))).root();
+            let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+            let root = state.root();
             if root != genesis.header().state_root {
                 return Err(StoreError::InconsistentBlock {
                     number,
@@ -491,6 +534,10 @@ impl ChainStore for RedbStore {
                 });
             }
             canonical.insert(0u64, genesis.hash.as_slice())?;
+            let nodes = state.trie_mut().revealed_nodes();
+            trie_store::add_refs(&txn, nodes.iter().map(|(hash, rlp)| (*hash, Some(rlp.as_slice()))))?;
+            let info = BlockInfo { state_root: root, l1_anchor: 0, next_message: 0 };
+            txn.open_table(BLOCK_INFO)?.insert(0u64, encode_info(&info).as_slice())?;
             txn.open_table(BLOCKS)?.insert(0u64, encode_block(genesis, &[], 0, &[]).as_slice())?;
             txn.open_table(BLOCK_NUMBERS)?.insert(genesis.hash.0, 0u64)?;
             let mut accounts = txn.open_table(ACCOUNTS)?;
@@ -513,6 +560,51 @@ impl ChainStore for RedbStore {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    fn block_info(&self, number: u64) -> StoreResult<Option<BlockInfo>> {
+        let txn = self.db.begin_read()?;
+        read_info(&txn.open_table(BLOCK_INFO)?, number)
+    }
+
+    fn state_at(&self, number: Option<u64>) -> StoreResult<Option<(u64, Box<dyn StateSource + Send>)>> {
+        let txn = self.db.begin_read()?;
+        let Some((head, _)) = head_of(&txn.open_table(CANONICAL)?)? else { return Ok(None) };
+        let number = number.unwrap_or(head);
+        if number > head || (number < head && number < history_from(&txn.open_table(INFO)?)?) {
+            return Ok(None);
+        }
+        let info = read_info(&txn.open_table(BLOCK_INFO)?, number)?
+            .ok_or_else(|| StoreError::corrupt(format!("block_info {number}"), Corruption::Missing))?;
+        let source = StoreSource::open(txn, info.state_root, number == head, self.cache.clone())?;
+        Ok(Some((number, Box::new(source))))
+    }
+
+    fn history_from(&self) -> StoreResult<u64> {
+        let txn = self.db.begin_read()?;
+        history_from(&txn.open_table(INFO)?)
+    }
+
+    fn prune_history(&self, keep_from: u64) -> StoreResult<u64> {
+        if self.archive {
+            return Ok(0);
+        }
+        let txn = self.db.begin_write()?;
+        let deleted;
+        {
+            let mut info = txn.open_table(INFO)?;
+            let from = history_from(&info)?;
+            let head = head_of(&txn.open_table(CANONICAL)?)?.map_or(0, |(n, _)| n);
+            let keep_from = keep_from.min(head);
+            if keep_from <= from {
+                return Ok(0);
+            }
+            deleted = trie_store::prune(&txn, keep_from)?;
+            txn.open_table(UNDO)?.retain_in(..=keep_from, |_, _| false)?;
+            info.insert("history_from", keep_from)?;
+        }
+        txn.commit()?;
+        Ok(deleted)
     }
 
     fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()> {

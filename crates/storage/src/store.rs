@@ -3,7 +3,7 @@
 use crate::StoreResult;
 use alloy_primitives::{Address, B256, Bytes};
 use nrd_bridge::L1Message;
-use nrd_chain::{GenesisAccount, MemoryState, StateChanges, StoredBlock};
+use nrd_chain::{GenesisAccount, StateChanges, StateSource, StoredBlock, TrieUpdate};
 use nrd_execute_client::ExecutionWitness;
 use std::sync::Arc;
 
@@ -35,6 +35,17 @@ impl L2Block {
     }
 }
 
+/// A block's entry in `block_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The state root after the block.
+    pub state_root: B256,
+    /// The L1 block its anchor references.
+    pub l1_anchor: u64,
+    /// The index of the first L1 message the chain has not applied after it.
+    pub next_message: u64,
+}
+
 /// The L2 node's persistent store: the canonical chain from genesis to the head, the flat state
 /// at the head with per-block undo data, witnesses awaiting posting, small named values and the
 /// mempool. Every method is one atomic transaction.
@@ -48,7 +59,22 @@ pub trait ChainStore: Send + Sync + std::fmt::Debug {
     /// the head's child, and [`crate::StoreError::InconsistentBlock`] when its hash, senders,
     /// receipts or transaction hashes do not match its body. The caller guarantees that
     /// `changes` are the block's (it executed it).
-    fn append(&self, block: &L2Block, changes: &StateChanges) -> StoreResult<()>;
+    fn append(&self, block: &L2Block, changes: &StateChanges, trie: &TrieUpdate) -> StoreResult<()>;
+
+    /// Block `number`'s state root, L1 anchor and next L1 message index.
+    fn block_info(&self, number: u64) -> StoreResult<Option<BlockInfo>>;
+
+    /// The state after block `number` (the head when `None`) as one consistent snapshot, with
+    /// the block's number: flat reads at the head, trie reads at an older block. `None` when the
+    /// block is not in the chain or its state was pruned.
+    fn state_at(&self, number: Option<u64>) -> StoreResult<Option<(u64, Box<dyn StateSource + Send>)>>;
+
+    /// The oldest block whose state is readable, and to which [`ChainStore::rewind`] can go.
+    fn history_from(&self) -> StoreResult<u64>;
+
+    /// Forgets the states before block `keep_from` (trie nodes only they reference, undo data
+    /// and trie journals); returns the trie nodes deleted. A no-op in archive mode.
+    fn prune_history(&self, keep_from: u64) -> StoreResult<u64>;
 
     /// The head block number; `None` before genesis.
     fn head(&self) -> StoreResult<Option<u64>>;
@@ -72,10 +98,6 @@ pub trait ChainStore: Send + Sync + std::fmt::Debug {
     /// transaction index entries, and the flat state is restored exactly from the undo data.
     /// Rewinding to the head is a no-op; above it, [`crate::StoreError::RewindAhead`].
     fn rewind(&self, number: u64) -> StoreResult<()>;
-
-    /// The flat state at the head as a [`MemoryState`] (trie rebuilt). The caller checks its root
-    /// against the head header's state root.
-    fn load_state(&self) -> StoreResult<MemoryState>;
 
     /// Writes the genesis block (number 0) and its allocation into an empty store, after checking
     /// that the allocation's root is the header's state root.

@@ -131,6 +131,7 @@ pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &Adv
             ..Default::default()
         },
         proposer: ProposerSection { self_propose: true, key: None },
+        state: Default::default(),
     };
     let (stop, stopped) = watch::channel(false);
     let (running, proposer) = NodeBuilder::new(config)

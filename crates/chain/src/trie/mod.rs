@@ -29,12 +29,24 @@ pub enum TrieError {
     /// A node's bytes are not a valid trie node.
     #[error("malformed trie node: {0}")]
     MalformedNode(#[from] MalformedNode),
+    /// The store holding the nodes failed to read one (I/O, a corrupt record).
+    #[error("trie node {hash} could not be read: {source}")]
+    Store {
+        /// The node asked for.
+        hash: B256,
+        /// What the store reported.
+        #[source]
+        source: crate::StoreFault,
+    },
 }
 
 impl crate::Classify for TrieError {
     fn severity(&self) -> crate::Severity {
-        // A witness (or store) that lacks a node or holds a bad one will not change on retry.
-        crate::Severity::Critical
+        match self {
+            Self::Store { source, .. } => source.severity(),
+            // A witness (or store) that lacks a node or holds a bad one will not change on retry.
+            Self::MissingNode(_) | Self::MalformedNode(_) => crate::Severity::Critical,
+        }
     }
 }
 
@@ -96,6 +108,72 @@ pub trait NodeResolver {
     /// Called with every committed, hash-referenced node (and the root) an operation passes
     /// through: exactly the nodes a sparse copy of the trie would need revealed.
     fn visit(&mut self, _hash: B256, _encoding: Vec<u8>) {}
+}
+
+/// Sees every committed node an operation passes through (see [`NodeResolver::visit`]).
+pub trait NodeObserver {
+    /// Called with a node's hash and RLP encoding.
+    fn visit(&mut self, hash: B256, encoding: Vec<u8>);
+}
+
+impl NodeObserver for NodeRecorder {
+    fn visit(&mut self, hash: B256, encoding: Vec<u8>) {
+        self.nodes.entry(hash).or_insert_with(|| encoding.into());
+    }
+}
+
+/// The nodes on one path, root first: a Merkle proof.
+#[derive(Debug, Default, Clone)]
+pub struct ProofNodes(pub Vec<Bytes>);
+
+impl NodeObserver for ProofNodes {
+    fn visit(&mut self, _hash: B256, encoding: Vec<u8>) {
+        self.0.push(encoding.into());
+    }
+}
+
+/// A resolver whose visits go to an observer (when there is one).
+pub struct Observed<'a, R> {
+    /// Reveals blinded nodes.
+    pub inner: R,
+    /// Sees every committed node touched.
+    pub observer: Option<&'a mut dyn NodeObserver>,
+}
+
+impl<R: std::fmt::Debug> std::fmt::Debug for Observed<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observed").field("inner", &self.inner).field("observed", &self.observer.is_some()).finish()
+    }
+}
+
+impl<R: NodeResolver> NodeResolver for Observed<'_, R> {
+    fn resolve(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
+        self.inner.resolve(hash)
+    }
+
+    fn records(&self) -> bool {
+        self.observer.is_some()
+    }
+
+    fn visit(&mut self, hash: B256, encoding: Vec<u8>) {
+        if let Some(observer) = self.observer.as_mut() {
+            observer.visit(hash, encoding);
+        }
+    }
+}
+
+impl<R: NodeResolver + ?Sized> NodeResolver for &mut R {
+    fn resolve(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
+        (**self).resolve(hash)
+    }
+
+    fn records(&self) -> bool {
+        (**self).records()
+    }
+
+    fn visit(&mut self, hash: B256, encoding: Vec<u8>) {
+        (**self).visit(hash, encoding);
+    }
 }
 
 /// Resolver for fully-revealed tries: there is never anything to reveal.
@@ -235,6 +313,44 @@ impl Trie {
         let mut out = Vec::new();
         walk(&self.root, &mut Vec::new(), &mut out);
         out
+    }
+
+    /// Reveals every node through `r` (a subtree about to be dropped whole is counted this way).
+    pub fn reveal_all(&mut self, r: &mut impl NodeResolver) -> Result<(), TrieError> {
+        fn walk(node: &mut Node, r: &mut impl NodeResolver, is_root: bool) -> Result<(), TrieError> {
+            touch(node, r, is_root)?;
+            match node {
+                Node::Empty | Node::Hash(_) | Node::Leaf(_) => Ok(()),
+                Node::Extension(ext) => walk(&mut ext.child, r, false),
+                Node::Branch(branch) => branch.children.iter_mut().try_for_each(|c| walk(c, r, false)),
+            }
+        }
+        walk(&mut self.root, r, true)
+    }
+
+    /// Every revealed node a store keeps by hash (hash-referenced nodes and a non-empty root),
+    /// as `(hash, encoding)`, root first; hashes are committed first.
+    pub fn revealed_nodes(&mut self, out: &mut Vec<(B256, Vec<u8>)>) {
+        fn walk(node: &Node, out: &mut Vec<(B256, Vec<u8>)>, is_root: bool) {
+            let stored = match node.cached_ref() {
+                _ if matches!(node, Node::Empty | Node::Hash(_)) => None,
+                Some(NodeRef::Hash(hash)) => Some(hash),
+                Some(NodeRef::Inline(raw)) if is_root => Some(keccak256(raw)),
+                _ => None,
+            };
+            if let Some(hash) = stored
+                && let Some(enc) = node.clean_encoding()
+            {
+                out.push((hash, enc));
+            }
+            match node {
+                Node::Extension(ext) => walk(&ext.child, out, false),
+                Node::Branch(branch) => branch.children.iter().for_each(|c| walk(c, out, false)),
+                _ => {}
+            }
+        }
+        self.root();
+        walk(&self.root, out, true);
     }
 
     /// The proof of `key` (present or absent): the RLP of every node on its path, root first.
