@@ -17,6 +17,7 @@ mod harness;
 mod l1;
 mod l2;
 mod rollup;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -54,6 +55,10 @@ enum Command {
     /// L1 cost of posting L2 blocks with `NativeRollup.advance`, calldata vs blob mode, and DA
     /// bytes per transfer after compression.
     Rollup(rollup::Args),
+    /// The L2 node over large states (100k to 10M accounts): genesis load, restart, seal and
+    /// import time of a ~30M-gas block, memory and disk per account, next to the previous
+    /// in-memory design.
+    State(state::Args),
 }
 
 fn run(cli: &Cli) -> Result<(), BenchError> {
@@ -68,6 +73,7 @@ fn run(cli: &Cli) -> Result<(), BenchError> {
         Command::L2(args) => l2::run(args, &nrd()?),
         Command::Bridge(args) => bridge::run(args, &nrd()?),
         Command::Rollup(args) => rollup::run(args),
+        Command::State(args) => state::run(args),
     }
 }
 

@@ -29,6 +29,9 @@ mod rules;
 
 pub use batch::{AdvanceTx, DaMode, PostedBlock, UnknownDaMode, decode_advance, encode_advance};
 pub use error::DerivationError;
-pub use genesis::{BRIDGE_PREFUND, GenesisError, L2Genesis, anchor_rule, predeploys};
+pub use genesis::{
+    BRIDGE_PREFUND, GenesisError, L2Genesis, MAX_SYNTHETIC_ACCOUNTS, SYNTHETIC_KEY, SyntheticAccounts, anchor_rule,
+    predeploys,
+};
 pub use inputs::{BlockInputs, L1BlockRef, SequencingConfig, anchor_calldata, block_inputs, messages_that_fit};
 pub use rules::{HeaderRuleError, check_header_rules};

@@ -75,7 +75,7 @@ pub async fn deploy_rollup(
     params: RollupParams,
 ) -> Result<(Address, u64), DeployError> {
     params.check()?;
-    let root = genesis.state().root();
+    let root = genesis.state_root();
     let header = genesis.header(root);
     let args = (
         owner.address(),

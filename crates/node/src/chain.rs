@@ -11,7 +11,7 @@ use crate::NodeError;
 use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, Bytes};
 use nrd_bridge::L1Message;
-use nrd_chain::{ChainSpec, GenesisAccount, LayeredState, RwLockExt, StateSource, StoredBlock, import_block};
+use nrd_chain::{ChainSpec, LayeredState, RwLockExt, StateSource, StoredBlock, import_block};
 use nrd_derivation::{L2Genesis, PostedBlock, anchor_calldata};
 use nrd_execute_client::{Ancestors, ExecutionWitness};
 use nrd_storage::{ChainStore, L2Block, StoreState};
@@ -93,6 +93,9 @@ fn recent_of(block: L2Block) -> Recent {
     Recent { block: block.stored, l1: Arc::new(l1) }
 }
 
+/// Store meta key: [`L2Genesis::fingerprint`] of the genesis the store was written from.
+const GENESIS_FINGERPRINT: &str = "genesis_fingerprint";
+
 /// The L2 chain of one node.
 #[derive(Debug)]
 pub struct L2Chain {
@@ -116,24 +119,27 @@ impl L2Chain {
     /// chain or the state.
     pub fn open_with(genesis: L2Genesis, store: Arc<dyn ChainStore>, history: StateHistory) -> Result<Self, NodeError> {
         let spec = genesis.spec();
-        let genesis_block = {
-            let mut genesis_state = genesis.state();
-            let header = genesis.header(genesis_state.root());
-            StoredBlock::new(
+        // A store this genesis wrote says so: no need to recompute a large genesis state root.
+        let fingerprint = genesis.fingerprint();
+        let known =
+            store.head()?.is_some() && store.meta(GENESIS_FINGERPRINT)?.as_deref() == Some(fingerprint.as_slice());
+        if !known {
+            let header = genesis.header(genesis.state_root());
+            let genesis_block = StoredBlock::new(
                 alloy_consensus::Block::new(
                     header.inner().clone(),
                     alloy_consensus::BlockBody { withdrawals: Some(Default::default()), ..Default::default() },
                 ),
                 vec![],
                 vec![],
-            )
-        };
-        if store.head()?.is_none() {
-            let alloc: Vec<(alloy_primitives::Address, GenesisAccount)> = genesis.alloc();
-            store.init_genesis(&genesis_block, &alloc)?;
-        }
-        if store.block_hash(0)? != Some(genesis_block.hash) {
-            return Err(NodeError::GenesisMismatch);
+            );
+            if store.head()?.is_none() {
+                store.init_genesis_from(&genesis_block, &mut genesis.accounts())?;
+            }
+            if store.block_hash(0)? != Some(genesis_block.hash) {
+                return Err(NodeError::GenesisMismatch);
+            }
+            store.put_meta(GENESIS_FINGERPRINT, fingerprint.as_slice())?;
         }
         let head = store.head()?.unwrap_or(0);
         let first = head.saturating_sub(ANCESTORS as u64 - 1);
@@ -391,8 +397,13 @@ impl L2Chain {
         if number >= head {
             return Ok(Vec::new());
         }
-        let dropped: Vec<Arc<StoredBlock>> =
-            (number + 1..=head).map(|n| self.block(n).ok_or(NodeError::MissingBlock(n))).collect::<Result<_, _>>()?;
+        // (`self.block` would take the lock held here.)
+        let dropped: Vec<Arc<StoredBlock>> = (number + 1..=head)
+            .map(|n| match inner.recent(n) {
+                Some(recent) => Ok(recent.block.clone()),
+                None => self.stored(n).map(|b| b.stored).ok_or(NodeError::MissingBlock(n)),
+            })
+            .collect::<Result<_, _>>()?;
         self.store.rewind(number)?;
         let first = number.saturating_sub(ANCESTORS as u64 - 1);
         let mut recent = VecDeque::with_capacity(ANCESTORS);

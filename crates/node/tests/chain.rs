@@ -151,6 +151,36 @@ fn reopens_from_its_store_after_a_restart() {
     assert!(matches!(e, NodeError::GenesisMismatch), "{e}");
 }
 
+/// A genesis of generated accounts larger than one load batch: written to the store in batches,
+/// its root checked against the streamed root of the header, recognised on a restart by its
+/// fingerprint (and recomputed when the fingerprint is gone), refused for another seed.
+#[test]
+fn a_generated_genesis_loads_in_batches_and_is_recognised_on_restart() {
+    use nrd_chain::StateProvider;
+    use nrd_derivation::{L2Genesis, SyntheticAccounts};
+    let synthetic = SyntheticAccounts { count: 150_001, balance: U256::from(3), seed: B256::repeat_byte(9) };
+    let genesis = L2Genesis::new(901, 30_000_000, &[]).with_synthetic(Some(synthetic));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.redb");
+    let root = {
+        let chain = L2Chain::open(genesis.clone(), Arc::new(RedbStore::open(&path).unwrap())).unwrap();
+        let mut state = chain.head_state().unwrap();
+        for i in [0, 77_777, 150_000] {
+            assert_eq!(state.account(synthetic.address(i)).unwrap().unwrap().balance, U256::from(3));
+        }
+        assert_eq!(state.account(synthetic.address(150_001)).unwrap(), None);
+        assert_eq!(chain.head().header().state_root, genesis.state_root());
+        chain.head().header().state_root
+    };
+    let reopen = |genesis: &L2Genesis| L2Chain::open(genesis.clone(), Arc::new(RedbStore::open(&path).unwrap()));
+    assert_eq!(reopen(&genesis).unwrap().head_state().unwrap().root(), root);
+    // Without the fingerprint the root is recomputed and still matches.
+    RedbStore::open(&path).unwrap().put_meta("genesis_fingerprint", b"gone").unwrap();
+    assert_eq!(reopen(&genesis).unwrap().head().header().state_root, root);
+    let other = genesis.clone().with_synthetic(Some(SyntheticAccounts { seed: B256::repeat_byte(8), ..synthetic }));
+    assert!(matches!(reopen(&other).unwrap_err(), NodeError::GenesisMismatch));
+}
+
 #[test]
 fn the_node_reports_its_heads_from_the_chain() {
     let (l2, posted) = blocks(3);

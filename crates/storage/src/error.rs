@@ -263,6 +263,9 @@ pub enum StoreError {
         /// The oldest block whose state is kept.
         history_from: u64,
     },
+    /// Computing a state update over the stored state failed (a missing or corrupt node).
+    #[error("state: {0}")]
+    State(#[source] Box<nrd_chain::StateError>),
     /// [`crate::ChainStore::rewind`] to a block above the head.
     #[error("cannot rewind to block {target}: the head is {head}")]
     RewindAhead {
@@ -288,6 +291,7 @@ impl Classify for StoreError {
             // The disk or the database engine failed: it may work again.
             Self::Io(_) | Self::Database(_) => Severity::Temporary,
             Self::File { source, .. } => source.severity(),
+            Self::State(e) => e.severity(),
             // The store's contents, or the caller's blocks, are wrong: an operator must act.
             _ => Severity::Critical,
         }

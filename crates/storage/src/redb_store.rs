@@ -9,7 +9,7 @@ use crate::{
     },
 };
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
-use nrd_chain::{AccountState, GenesisAccount, MemoryState, StateChanges, StateSource, StoredBlock, TrieUpdate};
+use nrd_chain::{AccountState, GenesisAccount, StateChanges, StateSource, StoredBlock, TrieUpdate};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use std::{path::Path, sync::Arc};
 
@@ -39,6 +39,9 @@ const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta")
 const POOL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("pool");
 /// The store's own facts (`schema`).
 const INFO: TableDefinition<'static, &str, u64> = TableDefinition::new("store_info");
+
+/// Genesis accounts written per transaction.
+const GENESIS_BATCH: usize = 100_000;
 
 /// Version of the table layout and record encodings.
 pub const SCHEMA_VERSION: u64 = 2;
@@ -132,6 +135,60 @@ fn read_info(table: &impl ReadableTable<u64, &'static [u8]>, number: u64) -> Sto
 }
 
 impl RedbStore {
+    /// Empties the state tables (an interrupted genesis load leaves rows behind).
+    fn clear_state(&self) -> StoreResult<()> {
+        let txn = self.db.begin_write()?;
+        txn.delete_table(ACCOUNTS)?;
+        txn.delete_table(STORAGE)?;
+        txn.delete_table(CODES)?;
+        txn.delete_table(BLOCK_INFO)?;
+        txn.delete_table(TRIE_NODES)?;
+        txn.delete_table(TRIE_JOURNAL)?;
+        txn.delete_table(PRUNE_QUEUE)?;
+        // Readers open these tables read-only: they must exist, empty.
+        txn.open_table(ACCOUNTS)?;
+        txn.open_table(STORAGE)?;
+        txn.open_table(CODES)?;
+        txn.open_table(BLOCK_INFO)?;
+        txn.open_table(TRIE_NODES)?;
+        txn.open_table(TRIE_JOURNAL)?;
+        txn.open_table(PRUNE_QUEUE)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Adds genesis accounts to the state whose root is `root`, in one transaction; returns
+    /// the new root. Accounts sorted by hashed address touch the fewest trie nodes.
+    fn load_accounts(&self, root: B256, batch: Vec<(Address, GenesisAccount)>) -> StoreResult<B256> {
+        let mut changes = StateChanges::default();
+        for (address, account) in batch {
+            let code_hash = if account.code.is_empty() {
+                KECCAK256_EMPTY
+            } else {
+                let hash = keccak256(&account.code);
+                changes.codes.push((hash, account.code));
+                hash
+            };
+            let mut storage: Vec<(U256, U256)> = account.storage.into_iter().filter(|(_, v)| !v.is_zero()).collect();
+            storage.sort_unstable();
+            let info = AccountState { nonce: account.nonce, balance: account.balance, code_hash };
+            changes.accounts.push(nrd_chain::AccountChange { address, info: Some(info), wiped: false, storage });
+        }
+        changes.accounts.sort_by_key(|c| c.address);
+        changes.accounts.dedup_by_key(|c| c.address);
+        let source = StoreSource::open(self.db.begin_read()?, root, true, self.cache.clone())?;
+        let mut state = nrd_chain::LayeredState::new(source);
+        nrd_chain::StateCommitter::commit(&mut state, &changes).map_err(|e| StoreError::State(Box::new(e)))?;
+        let update = state.trie_update();
+        drop(state);
+        let txn = self.db.begin_write()?;
+        trie_store::add_refs(&txn, update.created.iter().map(|(hash, rlp)| (*hash, Some(rlp.as_ref()))))?;
+        trie_store::release_refs(&txn, &update.dropped)?;
+        apply_changes(&txn, &changes)?;
+        txn.commit()?;
+        Ok(update.root)
+    }
+
     /// Opens the database file at `path`, creating it (and missing parent directories) when absent.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
         Self::open_with(path, StoreOptions::default())
@@ -508,11 +565,14 @@ impl ChainStore for RedbStore {
         Ok(())
     }
 
-    fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()> {
-        let txn = self.db.begin_write()?;
+    fn init_genesis_from(
+        &self,
+        genesis: &StoredBlock,
+        accounts: &mut dyn Iterator<Item = (Address, GenesisAccount)>,
+    ) -> StoreResult<()> {
         {
-            let mut canonical = txn.open_table(CANONICAL)?;
-            if let Some(stored) = canonical.get(0u64)? {
+            let txn = self.db.begin_read()?;
+            if let Some(stored) = txn.open_table(CANONICAL)?.get(0u64)? {
                 let stored = hash_value(|| "canonical hash of block 0".into(), stored.value())?;
                 return if stored == genesis.hash {
                     Ok(())
@@ -520,43 +580,36 @@ impl ChainStore for RedbStore {
                     Err(StoreError::GenesisMismatch { stored, given: genesis.hash })
                 };
             }
-            let number = genesis.number();
-            if number != 0 {
-                return Err(StoreError::InconsistentBlock { number, reason: Inconsistency::GenesisNumber });
+        }
+        let number = genesis.number();
+        if number != 0 {
+            return Err(StoreError::InconsistentBlock { number, reason: Inconsistency::GenesisNumber });
+        }
+        check_block(genesis)?;
+        // What an interrupted load left behind goes first.
+        self.clear_state()?;
+        let mut root = alloy_trie::EMPTY_ROOT_HASH;
+        loop {
+            let batch: Vec<(Address, GenesisAccount)> = (&mut *accounts).take(GENESIS_BATCH).collect();
+            if batch.is_empty() {
+                break;
             }
-            check_block(genesis)?;
-            let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-            let root = state.root();
-            if root != genesis.header().state_root {
-                return Err(StoreError::InconsistentBlock {
-                    number,
-                    reason: Inconsistency::GenesisRoot { alloc: root, header: genesis.header().state_root },
-                });
-            }
-            canonical.insert(0u64, genesis.hash.as_slice())?;
-            let nodes = state.trie_mut().revealed_nodes();
-            trie_store::add_refs(&txn, nodes.iter().map(|(hash, rlp)| (*hash, Some(rlp.as_slice()))))?;
+            root = self.load_accounts(root, batch)?;
+        }
+        if root != genesis.header().state_root {
+            self.clear_state()?;
+            return Err(StoreError::InconsistentBlock {
+                number,
+                reason: Inconsistency::GenesisRoot { alloc: root, header: genesis.header().state_root },
+            });
+        }
+        let txn = self.db.begin_write()?;
+        {
+            txn.open_table(CANONICAL)?.insert(0u64, genesis.hash.as_slice())?;
             let info = BlockInfo { state_root: root, l1_anchor: 0, next_message: 0 };
             txn.open_table(BLOCK_INFO)?.insert(0u64, encode_info(&info).as_slice())?;
             txn.open_table(BLOCKS)?.insert(0u64, encode_block(genesis, &[], 0, &[]).as_slice())?;
             txn.open_table(BLOCK_NUMBERS)?.insert(genesis.hash.0, 0u64)?;
-            let mut accounts = txn.open_table(ACCOUNTS)?;
-            let mut storage = txn.open_table(STORAGE)?;
-            let mut codes = txn.open_table(CODES)?;
-            for (address, acc) in alloc {
-                let code_hash = if acc.code.is_empty() {
-                    KECCAK256_EMPTY
-                } else {
-                    let hash = keccak256(&acc.code);
-                    codes.insert(hash.0, acc.code.as_ref())?;
-                    hash
-                };
-                let info = AccountState { nonce: acc.nonce, balance: acc.balance, code_hash };
-                accounts.insert(address.0.0, encode_account(&info).as_slice())?;
-                for (&slot, &value) in &acc.storage {
-                    write_slot(&mut storage, *address, slot, value)?;
-                }
-            }
         }
         txn.commit()?;
         Ok(())

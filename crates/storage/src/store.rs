@@ -105,7 +105,18 @@ pub trait ChainStore: Send + Sync + std::fmt::Debug {
     /// On a store that already has a genesis it is a no-op when the stored genesis hash is
     /// `genesis.hash` (a restart), and [`crate::StoreError::GenesisMismatch`] otherwise (a data
     /// directory of another chain).
-    fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()>;
+    fn init_genesis(&self, genesis: &StoredBlock, alloc: &[(Address, GenesisAccount)]) -> StoreResult<()> {
+        self.init_genesis_from(genesis, &mut alloc.iter().cloned())
+    }
+
+    /// [`Self::init_genesis`] from a stream of accounts, written in batches so that a state of
+    /// millions of accounts never sits in memory; fastest in the trie's order (by
+    /// `keccak256(address)`). A load interrupted by a crash is started over on the next call.
+    fn init_genesis_from(
+        &self,
+        genesis: &StoredBlock,
+        accounts: &mut dyn Iterator<Item = (Address, GenesisAccount)>,
+    ) -> StoreResult<()>;
 
     /// Sets a small named value (submission progress, L1 cursor, …).
     fn put_meta(&self, key: &str, value: &[u8]) -> StoreResult<()>;

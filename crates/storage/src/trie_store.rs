@@ -122,6 +122,28 @@ pub(crate) fn drop_refs(txn: &WriteTransaction, nodes: &[B256], block: u64, arch
     Ok(())
 }
 
+/// Removes one reference from each node and deletes those left without any (no state
+/// history refers to them: a genesis being loaded).
+pub(crate) fn release_refs(txn: &WriteTransaction, nodes: &[B256]) -> StoreResult<()> {
+    let mut table = txn.open_table(TRIE_NODES)?;
+    for hash in nodes {
+        let row = table.get(hash.0)?.map(|row| split_row(hash, row.value())).transpose()?;
+        let Some((refs, dropped_at, rlp)) = row else {
+            return Err(StoreError::corrupt(format!("trie node {hash}"), Corruption::Missing));
+        };
+        match refs.checked_sub(1) {
+            None => return Err(StoreError::corrupt(format!("trie node {hash}"), Corruption::RefCount)),
+            Some(0) => {
+                table.remove(hash.0)?;
+            }
+            Some(refs) => {
+                table.insert(hash.0, node_row(refs, dropped_at, &rlp).as_slice())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes a block's trie update and its journal.
 pub(crate) fn apply_update(txn: &WriteTransaction, number: u64, update: &TrieUpdate, archive: bool) -> StoreResult<()> {
     add_refs(txn, update.created.iter().map(|(hash, rlp)| (*hash, Some(rlp.as_ref()))))?;

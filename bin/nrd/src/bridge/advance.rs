@@ -95,7 +95,7 @@ struct Session<'a> {
 pub(crate) async fn advance(ctx: &Context, signer: &PrivateKeySigner, args: &AdvanceArgs) -> Result<(), BridgeError> {
     let rollup = ctx.rollup().await?;
     let genesis = read_genesis(&args.genesis)?;
-    let root = genesis.state().root();
+    let root = genesis.state_root();
     let started_from = ctx.l1.view(rollup, NativeRollup::stateRootsCall(0), BlockNumberOrTag::Latest).await?;
     if started_from != root {
         return Err(BridgeError::Invalid(format!(
