@@ -588,7 +588,7 @@ impl TrieState for MemoryState {
         changes: &StateChanges,
         observer: &mut dyn NodeObserver,
     ) -> StateResult<(B256, Undo)> {
-        MemoryState::commit_observed(self, changes, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
+        Self::commit_observed(self, changes, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
     }
 }
 
