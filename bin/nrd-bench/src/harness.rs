@@ -214,31 +214,39 @@ fn sign_transfers(chain_id: u64, keys: &[PrivateKeySigner], per_sender: usize) -
 }
 
 /// Sends each batch with `eth_sendRawTransaction` from its own thread and keep-alive
-/// connection, all starting together; returns when all are accepted, with the start instant.
-fn send_all(addr: &str, batches: Vec<Vec<String>>) -> Result<Instant, BenchError> {
+/// connection, all starting together; returns when all are accepted, with the start instant
+/// and every send's latency (request written to answer read), sorted. A send not answered
+/// within `deadline` is an error.
+fn send_all(addr: &str, batches: Vec<Vec<String>>, deadline: Duration) -> Result<(Instant, Vec<Duration>), BenchError> {
     let barrier = Arc::new(Barrier::new(batches.len() + 1));
     let workers: Vec<_> = batches
         .into_iter()
         .map(|batch| {
             let (addr, barrier) = (addr.to_string(), barrier.clone());
-            std::thread::spawn(move || -> Result<(), BenchError> {
+            std::thread::spawn(move || -> Result<Vec<Duration>, BenchError> {
                 let conn = Conn::to(&addr, "load");
                 barrier.wait();
                 let mut conn = conn?;
+                conn.reader.get_ref().set_read_timeout(Some(deadline)).map_err(|e| format!("load connection: {e}"))?;
+                let mut latencies = Vec::with_capacity(batch.len());
                 for (i, raw) in batch.into_iter().enumerate() {
+                    let sent = Instant::now();
                     conn.call("eth_sendRawTransaction", &json!([raw]))
                         .map_err(|e| format!("transaction {i} of a sender: {e}"))?;
+                    latencies.push(sent.elapsed());
                 }
-                Ok(())
+                Ok(latencies)
             })
         })
         .collect();
     barrier.wait();
     let started = Instant::now();
+    let mut latencies = Vec::new();
     for w in workers {
-        w.join().map_err(|_| BenchError::ThreadPanicked("load"))??;
+        latencies.extend(w.join().map_err(|_| BenchError::ThreadPanicked("load"))??);
     }
-    Ok(started)
+    latencies.sort();
+    Ok((started, latencies))
 }
 
 /// Where the sent transactions landed.
@@ -252,15 +260,19 @@ pub(crate) struct Mined {
     pub(crate) elapsed: Duration,
     /// Blocks after `start_block` up to the last with a transaction: (number, transactions).
     pub(crate) blocks: Vec<(u64, usize)>,
+    /// Every `eth_sendRawTransaction`'s latency, sorted.
+    pub(crate) send_latencies: Vec<Duration>,
 }
 
-/// Walks blocks after `start_block` until they hold `total` transactions.
+/// Walks blocks after `start_block` until they hold `total` transactions (an error after
+/// `deadline` from `started`).
 fn wait_mined(
     conn: &mut Conn,
     name: &str,
     start_block: u64,
     total: usize,
     started: Instant,
+    deadline: Duration,
 ) -> Result<Mined, BenchError> {
     let mut mined = 0usize;
     let mut next = start_block + 1;
@@ -268,8 +280,12 @@ fn wait_mined(
     while mined < total {
         let block = conn.rpc(name, "eth_getBlockByNumber", &json!([format!("{next:#x}"), false]))?;
         if block.is_null() {
-            if started.elapsed() > Duration::from_secs(600) {
-                return Err(format!("{name}: only {mined} of {total} transactions mined").into());
+            if started.elapsed() > deadline {
+                return Err(format!(
+                    "{name}: only {mined} of {total} transactions mined after {:.0} s",
+                    started.elapsed().as_secs_f64()
+                )
+                .into());
             }
             std::thread::sleep(Duration::from_millis(5));
             continue;
@@ -279,7 +295,7 @@ fn wait_mined(
         blocks.push((next, txs));
         next += 1;
     }
-    Ok(Mined { start_block, started, elapsed: started.elapsed(), blocks })
+    Ok(Mined { start_block, started, elapsed: started.elapsed(), blocks, send_latencies: Vec::new() })
 }
 
 /// The transfer load: `txs / threads` pre-signed transfers from each of the test mnemonic's
@@ -304,9 +320,15 @@ impl Transfers {
     /// Sends it all to `node` and waits until every transfer is in a block after the head at
     /// the start (`conn` is a connection to `node`).
     pub(crate) fn send(self, conn: &mut Conn, node: &Node) -> Result<Mined, BenchError> {
+        self.send_within(conn, node, Duration::from_secs(600))
+    }
+
+    /// [`Transfers::send`], giving up (an error) when the transfers are not all in blocks
+    /// `deadline` after the first send.
+    pub(crate) fn send_within(self, conn: &mut Conn, node: &Node, deadline: Duration) -> Result<Mined, BenchError> {
         let start_block = quantity(&conn.rpc(node.name, "eth_blockNumber", &json!([]))?);
-        let started = send_all(&node.addr, self.batches)?;
-        wait_mined(conn, node.name, start_block, self.total, started)
+        let (started, send_latencies) = send_all(&node.addr, self.batches, deadline)?;
+        Ok(Mined { send_latencies, ..wait_mined(conn, node.name, start_block, self.total, started, deadline)? })
     }
 }
 
@@ -326,7 +348,8 @@ pub(crate) struct LoadArgs {
     /// holds at most 20,000).
     #[arg(long, default_value_t = 20_000)]
     pub(crate) txs: usize,
-    /// Concurrent client threads (one sender account each, at most 10).
+    /// Concurrent client threads (one sender account each; at most 10, except in `nrd-bench l1`,
+    /// which starts both nodes with as many dev accounts as threads).
     #[arg(long, default_value_t = 10)]
     pub(crate) threads: usize,
 }
@@ -334,9 +357,16 @@ pub(crate) struct LoadArgs {
 impl LoadArgs {
     /// An anvil on `port` (Prague, quiet) sealing every `block_time` seconds up to `gas_limit`.
     pub(crate) fn anvil(&self, port: u16, block_time: &str, gas_limit: &str) -> Command {
+        let mut command = self.anvil_automine(port, gas_limit);
+        command.args(["--block-time", block_time]);
+        command
+    }
+
+    /// An anvil on `port` (Prague, quiet) in automine: a block per transaction as it arrives.
+    pub(crate) fn anvil_automine(&self, port: u16, gas_limit: &str) -> Command {
         let mut command = Command::new(&self.anvil);
         command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent", "--hardfork", "prague"]);
-        command.args(["--block-time", block_time, "--gas-limit", gas_limit]);
+        command.args(["--gas-limit", gas_limit]);
         command
     }
 }

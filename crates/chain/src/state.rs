@@ -481,6 +481,9 @@ impl TrieState for SharedState {
 }
 
 /// An in-memory state store: a fully revealed [`StateTrie`] plus bytecode.
+///
+/// `clone` is cheap: trie nodes are shared copy-on-write, so it costs a reference count per
+/// storage trie and per code, and each copy later pays only for the paths it changes.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryState {
     trie: StateTrie,
@@ -585,7 +588,7 @@ impl TrieState for MemoryState {
         changes: &StateChanges,
         observer: &mut dyn NodeObserver,
     ) -> StateResult<(B256, Undo)> {
-        MemoryState::commit_observed(self, changes, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
+        Self::commit_observed(self, changes, &mut Observed { inner: FullyRevealed, observer: Some(observer) })
     }
 }
 

@@ -12,6 +12,11 @@
 //!   ([`Devnet::execute_gas`]); blob references resolve through the [`BlobStore`].
 //! - **Dev accounts** from the standard test mnemonic, **snapshots** and **set-head** for tests
 //!   that need reorgs.
+//! - **History**: the state after each of the last 256 blocks (and after every snapshot's block)
+//!   is kept for reads, proofs and rewinds. Kept states share their unchanged trie nodes
+//!   copy-on-write (`nrd_chain::MemoryState` clones cost a reference count per storage trie, not
+//!   a copy of the state), so sealing a block costs what the block changed, also in
+//!   per-transaction sealing.
 //!
 //! - **Its RPC** ([`serve_l1`]): the devnet is an `nrd_rpc::Backend`, served by `nrd-rpc`'s
 //!   generic Ethereum JSON-RPC with the devnet methods beside (`nrd_executeGas`, `evm_mine`,

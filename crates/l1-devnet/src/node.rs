@@ -21,7 +21,9 @@ use std::{
 };
 use tokio::sync::broadcast;
 
-/// States kept for historical queries (besides snapshots).
+/// States kept for historical queries (besides snapshots). Each is a clone of its parent with
+/// the block applied; clones share unchanged trie nodes, so a kept state costs what its block
+/// changed.
 const STATE_HISTORY: u64 = 256;
 
 /// Devnet failures.

@@ -4,7 +4,7 @@
 use alloy_consensus::{TxEip1559, TxLegacy};
 use alloy_primitives::{Address, TxKind, U256, address};
 use alloy_signer_local::PrivateKeySigner;
-use nrd_chain::{StateProvider, StateRef};
+use nrd_chain::{SharedState, StateProvider, StateRef, TrieState};
 use nrd_l1_devnet::{Devnet, DevnetConfig, DevnetError, PoolError};
 use nrd_test_utils::{raw, sign};
 use std::sync::Arc;
@@ -159,4 +159,51 @@ fn a_full_block_leaves_the_rest_for_the_next() {
     assert_eq!(d.seal().unwrap().tx_hashes, hashes[..2]);
     assert!(d.pooled(hashes[2]).is_some(), "the third waits for room");
     assert_eq!(d.seal().unwrap().tx_hashes, hashes[2..]);
+}
+
+/// After many one-transaction blocks every kept state still reads as it was: balances, the
+/// EIP-2935 history contract's storage that grows every block, and proofs against each block's
+/// own state root; older states are gone (the window is unchanged), and a snapshot taken early
+/// still reverts.
+#[test]
+fn history_reads_after_many_per_tx_blocks() {
+    const BLOCKS: u64 = 300;
+    let d = devnet(0);
+    let key = d.accounts()[0].clone();
+    let snap = d.snapshot();
+    for nonce in 0..BLOCKS {
+        d.submit_raw(&transfer(&key, 900, nonce, 1, 10_000_000_000, 21_000)).unwrap();
+    }
+    assert_eq!(d.head().number(), BLOCKS);
+    let history = alloy_eips::eip2935::HISTORY_STORAGE_ADDRESS;
+    for number in (BLOCKS - 255)..=BLOCKS {
+        let state = d.state_at(number).unwrap_or_else(|| panic!("state of block {number} kept"));
+        let mut view = StateRef(&state);
+        let bob = view.account(BOB).unwrap().map(|a| a.balance).unwrap_or_default();
+        assert_eq!(bob, U256::from(1000 * number), "BOB's balance at block {number}");
+        let sender = view.account(key.address()).unwrap().unwrap();
+        assert_eq!(sender.nonce, number, "sender's nonce at block {number}");
+        // The history contract holds the parent hash of every block up to `number` and no later.
+        let parent = d.block(number - 1).unwrap();
+        assert_eq!(view.storage(history, U256::from(number - 1)).unwrap(), U256::from_be_bytes(parent.hash.0));
+        assert_eq!(view.storage(history, U256::from(number)).unwrap(), U256::ZERO, "block {number}");
+        // A proof from the kept state verifies against that block's header.
+        let mut shared = SharedState(state.clone());
+        let proof = shared.proof(BOB, &[]).unwrap();
+        let mut leaf = Vec::new();
+        alloy_rlp::Encodable::encode(&proof.account.unwrap(), &mut leaf);
+        alloy_trie::proof::verify_proof(
+            d.block(number).unwrap().header().state_root,
+            alloy_trie::Nibbles::unpack(alloy_primitives::keccak256(BOB)),
+            Some(leaf),
+            proof.account_proof.iter(),
+        )
+        .unwrap();
+    }
+    // The window is the same as before: 256 blocks back from the head, plus snapshots.
+    assert!(d.state_at(BLOCKS - 257).is_none());
+    assert!(d.state_at(0).is_some(), "the snapshot's state is kept");
+    d.revert(snap).unwrap();
+    assert_eq!(d.head().number(), 0);
+    assert_eq!(balance(&d, BOB), U256::ZERO);
 }

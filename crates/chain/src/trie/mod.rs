@@ -6,6 +6,10 @@
 //! Every operation takes a [`NodeResolver`]: it reveals blinded nodes on demand and can observe
 //! every committed node an operation touches, which is how witnesses are recorded.
 //!
+//! Nodes are shared copy-on-write: cloning a trie is O(1) and the clone and the original then
+//! copy only the nodes on the paths they change. A node keeping a state per block for history
+//! pays for what each block changed, not for the whole state. Reads of revealed paths never copy.
+//!
 //! Why our own trie rather than `kona-mpt`: kona-mpt drags a second, older alloy-consensus
 //! through op-alloy, and it cannot report which committed nodes an update touched, which our
 //! witness recorder needs. `alloy-trie`'s `HashBuilder` only builds roots from sorted leaves; it is
@@ -19,6 +23,7 @@ use alloy_trie::EMPTY_ROOT_HASH;
 pub(crate) use nibbles::Nibbles;
 use nibbles::common_prefix;
 use node::{BranchNode, ExtensionNode, Node, NodeRef};
+use std::sync::Arc;
 
 /// Errors of trie operations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -317,12 +322,32 @@ impl Trie {
 
     /// Reveals every node through `r` (a subtree about to be dropped whole is counted this way).
     pub fn reveal_all(&mut self, r: &mut impl NodeResolver) -> Result<(), TrieError> {
+        // Subtrees with nothing blinded are only reported, never written: that would copy nodes
+        // other clones of the trie share.
         fn walk(node: &mut Node, r: &mut impl NodeResolver, is_root: bool) -> Result<(), TrieError> {
             touch(node, r, is_root)?;
             match node {
                 Node::Empty | Node::Hash(_) | Node::Leaf(_) => Ok(()),
-                Node::Extension(ext) => walk(&mut ext.child, r, false),
-                Node::Branch(branch) => branch.children.iter_mut().try_for_each(|c| walk(c, r, false)),
+                Node::Extension(ext) if blinded(&ext.child) => walk(&mut Arc::make_mut(ext).child, r, false),
+                Node::Branch(branch) if branch.children.iter().any(blinded) => {
+                    Arc::make_mut(branch).children.iter_mut().try_for_each(|c| walk(c, r, false))
+                }
+                Node::Extension(ext) => {
+                    report_all(&ext.child, r);
+                    Ok(())
+                }
+                Node::Branch(branch) => {
+                    branch.children.iter().for_each(|c| report_all(c, r));
+                    Ok(())
+                }
+            }
+        }
+        fn report_all(node: &Node, r: &mut impl NodeResolver) {
+            report(node, r, false);
+            match node {
+                Node::Extension(ext) => report_all(&ext.child, r),
+                Node::Branch(branch) => branch.children.iter().for_each(|c| report_all(c, r)),
+                Node::Empty | Node::Hash(_) | Node::Leaf(_) => {}
             }
         }
         walk(&mut self.root, r, true)
@@ -396,6 +421,37 @@ fn touch(node: &mut Node, r: &mut impl NodeResolver, is_root: bool) -> Result<()
         }
         return Ok(());
     }
+    report(node, r, is_root);
+    Ok(())
+}
+
+/// Whether `node`'s subtree holds a blinded node.
+fn blinded(node: &Node) -> bool {
+    match node {
+        Node::Hash(_) => true,
+        Node::Empty | Node::Leaf(_) => false,
+        Node::Extension(ext) => blinded(&ext.child),
+        Node::Branch(branch) => branch.children.iter().any(blinded),
+    }
+}
+
+/// Whether the path to `path` from `node` is revealed all the way (reading it changes nothing).
+fn revealed_along(node: &Node, path: &[u8]) -> bool {
+    match node {
+        Node::Hash(_) => false,
+        Node::Empty | Node::Leaf(_) => true,
+        Node::Extension(ext) => {
+            path.strip_prefix(ext.key.as_slice()).is_none_or(|rest| revealed_along(&ext.child, rest))
+        }
+        Node::Branch(branch) => {
+            path.split_first().is_none_or(|(&i, rest)| revealed_along(&branch.children[i as usize], rest))
+        }
+    }
+}
+
+/// Reports a revealed `node` to a recording resolver if it is committed and referenced by hash
+/// (or is the root).
+fn report(node: &Node, r: &mut impl NodeResolver, is_root: bool) {
     if r.records() {
         match node.cached_ref() {
             Some(NodeRef::Hash(hash)) if !matches!(node, Node::Empty) => {
@@ -411,7 +467,21 @@ fn touch(node: &mut Node, r: &mut impl NodeResolver, is_root: bool) -> Result<()
             _ => {}
         }
     }
-    Ok(())
+}
+
+/// [`get_at`] on a path with nothing blinded: reads only (nodes shared with other clones of
+/// the trie stay shared), reporting the same nodes.
+fn get_revealed(node: &Node, path: &[u8], r: &mut impl NodeResolver, is_root: bool) -> Option<Vec<u8>> {
+    report(node, r, is_root);
+    match node {
+        Node::Empty | Node::Hash(_) => None,
+        Node::Leaf(leaf) => (leaf.key.as_slice() == path).then(|| leaf.value.clone()),
+        Node::Extension(ext) => get_revealed(&ext.child, path.strip_prefix(ext.key.as_slice())?, r, false),
+        Node::Branch(branch) => match path.split_first() {
+            None => branch.value.clone(),
+            Some((&i, rest)) => get_revealed(&branch.children[i as usize], rest, r, false),
+        },
+    }
 }
 
 fn get_at(
@@ -420,17 +490,20 @@ fn get_at(
     r: &mut impl NodeResolver,
     is_root: bool,
 ) -> Result<Option<Vec<u8>>, TrieError> {
+    if revealed_along(node, path) {
+        return Ok(get_revealed(node, path, r, is_root));
+    }
     touch(node, r, is_root)?;
     match node {
         Node::Empty | Node::Hash(_) => Ok(None),
         Node::Leaf(leaf) => Ok((leaf.key.as_slice() == path).then(|| leaf.value.clone())),
         Node::Extension(ext) => match path.strip_prefix(ext.key.as_slice()) {
-            Some(rest) => get_at(&mut ext.child, rest, r, false),
+            Some(rest) => get_at(&mut Arc::make_mut(ext).child, rest, r, false),
             None => Ok(None),
         },
         Node::Branch(branch) => match path.split_first() {
             None => Ok(branch.value.clone()),
-            Some((&i, rest)) => get_at(&mut branch.children[i as usize], rest, r, false),
+            Some((&i, rest)) => get_at(&mut Arc::make_mut(branch).children[i as usize], rest, r, false),
         },
     }
 }
@@ -458,6 +531,7 @@ fn insert_at(
         Node::Leaf(leaf) => {
             if leaf.key.as_slice() == path {
                 if leaf.value != value {
+                    let leaf = Arc::make_mut(leaf);
                     leaf.value = value;
                     leaf.cache = None;
                 }
@@ -465,13 +539,14 @@ fn insert_at(
             }
             let cp = common_prefix(leaf.key.as_slice(), path);
             let mut branch = BranchNode::default();
-            let old_value = std::mem::take(&mut leaf.value);
+            let old_value = leaf.value.clone();
             branch_put(&mut branch, &leaf.key.as_slice()[cp..], old_value);
             branch_put(&mut branch, &path[cp..], value);
-            *node = Node::extension(Nibbles::from_slice(&path[..cp]), Node::Branch(Box::new(branch)));
+            *node = Node::extension(Nibbles::from_slice(&path[..cp]), Node::Branch(Arc::new(branch)));
         }
         Node::Extension(ext) => {
             let cp = common_prefix(ext.key.as_slice(), path);
+            let ext = Arc::make_mut(ext);
             if cp == ext.key.len() {
                 ext.cache = None;
                 return insert_at(&mut ext.child, &path[cp..], value, r, false);
@@ -481,9 +556,10 @@ fn insert_at(
             let child = std::mem::take(&mut ext.child);
             branch.children[key[cp] as usize] = Node::extension(Nibbles::from_slice(&key[cp + 1..]), child);
             branch_put(&mut branch, &path[cp..], value);
-            *node = Node::extension(Nibbles::from_slice(&path[..cp]), Node::Branch(Box::new(branch)));
+            *node = Node::extension(Nibbles::from_slice(&path[..cp]), Node::Branch(Arc::new(branch)));
         }
         Node::Branch(branch) => {
+            let branch = Arc::make_mut(branch);
             branch.cache = None;
             match path.split_first() {
                 None => branch.value = Some(value),
@@ -507,20 +583,23 @@ fn remove_at(node: &mut Node, path: &[u8], r: &mut impl NodeResolver, is_root: b
         }
         Node::Extension(ext) => {
             let Some(rest) = path.strip_prefix(ext.key.as_slice()) else { return Ok(false) };
+            let ext = Arc::make_mut(ext);
             if !remove_at(&mut ext.child, rest, r, false)? {
                 return Ok(false);
             }
-            let ExtensionNode { key, child, .. } = &mut **ext;
+            let ExtensionNode { key, child, .. } = ext;
             let merged = match std::mem::take(child) {
                 Node::Empty => Node::Empty,
                 Node::Leaf(mut cl) => {
-                    cl.key = key.join(cl.key.as_slice());
-                    cl.cache = None;
+                    let l = Arc::make_mut(&mut cl);
+                    l.key = key.join(l.key.as_slice());
+                    l.cache = None;
                     Node::Leaf(cl)
                 }
                 Node::Extension(mut ce) => {
-                    ce.key = key.join(ce.key.as_slice());
-                    ce.cache = None;
+                    let e = Arc::make_mut(&mut ce);
+                    e.key = key.join(e.key.as_slice());
+                    e.cache = None;
                     Node::Extension(ce)
                 }
                 other => Node::extension(std::mem::take(key), other),
@@ -529,6 +608,7 @@ fn remove_at(node: &mut Node, path: &[u8], r: &mut impl NodeResolver, is_root: b
             Ok(true)
         }
         Node::Branch(branch) => {
+            let branch = Arc::make_mut(branch);
             match path.split_first() {
                 None => {
                     if branch.value.take().is_none() {
@@ -560,16 +640,18 @@ fn remove_at(node: &mut Node, path: &[u8], r: &mut impl NodeResolver, is_root: b
                     let nibble = i as u8;
                     *node = match child {
                         Node::Leaf(mut cl) => {
-                            cl.key = cl.key.prepend(nibble);
-                            cl.cache = None;
+                            let l = Arc::make_mut(&mut cl);
+                            l.key = l.key.prepend(nibble);
+                            l.cache = None;
                             Node::Leaf(cl)
                         }
                         Node::Extension(mut ce) => {
-                            ce.key = ce.key.prepend(nibble);
-                            ce.cache = None;
+                            let e = Arc::make_mut(&mut ce);
+                            e.key = e.key.prepend(nibble);
+                            e.cache = None;
                             Node::Extension(ce)
                         }
-                        other => Node::Extension(Box::new(ExtensionNode {
+                        other => Node::Extension(Arc::new(ExtensionNode {
                             key: Nibbles::from_slice(&[nibble]),
                             child: other,
                             cache: None,

@@ -3,6 +3,7 @@
 use super::{MalformedNode, TrieError, nibbles::Nibbles};
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{BufMut, Encodable, Header, PayloadView};
+use std::sync::Arc;
 
 /// How a parent refers to a child: the child's RLP when shorter than 32 bytes, else its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,14 +37,18 @@ impl NodeRef {
 /// `cache` holds the node's reference as its parent sees it; it is `Some` exactly while the
 /// node is unchanged since the last hash computation ("clean"). Clean nodes are the ones that
 /// exist in the last committed trie, which is what witness recording relies on.
+///
+/// Nodes are shared copy-on-write (`Arc`): cloning a trie costs one reference count, and a
+/// change copies only the nodes on its path that another clone still holds (`Arc::make_mut`),
+/// so states kept per block for history share everything they did not change.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Node {
     #[default]
     Empty,
     Hash(B256),
-    Leaf(Box<LeafNode>),
-    Extension(Box<ExtensionNode>),
-    Branch(Box<BranchNode>),
+    Leaf(Arc<LeafNode>),
+    Extension(Arc<ExtensionNode>),
+    Branch(Arc<BranchNode>),
 }
 
 #[derive(Debug, Clone)]
@@ -69,14 +74,14 @@ pub(crate) struct BranchNode {
 
 impl Node {
     pub(crate) fn leaf(key: Nibbles, value: Vec<u8>) -> Self {
-        Self::Leaf(Box::new(LeafNode { key, value, cache: None }))
+        Self::Leaf(Arc::new(LeafNode { key, value, cache: None }))
     }
 
     pub(crate) fn extension(key: Nibbles, child: Self) -> Self {
         if key.is_empty() {
             return child;
         }
-        Self::Extension(Box::new(ExtensionNode { key, child, cache: None }))
+        Self::Extension(Arc::new(ExtensionNode { key, child, cache: None }))
     }
 
     /// The cached reference of a clean node (always known for `Hash` nodes).
@@ -99,10 +104,11 @@ impl Node {
             Self::Leaf(leaf) => {
                 let encoded = encode_leaf(&leaf.key, &leaf.value);
                 let r = NodeRef::from_encoding(encoded);
-                leaf.cache = Some(r.clone());
+                Arc::make_mut(leaf).cache = Some(r.clone());
                 r
             }
             Self::Extension(ext) => {
+                let ext = Arc::make_mut(ext);
                 let child = ext.child.commit();
                 let encoded = encode_extension(&ext.key, &child);
                 let r = NodeRef::from_encoding(encoded);
@@ -110,6 +116,7 @@ impl Node {
                 r
             }
             Self::Branch(branch) => {
+                let branch = Arc::make_mut(branch);
                 let refs: Vec<NodeRef> = branch.children.iter_mut().map(Self::commit).collect();
                 let encoded = encode_branch(&refs, branch.value.as_deref());
                 let r = NodeRef::from_encoding(encoded);
@@ -152,9 +159,9 @@ impl Node {
 
 fn set_cache(node: &mut Node, r: NodeRef) {
     match node {
-        Node::Leaf(leaf) => leaf.cache = Some(r),
-        Node::Extension(ext) => ext.cache = Some(r),
-        Node::Branch(branch) => branch.cache = Some(r),
+        Node::Leaf(leaf) => Arc::make_mut(leaf).cache = Some(r),
+        Node::Extension(ext) => Arc::make_mut(ext).cache = Some(r),
+        Node::Branch(branch) => Arc::make_mut(branch).cache = Some(r),
         Node::Empty | Node::Hash(_) => {}
     }
 }
@@ -188,7 +195,7 @@ fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
                 if matches!(child, Node::Empty) {
                     return Err(MalformedNode::ExtensionWithoutChild.into());
                 }
-                Node::Extension(Box::new(ExtensionNode { key, child, cache: None }))
+                Node::Extension(Arc::new(ExtensionNode { key, child, cache: None }))
             }
         }
         17 => {
@@ -200,7 +207,7 @@ fn decode_node(buf: &mut &[u8], depth: usize) -> Result<Node, TrieError> {
             if !value.is_empty() {
                 branch.value = Some(value.to_vec());
             }
-            Node::Branch(Box::new(branch))
+            Node::Branch(Arc::new(branch))
         }
         n => return Err(MalformedNode::ItemCount(n).into()),
     };

@@ -191,6 +191,56 @@ proptest! {
         }
     }
 
+    /// Clones share nodes copy-on-write, yet behave as the deep copies they used to be: a clone
+    /// taken after each batch keeps that batch's contents and root however the original and the
+    /// other clones change afterwards (each clone is changed too, then checked against its own
+    /// model).
+    #[test]
+    fn clones_are_independent(batches in prop::collection::vec(ops(), 1..6)) {
+        let apply = |trie: &mut Trie, model: &mut BTreeMap<B256, Vec<u8>>, ops: &[(u8, u8, Option<u8>)]| {
+            for &(seed, spread, value) in ops {
+                let k = key(seed, spread);
+                match value {
+                    Some(v) => {
+                        let v = vec![v; 1 + (v as usize % 40)];
+                        trie.insert(k.as_slice(), v.clone(), &mut FullyRevealed).unwrap();
+                        model.insert(k, v);
+                    }
+                    None => {
+                        trie.remove(k.as_slice(), &mut FullyRevealed).unwrap();
+                        model.remove(&k);
+                    }
+                }
+            }
+        };
+        let mut trie = Trie::new();
+        let mut model = BTreeMap::new();
+        let mut clones = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
+            apply(&mut trie, &mut model, batch);
+            // Some clones are taken with the root hashed, some with changes not yet hashed.
+            if i % 2 == 0 {
+                trie.root();
+            }
+            clones.push((trie.clone(), model.clone()));
+        }
+        // Change every clone differently after the fact; the others must not see it.
+        for (i, (clone, model)) in clones.iter_mut().enumerate().filter(|(i, _)| i % 2 == 1) {
+            let mut reversed = batches[i].clone();
+            reversed.reverse();
+            apply(clone, model, &reversed);
+        }
+        apply(&mut trie, &mut model, &batches[0]);
+        prop_assert_eq!(trie.root(), reference_root(&model));
+        for (clone, model) in &mut clones {
+            prop_assert_eq!(clone.root(), reference_root(model));
+            for (k, v) in model.iter() {
+                prop_assert_eq!(clone.get_ref(k.as_slice()).unwrap(), Some(v.as_slice()));
+            }
+            prop_assert_eq!(clone.keys().len(), model.len());
+        }
+    }
+
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let hash = keccak256(&bytes);
