@@ -89,6 +89,9 @@ pub(crate) enum BenchError {
     #[error("{0} thread panicked")]
     ThreadPanicked(&'static str),
     /// Anything else the benchmark checks (its message says what).
+    /// The L2 chain under measurement failed.
+    #[error("L2 chain: {0}")]
+    Node(#[source] Box<nrd_node::NodeError>),
     #[error("{0}")]
     Failed(String),
 }

@@ -125,7 +125,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn node_error(e: NodeError) -> BenchError {
-    BenchError::Failed(format!("node: {e}"))
+    BenchError::Node(Box::new(e))
 }
 
 fn open(args: &Args, path: &Path, genesis: &L2Genesis) -> Result<L2Chain, BenchError> {

@@ -360,7 +360,10 @@ mod tests {
         Address::with_last_byte(i)
     }
 
-    fn genesis(accounts: &[(u8, u64, Vec<(u8, u8)>)]) -> MemoryState {
+    /// Slot → value, both small.
+    type Slots = Vec<(u8, u8)>;
+
+    fn genesis(accounts: &[(u8, u64, Slots)]) -> MemoryState {
         let alloc: Vec<(Address, GenesisAccount)> = accounts
             .iter()
             .map(|(a, balance, slots)| {
@@ -372,7 +375,7 @@ mod tests {
     }
 
     /// `(address, kind, slots)`: kind 0 updates, 1 deletes, 2 wipes and re-creates.
-    fn changes(spec: &[(u8, u8, Vec<(u8, u8)>)]) -> StateChanges {
+    fn changes(spec: &[(u8, u8, Slots)]) -> StateChanges {
         let mut accounts: Vec<AccountChange> = spec
             .iter()
             .map(|(a, kind, slots)| AccountChange {

@@ -177,7 +177,7 @@ fn a_generated_genesis_loads_in_batches_and_is_recognised_on_restart() {
     // Without the fingerprint the root is recomputed and still matches.
     RedbStore::open(&path).unwrap().put_meta("genesis_fingerprint", b"gone").unwrap();
     assert_eq!(reopen(&genesis).unwrap().head().header().state_root, root);
-    let other = genesis.clone().with_synthetic(Some(SyntheticAccounts { seed: B256::repeat_byte(8), ..synthetic }));
+    let other = genesis.with_synthetic(Some(SyntheticAccounts { seed: B256::repeat_byte(8), ..synthetic }));
     assert!(matches!(reopen(&other).unwrap_err(), NodeError::GenesisMismatch));
 }
 

@@ -253,7 +253,7 @@ pub enum StoreError {
         path: std::path::PathBuf,
         /// What failed.
         #[source]
-        source: Box<StoreError>,
+        source: Box<Self>,
     },
     /// [`crate::ChainStore::rewind`] below the history window: the undo data is pruned.
     #[error("cannot rewind to block {target}: states before block {history_from} are pruned")]
