@@ -31,9 +31,12 @@ pub enum GenesisError {
     /// The gas limit is outside the protocol bounds.
     #[error("gas limit {0} is outside {min}..={max}", min = nrd_chain::MIN_GAS_LIMIT, max = nrd_chain::MAX_GAS_LIMIT)]
     GasLimit(u64),
-    /// `config.nrdSyntheticAccounts` is malformed or asks for too many accounts.
+    /// `config.nrdSyntheticAccounts` is malformed.
     #[error("config.{SYNTHETIC_KEY}: {0}")]
-    Synthetic(String),
+    Synthetic(#[source] nrd_chain::SharedError<serde_json::Error>),
+    /// `config.nrdSyntheticAccounts` asks for more than [`MAX_SYNTHETIC_ACCOUNTS`].
+    #[error("config.{SYNTHETIC_KEY}: count {0} is above {MAX_SYNTHETIC_ACCOUNTS}")]
+    TooManySynthetic(u64),
 }
 
 /// The genesis config key of [`SyntheticAccounts`].
@@ -176,10 +179,7 @@ impl L2Genesis {
         if let Some(synthetic) = genesis.synthetic()?
             && synthetic.count > MAX_SYNTHETIC_ACCOUNTS
         {
-            return Err(GenesisError::Synthetic(format!(
-                "count {} is above {MAX_SYNTHETIC_ACCOUNTS}",
-                synthetic.count
-            )));
+            return Err(GenesisError::TooManySynthetic(synthetic.count));
         }
         Ok(genesis)
     }
@@ -212,7 +212,7 @@ impl L2Genesis {
             .config
             .extra_fields
             .get(SYNTHETIC_KEY)
-            .map(|value| serde_json::from_value(value.clone()).map_err(|e| GenesisError::Synthetic(e.to_string())))
+            .map(|value| serde_json::from_value(value.clone()).map_err(|e| GenesisError::Synthetic(e.into())))
             .transpose()
     }
 
@@ -384,12 +384,15 @@ mod tests {
             serde_json::json!({"count": 1, "balance": "0x1"}),
             serde_json::json!({"count": "many", "balance": "0x1", "seed": B256::ZERO}),
             serde_json::json!({"count": 1, "balance": "0x1", "seed": B256::ZERO, "extra": 1}),
-            serde_json::json!({"count": MAX_SYNTHETIC_ACCOUNTS + 1, "balance": "0x1", "seed": B256::ZERO}),
         ] {
             let mut json: serde_json::Value = serde_json::from_str(&genesis.to_json()).unwrap();
             json["config"][SYNTHETIC_KEY] = bad;
             let err = L2Genesis::from_json(&json.to_string()).unwrap_err();
             assert!(matches!(err, GenesisError::Synthetic(_)), "{err}");
         }
+        let mut json: serde_json::Value = serde_json::from_str(&genesis.to_json()).unwrap();
+        json["config"][SYNTHETIC_KEY]["count"] = serde_json::json!(MAX_SYNTHETIC_ACCOUNTS + 1);
+        let err = L2Genesis::from_json(&json.to_string()).unwrap_err();
+        assert_eq!(err, GenesisError::TooManySynthetic(MAX_SYNTHETIC_ACCOUNTS + 1));
     }
 }

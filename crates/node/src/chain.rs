@@ -277,6 +277,8 @@ impl L2Chain {
         let inner = self.read();
         let headers: Vec<Sealed<Header>> =
             inner.recent.iter().rev().map(|r| Sealed::new_unchecked(r.block.header().clone(), r.block.hash)).collect();
+        // (`head_sealed` takes the lock again.)
+        drop(inner);
         Ancestors::new(headers).unwrap_or_else(|_| Ancestors::parent_only(self.head_sealed()))
     }
 
