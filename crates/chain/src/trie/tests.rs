@@ -110,24 +110,28 @@ fn key(seed: u8, spread: u8) -> B256 {
     B256::from(k)
 }
 
+/// Applies one generated operation to the trie and its model; whether the trie and the model
+/// agreed that a removed key was there.
+fn apply_op(trie: &mut Trie, model: &mut BTreeMap<B256, Vec<u8>>, seed: u8, spread: u8, value: Option<u8>) -> bool {
+    let k = key(seed, spread);
+    match value {
+        Some(v) => {
+            let v = vec![v; 1 + (v as usize % 40)];
+            trie.insert(k.as_slice(), v.clone(), &mut FullyRevealed).unwrap();
+            model.insert(k, v);
+            true
+        }
+        None => trie.remove(k.as_slice(), &mut FullyRevealed).unwrap() == model.remove(&k).is_some(),
+    }
+}
+
 proptest! {
     #[test]
     fn matches_alloy_hash_builder(ops in ops()) {
         let mut trie = Trie::new();
         let mut model = BTreeMap::new();
         for (seed, spread, value) in ops {
-            let k = key(seed, spread);
-            match value {
-                Some(v) => {
-                    let v = vec![v; 1 + (v as usize % 40)];
-                    trie.insert(k.as_slice(), v.clone(), &mut FullyRevealed).unwrap();
-                    model.insert(k, v);
-                }
-                None => {
-                    let removed = trie.remove(k.as_slice(), &mut FullyRevealed).unwrap();
-                    prop_assert_eq!(removed, model.remove(&k).is_some());
-                }
-            }
+            prop_assert!(apply_op(&mut trie, &mut model, seed, spread, value), "removal disagrees with the model");
             if seed % 5 == 0 {
                 prop_assert_eq!(trie.root(), reference_root(&model));
             }
@@ -199,18 +203,7 @@ proptest! {
     fn clones_are_independent(batches in prop::collection::vec(ops(), 1..6)) {
         let apply = |trie: &mut Trie, model: &mut BTreeMap<B256, Vec<u8>>, ops: &[(u8, u8, Option<u8>)]| {
             for &(seed, spread, value) in ops {
-                let k = key(seed, spread);
-                match value {
-                    Some(v) => {
-                        let v = vec![v; 1 + (v as usize % 40)];
-                        trie.insert(k.as_slice(), v.clone(), &mut FullyRevealed).unwrap();
-                        model.insert(k, v);
-                    }
-                    None => {
-                        trie.remove(k.as_slice(), &mut FullyRevealed).unwrap();
-                        model.remove(&k);
-                    }
-                }
+                assert!(apply_op(trie, model, seed, spread, value), "removal disagrees with the model");
             }
         };
         let mut trie = Trie::new();
