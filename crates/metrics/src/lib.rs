@@ -229,9 +229,9 @@ pub fn state_nodes_written(created: usize, dropped: usize) {
     counter!(STATE_NODES_DROPPED).increment(dropped as u64);
 }
 
-/// The state history now starts at block `history_from`; pruning deleted `deleted` nodes.
-pub fn state_pruned(history_from: u64, deleted: u64) {
-    gauge!(STATE_HISTORY_FROM).set(history_from as f64);
+/// Pruning deleted `deleted` state trie nodes (the history start is a gauge of
+/// [`NodeGauges`], read at scrape time).
+pub fn state_pruned(deleted: u64) {
     counter!(STATE_NODES_PRUNED).increment(deleted);
 }
 
@@ -336,6 +336,8 @@ pub struct NodeGauges {
     pub overdue_messages: u64,
     /// Pool size (sequencer).
     pub pool_size: Option<usize>,
+    /// Oldest L2 block whose state is kept.
+    pub history_from: u64,
 }
 
 impl NodeGauges {
@@ -355,6 +357,7 @@ impl NodeGauges {
         gauge!(DERIVATION_LAG_SECONDS, "node" => node).set(self.lag_seconds);
         gauge!(PENDING_MESSAGES, "node" => node).set(self.pending_messages as f64);
         gauge!(OVERDUE_MESSAGES, "node" => node).set(self.overdue_messages as f64);
+        gauge!(STATE_HISTORY_FROM, "node" => node).set(self.history_from as f64);
         if let Some(size) = self.pool_size {
             gauge!(MEMPOOL_SIZE).set(size as f64);
         }

@@ -101,6 +101,7 @@ pub fn watch_node(
             pending_messages: status.pending_messages,
             overdue_messages: overdue,
             pool_size: status.sequencer.then_some(status.pool_size),
+            history_from: node.chain().history_from(),
         }
         .record(role);
         if status.sequencer {

@@ -254,6 +254,14 @@ impl L2Chain {
         Some(LayeredState::new(source))
     }
 
+    /// The oldest block whose state is kept (0 in archive mode and before any pruning).
+    pub fn history_from(&self) -> u64 {
+        self.store
+            .history_from()
+            .inspect_err(|e| tracing::error!(target: "nrd::node", "reading the state history start: {e}"))
+            .unwrap_or(0)
+    }
+
     /// The head block and its state, from the same moment.
     pub fn head_with_state(&self) -> Result<(Sealed<Header>, StoreState), NodeError> {
         // Appends hold the write lock across the store's commit: under the read lock the
@@ -381,7 +389,7 @@ impl L2Chain {
         };
         if let Some(keep_from) = prune_from {
             match self.store.prune_history(keep_from) {
-                Ok(deleted) => nrd_metrics::state_pruned(keep_from, deleted),
+                Ok(deleted) => nrd_metrics::state_pruned(deleted),
                 Err(e) => tracing::error!(target: "nrd::node", keep_from, "pruning the state history: {e}"),
             }
         }
