@@ -103,6 +103,33 @@ pub struct StateChanges {
 }
 
 impl StateChanges {
+    /// The changes that create genesis accounts on an empty state, in the canonical order; an
+    /// address given twice keeps its first account.
+    pub fn from_alloc(alloc: impl IntoIterator<Item = (Address, GenesisAccount)>) -> Self {
+        let mut changes = Self::default();
+        for (address, account) in alloc {
+            let code_hash = if account.code.is_empty() {
+                KECCAK256_EMPTY
+            } else {
+                let hash = keccak256(&account.code);
+                changes.codes.push((hash, account.code));
+                hash
+            };
+            let mut storage: Vec<(U256, U256)> = account.storage.into_iter().collect();
+            storage.sort_unstable();
+            changes.accounts.push(AccountChange {
+                address,
+                // Genesis keeps empty accounts: EIP-161 only removes accounts a block touches.
+                info: Some(AccountState { nonce: account.nonce, balance: account.balance, code_hash }),
+                wiped: false,
+                storage,
+            });
+        }
+        changes.accounts.sort_by_key(|a| a.address);
+        changes.accounts.dedup_by_key(|a| a.address);
+        changes
+    }
+
     /// Extracts the changes from revm's bundle after `merge_transitions`.
     pub fn from_bundle(bundle: &BundleState) -> Self {
         let mut accounts: Vec<AccountChange> = bundle
@@ -507,23 +534,7 @@ impl MemoryState {
     /// A state holding `alloc`.
     pub fn from_alloc<'a>(alloc: impl IntoIterator<Item = (&'a Address, &'a GenesisAccount)>) -> Self {
         let mut state = Self::default();
-        let mut changes = StateChanges::default();
-        for (address, acc) in alloc {
-            let code_hash = if acc.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&acc.code) };
-            if !acc.code.is_empty() {
-                changes.codes.push((code_hash, acc.code.clone()));
-            }
-            let mut storage: Vec<_> = acc.storage.iter().map(|(k, v)| (*k, *v)).collect();
-            storage.sort_unstable();
-            changes.accounts.push(AccountChange {
-                address: *address,
-                // Genesis keeps empty accounts: EIP-161 only removes accounts a block touches.
-                info: Some(AccountState { nonce: acc.nonce, balance: acc.balance, code_hash }),
-                wiped: false,
-                storage,
-            });
-        }
-        changes.accounts.sort_unstable_by_key(|a| a.address);
+        let changes = StateChanges::from_alloc(alloc.into_iter().map(|(a, acc)| (*a, acc.clone())));
         state.commit(&changes).expect("a fully revealed trie never misses nodes");
         state
     }

@@ -104,9 +104,6 @@ pub enum Corruption {
     /// A full-storage undo holds a zero slot.
     #[error("zero slot in full storage")]
     ZeroSlot,
-    /// A storage slot of an account the store does not hold.
-    #[error("no such account")]
-    NoSuchAccount,
     /// Bytecode whose bytes do not hash to its key.
     #[error("bytes do not hash to it")]
     CodeHash,

@@ -8,7 +8,7 @@ use crate::{
         decode_undo, decode_witness, encode_account, encode_block, encode_tx_location, encode_undo, encode_witness,
     },
 };
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256};
 use nrd_chain::{AccountState, GenesisAccount, StateChanges, StateSource, StoredBlock, TrieUpdate};
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use std::{path::Path, sync::Arc};
@@ -146,13 +146,7 @@ impl RedbStore {
         txn.delete_table(TRIE_JOURNAL)?;
         txn.delete_table(PRUNE_QUEUE)?;
         // Readers open these tables read-only: they must exist, empty.
-        txn.open_table(ACCOUNTS)?;
-        txn.open_table(STORAGE)?;
-        txn.open_table(CODES)?;
-        txn.open_table(BLOCK_INFO)?;
-        txn.open_table(TRIE_NODES)?;
-        txn.open_table(TRIE_JOURNAL)?;
-        txn.open_table(PRUNE_QUEUE)?;
+        create_state_tables(&txn)?;
         txn.commit()?;
         Ok(())
     }
@@ -160,22 +154,7 @@ impl RedbStore {
     /// Adds genesis accounts to the state whose root is `root`, in one transaction; returns
     /// the new root. Accounts sorted by hashed address touch the fewest trie nodes.
     fn load_accounts(&self, root: B256, batch: Vec<(Address, GenesisAccount)>) -> StoreResult<B256> {
-        let mut changes = StateChanges::default();
-        for (address, account) in batch {
-            let code_hash = if account.code.is_empty() {
-                KECCAK256_EMPTY
-            } else {
-                let hash = keccak256(&account.code);
-                changes.codes.push((hash, account.code));
-                hash
-            };
-            let mut storage: Vec<(U256, U256)> = account.storage.into_iter().filter(|(_, v)| !v.is_zero()).collect();
-            storage.sort_unstable();
-            let info = AccountState { nonce: account.nonce, balance: account.balance, code_hash };
-            changes.accounts.push(nrd_chain::AccountChange { address, info: Some(info), wiped: false, storage });
-        }
-        changes.accounts.sort_by_key(|c| c.address);
-        changes.accounts.dedup_by_key(|c| c.address);
+        let changes = StateChanges::from_alloc(batch);
         let source = StoreSource::open(self.db.begin_read()?, root, true, self.cache.clone())?;
         let mut state = nrd_chain::LayeredState::new(source);
         nrd_chain::StateCommitter::commit(&mut state, &changes).map_err(|e| StoreError::State(Box::new(e)))?;
@@ -239,24 +218,25 @@ impl RedbStore {
             txn.open_table(TRANSACTIONS)?;
             txn.open_table(WITNESSES)?;
             txn.open_table(UNDO)?;
-            txn.open_table(ACCOUNTS)?;
-            txn.open_table(STORAGE)?;
-            txn.open_table(CODES)?;
             txn.open_table(META)?;
             txn.open_table(POOL)?;
-            txn.open_table(BLOCK_INFO)?;
-            txn.open_table(TRIE_NODES)?;
-            txn.open_table(TRIE_JOURNAL)?;
-            txn.open_table(PRUNE_QUEUE)?;
+            create_state_tables(&txn)?;
         }
         txn.commit()?;
         Ok(Self { db, cache: Arc::new(NodeCache::with_bytes(options.node_cache_bytes)), archive: options.archive })
     }
+}
 
-    /// Whether this store keeps every state (archive mode).
-    pub fn archive(&self) -> bool {
-        self.archive
-    }
+/// Creates the state's tables (flat state, block info, trie) if they do not exist.
+fn create_state_tables(txn: &WriteTransaction) -> StoreResult<()> {
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(STORAGE)?;
+    txn.open_table(CODES)?;
+    txn.open_table(BLOCK_INFO)?;
+    txn.open_table(TRIE_NODES)?;
+    txn.open_table(TRIE_JOURNAL)?;
+    txn.open_table(PRUNE_QUEUE)?;
+    Ok(())
 }
 
 /// The oldest block whose state is readable (and to which the chain can rewind).
@@ -434,6 +414,12 @@ impl ChainStore for RedbStore {
             if parent != head_hash {
                 return Err(StoreError::WrongParent { number, parent, head: head_hash });
             }
+            if trie.root != stored.header().state_root {
+                return Err(StoreError::InconsistentBlock {
+                    number,
+                    reason: Inconsistency::StateRoot { update: trie.root, header: stored.header().state_root },
+                });
+            }
             canonical.insert(number, stored.hash.as_slice())?;
             txn.open_table(BLOCKS)?.insert(number, record.as_slice())?;
             txn.open_table(BLOCK_NUMBERS)?.insert(stored.hash.0, number)?;
@@ -447,12 +433,6 @@ impl ChainStore for RedbStore {
             let mut undo = apply_changes(&txn, changes)?;
             undo.tx_hashes.clone_from(&stored.tx_hashes);
             txn.open_table(UNDO)?.insert(number, encode_undo(&undo).as_slice())?;
-            if trie.root != stored.header().state_root {
-                return Err(StoreError::InconsistentBlock {
-                    number,
-                    reason: Inconsistency::StateRoot { update: trie.root, header: stored.header().state_root },
-                });
-            }
             trie_store::apply_update(&txn, number, trie, self.archive)?;
             let mut info = txn.open_table(BLOCK_INFO)?;
             let parent = read_info(&info, head)?
