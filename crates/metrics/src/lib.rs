@@ -52,6 +52,10 @@ pub mod names {
     pub const STATE_NODES_PRUNED: &str = "nrd_state_trie_nodes_pruned_total";
     /// Gauge: the oldest L2 block whose state is still readable.
     pub const STATE_HISTORY_FROM: &str = "nrd_state_history_from";
+    /// Counter: L2 blocks whose bodies, receipts and transaction index entries were pruned.
+    pub const BLOCK_BODIES_PRUNED: &str = "nrd_block_bodies_pruned_total";
+    /// Gauge: the oldest L2 block whose body and receipts are still readable.
+    pub const BLOCK_BODIES_FROM: &str = "nrd_block_bodies_from";
     /// Gauge: transactions in the sequencer's pool.
     pub const MEMPOOL_SIZE: &str = "nrd_mempool_transactions";
     /// Counter, `reason`: transactions the pool refused.
@@ -171,6 +175,11 @@ fn describe() {
     describe_counter!(STATE_NODES_DROPPED, "State trie node references dropped by L2 blocks");
     describe_counter!(STATE_NODES_PRUNED, "State trie nodes deleted once no state in the history window needs them");
     describe_gauge!(STATE_HISTORY_FROM, "Oldest L2 block whose state is still readable");
+    describe_counter!(
+        BLOCK_BODIES_PRUNED,
+        "L2 blocks whose bodies, receipts and transaction index entries were pruned"
+    );
+    describe_gauge!(BLOCK_BODIES_FROM, "Oldest L2 block whose body and receipts are still readable");
     describe_gauge!(EXECUTE_BASE_FEE, "EXECUTE base fee of the L1 head block, wei per L2 gas");
     describe_gauge!(EXECUTE_GAS_USED, "EXECUTE gas used in the L1 head block");
     describe_gauge!(EXECUTE_GAS_TARGET, "EXECUTE gas target per L1 block");
@@ -233,6 +242,11 @@ pub fn state_nodes_written(created: usize, dropped: usize) {
 /// [`NodeGauges`], read at scrape time).
 pub fn state_pruned(deleted: u64) {
     counter!(STATE_NODES_PRUNED).increment(deleted);
+}
+
+/// Pruning dropped the bodies of `blocks` blocks.
+pub fn bodies_pruned(blocks: u64) {
+    counter!(BLOCK_BODIES_PRUNED).increment(blocks);
 }
 
 /// The pool refused a transaction for `reason` (a short label).
@@ -338,6 +352,8 @@ pub struct NodeGauges {
     pub pool_size: Option<usize>,
     /// Oldest L2 block whose state is kept.
     pub history_from: u64,
+    /// Oldest L2 block whose body is kept.
+    pub bodies_from: u64,
 }
 
 impl NodeGauges {
@@ -358,6 +374,7 @@ impl NodeGauges {
         gauge!(PENDING_MESSAGES, "node" => node).set(self.pending_messages as f64);
         gauge!(OVERDUE_MESSAGES, "node" => node).set(self.overdue_messages as f64);
         gauge!(STATE_HISTORY_FROM, "node" => node).set(self.history_from as f64);
+        gauge!(BLOCK_BODIES_FROM, "node" => node).set(self.bodies_from as f64);
         if let Some(size) = self.pool_size {
             gauge!(MEMPOOL_SIZE).set(size as f64);
         }

@@ -272,7 +272,12 @@ pub struct StateSection {
     /// (never fewer than the blocks since the finalized one).
     #[serde(default = "default_history_blocks")]
     pub history_blocks: u64,
-    /// Keep every state readable: nothing is ever pruned.
+    /// Bodies, receipts and transaction lookups of the last this many blocks stay readable;
+    /// older blocks keep their headers only (never fewer than `history_blocks` and the blocks
+    /// since the finalized one). `None`: every block stays.
+    #[serde(default)]
+    pub block_history: Option<u64>,
+    /// Keep every state and block readable: nothing is ever pruned.
     #[serde(default)]
     pub archive: bool,
     /// MiB of state trie nodes cached in memory in front of the database.
@@ -290,7 +295,12 @@ fn default_node_cache_mb() -> u64 {
 
 impl Default for StateSection {
     fn default() -> Self {
-        Self { history_blocks: default_history_blocks(), archive: false, node_cache_mb: default_node_cache_mb() }
+        Self {
+            history_blocks: default_history_blocks(),
+            block_history: None,
+            archive: false,
+            node_cache_mb: default_node_cache_mb(),
+        }
     }
 }
 
@@ -305,7 +315,10 @@ impl StateSection {
 
     /// The chain's history.
     pub fn history(&self) -> nrd_node::StateHistory {
-        nrd_node::StateHistory { window: (!self.archive).then_some(self.history_blocks) }
+        nrd_node::StateHistory {
+            window: (!self.archive).then_some(self.history_blocks),
+            bodies: self.block_history.filter(|_| !self.archive),
+        }
     }
 }
 
@@ -588,6 +601,9 @@ impl NodeConfig {
         at_least("sequencer.block_time_ms", self.sequencer.block_time_ms, 1)?;
         at_least("state.history_blocks", self.state.history_blocks, 1)?;
         at_least("state.node_cache_mb", self.state.node_cache_mb, 1)?;
+        if let Some(blocks) = self.state.block_history {
+            at_least("state.block_history", blocks, 1)?;
+        }
         at_least("l1.poll_interval_ms", self.l1.poll_interval_ms, 10)?;
         at_least("sequencer.max_blocks_per_batch", self.sequencer.max_blocks_per_batch as u64, 1)?;
         at_least("sequencer.max_batch_l2_gas", self.sequencer.max_batch_l2_gas, 21_000)?;

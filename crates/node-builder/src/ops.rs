@@ -102,6 +102,7 @@ pub fn watch_node(
             overdue_messages: overdue,
             pool_size: status.sequencer.then_some(status.pool_size),
             history_from: node.chain().history_from(),
+            bodies_from: node.chain().bodies_from(),
         }
         .record(role);
         if status.sequencer {

@@ -26,18 +26,22 @@ pub const ANCESTORS: usize = 256;
 /// Blocks between two prunings of the state history.
 const PRUNE_EVERY: u64 = 16;
 
-/// How much state history a node keeps readable.
+/// How much history a node keeps readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateHistory {
     /// States of the last `window` blocks stay readable (`eth_getBalance`, `eth_call`,
     /// `eth_getProof`, `debug_executionWitness` at them) and the chain can rewind that far;
     /// never fewer than the blocks since the finalized one. `None`: archive, everything stays.
     pub window: Option<u64>,
+    /// Bodies, receipts and transaction index entries of the last `bodies` blocks stay
+    /// readable; older blocks keep only their headers. Never fewer than the blocks whose state
+    /// is kept, nor than the blocks since the finalized one. `None`: every block stays.
+    pub bodies: Option<u64>,
 }
 
 impl Default for StateHistory {
     fn default() -> Self {
-        Self { window: Some(128) }
+        Self { window: Some(128), bodies: None }
     }
 }
 
@@ -54,12 +58,16 @@ pub struct BlockL1Info {
 
 #[derive(Debug)]
 struct Recent {
-    block: Arc<StoredBlock>,
-    l1: Arc<BlockL1Info>,
+    header: Sealed<Header>,
+    /// The block and what it applied from L1; `None` when only its header is kept (a pruned
+    /// body, or an ancestor a checkpoint brought).
+    block: Option<(Arc<StoredBlock>, Arc<BlockL1Info>)>,
 }
 
 #[derive(Debug)]
 struct Inner {
+    /// The head block.
+    head: Arc<StoredBlock>,
     /// The last [`ANCESTORS`] blocks, oldest first; the last is the head.
     recent: VecDeque<Recent>,
     next_message: u64,
@@ -70,27 +78,57 @@ struct Inner {
 
 impl Inner {
     fn head(&self) -> &Arc<StoredBlock> {
-        // Genesis is always there.
-        &self.recent[self.recent.len() - 1].block
+        &self.head
     }
 
     fn recent(&self, number: u64) -> Option<&Recent> {
-        let first = self.recent.front()?.block.number();
+        let first = self.recent.front()?.header.number;
         self.recent.get(usize::try_from(number.checked_sub(first)?).ok()?)
     }
 
     fn push(&mut self, block: Arc<StoredBlock>, l1: Arc<BlockL1Info>) {
         self.next_message += l1.messages.len() as u64;
-        self.recent.push_back(Recent { block, l1 });
+        self.head = block.clone();
+        self.recent.push_back(recent_of(block, l1));
         while self.recent.len() > ANCESTORS {
             self.recent.pop_front();
         }
     }
 }
 
-fn recent_of(block: L2Block) -> Recent {
+fn l1_of(block: L2Block) -> (Arc<StoredBlock>, Arc<BlockL1Info>) {
     let l1 = BlockL1Info { l1_anchor: block.l1_anchor, messages: block.messages, anchor: block.anchor };
-    Recent { block: block.stored, l1: Arc::new(l1) }
+    (block.stored, Arc::new(l1))
+}
+
+fn recent_of(block: Arc<StoredBlock>, l1: Arc<BlockL1Info>) -> Recent {
+    Recent { header: Sealed::new_unchecked(block.header().clone(), block.hash), block: Some((block, l1)) }
+}
+
+/// The last [`ANCESTORS`] blocks up to `head` from the store (headers only where bodies are
+/// pruned; none before a checkpoint's ancestors), and the head block.
+fn load_recent(store: &dyn ChainStore, head: u64) -> Result<(VecDeque<Recent>, Arc<StoredBlock>), NodeError> {
+    let first = head.saturating_sub(ANCESTORS as u64 - 1);
+    let bodies_from = store.bodies_from()?;
+    let mut recent = VecDeque::with_capacity(ANCESTORS);
+    for number in first..=head {
+        if number >= bodies_from {
+            let (block, l1) = l1_of(store.block(number)?.ok_or(NodeError::MissingBlock(number))?);
+            recent.push_back(recent_of(block, l1));
+            continue;
+        }
+        match (store.header(number)?, store.block_hash(number)?) {
+            (Some(header), Some(hash)) => {
+                recent.push_back(Recent { header: Sealed::new_unchecked(header, hash), block: None })
+            }
+            // A checkpoint brings only the ancestors BLOCKHASH can read.
+            _ if recent.is_empty() => {}
+            _ => return Err(NodeError::MissingBlock(number)),
+        }
+    }
+    let head_block =
+        recent.back().and_then(|r| r.block.as_ref()).map(|(b, _)| b.clone()).ok_or(NodeError::MissingBlock(head))?;
+    Ok((recent, head_block))
 }
 
 /// Store meta key: [`L2Genesis::fingerprint`] of the genesis the store was written from.
@@ -142,14 +180,18 @@ impl L2Chain {
             store.put_meta(GENESIS_FINGERPRINT, fingerprint.as_slice())?;
         }
         let head = store.head()?.unwrap_or(0);
-        let first = head.saturating_sub(ANCESTORS as u64 - 1);
-        let mut recent = VecDeque::with_capacity(ANCESTORS);
-        for number in first..=head {
-            let block = store.block(number)?.ok_or(NodeError::MissingBlock(number))?;
-            recent.push_back(recent_of(block));
-        }
+        let (recent, head_block) = load_recent(&*store, head)?;
         let info = store.block_info(head)?.ok_or(NodeError::MissingBlock(head))?;
-        let inner = Inner { recent, next_message: info.next_message, safe: 0, finalized: 0, last_prune: 0 };
+        // A chain started from a checkpoint has nothing before it: it is safe and final there.
+        let first = store.first_block()?;
+        let inner = Inner {
+            head: head_block,
+            recent,
+            next_message: info.next_message,
+            safe: first,
+            finalized: first,
+            last_prune: 0,
+        };
         let expected = inner.head().header().state_root;
         // The head state is there: its root is the head's, and its root node is stored.
         let (_, mut source) = store.state_at(None)?.ok_or(NodeError::MissingBlock(head))?;
@@ -208,10 +250,10 @@ impl L2Chain {
             .flatten()
     }
 
-    /// A canonical block.
+    /// A canonical block (`None` also when its body is pruned: see [`Self::bodies_from`]).
     pub fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
         if let Some(recent) = self.read().recent(number) {
-            return Some(recent.block.clone());
+            return recent.block.as_ref().map(|(b, _)| b.clone());
         }
         Some(self.stored(number)?.stored)
     }
@@ -219,19 +261,70 @@ impl L2Chain {
     /// What block `number` applied from L1.
     pub fn l1_info(&self, number: u64) -> Option<Arc<BlockL1Info>> {
         if let Some(recent) = self.read().recent(number) {
-            return Some(recent.l1.clone());
+            return recent.block.as_ref().map(|(_, l1)| l1.clone());
         }
-        Some(recent_of(self.stored(number)?).l1)
+        Some(l1_of(self.stored(number)?).1)
+    }
+
+    /// A canonical block's header, also when its body is pruned.
+    pub fn header(&self, number: u64) -> Option<Sealed<Header>> {
+        if let Some(recent) = self.read().recent(number) {
+            return Some(recent.header.clone());
+        }
+        let read = || -> Result<Option<Sealed<Header>>, nrd_storage::StoreError> {
+            let (Some(header), Some(hash)) = (self.store.header(number)?, self.store.block_hash(number)?) else {
+                return Ok(None);
+            };
+            Ok(Some(Sealed::new_unchecked(header, hash)))
+        };
+        read()
+            .inspect_err(
+                |e| tracing::error!(target: "nrd::node", number, "reading header {number} from the store: {e}"),
+            )
+            .ok()
+            .flatten()
+    }
+
+    /// A canonical block's hash, also when its body is pruned.
+    pub fn block_hash(&self, number: u64) -> Option<B256> {
+        if let Some(recent) = self.read().recent(number) {
+            return Some(recent.header.hash());
+        }
+        self.store
+            .block_hash(number)
+            .inspect_err(|e| tracing::error!(target: "nrd::node", number, "reading block hash {number}: {e}"))
+            .ok()
+            .flatten()
+    }
+
+    /// The oldest block whose body, receipts and transactions are kept (older ones keep only
+    /// their headers).
+    pub fn bodies_from(&self) -> u64 {
+        self.store
+            .bodies_from()
+            .inspect_err(|e| tracing::error!(target: "nrd::node", "reading the block history start: {e}"))
+            .unwrap_or(0)
+    }
+
+    /// The oldest block of the chain beyond headers: 0, or the block a checkpoint started it at.
+    pub fn first_block(&self) -> u64 {
+        self.store
+            .first_block()
+            .inspect_err(|e| tracing::error!(target: "nrd::node", "reading the chain's first block: {e}"))
+            .unwrap_or(0)
     }
 
     /// A canonical block by hash.
     pub fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>> {
-        let number = self
-            .store
+        self.block(self.block_number(hash)?).filter(|b| b.hash == hash)
+    }
+
+    /// The number of the canonical block with this hash (also when its body is pruned).
+    pub fn block_number(&self, hash: B256) -> Option<u64> {
+        self.store
             .block_number(hash)
             .inspect_err(|e| tracing::error!(target: "nrd::node", %hash, "looking up block {hash}: {e}"))
-            .ok()??;
-        self.block(number).filter(|b| b.hash == hash)
+            .ok()?
     }
 
     /// A mined transaction's block and index.
@@ -283,8 +376,7 @@ impl L2Chain {
     /// Ancestors of the next block (parent first), for `BLOCKHASH`.
     pub fn ancestors(&self) -> Ancestors {
         let inner = self.read();
-        let headers: Vec<Sealed<Header>> =
-            inner.recent.iter().rev().map(|r| Sealed::new_unchecked(r.block.header().clone(), r.block.hash)).collect();
+        let headers: Vec<Sealed<Header>> = inner.recent.iter().rev().map(|r| r.header.clone()).collect();
         // (`head_sealed` takes the lock again.)
         drop(inner);
         Ancestors::new(headers).unwrap_or_else(|_| Ancestors::parent_only(self.head_sealed()))
@@ -324,13 +416,14 @@ impl L2Chain {
     /// go back, so a binary search over the store's block index finds it).
     pub fn last_anchored_at_or_before(&self, l1: u64) -> u64 {
         let anchor = |n: u64| -> u64 {
-            if let Some(recent) = self.read().recent(n) {
-                return recent.l1.l1_anchor;
+            if let Some((_, l1)) = self.read().recent(n).and_then(|r| r.block.as_ref()) {
+                return l1.l1_anchor;
             }
             self.store.block_info(n).ok().flatten().map_or(u64::MAX, |i| i.l1_anchor)
         };
-        let (mut lo, mut hi) = (0, self.head().number());
-        // Invariant: anchor(lo) <= l1 (genesis anchors nothing, 0), and the answer is in lo..=hi.
+        let (mut lo, mut hi) = (self.first_block(), self.head().number());
+        // Invariant: anchor(lo) <= l1 (genesis anchors nothing, 0; a checkpoint's block is
+        // final), and the answer is in lo..=hi.
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
             if anchor(mid) <= l1 { lo = mid } else { hi = mid - 1 }
@@ -379,18 +472,24 @@ impl L2Chain {
             self.store.append(&record, changes, &update)?;
             inner.push(stored.clone(), Arc::new(info));
             let number = stored.number();
-            match self.history.window {
-                Some(window) if number >= inner.last_prune + PRUNE_EVERY => {
-                    inner.last_prune = number;
-                    Some(number.saturating_sub(window).min(inner.finalized))
-                }
-                _ => None,
+            if number >= inner.last_prune + PRUNE_EVERY {
+                inner.last_prune = number;
+                let keep = |window: Option<u64>| window.map(|w| number.saturating_sub(w).min(inner.finalized));
+                (keep(self.history.window), keep(self.history.bodies))
+            } else {
+                (None, None)
             }
         };
-        if let Some(keep_from) = prune_from {
+        if let Some(keep_from) = prune_from.0 {
             match self.store.prune_history(keep_from) {
                 Ok(deleted) => nrd_metrics::state_pruned(deleted),
                 Err(e) => tracing::error!(target: "nrd::node", keep_from, "pruning the state history: {e}"),
+            }
+        }
+        if let Some(keep_from) = prune_from.1 {
+            match self.store.prune_bodies(keep_from) {
+                Ok(pruned) => nrd_metrics::bodies_pruned(pruned),
+                Err(e) => tracing::error!(target: "nrd::node", keep_from, "pruning block bodies: {e}"),
             }
         }
         nrd_metrics::state_nodes_written(update.created.len(), update.dropped.len());
@@ -409,19 +508,15 @@ impl L2Chain {
         }
         // (`self.block` would take the lock held here.)
         let dropped: Vec<Arc<StoredBlock>> = (number + 1..=head)
-            .map(|n| match inner.recent(n) {
-                Some(recent) => Ok(recent.block.clone()),
+            .map(|n| match inner.recent(n).and_then(|r| r.block.as_ref()) {
+                Some((block, _)) => Ok(block.clone()),
                 None => self.stored(n).map(|b| b.stored).ok_or(NodeError::MissingBlock(n)),
             })
             .collect::<Result<_, _>>()?;
         self.store.rewind(number)?;
-        let first = number.saturating_sub(ANCESTORS as u64 - 1);
-        let mut recent = VecDeque::with_capacity(ANCESTORS);
-        for n in first..=number {
-            let block = self.store.block(n)?.ok_or(NodeError::MissingBlock(n))?;
-            recent.push_back(recent_of(block));
-        }
+        let (recent, head_block) = load_recent(&*self.store, number)?;
         inner.recent = recent;
+        inner.head = head_block;
         inner.next_message = self.store.block_info(number)?.ok_or(NodeError::MissingBlock(number))?.next_message;
         inner.safe = inner.safe.min(number);
         inner.finalized = inner.finalized.min(number);

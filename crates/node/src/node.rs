@@ -2,7 +2,7 @@
 //! sequences, plus rollup status for the `nrd_` methods.
 
 use crate::L2Chain;
-use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{Header, Sealed, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
 use nrd_chain::{ChainSpec, LockExt, StateProvider, StoredBlock};
 use nrd_rpc::{Backend, BackendError};
@@ -144,6 +144,18 @@ impl Backend for L2Node {
 
     fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>> {
         self.chain.block_by_hash(hash)
+    }
+
+    fn header(&self, number: u64) -> Option<Sealed<Header>> {
+        self.chain.header(number)
+    }
+
+    fn block_number(&self, hash: B256) -> Option<u64> {
+        self.chain.block_number(hash)
+    }
+
+    fn bodies_from(&self) -> u64 {
+        self.chain.bodies_from()
     }
 
     fn state_at(&self, number: u64) -> Option<StoreState> {

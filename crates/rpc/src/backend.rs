@@ -1,6 +1,6 @@
 //! The seam between the RPC server and a chain: what a node must offer to be served.
 
-use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{Header, Sealed, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256};
 use nrd_chain::{BlockHashes, ChainSpec, Classify, Severity, StateError, StoredBlock, TrieState};
 use std::sync::Arc;
@@ -71,6 +71,19 @@ pub trait Backend: Send + Sync + 'static {
     fn block(&self, number: u64) -> Option<Arc<StoredBlock>>;
     /// A canonical block by hash.
     fn block_by_hash(&self, hash: B256) -> Option<Arc<StoredBlock>>;
+    /// A canonical block's header, also when its body is pruned.
+    fn header(&self, number: u64) -> Option<Sealed<Header>> {
+        self.block(number).map(|b| Sealed::new_unchecked(b.header().clone(), b.hash))
+    }
+    /// The number of the canonical block with this hash, also when its body is pruned.
+    fn block_number(&self, hash: B256) -> Option<u64> {
+        self.block_by_hash(hash).map(|b| b.number())
+    }
+    /// The oldest block whose body and receipts are kept: older blocks answer "pruned history
+    /// unavailable" (EIP-4444's error, as geth words it).
+    fn bodies_from(&self) -> u64 {
+        0
+    }
     /// The state after block `number`, if kept (`None` beyond the history window).
     fn state_at(&self, number: u64) -> Option<Self::State>;
     /// A mined transaction: its block and index.
@@ -92,6 +105,6 @@ pub(crate) struct BackendHashes<'a, B: ?Sized>(pub(crate) &'a B);
 
 impl<B: Backend + ?Sized> BlockHashes for BackendHashes<'_, B> {
     fn block_hash(&self, number: u64) -> Option<B256> {
-        self.0.block(number).map(|b| b.hash)
+        self.0.header(number).map(|h| h.hash())
     }
 }

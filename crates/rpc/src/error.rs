@@ -11,6 +11,8 @@ pub const INTERNAL_ERROR: i32 = -32603;
 pub const SERVER_ERROR: i32 = -32000;
 /// Execution reverted (EIP-1474 / geth), with the revert data.
 pub const EXECUTION_REVERTED: i32 = 3;
+/// History the node pruned (EIP-4444; geth's code and message).
+pub const PRUNED_HISTORY: i32 = 4444;
 
 /// Errors the RPC layer returns: what the client sees, its message the JSON-RPC error's (the
 /// typed errors behind them, [`crate::BackendError`] and nrd-chain's, are rendered into it).
@@ -22,6 +24,14 @@ pub enum RpcError {
     /// A block, state or transaction that does not exist (or is no longer kept).
     #[error("{0}")]
     NotFound(String),
+    /// A block whose body and receipts the node pruned (`bodies_from` is the oldest kept).
+    #[error("pruned history unavailable")]
+    Pruned {
+        /// The block asked for.
+        number: u64,
+        /// The oldest block whose body is kept.
+        bodies_from: u64,
+    },
     /// The node refused a transaction (pool rules).
     #[error("{0}")]
     Rejected(String),
@@ -50,6 +60,11 @@ impl From<RpcError> for ErrorObjectOwned {
                 ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>)
             }
             RpcError::Reverted { data, .. } => ErrorObjectOwned::owned(EXECUTION_REVERTED, msg, Some(data)),
+            RpcError::Pruned { number, bodies_from } => ErrorObjectOwned::owned(
+                PRUNED_HISTORY,
+                msg,
+                Some(serde_json::json!({ "block": number, "oldestAvailable": bodies_from })),
+            ),
             RpcError::Internal(_) => ErrorObjectOwned::owned(INTERNAL_ERROR, msg, None::<()>),
         }
     }
@@ -63,6 +78,7 @@ impl nrd_chain::Classify for RpcError {
             // The request (its parameters, transaction or call) gets the same answer again.
             Self::InvalidParams(_)
             | Self::NotFound(_)
+            | Self::Pruned { .. }
             | Self::Rejected(_)
             | Self::Reverted { .. }
             | Self::Halted(_) => nrd_chain::Severity::Critical,

@@ -180,24 +180,47 @@ impl<B: Backend> EthRpc<B> {
         Self { backend, filters: Mutex::new((1, HashMap::default())) }
     }
 
+    /// Why block `number` cannot be served: its body was pruned, or it does not exist.
+    fn missing(&self, number: u64) -> RpcError {
+        let bodies_from = self.backend.bodies_from();
+        if number < bodies_from && number <= self.backend.head().number() {
+            RpcError::Pruned { number, bodies_from }
+        } else {
+            RpcError::NotFound(format!("block {number} not found"))
+        }
+    }
+
+    /// A canonical block by number.
+    fn block_at(&self, number: u64) -> RpcResult<Arc<StoredBlock>> {
+        self.backend.block(number).ok_or_else(|| self.missing(number))
+    }
+
     fn resolve_number(&self, tag: BlockNumberOrTag) -> RpcResult<Arc<StoredBlock>> {
         let b = &self.backend;
         match tag {
             BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => Ok(b.head()),
             BlockNumberOrTag::Safe => Ok(b.safe()),
             BlockNumberOrTag::Finalized => Ok(b.finalized()),
-            BlockNumberOrTag::Earliest => b.block(0).ok_or_else(|| RpcError::NotFound("genesis not found".into())),
-            BlockNumberOrTag::Number(n) => b.block(n).ok_or_else(|| RpcError::NotFound(format!("block {n} not found"))),
+            BlockNumberOrTag::Earliest => self.block_at(0),
+            BlockNumberOrTag::Number(n) => self.block_at(n),
         }
     }
 
     fn resolve(&self, id: Option<BlockId>) -> RpcResult<Arc<StoredBlock>> {
         match id.unwrap_or_default() {
             BlockId::Number(tag) => self.resolve_number(tag),
-            BlockId::Hash(h) => self
-                .backend
-                .block_by_hash(h.block_hash)
-                .ok_or_else(|| RpcError::NotFound(format!("block {} not found", h.block_hash))),
+            BlockId::Hash(h) => self.by_hash(h.block_hash),
+        }
+    }
+
+    /// A canonical block by hash.
+    fn by_hash(&self, hash: B256) -> RpcResult<Arc<StoredBlock>> {
+        if let Some(block) = self.backend.block_by_hash(hash) {
+            return Ok(block);
+        }
+        match self.backend.block_number(hash) {
+            Some(number) => Err(self.missing(number)),
+            None => Err(RpcError::NotFound(format!("block {hash} not found"))),
         }
     }
 
@@ -294,11 +317,7 @@ impl<B: Backend> EthRpc<B> {
 
     fn range(&self, filter: &Filter) -> RpcResult<Vec<Arc<StoredBlock>>> {
         match &filter.block_option {
-            FilterBlockOption::AtBlockHash(hash) => Ok(vec![
-                self.backend
-                    .block_by_hash(*hash)
-                    .ok_or_else(|| RpcError::NotFound(format!("block {hash} not found")))?,
-            ]),
+            FilterBlockOption::AtBlockHash(hash) => Ok(vec![self.by_hash(*hash)?]),
             FilterBlockOption::Range { from_block, to_block } => {
                 let head = self.backend.head().number();
                 let num = |t: Option<BlockNumberOrTag>| -> RpcResult<u64> {
@@ -313,6 +332,9 @@ impl<B: Backend> EthRpc<B> {
                 }
                 if to - from >= MAX_LOG_RANGE {
                     return Err(RpcError::InvalidParams(format!("query exceeds max block range {MAX_LOG_RANGE}")));
+                }
+                if from < self.backend.bodies_from() {
+                    return Err(self.missing(from));
                 }
                 Ok((from..=to).filter_map(|n| self.backend.block(n)).collect())
             }
@@ -347,6 +369,15 @@ impl<B: Backend> EthRpc<B> {
 
 fn j<T>(r: RpcResult<T>) -> JsonRpcResult<T> {
     r.map_err(Into::into)
+}
+
+/// `null` for a block that does not exist; an error for one whose body was pruned (as geth).
+fn found<T>(r: RpcResult<T>) -> JsonRpcResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(RpcError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[async_trait]
@@ -511,26 +542,26 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
     }
 
     fn block_receipts(&self, block: BlockId) -> JsonRpcResult<Option<Vec<TransactionReceipt>>> {
-        Ok(self
-            .resolve(Some(block))
-            .ok()
-            .map(|b| (0..b.tx_hashes.len()).filter_map(|i| rpc_receipt(self.backend.spec(), &b, i)).collect()))
+        found(
+            self.resolve(Some(block))
+                .map(|b| (0..b.tx_hashes.len()).filter_map(|i| rpc_receipt(self.backend.spec(), &b, i)).collect()),
+        )
     }
 
     fn block_by_number(&self, block: BlockNumberOrTag, full: bool) -> JsonRpcResult<Option<Block<Transaction>>> {
-        Ok(self.resolve_number(block).ok().map(|b| rpc_block(&b, full)))
+        found(self.resolve_number(block).map(|b| rpc_block(&b, full)))
     }
 
     fn block_by_hash(&self, hash: B256, full: bool) -> JsonRpcResult<Option<Block<Transaction>>> {
-        Ok(self.backend.block_by_hash(hash).map(|b| rpc_block(&b, full)))
+        found(self.by_hash(hash).map(|b| rpc_block(&b, full)))
     }
 
     fn block_tx_count_by_number(&self, block: BlockNumberOrTag) -> JsonRpcResult<Option<U64>> {
-        Ok(self.resolve_number(block).ok().map(|b| U64::from(b.tx_hashes.len())))
+        found(self.resolve_number(block).map(|b| U64::from(b.tx_hashes.len())))
     }
 
     fn block_tx_count_by_hash(&self, hash: B256) -> JsonRpcResult<Option<U64>> {
-        Ok(self.backend.block_by_hash(hash).map(|b| U64::from(b.tx_hashes.len())))
+        found(self.by_hash(hash).map(|b| U64::from(b.tx_hashes.len())))
     }
 
     fn logs(&self, filter: Filter) -> JsonRpcResult<Vec<Log>> {
@@ -616,7 +647,7 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
             let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
             let mut rewards = Vec::new();
             for n in oldest..=newest.number() {
-                let b = self.backend.block(n).ok_or_else(|| RpcError::NotFound(format!("block {n} not found")))?;
+                let b = self.block_at(n)?;
                 let h = b.header();
                 history.base_fee_per_gas.push(u128::from(h.base_fee_per_gas.unwrap_or_default()));
                 history.gas_used_ratio.push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
@@ -692,11 +723,8 @@ impl<B: Backend> EthApiServer for EthRpc<B> {
                 .backend
                 .state_at(number - 1)
                 .ok_or_else(|| RpcError::NotFound(format!("state of block {} is not kept (pruned)", number - 1)))?;
-            let headers: Vec<Sealed<Header>> = (number.saturating_sub(257)..number)
-                .rev()
-                .filter_map(|n| self.backend.block(n))
-                .map(|b| Sealed::new_unchecked(b.header().clone(), b.hash))
-                .collect();
+            let headers: Vec<Sealed<Header>> =
+                (number.saturating_sub(257)..number).rev().filter_map(|n| self.backend.header(n)).collect();
             let ancestors =
                 Ancestors::new(headers).map_err(|h| RpcError::Internal(format!("ancestor chain broken at {h}")))?;
             let mut state = parent_state;

@@ -14,7 +14,9 @@ mod eth;
 mod metrics;
 
 pub use backend::{Backend, BackendError};
-pub use error::{EXECUTION_REVERTED, INTERNAL_ERROR, INVALID_PARAMS, RpcError, RpcResult, SERVER_ERROR};
+pub use error::{
+    EXECUTION_REVERTED, INTERNAL_ERROR, INVALID_PARAMS, PRUNED_HISTORY, RpcError, RpcResult, SERVER_ERROR,
+};
 pub use eth::{EthApiServer, EthRpc};
 
 use jsonrpsee::server::{Server, ServerHandle};

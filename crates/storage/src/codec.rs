@@ -6,7 +6,7 @@
 //! store turns into [`crate::StoreError::Corrupt`] with the record's name.
 
 use crate::{L2Block, error::DecodeError};
-use alloy_consensus::{Block, ReceiptEnvelope, TxEnvelope};
+use alloy_consensus::{Block, Header, ReceiptEnvelope, TxEnvelope};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{Decodable, Encodable};
@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 /// Version byte of block records.
 const BLOCK_VERSION: u8 = 1;
+/// Version byte of a block record that keeps only the header (the body and receipts were
+/// pruned, or the block is an ancestor a checkpoint brought).
+const HEADER_VERSION: u8 = 2;
 /// Version byte of undo records.
 const UNDO_VERSION: u8 = 1;
 /// Bytes of an account value: nonce (8), balance (32), code hash (32).
@@ -188,6 +191,44 @@ pub(crate) fn decode_block(raw: &[u8], witness: Option<ExecutionWitness>) -> Dec
     }
     let stored = StoredBlock::new(block, senders, receipts);
     Ok(L2Block { stored: Arc::new(stored), anchor, l1_anchor, messages, witness })
+}
+
+/// Encodes a header-only block record.
+pub(crate) fn encode_header_record(header: &Header) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(HEADER_VERSION);
+    let mut rlp = Vec::new();
+    header.encode(&mut rlp);
+    w.bytes(&rlp);
+    w.finish()
+}
+
+/// Whether a block record keeps only the header.
+pub(crate) fn is_header_record(raw: &[u8]) -> bool {
+    raw.first() == Some(&HEADER_VERSION)
+}
+
+/// The header of a block record of either form.
+pub(crate) fn decode_record_header(raw: &[u8]) -> DecodeResult<Header> {
+    let mut r = Reader::new(raw);
+    if is_header_record(raw) {
+        r.version(HEADER_VERSION)?;
+        let mut rlp = r.bytes()?;
+        let header = Header::decode(&mut rlp).map_err(DecodeError::BlockRlp)?;
+        if !rlp.is_empty() {
+            return Err(DecodeError::TrailingAfter("the header rlp"));
+        }
+        r.end()?;
+        return Ok(header);
+    }
+    r.version(BLOCK_VERSION)?;
+    // The block's RLP is a list whose first item is the header: the body is not decoded.
+    let mut rlp = r.bytes()?;
+    let list = alloy_rlp::Header::decode(&mut rlp).map_err(DecodeError::BlockRlp)?;
+    if !list.list {
+        return Err(DecodeError::BlockRlp(alloy_rlp::Error::UnexpectedString));
+    }
+    Header::decode(&mut rlp).map_err(DecodeError::BlockRlp)
 }
 
 /// Encodes a witness.
@@ -364,6 +405,8 @@ mod tests {
         fn arbitrary_records_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let raw = [&[BLOCK_VERSION][..], &tail].concat();
             let _ = decode_block(&raw, None);
+            let _ = decode_record_header(&raw);
+            let _ = decode_record_header(&[&[HEADER_VERSION][..], &tail].concat());
             let _ = decode_undo(&raw);
             let _ = decode_witness(&tail);
             let _ = decode_tx_location(&tail);
@@ -393,6 +436,22 @@ mod tests {
         assert_eq!((back.anchor.as_ref(), back.l1_anchor, back.messages), (&b"anchor"[..], 9, messages));
         for cut in 0..raw.len() {
             assert!(decode_block(&raw[..cut], None).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn header_records_round_trip_and_both_forms_give_the_header() {
+        let header = alloy_consensus::Header { number: 7, gas_limit: 30_000_000, ..Default::default() };
+        let stored = StoredBlock::new(Block::new(header.clone(), Default::default()), vec![], vec![]);
+        let full = encode_block(&stored, b"", 0, &[]);
+        let short = encode_header_record(&header);
+        assert!(is_header_record(&short) && !is_header_record(&full));
+        assert_eq!(decode_record_header(&full).unwrap(), header);
+        assert_eq!(decode_record_header(&short).unwrap(), header);
+        // A header record is not a block.
+        assert!(decode_block(&short, None).is_err());
+        for cut in 0..short.len() {
+            assert!(decode_record_header(&short[..cut]).is_err(), "cut at {cut}");
         }
     }
 

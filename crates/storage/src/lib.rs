@@ -30,12 +30,17 @@
 //! Anything read from disk is decoded defensively: bad bytes are a typed
 //! [`StoreError::Corrupt`], never a panic.
 
+mod checkpoint;
 mod codec;
 mod error;
 mod redb_store;
 mod store;
 mod trie_store;
 
+pub use checkpoint::{
+    CHECKPOINT_ANCESTORS, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, CheckpointError, CheckpointHead, CheckpointReader,
+    CheckpointResult, CheckpointSummary,
+};
 pub use error::{Corruption, DecodeError, Inconsistency, StoreError, StoreResult};
 pub use redb_store::{RedbStore, SCHEMA_VERSION, StoreOptions};
 pub use store::{BlockInfo, ChainStore, L2Block};

@@ -4,8 +4,9 @@ use crate::trie_store::{self, NodeCache, PRUNE_QUEUE, StoreSource, TRIE_JOURNAL,
 use crate::{
     BlockInfo, ChainStore, Corruption, Inconsistency, L2Block, StoreError, StoreResult,
     codec::{
-        AccountUndo, BlockUndo, StorageUndo, decode_account, decode_block, decode_slot_value, decode_tx_location,
-        decode_undo, decode_witness, encode_account, encode_block, encode_tx_location, encode_undo, encode_witness,
+        AccountUndo, BlockUndo, StorageUndo, decode_account, decode_block, decode_record_header, decode_slot_value,
+        decode_tx_location, decode_undo, decode_witness, encode_account, encode_block, encode_header_record,
+        encode_tx_location, encode_undo, encode_witness, is_header_record,
     },
 };
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256};
@@ -14,9 +15,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, Wr
 use std::{path::Path, sync::Arc};
 
 /// Canonical chain: block number → block hash (32 bytes). The last key is the head.
-const CANONICAL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("canonical");
+pub(crate) const CANONICAL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("canonical");
 /// Block number → block record (block RLP, senders, EIP-2718 receipts, anchor, L1 anchor, messages).
-const BLOCKS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("blocks");
+pub(crate) const BLOCKS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("blocks");
 /// Block hash → block number.
 const BLOCK_NUMBERS: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("block_numbers");
 /// Transaction hash → block number and index (16 bytes).
@@ -24,9 +25,9 @@ const TRANSACTIONS: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition:
 /// Block number → RLP execution witness (until pruned).
 const WITNESSES: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("witnesses");
 /// Block number → undo record (previous values of what the block changed).
-const UNDO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("undo");
+pub(crate) const UNDO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("undo");
 /// Block number → state root (32) ‖ L1 anchor (8) ‖ index of the next L1 message after it (8).
-const BLOCK_INFO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("block_info");
+pub(crate) const BLOCK_INFO: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("block_info");
 /// Flat state: address → nonce (8), balance (32), code hash (32).
 pub(crate) const ACCOUNTS: TableDefinition<'static, [u8; 20], &[u8]> = TableDefinition::new("accounts");
 /// Flat state: address ‖ slot (big-endian) → value (32 bytes, never zero).
@@ -38,7 +39,7 @@ const META: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("meta")
 /// Position → network-encoded transaction of the saved mempool.
 const POOL: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("pool");
 /// The store's own facts (`schema`).
-const INFO: TableDefinition<'static, &str, u64> = TableDefinition::new("store_info");
+pub(crate) const INFO: TableDefinition<'static, &str, u64> = TableDefinition::new("store_info");
 
 /// Genesis accounts written per transaction.
 const GENESIS_BATCH: usize = 100_000;
@@ -57,7 +58,7 @@ fn storage_bounds(address: Address) -> ([u8; 52], [u8; 52]) {
     (storage_key(address, U256::ZERO), storage_key(address, U256::MAX))
 }
 
-fn split_storage_key(key: &[u8; 52]) -> (Address, U256) {
+pub(crate) fn split_storage_key(key: &[u8; 52]) -> (Address, U256) {
     let mut slot = [0u8; 32];
     slot.copy_from_slice(&key[20..]);
     (Address::from_slice(&key[..20]), U256::from_be_bytes(slot))
@@ -130,13 +131,13 @@ fn decode_info(number: u64, raw: &[u8]) -> StoreResult<BlockInfo> {
     })
 }
 
-fn read_info(table: &impl ReadableTable<u64, &'static [u8]>, number: u64) -> StoreResult<Option<BlockInfo>> {
+pub(crate) fn read_info(table: &impl ReadableTable<u64, &'static [u8]>, number: u64) -> StoreResult<Option<BlockInfo>> {
     table.get(number)?.map(|raw| decode_info(number, raw.value())).transpose()
 }
 
 impl RedbStore {
     /// Empties the state tables (an interrupted genesis load leaves rows behind).
-    fn clear_state(&self) -> StoreResult<()> {
+    pub(crate) fn clear_state(&self) -> StoreResult<()> {
         let txn = self.db.begin_write()?;
         txn.delete_table(ACCOUNTS)?;
         txn.delete_table(STORAGE)?;
@@ -151,21 +152,85 @@ impl RedbStore {
         Ok(())
     }
 
-    /// Adds genesis accounts to the state whose root is `root`, in one transaction; returns
-    /// the new root. Accounts sorted by hashed address touch the fewest trie nodes.
-    fn load_accounts(&self, root: B256, batch: Vec<(Address, GenesisAccount)>) -> StoreResult<B256> {
-        let changes = StateChanges::from_alloc(batch);
+    /// Applies state changes that only create accounts (a genesis or checkpoint load) to the
+    /// state whose root is `root`, in one transaction; returns the new root. Accounts sorted by
+    /// hashed address touch the fewest trie nodes.
+    pub(crate) fn load_changes(&self, root: B256, changes: &StateChanges) -> StoreResult<B256> {
         let source = StoreSource::open(self.db.begin_read()?, root, true, self.cache.clone())?;
         let mut state = nrd_chain::LayeredState::new(source);
-        nrd_chain::StateCommitter::commit(&mut state, &changes).map_err(|e| StoreError::State(Box::new(e)))?;
+        nrd_chain::StateCommitter::commit(&mut state, changes).map_err(|e| StoreError::State(Box::new(e)))?;
         let update = state.trie_update();
         drop(state);
         let txn = self.db.begin_write()?;
         trie_store::add_refs(&txn, update.created.iter().map(|(hash, rlp)| (*hash, Some(rlp.as_ref()))))?;
         trie_store::release_refs(&txn, &update.dropped)?;
-        apply_changes(&txn, &changes)?;
+        apply_changes(&txn, changes)?;
         txn.commit()?;
         Ok(update.root)
+    }
+
+    /// Writes bytecode (keyed by its hash) in one transaction.
+    pub(crate) fn write_codes(&self, codes: Vec<(B256, Bytes)>) -> StoreResult<()> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(CODES)?;
+            for (hash, code) in &codes {
+                table.insert(hash.0, code.as_ref())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Writes a checkpoint's chain part once its state is loaded: the block (the head), its
+    /// ancestors' headers, the block's info, and the store's history starting at it.
+    pub(crate) fn write_checkpoint_chain(
+        &self,
+        block: &L2Block,
+        next_message: u64,
+        ancestors: &[alloy_consensus::Header],
+    ) -> StoreResult<()> {
+        let stored = &block.stored;
+        let number = stored.number();
+        check_block(stored)?;
+        let txn = self.db.begin_write()?;
+        {
+            let mut canonical = txn.open_table(CANONICAL)?;
+            if let Some((head, _)) = head_of(&canonical)? {
+                return Err(StoreError::NotNext { number, head });
+            }
+            let mut blocks = txn.open_table(BLOCKS)?;
+            let mut numbers = txn.open_table(BLOCK_NUMBERS)?;
+            for header in ancestors {
+                let hash = header.hash_slow();
+                canonical.insert(header.number, hash.as_slice())?;
+                blocks.insert(header.number, encode_header_record(header).as_slice())?;
+                numbers.insert(hash.0, header.number)?;
+            }
+            canonical.insert(number, stored.hash.as_slice())?;
+            let record = encode_block(stored, &block.anchor, block.l1_anchor, &block.messages);
+            blocks.insert(number, record.as_slice())?;
+            numbers.insert(stored.hash.0, number)?;
+            let mut transactions = txn.open_table(TRANSACTIONS)?;
+            for (i, hash) in stored.tx_hashes.iter().enumerate() {
+                transactions.insert(hash.0, encode_tx_location(number, i).as_slice())?;
+            }
+            let info = BlockInfo { state_root: stored.header().state_root, l1_anchor: block.l1_anchor, next_message };
+            txn.open_table(BLOCK_INFO)?.insert(number, encode_info(&info).as_slice())?;
+            let mut store_info = txn.open_table(INFO)?;
+            store_info.insert("history_from", number)?;
+            store_info.insert("bodies_from", number)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The database (for checkpoints).
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
     }
 
     /// Opens the database file at `path`, creating it (and missing parent directories) when absent.
@@ -240,9 +305,17 @@ fn create_state_tables(txn: &WriteTransaction) -> StoreResult<()> {
 }
 
 /// The oldest block whose state is readable (and to which the chain can rewind).
-fn history_from(info: &impl ReadableTable<&'static str, u64>) -> StoreResult<u64> {
+pub(crate) fn history_from(info: &impl ReadableTable<&'static str, u64>) -> StoreResult<u64> {
     Ok(info.get("history_from")?.map_or(0, |v| v.value()))
 }
+
+/// The oldest block whose body, receipts and transaction index entries are kept.
+fn bodies_from(info: &impl ReadableTable<&'static str, u64>) -> StoreResult<u64> {
+    Ok(info.get("bodies_from")?.map_or(0, |v| v.value()))
+}
+
+/// Blocks whose bodies one [`ChainStore::prune_bodies`] call drops at most.
+const PRUNE_BODIES_BATCH: u64 = 1024;
 
 /// The head number and hash.
 fn head_of(canonical: &impl ReadableTable<u64, &'static [u8]>) -> StoreResult<Option<(u64, B256)>> {
@@ -275,7 +348,7 @@ fn check_block(stored: &StoredBlock) -> StoreResult<()> {
 }
 
 /// Reads the whole storage of `address`.
-fn read_storage(
+pub(crate) fn read_storage(
     storage: &impl ReadableTable<[u8; 52], &'static [u8]>,
     address: Address,
 ) -> StoreResult<Vec<(U256, U256)>> {
@@ -291,7 +364,7 @@ fn read_storage(
     Ok(out)
 }
 
-fn read_account(
+pub(crate) fn read_account(
     accounts: &impl ReadableTable<[u8; 20], &'static [u8]>,
     address: Address,
 ) -> StoreResult<Option<AccountState>> {
@@ -460,6 +533,9 @@ impl ChainStore for RedbStore {
         let what = || format!("block {number}");
         let record =
             txn.open_table(BLOCKS)?.get(number)?.ok_or_else(|| StoreError::corrupt(what(), Corruption::Missing))?;
+        if is_header_record(record.value()) {
+            return Ok(None);
+        }
         let witness = txn
             .open_table(WITNESSES)?
             .get(number)?
@@ -475,6 +551,63 @@ impl ChainStore for RedbStore {
             ));
         }
         Ok(Some(block))
+    }
+
+    fn header(&self, number: u64) -> StoreResult<Option<alloy_consensus::Header>> {
+        let txn = self.db.begin_read()?;
+        let Some(record) = txn.open_table(BLOCKS)?.get(number)? else { return Ok(None) };
+        decode_record_header(record.value()).map(Some).map_err(|e| StoreError::corrupt(format!("block {number}"), e))
+    }
+
+    fn bodies_from(&self) -> StoreResult<u64> {
+        let txn = self.db.begin_read()?;
+        bodies_from(&txn.open_table(INFO)?)
+    }
+
+    fn first_block(&self) -> StoreResult<u64> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(BLOCK_INFO)?.first()?.map_or(0, |(n, _)| n.value()))
+    }
+
+    fn prune_bodies(&self, keep_from: u64) -> StoreResult<u64> {
+        if self.archive {
+            return Ok(0);
+        }
+        let txn = self.db.begin_write()?;
+        let end;
+        let mut pruned = 0;
+        {
+            let mut info = txn.open_table(INFO)?;
+            let from = bodies_from(&info)?;
+            let head = head_of(&txn.open_table(CANONICAL)?)?.map_or(0, |(n, _)| n);
+            // Blocks whose state is readable keep their bodies: a rewind returns their
+            // transactions to the pool.
+            let keep_from = keep_from.min(history_from(&info)?).min(head);
+            if keep_from <= from {
+                return Ok(0);
+            }
+            end = keep_from.min(from + PRUNE_BODIES_BATCH);
+            let mut blocks = txn.open_table(BLOCKS)?;
+            let mut transactions = txn.open_table(TRANSACTIONS)?;
+            let mut witnesses = txn.open_table(WITNESSES)?;
+            for n in from..end {
+                let what = || format!("block {n}");
+                let Some(record) = blocks.get(n)?.map(|r| r.value().to_vec()) else { continue };
+                if is_header_record(&record) {
+                    continue;
+                }
+                let block = decode_block(&record, None).map_err(|e| StoreError::corrupt(what(), e))?;
+                for hash in &block.stored.tx_hashes {
+                    transactions.remove(hash.0)?;
+                }
+                blocks.insert(n, encode_header_record(block.stored.header()).as_slice())?;
+                witnesses.remove(n)?;
+                pruned += 1;
+            }
+            info.insert("bodies_from", end)?;
+        }
+        txn.commit()?;
+        Ok(pruned)
     }
 
     fn block_hash(&self, number: u64) -> StoreResult<Option<B256>> {
@@ -574,7 +707,7 @@ impl ChainStore for RedbStore {
             if batch.is_empty() {
                 break;
             }
-            root = self.load_accounts(root, batch)?;
+            root = self.load_changes(root, &StateChanges::from_alloc(batch))?;
         }
         if root != genesis.header().state_root {
             self.clear_state()?;

@@ -79,8 +79,25 @@ pub trait ChainStore: Send + Sync + std::fmt::Debug {
     /// The head block number; `None` before genesis.
     fn head(&self) -> StoreResult<Option<u64>>;
 
-    /// The canonical block at `number`.
+    /// The canonical block at `number`; `None` also when its body was pruned
+    /// ([`ChainStore::bodies_from`]).
     fn block(&self, number: u64) -> StoreResult<Option<L2Block>>;
+
+    /// The header of the canonical block at `number`, also when its body was pruned (and for
+    /// the ancestors a checkpoint brought).
+    fn header(&self, number: u64) -> StoreResult<Option<alloy_consensus::Header>>;
+
+    /// The oldest block whose body, receipts and transaction index entries are kept.
+    fn bodies_from(&self) -> StoreResult<u64>;
+
+    /// The oldest block the chain has beyond a header: 0, or the block a checkpoint started at.
+    fn first_block(&self) -> StoreResult<u64>;
+
+    /// Drops the bodies, receipts, transaction index entries and witnesses of blocks before
+    /// `keep_from` (at most 1,024 per call), keeping their headers; never of a block whose state
+    /// is still readable ([`ChainStore::history_from`]). Returns the blocks pruned. A no-op in
+    /// archive mode.
+    fn prune_bodies(&self, keep_from: u64) -> StoreResult<u64>;
 
     /// The hash of the canonical block at `number` (cheaper than [`ChainStore::block`]).
     fn block_hash(&self, number: u64) -> StoreResult<Option<B256>>;

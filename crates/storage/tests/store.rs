@@ -11,7 +11,7 @@ use nrd_chain::{
     StateCommitter, StateError, StateProvider, StateSource, StoredBlock, TrieState, TrieUpdate, build_block,
 };
 use nrd_execute_client::{Ancestors, record_block};
-use nrd_storage::{ChainStore, L2Block, RedbStore, StoreError, StoreOptions};
+use nrd_storage::{ChainStore, CheckpointReader, L2Block, RedbStore, StoreError, StoreOptions};
 use proptest::prelude::*;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use revm::primitives::hardfork::SpecId;
@@ -502,6 +502,116 @@ fn pruning_keeps_the_window_and_deletes_every_other_node() {
     append(&store, &block, &changes).unwrap();
     assert_state(&store, None, &chain);
     assert_state(&store, Some(9), &chain);
+}
+
+/// Bodies go only where states went: headers, hashes and numbers stay; bodies, receipts, the
+/// transaction index and witnesses go; rewinds inside the state window still work.
+#[test]
+fn pruning_bodies_keeps_headers_and_never_passes_the_state_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let mut chain = longer_store(&path, StoreOptions::default());
+    let store = open(&path);
+    let blocks: Vec<L2Block> = (0..=11).map(|n| store.block(n).unwrap().unwrap()).collect();
+    // No state pruned yet: no body may go.
+    assert_eq!(store.prune_bodies(10).unwrap(), 0);
+    assert_eq!(store.bodies_from().unwrap(), 0);
+    store.prune_history(6).unwrap();
+    // Asked for 10, pruned up to the state window's start.
+    assert_eq!(store.prune_bodies(10).unwrap(), 6);
+    assert_eq!(store.bodies_from().unwrap(), 6);
+    assert_eq!(store.prune_bodies(10).unwrap(), 0);
+    drop(store);
+    let store = open(&path);
+    for block in &blocks {
+        let n = block.number();
+        assert_eq!(store.header(n).unwrap().as_ref(), Some(block.stored.header()), "header {n}");
+        assert_eq!(store.block_hash(n).unwrap(), Some(block.hash()));
+        assert_eq!(store.block_number(block.hash()).unwrap(), Some(n));
+        let kept = store.block(n).unwrap();
+        assert_eq!(kept.is_some(), n >= 6, "body {n}");
+        for hash in &block.stored.tx_hashes {
+            assert_eq!(store.transaction(*hash).unwrap().is_some(), n >= 6, "tx of block {n}");
+        }
+    }
+    assert_eq!(store.first_block().unwrap(), 0);
+    store.rewind(7).unwrap();
+    chain.rewind(7);
+    assert_state(&store, None, &chain);
+    let (block, changes) = chain.build(&[Op::Set(1, 1)], 3, false);
+    append(&store, &block, &changes).unwrap();
+    assert_state(&store, None, &chain);
+
+    // An archive store prunes nothing.
+    let archive = StoreOptions { archive: true, ..StoreOptions::default() };
+    let path = dir.path().join("archive.redb");
+    longer_store(&path, archive);
+    let store = RedbStore::open_with(&path, archive).unwrap();
+    assert_eq!(store.prune_bodies(10).unwrap(), 0);
+    assert!(store.block(1).unwrap().is_some());
+}
+
+/// A checkpoint of every block of a chain whose blocks create, change, wipe and delete accounts
+/// and storage loads into a new store with exactly that block's state, headers back to its
+/// ancestors and nothing before; the new store goes on from it.
+#[test]
+fn checkpoints_of_every_block_load_the_state_of_that_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l2.redb");
+    let chain = longer_store(&path, StoreOptions::default());
+    let store = open(&path);
+    for number in 0..=chain.head() {
+        let mut file = Vec::new();
+        let summary = store.export_checkpoint(Some(number), &mut file).unwrap();
+        assert_eq!(summary.number, number);
+        assert_eq!(summary.state_root, chain.root(number));
+        let reader = CheckpointReader::open(&file[..]).unwrap();
+        assert_eq!(reader.head().number(), number);
+        assert_eq!(reader.head().ancestors.len() as u64, number);
+        let fresh = RedbStore::open(dir.path().join(format!("from-{number}.redb"))).unwrap();
+        let loaded = fresh.import_checkpoint(reader).unwrap();
+        assert_eq!(loaded, summary);
+        assert_eq!(fresh.head().unwrap(), Some(number));
+        assert_eq!(
+            (fresh.history_from().unwrap(), fresh.bodies_from().unwrap(), fresh.first_block().unwrap()),
+            (number, number, number)
+        );
+        assert_state(&fresh, Some(number), &chain);
+        assert_same_block(
+            &fresh.block(number).unwrap().unwrap(),
+            &L2Block { witness: None, ..store.block(number).unwrap().unwrap() },
+        );
+        assert_eq!(fresh.block_info(number).unwrap(), store.block_info(number).unwrap());
+        for n in 0..number {
+            assert_eq!(fresh.header(n).unwrap(), store.header(n).unwrap());
+            assert!(fresh.block(n).unwrap().is_none() && fresh.block_info(n).unwrap().is_none());
+            assert!(state_at(&fresh, Some(n)).is_none());
+        }
+        if number > 0 {
+            assert!(matches!(fresh.rewind(number - 1), Err(StoreError::RewindPruned { .. })));
+        }
+        // A second import is refused: the store is not empty.
+        let again = CheckpointReader::open(&file[..]).unwrap();
+        assert!(matches!(fresh.import_checkpoint(again), Err(nrd_storage::CheckpointError::NotEmpty { .. })));
+    }
+    // The store started from block 9 goes on like the original.
+    let mut model = longer_store(&dir.path().join("model.redb"), StoreOptions::default());
+    model.rewind(9);
+    let fresh = RedbStore::open(dir.path().join("from-9.redb")).unwrap();
+    for salt in 0..3 {
+        let (block, changes) = model.build(&[Op::Set(2, 9), Op::Touch, Op::Deploy(salt as u8)], salt + 20, false);
+        append(&fresh, &block, &changes).unwrap();
+        assert_state(&fresh, None, &model);
+    }
+    fresh.rewind(10).unwrap();
+    model.rewind(10);
+    assert_state(&fresh, None, &model);
+    // A block outside the state window cannot be exported.
+    store.prune_history(8).unwrap();
+    assert!(matches!(
+        store.export_checkpoint(Some(7), &mut Vec::new()),
+        Err(nrd_storage::CheckpointError::Unavailable { number: 7, .. })
+    ));
 }
 
 #[test]
