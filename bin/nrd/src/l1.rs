@@ -41,6 +41,10 @@ pub(crate) struct L1Args {
     /// EXECUTE gas limit per block (default: 2x target).
     #[arg(long)]
     execute_limit: Option<u64>,
+    /// Blocks below the head the `finalized` (and `safe`) block is: the devnet has no
+    /// consensus, so this is how deep a reorg may go.
+    #[arg(long, default_value_t = 64)]
+    finality_depth: u64,
     /// Metrics (`/metrics`), `/health` and `/ready` listen address.
     #[arg(long, default_value = nrd_metrics::DEFAULT_ADDR, env = "NRD_METRICS_ADDR")]
     metrics_addr: SocketAddr,
@@ -70,6 +74,7 @@ pub(crate) fn run(args: L1Args) -> ExitCode {
         gas_limit: args.gas_limit,
         accounts: args.accounts,
         mnemonic: args.mnemonic,
+        finality_depth: args.finality_depth,
         ..Default::default()
     };
     config.execute.target = args.execute_target;

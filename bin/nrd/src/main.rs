@@ -1,6 +1,7 @@
 //! `nrd`: the native rollup node daemon and its command line.
 
 mod bridge;
+mod checkpoint;
 mod deploy;
 mod devnet;
 mod genesis;
@@ -48,6 +49,12 @@ enum Command {
     /// forced-inclusion window, withdrawal delay, deposit pause, L2 parameters) — queue,
     /// execute, cancel — and the current parameters.
     Governance(governance::GovernanceArgs),
+    /// Checkpoints: export the state at a block of a stopped node, or start a new node's data
+    /// directory from one (checked against L1) instead of replaying the chain.
+    Checkpoint {
+        #[command(subcommand)]
+        which: checkpoint::CheckpointCommand,
+    },
     /// The batch submitter's recorded refusal, on a stopped node's data directory: `status`, and
     /// `clear-refusal` once its cause is fixed (the next start posts again).
     Submitter {
@@ -91,5 +98,6 @@ fn main() -> ExitCode {
         Command::Bridge(args) => bridge::run(args),
         Command::Governance(args) => governance::run(args),
         Command::Submitter { which } => submitter::run(&which),
+        Command::Checkpoint { which } => checkpoint::run(which),
     }
 }

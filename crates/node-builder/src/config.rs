@@ -718,7 +718,7 @@ impl NodeConfig {
                 ..Default::default()
             },
             proposer: ProposerSection { self_propose: false, key: Some(String::new()) },
-            state: StateSection::default(),
+            state: StateSection { block_history: Some(0), ..StateSection::default() },
         }
     }
 

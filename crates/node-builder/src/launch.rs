@@ -218,12 +218,15 @@ impl NodeBuilder {
         let block_time = Duration::from_millis(config.sequencer.block_time_ms.max(1));
         let node = Arc::new(L2Node::new(chain.clone(), sink, block_time.as_secs().max(1)));
         node.update_status(|s| s.rollup = config.l1.rollup);
+        // A chain started from a checkpoint needs nothing from L1 before the block that posted it.
+        let checkpoint =
+            nrd_node::checkpoint_l1_block(&**chain.store()).map_err(|e| LaunchError::Chain(Box::new(e)))?;
         let follower = Follower::new(
             node.clone(),
             client.clone(),
             config.l1.rollup,
             FollowerConfig {
-                start_block: config.l1.start_block,
+                start_block: config.l1.start_block.max(checkpoint.unwrap_or(0)),
                 confirmations: config.l1.confirmations,
                 poll_interval: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
                 ws_url: config.l1.ws_url.clone(),

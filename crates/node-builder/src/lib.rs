@@ -19,12 +19,15 @@
 //!   [`run_l1`]: `nrd l1`, the L1 devnet alone.
 //! - The operations endpoint: `/metrics`, `/health`, `/ready` ([`serve_ops`], [`watch_node`],
 //!   [`watch_l1`]; metric names are `nrd-metrics`').
+//! - Checkpoint start ([`export_checkpoint`], [`import_checkpoint`]): the state at one block
+//!   of a stopped node, and a new node's store loaded from it after L1 confirmed its block.
 //! - The devnet L2 genesis ([`devnet_genesis`]).
 //!
 //! Errors are [`LaunchError`] (and [`DeployError`]), classified with
 //! [`nrd_chain::Classify`]: a port in use or an L1 that does not answer yet is temporary; a
 //! configuration, genesis or store that cannot be used is critical.
 
+mod checkpoint;
 mod config;
 mod deploy;
 mod devnet;
@@ -33,6 +36,9 @@ mod genesis;
 mod launch;
 mod ops;
 
+pub use checkpoint::{
+    CheckpointCommandError, CheckpointCommandResult, ImportedCheckpoint, export_checkpoint, import_checkpoint,
+};
 pub use config::{
     ConfigError, ConfigResult, L1Section, Layers, NodeConfig, Origin, ProposerSection, Resolved, Role, SECRET_KEYS,
     SequencerSection, StateSection, env_name, known_keys,

@@ -74,6 +74,8 @@ struct Inner {
     safe: u64,
     finalized: u64,
     last_prune: u64,
+    /// The oldest block whose body is kept (the store's, cached).
+    bodies_from: u64,
 }
 
 impl Inner {
@@ -84,6 +86,14 @@ impl Inner {
     fn recent(&self, number: u64) -> Option<&Recent> {
         let first = self.recent.front()?.header.number;
         self.recent.get(usize::try_from(number.checked_sub(first)?).ok()?)
+    }
+
+    /// Forgets the bodies of recent blocks before `bodies_from` (they were pruned).
+    fn set_bodies_from(&mut self, bodies_from: u64) {
+        self.bodies_from = bodies_from;
+        for recent in self.recent.iter_mut().take_while(|r| r.header.number < bodies_from) {
+            recent.block = None;
+        }
     }
 
     fn push(&mut self, block: Arc<StoredBlock>, l1: Arc<BlockL1Info>) {
@@ -133,6 +143,27 @@ fn load_recent(store: &dyn ChainStore, head: u64) -> Result<(VecDeque<Recent>, A
 
 /// Store meta key: [`L2Genesis::fingerprint`] of the genesis the store was written from.
 const GENESIS_FINGERPRINT: &str = "genesis_fingerprint";
+
+/// Store meta key: the L1 block that posted the block a checkpoint started the chain at (the
+/// follower needs nothing from L1 before it).
+pub const CHECKPOINT_L1_BLOCK: &str = "checkpoint_l1_block";
+
+/// Records in `store` that it holds `genesis`'s chain without writing the genesis into it: a
+/// store loaded from a checkpoint (whose blocks L1 verified) starts after the genesis.
+pub fn adopt_genesis(store: &dyn ChainStore, genesis: &L2Genesis) -> Result<(), NodeError> {
+    Ok(store.put_meta(GENESIS_FINGERPRINT, genesis.fingerprint().as_slice())?)
+}
+
+/// The L1 block a checkpoint's block was posted in, when the store started from a checkpoint.
+pub fn checkpoint_l1_block(store: &dyn ChainStore) -> Result<Option<u64>, NodeError> {
+    let Some(raw) = store.meta(CHECKPOINT_L1_BLOCK)? else { return Ok(None) };
+    let bytes = <[u8; 8]>::try_from(raw.as_slice()).map_err(|_| NodeError::BadMeta {
+        key: CHECKPOINT_L1_BLOCK,
+        len: raw.len(),
+        expected: 8,
+    })?;
+    Ok(Some(u64::from_be_bytes(bytes)))
+}
 
 /// The L2 chain of one node.
 #[derive(Debug)]
@@ -191,6 +222,7 @@ impl L2Chain {
             safe: first,
             finalized: first,
             last_prune: 0,
+            bodies_from: store.bodies_from()?,
         };
         let expected = inner.head().header().state_root;
         // The head state is there: its root is the head's, and its root node is stored.
@@ -252,16 +284,28 @@ impl L2Chain {
 
     /// A canonical block (`None` also when its body is pruned: see [`Self::bodies_from`]).
     pub fn block(&self, number: u64) -> Option<Arc<StoredBlock>> {
-        if let Some(recent) = self.read().recent(number) {
-            return recent.block.as_ref().map(|(b, _)| b.clone());
+        {
+            let inner = self.read();
+            if number < inner.bodies_from {
+                return None;
+            }
+            if let Some(recent) = inner.recent(number) {
+                return recent.block.as_ref().map(|(b, _)| b.clone());
+            }
         }
         Some(self.stored(number)?.stored)
     }
 
     /// What block `number` applied from L1.
     pub fn l1_info(&self, number: u64) -> Option<Arc<BlockL1Info>> {
-        if let Some(recent) = self.read().recent(number) {
-            return recent.block.as_ref().map(|(_, l1)| l1.clone());
+        {
+            let inner = self.read();
+            if number < inner.bodies_from {
+                return None;
+            }
+            if let Some(recent) = inner.recent(number) {
+                return recent.block.as_ref().map(|(_, l1)| l1.clone());
+            }
         }
         Some(l1_of(self.stored(number)?).1)
     }
@@ -300,10 +344,7 @@ impl L2Chain {
     /// The oldest block whose body, receipts and transactions are kept (older ones keep only
     /// their headers).
     pub fn bodies_from(&self) -> u64 {
-        self.store
-            .bodies_from()
-            .inspect_err(|e| tracing::error!(target: "nrd::node", "reading the block history start: {e}"))
-            .unwrap_or(0)
+        self.read().bodies_from
     }
 
     /// The oldest block of the chain beyond headers: 0, or the block a checkpoint started it at.
@@ -487,8 +528,11 @@ impl L2Chain {
             }
         }
         if let Some(keep_from) = prune_from.1 {
-            match self.store.prune_bodies(keep_from) {
-                Ok(pruned) => nrd_metrics::bodies_pruned(pruned),
+            match self.store.prune_bodies(keep_from).and_then(|pruned| Ok((pruned, self.store.bodies_from()?))) {
+                Ok((pruned, bodies_from)) => {
+                    nrd_metrics::bodies_pruned(pruned);
+                    self.write().set_bodies_from(bodies_from);
+                }
                 Err(e) => tracing::error!(target: "nrd::node", keep_from, "pruning block bodies: {e}"),
             }
         }
@@ -517,6 +561,7 @@ impl L2Chain {
         let (recent, head_block) = load_recent(&*self.store, number)?;
         inner.recent = recent;
         inner.head = head_block;
+        inner.bodies_from = self.store.bodies_from()?;
         inner.next_message = self.store.block_info(number)?.ok_or(NodeError::MissingBlock(number))?.next_message;
         inner.safe = inner.safe.min(number);
         inner.finalized = inner.finalized.min(number);
@@ -529,7 +574,7 @@ impl L2Chain {
     pub fn import(&self, posted: &PostedBlock, l1_hash: B256) -> Result<Arc<StoredBlock>, NodeError> {
         let anchor = anchor_calldata(posted.l1_anchor, l1_hash, &posted.messages);
         // The rollup's header rules, as NativeRollup checked them before EXECUTE.
-        let gas_limit = self.block(0).ok_or(NodeError::MissingBlock(0))?.header().gas_limit;
+        let gas_limit = self.genesis.gas_limit();
         nrd_derivation::check_header_rules(&posted.block, l1_hash, gas_limit)?;
         let ancestors = self.ancestors();
         let (parent, mut state) = self.head_with_state()?;

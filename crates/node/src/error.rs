@@ -63,6 +63,16 @@ pub enum NodeError {
     /// The node's state could not be read (a store failure, a missing trie node).
     #[error("state: {0}")]
     State(#[from] nrd_chain::StateError),
+    /// A value the node keeps in the store's meta table does not decode.
+    #[error("store meta `{key}`: {len} bytes, expected {expected}")]
+    BadMeta {
+        /// The meta key.
+        key: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length it must have.
+        expected: usize,
+    },
 }
 
 impl From<WatcherError> for NodeError {
@@ -96,7 +106,8 @@ impl Classify for NodeError {
             | Self::MissingBlock(_)
             | Self::Diverged { .. }
             | Self::Derivation(_)
-            | Self::HeaderRule(_) => Severity::Critical,
+            | Self::HeaderRule(_)
+            | Self::BadMeta { .. } => Severity::Critical,
         }
     }
 }

@@ -173,7 +173,12 @@ impl<P: L1Provider + Clone> Follower<P> {
                 let number = posted.block.header.number;
                 let hash = posted.block.header.hash_slow();
                 let head = chain.head().number();
-                let ours = if number <= head { chain.block(number).map(|b| b.hash) } else { None };
+                if number < chain.first_block() && chain.block_hash(number).is_none() {
+                    // Before the checkpoint this chain started from (L1 verified it): nothing
+                    // of ours to compare.
+                    continue;
+                }
+                let ours = if number <= head { chain.block_hash(number) } else { None };
                 if ours.is_some_and(|ours| ours != hash) && number > chain.safe() {
                     // Our own block, not yet posted (a sequencer's, or a self-proposing
                     // follower's), lost to a block someone else posted: L1 decides. Ours are
@@ -184,7 +189,7 @@ impl<P: L1Provider + Clone> Follower<P> {
                 }
                 let head = chain.head().number();
                 if number <= head {
-                    let ours = chain.block(number).map(|b| b.hash).unwrap_or_default();
+                    let ours = chain.block_hash(number).unwrap_or_default();
                     if ours != hash {
                         nrd_metrics::root_mismatch(self.role());
                         return Err(NodeError::Diverged { number, posted: hash, ours });

@@ -18,7 +18,9 @@ mod follower;
 mod node;
 mod rpc;
 
-pub use chain::{ANCESTORS, BlockL1Info, L2Chain, StateHistory};
+pub use chain::{
+    ANCESTORS, BlockL1Info, CHECKPOINT_L1_BLOCK, L2Chain, StateHistory, adopt_genesis, checkpoint_l1_block,
+};
 pub use error::NodeError;
 pub use follower::{Follower, FollowerConfig, L1View};
 pub use node::{L2Node, RollupStatus, TxSink};

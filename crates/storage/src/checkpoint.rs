@@ -683,7 +683,7 @@ impl RedbStore {
                         summary.codes += 1;
                     }
                     if code_bytes >= 64 << 20 {
-                        self.write_codes(std::mem::take(&mut codes))?;
+                        self.write_codes(&std::mem::take(&mut codes))?;
                         code_bytes = 0;
                     }
                 }
@@ -695,7 +695,7 @@ impl RedbStore {
             }
         };
         root = self.load_batch(root, &mut batch)?;
-        self.write_codes(codes)?;
+        self.write_codes(&codes)?;
         if (accounts, slots, n_codes) != (summary.accounts, summary.slots, summary.codes) {
             return Err(CheckpointError::Inconsistent {
                 number,

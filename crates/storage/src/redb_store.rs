@@ -170,14 +170,14 @@ impl RedbStore {
     }
 
     /// Writes bytecode (keyed by its hash) in one transaction.
-    pub(crate) fn write_codes(&self, codes: Vec<(B256, Bytes)>) -> StoreResult<()> {
+    pub(crate) fn write_codes(&self, codes: &[(B256, Bytes)]) -> StoreResult<()> {
         if codes.is_empty() {
             return Ok(());
         }
         let txn = self.db.begin_write()?;
         {
             let mut table = txn.open_table(CODES)?;
-            for (hash, code) in &codes {
+            for (hash, code) in codes {
                 table.insert(hash.0, code.as_ref())?;
             }
         }
