@@ -122,6 +122,11 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    /// A process started elsewhere, killed on drop.
+    pub(crate) fn adopt(name: &'static str, child: Child, addr: String) -> Self {
+        Self { name, child, addr }
+    }
+
     /// The exit status, if the process has ended.
     pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()

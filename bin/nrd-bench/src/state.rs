@@ -13,7 +13,7 @@ use nrd_chain::{GenesisAccount, MemoryState, StateProvider, StoredBlock, build_b
 use nrd_derivation::{L1BlockRef, L2Genesis, PostedBlock, SequencingConfig, SyntheticAccounts, block_inputs};
 use nrd_execute_client::record_block;
 use nrd_node::{BlockL1Info, L2Chain, NodeError, StateHistory};
-use nrd_storage::{RedbStore, StoreOptions};
+use nrd_storage::{CheckpointReader, RedbStore, StoreOptions};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::{
     path::{Path, PathBuf},
@@ -22,7 +22,10 @@ use std::{
     time::Instant,
 };
 
-use crate::BenchError;
+use crate::{
+    BenchError,
+    harness::{Conn, Node, Nrd, free_port, start},
+};
 
 /// Transfers per block: 1,400 × 21,000 gas = 29.4M gas (the anchor call takes some of the 30M).
 const TRANSFERS: usize = 1_400;
@@ -59,6 +62,8 @@ enum Phase {
     Run,
     /// The previous design on the same genesis.
     Peer,
+    /// Export a checkpoint of the run's head and start a new store from it.
+    Checkpoint,
 }
 
 fn senders() -> Vec<PrivateKeySigner> {
@@ -101,8 +106,14 @@ fn transfers(genesis: &L2Genesis, accounts: u64, block: u64, first_nonce: u64) -
         .collect()
 }
 
+/// The store of one size, where `nrd node` finds it (`data_dir/chain.redb`).
 fn store_path(dir: &Path, accounts: u64) -> PathBuf {
-    dir.join(format!("{accounts}.redb"))
+    dir.join(accounts.to_string()).join("chain.redb")
+}
+
+/// The store a checkpoint of one size is imported into.
+fn checkpoint_store(dir: &Path, accounts: u64) -> PathBuf {
+    dir.join(format!("{accounts}-checkpoint")).join("chain.redb")
 }
 
 /// The process's resident and peak resident memory, MiB.
@@ -137,6 +148,9 @@ fn open(args: &Args, path: &Path, genesis: &L2Genesis) -> Result<L2Chain, BenchE
 fn phase_load(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError> {
     let path = store_path(&args.dir, accounts);
     let _ = std::fs::remove_file(&path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| BenchError::File { path: dir.to_path_buf(), source })?;
+    }
     let genesis = genesis(accounts);
     let start = Instant::now();
     let chain = open(args, &path, &genesis)?;
@@ -206,6 +220,87 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
     }))
 }
 
+/// A checkpoint of the run's head: export (time, bytes), import into a fresh store (time, peak
+/// memory), and a chain opened on it (time until its head state answers).
+fn phase_checkpoint(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError> {
+    let fail = |e: &dyn std::fmt::Display| BenchError::Failed(e.to_string());
+    let genesis = genesis(accounts);
+    let options = StoreOptions { node_cache_bytes: args.node_cache_mb << 20, archive: false };
+    let file = args.dir.join(format!("{accounts}.ckpt"));
+    let store = RedbStore::open_with(store_path(&args.dir, accounts), options).map_err(|e| fail(&e))?;
+    let t = Instant::now();
+    let out = std::fs::File::create(&file).map_err(|source| BenchError::File { path: file.clone(), source })?;
+    let exported = store.export_checkpoint(None, out).map_err(|e| fail(&e))?;
+    let export_s = t.elapsed().as_secs_f64();
+    drop(store);
+    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let target = checkpoint_store(&args.dir, accounts);
+    let _ = std::fs::remove_file(&target);
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| BenchError::File { path: dir.to_path_buf(), source })?;
+    }
+    let t = Instant::now();
+    let fresh = RedbStore::open_with(&target, options).map_err(|e| fail(&e))?;
+    let input = std::fs::File::open(&file).map_err(|source| BenchError::File { path: file.clone(), source })?;
+    let reader = CheckpointReader::open(std::io::BufReader::with_capacity(1 << 20, input)).map_err(|e| fail(&e))?;
+    let imported = fresh.import_checkpoint(reader).map_err(|e| fail(&e))?;
+    nrd_node::adopt_genesis(&fresh, &genesis).map_err(node_error)?;
+    let import_s = t.elapsed().as_secs_f64();
+    if imported != exported {
+        return Err(BenchError::Failed(format!("imported {imported:?}, exported {exported:?}")));
+    }
+    drop(fresh);
+    let _ = std::fs::remove_file(&file);
+    let t = Instant::now();
+    let chain = open(args, &target, &genesis)?;
+    chain.head_state().map_err(node_error)?.account(Address::ZERO).map_err(|e| fail(&e))?;
+    let open_s = t.elapsed().as_secs_f64();
+    let (_, peak) = memory();
+    Ok(serde_json::json!({
+        "export_s": export_s, "file_bytes": bytes, "import_s": import_s, "open_s": open_s, "peak_mib": peak,
+        "accounts_exported": exported.accounts,
+    }))
+}
+
+/// `nrd node` (a follower of a rollup L1 does not have) on the store in `data_dir`: seconds
+/// from spawning the process to its first `eth_blockNumber` answer.
+fn node_start(nrd: &Nrd, l1: &Node, beacon: u16, genesis: &L2Genesis, data_dir: &Path) -> Result<f64, BenchError> {
+    let genesis_file = data_dir.join("genesis.json");
+    std::fs::write(&genesis_file, genesis.to_json())
+        .map_err(|source| BenchError::File { path: genesis_file.clone(), source })?;
+    let (port, metrics) = (free_port(), free_port());
+    let config = data_dir.join("node.toml");
+    let text = format!(
+        "role = \"follower\"\ndata_dir = {:?}\ngenesis = {:?}\nrpc_addr = \"127.0.0.1:{port}\"\nmetrics_addr = \"127.0.0.1:{metrics}\"\n\n[l1]\nrpc_url = \"http://{}\"\nbeacon_url = \"http://127.0.0.1:{beacon}\"\nrollup = \"0x00000000000000000000000000000000000000aa\"\n",
+        data_dir.display().to_string(),
+        genesis_file.display().to_string(),
+        l1.addr,
+    );
+    std::fs::write(&config, text).map_err(|source| BenchError::File { path: config.clone(), source })?;
+    let addr = format!("127.0.0.1:{port}");
+    let t = Instant::now();
+    let child = nrd
+        .command(["node", "--config", &config.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|source| BenchError::Spawn { name: "nrd node".into(), source })?;
+    let mut node = Node::adopt("nrd node", child, addr.clone());
+    loop {
+        if Conn::open(&addr).and_then(|mut c| c.call("eth_blockNumber", &serde_json::json!([]))).is_ok() {
+            break;
+        }
+        if let Some(status) = node.exited() {
+            return Err(BenchError::Exited { name: "nrd node".into(), status, addr });
+        }
+        if t.elapsed().as_secs() > 600 {
+            return Err(BenchError::NoAnswer { name: "nrd node".into(), addr });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
 /// The previous design: the whole state in memory, a clone per block for history, build +
 /// record + commit on it.
 fn phase_peer(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError> {
@@ -271,6 +366,7 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
             Phase::Load => phase_load(args, accounts)?,
             Phase::Run => phase_run(args, accounts)?,
             Phase::Peer => phase_peer(args, accounts)?,
+            Phase::Checkpoint => phase_checkpoint(args, accounts)?,
         };
         println!("{figures}");
         return Ok(());
@@ -280,11 +376,41 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut first_seal = None;
+    // `nrd node` starts against an L1 (`nrd l1`), when the `nrd` binary is beside this one.
+    let nrd = Nrd::locate(None).ok();
+    let (l1_port, beacon) = (free_port(), free_port());
+    let l1 = match &nrd {
+        Some(nrd) => {
+            let mut command = nrd.command(["l1", "--rpc-addr", &format!("127.0.0.1:{l1_port}")]);
+            command.args(["--beacon-addr", &format!("127.0.0.1:{beacon}")]);
+            command.args(["--metrics-addr", &format!("127.0.0.1:{}", free_port())]);
+            Some(start("nrd l1", command, l1_port, None)?)
+        }
+        None => None,
+    };
+    let mut second = Vec::new();
     for &accounts in &args.accounts {
         let load = child(args, accounts, "load")?;
         let run = child(args, accounts, "run")?;
         let peer = if accounts <= args.peer_up_to { Some(child(args, accounts, "peer")?) } else { None };
-        let _ = std::fs::remove_file(store_path(&args.dir, accounts));
+        let checkpoint = child(args, accounts, "checkpoint")?;
+        let genesis = genesis(accounts);
+        let starts = match (&nrd, &l1) {
+            (Some(nrd), Some(l1)) => {
+                let dir = |p: PathBuf| p.parent().map(Path::to_path_buf).unwrap_or_default();
+                Some((
+                    node_start(nrd, l1, beacon, &genesis, &dir(store_path(&args.dir, accounts)))?,
+                    node_start(nrd, l1, beacon, &genesis, &dir(checkpoint_store(&args.dir, accounts)))?,
+                ))
+            }
+            _ => None,
+        };
+        for path in [store_path(&args.dir, accounts), checkpoint_store(&args.dir, accounts)] {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        second.push((accounts, checkpoint, starts));
         let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         let seal = f(&run, "seal_s");
         let base = *first_seal.get_or_insert(seal);
@@ -300,6 +426,23 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
             f(&run, "rss_mib"),
             peer.as_ref().map_or("—".into(), |p| format!("{:.1}", f(p, "peer_seal_s") * 1e3)),
             peer.as_ref().map_or("—".into(), |p| format!("{:.0}", f(p, "peer_rss_mib"))),
+        );
+    }
+    println!();
+    println!(
+        "| accounts | `nrd node` start → eth_blockNumber (s) | checkpoint export (s) | checkpoint B/account | checkpoint import (s) | import peak RSS (MiB) | `nrd node` start from the checkpoint (s) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for (accounts, c, starts) in second {
+        let f = |k: &str| c[k].as_f64().unwrap_or(f64::NAN);
+        let (start, from_checkpoint) =
+            starts.map_or(("—".to_string(), "—".to_string()), |(a, b)| (format!("{a:.2}"), format!("{b:.2}")));
+        println!(
+            "| {accounts} | {start} | {:.1} | {:.0} | {:.1} | {:.0} | {from_checkpoint} |",
+            f("export_s"),
+            f("file_bytes") / accounts as f64,
+            f("import_s"),
+            f("peak_mib"),
         );
     }
     Ok(())

@@ -178,12 +178,17 @@ pub async fn import_checkpoint(config: &NodeConfig, file: &Path) -> CheckpointCo
     // Loaded beside the target and renamed once complete: an interrupted import leaves no store.
     let partial = config.data_dir.join(format!("{STORE_FILE}.importing"));
     let _ = std::fs::remove_file(&partial);
-    let store_err = |source| CheckpointCommandError::Store { path: partial.clone(), source };
-    let store = RedbStore::open_with(&partial, config.state.store_options()).map_err(store_err)?;
-    let summary = store.import_checkpoint(reader).map_err(on_file)?;
-    nrd_node::adopt_genesis(&store, &genesis)?;
-    store.put_meta(nrd_node::CHECKPOINT_L1_BLOCK, &l1_block.to_be_bytes()).map_err(store_err)?;
-    drop(store);
+    let load = || -> CheckpointCommandResult<CheckpointSummary> {
+        let store_err = |source| CheckpointCommandError::Store { path: partial.clone(), source };
+        let store = RedbStore::open_with(&partial, config.state.store_options()).map_err(store_err)?;
+        let summary = store.import_checkpoint(reader).map_err(on_file)?;
+        nrd_node::adopt_genesis(&store, &genesis)?;
+        store.put_meta(nrd_node::CHECKPOINT_L1_BLOCK, &l1_block.to_be_bytes()).map_err(store_err)?;
+        Ok(summary)
+    };
+    let summary = load().inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })?;
     std::fs::rename(&partial, &target).map_err(|source| CheckpointCommandError::Io { path: target.clone(), source })?;
     Ok(ImportedCheckpoint { summary, l1_block })
 }
