@@ -49,6 +49,9 @@ pub(crate) struct Args {
     /// MiB of trie nodes the store caches.
     #[arg(long, default_value_t = 256)]
     node_cache_mb: u64,
+    /// MiB of database pages redb caches.
+    #[arg(long, default_value_t = 1024)]
+    db_cache_mb: u64,
     /// Internal: run one phase for one size and print its figures as JSON.
     #[arg(long, hide = true)]
     phase: Option<Phase>,
@@ -140,7 +143,11 @@ fn node_error(e: NodeError) -> BenchError {
 }
 
 fn open(args: &Args, path: &Path, genesis: &L2Genesis) -> Result<L2Chain, BenchError> {
-    let options = StoreOptions { node_cache_bytes: args.node_cache_mb << 20, archive: false };
+    let options = StoreOptions {
+        node_cache_bytes: args.node_cache_mb << 20,
+        archive: false,
+        db_cache_bytes: args.db_cache_mb << 20,
+    };
     let store = RedbStore::open_with(path, options).map_err(|e| BenchError::Failed(format!("store: {e}")))?;
     L2Chain::open_with(genesis.clone(), Arc::new(store), StateHistory::default()).map_err(node_error)
 }
@@ -225,7 +232,11 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
 fn phase_checkpoint(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError> {
     let fail = |e: &dyn std::fmt::Display| BenchError::Failed(e.to_string());
     let genesis = genesis(accounts);
-    let options = StoreOptions { node_cache_bytes: args.node_cache_mb << 20, archive: false };
+    let options = StoreOptions {
+        node_cache_bytes: args.node_cache_mb << 20,
+        archive: false,
+        db_cache_bytes: args.db_cache_mb << 20,
+    };
     let file = args.dir.join(format!("{accounts}.ckpt"));
     let store = RedbStore::open_with(store_path(&args.dir, accounts), options).map_err(|e| fail(&e))?;
     let t = Instant::now();
@@ -346,6 +357,7 @@ fn child(args: &Args, accounts: u64, phase: &str) -> Result<serde_json::Value, B
     let output = Command::new(&exe)
         .args(["state", "--phase", phase, "--accounts", &accounts.to_string(), "--blocks", &args.blocks.to_string()])
         .args(["--dir", &args.dir.display().to_string(), "--node-cache-mb", &args.node_cache_mb.to_string()])
+        .args(["--db-cache-mb", &args.db_cache_mb.to_string()])
         .output()
         .map_err(|source| BenchError::Spawn { name: format!("nrd-bench state --phase {phase}"), source })?;
     if !output.status.success() {

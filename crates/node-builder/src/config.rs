@@ -283,6 +283,13 @@ pub struct StateSection {
     /// MiB of state trie nodes cached in memory in front of the database.
     #[serde(default = "default_node_cache_mb")]
     pub node_cache_mb: u64,
+    /// MiB of database pages the store (redb) caches in memory.
+    #[serde(default = "default_db_cache_mb")]
+    pub db_cache_mb: u64,
+}
+
+fn default_db_cache_mb() -> u64 {
+    1024
 }
 
 fn default_history_blocks() -> u64 {
@@ -300,6 +307,7 @@ impl Default for StateSection {
             block_history: None,
             archive: false,
             node_cache_mb: default_node_cache_mb(),
+            db_cache_mb: default_db_cache_mb(),
         }
     }
 }
@@ -310,6 +318,7 @@ impl StateSection {
         nrd_storage::StoreOptions {
             node_cache_bytes: self.node_cache_mb.saturating_mul(1 << 20),
             archive: self.archive,
+            db_cache_bytes: self.db_cache_mb.saturating_mul(1 << 20),
         }
     }
 
@@ -601,6 +610,7 @@ impl NodeConfig {
         at_least("sequencer.block_time_ms", self.sequencer.block_time_ms, 1)?;
         at_least("state.history_blocks", self.state.history_blocks, 1)?;
         at_least("state.node_cache_mb", self.state.node_cache_mb, 1)?;
+        at_least("state.db_cache_mb", self.state.db_cache_mb, 1)?;
         if let Some(blocks) = self.state.block_history {
             at_least("state.block_history", blocks, 1)?;
         }

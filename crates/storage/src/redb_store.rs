@@ -104,11 +104,13 @@ pub struct StoreOptions {
     pub node_cache_bytes: u64,
     /// Keep every state readable: nothing is ever pruned.
     pub archive: bool,
+    /// Bytes of database pages redb caches in memory (its own default: 1 GiB).
+    pub db_cache_bytes: u64,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { node_cache_bytes: 256 << 20, archive: false }
+        Self { node_cache_bytes: 256 << 20, archive: false, db_cache_bytes: 1 << 30 }
     }
 }
 
@@ -245,7 +247,8 @@ impl RedbStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| at(e.into()))?;
         }
-        let db = Database::create(path).map_err(|e| at(e.into()))?;
+        let cache = usize::try_from(options.db_cache_bytes).unwrap_or(usize::MAX);
+        let db = redb::Builder::new().set_cache_size(cache).create(path).map_err(|e| at(e.into()))?;
         Self::init(db, options).map_err(at)
     }
 
@@ -256,7 +259,10 @@ impl RedbStore {
 
     /// [`RedbStore::in_memory`] with `options`.
     pub fn in_memory_with(options: StoreOptions) -> StoreResult<Self> {
-        Self::init(redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?, options)
+        let cache = usize::try_from(options.db_cache_bytes).unwrap_or(usize::MAX);
+        let db =
+            redb::Builder::new().set_cache_size(cache).create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Self::init(db, options)
     }
 
     /// Creates every table (so readers never miss one) and checks the schema version.
