@@ -49,6 +49,12 @@ pub(crate) struct Args {
     /// MiB of trie nodes the store caches.
     #[arg(long, default_value_t = 256)]
     node_cache_mb: u64,
+    /// Seal without warming the recipients' trie paths on another thread (as before it).
+    #[arg(long)]
+    no_prefetch: bool,
+    /// Keep the stores (and reuse one that a previous invocation kept instead of loading it).
+    #[arg(long)]
+    keep: bool,
     /// MiB of database pages redb caches.
     #[arg(long, default_value_t = 1024)]
     db_cache_mb: u64,
@@ -184,7 +190,9 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
     let config = SequencingConfig { gas_limit: genesis.gas_limit(), fee_recipient: Address::repeat_byte(0xfe) };
     let spec = chain.spec().clone();
     let (mut seal, mut import, mut gas) = (Vec::new(), Vec::new(), 0);
-    for block in 0..args.blocks as u64 {
+    // A kept store (`--keep`) goes on from where the last invocation left it.
+    let base = chain.head().number();
+    for block in base..base + args.blocks as u64 {
         let parent = chain.head_sealed();
         let l1 = l1_ref(parent.number + 1, parent.timestamp);
         let txs = transfers(&genesis, accounts, block, block * (TRANSFERS / SENDERS) as u64);
@@ -193,11 +201,20 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
         let anchor = inputs.attributes.anchor.clone();
         let ancestors = chain.ancestors();
         let fail = |e: &dyn std::fmt::Display| BenchError::Failed(e.to_string());
-        // Seal as the sequencer does: build, record the witness on a second view, commit.
+        // Seal as the sequencer does: warm the recipients' trie paths on another thread, build,
+        // record the witness on a second view, commit.
         let t = Instant::now();
+        let targets = inputs
+            .transactions
+            .iter()
+            .flat_map(|tx| [Some(tx.signer()), alloy_consensus::Transaction::to(tx.inner())])
+            .flatten()
+            .collect();
+        let prefetch = if args.no_prefetch { None } else { chain.prefetch(targets) };
         let mut scratch = chain.head_state().map_err(node_error)?;
         let built = build_block(&spec, &parent, inputs.attributes, inputs.transactions, &mut scratch, &ancestors)
             .map_err(|e| fail(&e))?;
+        drop(prefetch);
         if !built.rejected.is_empty() {
             return Err(BenchError::Failed(format!("{} transfers rejected", built.rejected.len())));
         }
@@ -358,6 +375,7 @@ fn child(args: &Args, accounts: u64, phase: &str) -> Result<serde_json::Value, B
         .args(["state", "--phase", phase, "--accounts", &accounts.to_string(), "--blocks", &args.blocks.to_string()])
         .args(["--dir", &args.dir.display().to_string(), "--node-cache-mb", &args.node_cache_mb.to_string()])
         .args(["--db-cache-mb", &args.db_cache_mb.to_string()])
+        .args(args.no_prefetch.then_some("--no-prefetch"))
         .output()
         .map_err(|source| BenchError::Spawn { name: format!("nrd-bench state --phase {phase}"), source })?;
     if !output.status.success() {
@@ -402,7 +420,8 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
     };
     let mut second = Vec::new();
     for &accounts in &args.accounts {
-        let load = child(args, accounts, "load")?;
+        let kept = args.keep && store_path(&args.dir, accounts).exists();
+        let load = if kept { serde_json::json!({}) } else { child(args, accounts, "load")? };
         let run = child(args, accounts, "run")?;
         let peer = if accounts <= args.peer_up_to { Some(child(args, accounts, "peer")?) } else { None };
         let checkpoint = child(args, accounts, "checkpoint")?;
@@ -417,7 +436,8 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
             }
             _ => None,
         };
-        for path in [store_path(&args.dir, accounts), checkpoint_store(&args.dir, accounts)] {
+        let stores = [store_path(&args.dir, accounts), checkpoint_store(&args.dir, accounts)];
+        for path in stores.iter().skip(usize::from(args.keep)) {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::remove_dir_all(dir);
             }

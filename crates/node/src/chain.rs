@@ -9,7 +9,7 @@
 
 use crate::NodeError;
 use alloy_consensus::{Header, Sealed};
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use nrd_bridge::L1Message;
 use nrd_chain::{ChainSpec, LayeredState, RwLockExt, StateSource, StoredBlock, import_block};
 use nrd_derivation::{L2Genesis, PostedBlock, anchor_calldata};
@@ -163,6 +163,25 @@ pub fn checkpoint_l1_block(store: &dyn ChainStore) -> Result<Option<u64>, NodeEr
         expected: 8,
     })?;
     Ok(Some(u64::from_be_bytes(bytes)))
+}
+
+/// A background warm-up of the state's node cache ([`L2Chain::prefetch`]); dropping it stops it.
+#[derive(Debug)]
+pub struct Prefetch {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Sees nothing: revealing the path is the point.
+struct Ignore;
+
+impl nrd_chain::NodeObserver for Ignore {
+    fn visit(&mut self, _hash: B256, _encoding: Vec<u8>) {}
 }
 
 /// The L2 chain of one node.
@@ -409,6 +428,28 @@ impl L2Chain {
         Ok((Sealed::new_unchecked(head.header().clone(), head.hash), LayeredState::new(source)))
     }
 
+    /// Reads the account trie paths of `addresses` from the store on another thread, so that
+    /// the block about to be executed on the head (built or imported) finds them in the node
+    /// cache when it computes its state root: on a large state those reads are what grows, and
+    /// a second core does them while the first executes. Stops when the returned guard drops.
+    pub fn prefetch(&self, addresses: Vec<Address>) -> Option<Prefetch> {
+        let mut state = self.head_state().ok()?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let spawned = std::thread::Builder::new().name("nrd-prefetch".into()).spawn(move || {
+            for address in addresses {
+                if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                // A failed read is the executing block's to report, not the warm-up's.
+                if nrd_chain::TrieState::observe_account(&mut state, address, &mut Ignore).is_err() {
+                    return;
+                }
+            }
+        });
+        spawned.ok().map(|_| Prefetch { stop })
+    }
+
     /// The head state (a snapshot: later blocks do not change it).
     pub fn head_state(&self) -> Result<StoreState, NodeError> {
         Ok(self.head_with_state()?.1)
@@ -577,6 +618,8 @@ impl L2Chain {
         let gas_limit = self.genesis.gas_limit();
         nrd_derivation::check_header_rules(&posted.block, l1_hash, gas_limit)?;
         let ancestors = self.ancestors();
+        let targets = posted.block.body.transactions.iter().filter_map(alloy_consensus::Transaction::to).collect();
+        let _prefetch = self.prefetch(targets);
         let (parent, mut state) = self.head_with_state()?;
         let imported = import_block(&self.spec, &parent, &posted.block, &anchor, &mut state, &ancestors)?;
         let senders = nrd_chain::recover_senders(&posted.block)?;

@@ -19,7 +19,7 @@ mod node;
 mod rpc;
 
 pub use chain::{
-    ANCESTORS, BlockL1Info, CHECKPOINT_L1_BLOCK, L2Chain, StateHistory, adopt_genesis, checkpoint_l1_block,
+    ANCESTORS, BlockL1Info, CHECKPOINT_L1_BLOCK, L2Chain, Prefetch, StateHistory, adopt_genesis, checkpoint_l1_block,
 };
 pub use error::NodeError;
 pub use follower::{Follower, FollowerConfig, L1View};
