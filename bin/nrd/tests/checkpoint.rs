@@ -76,6 +76,23 @@ fn import(config: &Path, file: &Path) -> std::process::Output {
     nrd(&["checkpoint", "import", "--config", config.to_str().unwrap(), file.to_str().unwrap()])
 }
 
+/// A transfer of `value` wei to `ADDR1` from `KEY0` with `nonce`, not waited for.
+fn send(rpc: &str, nonce: u64, value: u64) {
+    cast(&[
+        "send",
+        "--async",
+        "--rpc-url",
+        rpc,
+        "--private-key",
+        KEY0,
+        "--nonce",
+        &nonce.to_string(),
+        ADDR1,
+        "--value",
+        &value.to_string(),
+    ]);
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
@@ -103,19 +120,7 @@ fn a_follower_starts_from_a_checkpoint_l1_confirms_and_refuses_forged_ones() {
     let a_config = setup.config("a", "follower", a_rpc.trim_start_matches("http://"), &rollup, "");
     let a = Node::start(&a_config, &a_rpc);
     for nonce in 0..5 {
-        cast(&[
-            "send",
-            "--async",
-            "--rpc-url",
-            &seq_rpc,
-            "--private-key",
-            KEY0,
-            "--nonce",
-            &nonce.to_string(),
-            ADDR1,
-            "--value",
-            "1000",
-        ]);
+        send(&seq_rpc, nonce, 1000);
     }
     // The follower has imported the transfers from L1.
     wait("follower A to import the transfers", 90, || {
@@ -189,19 +194,7 @@ fn a_follower_starts_from_a_checkpoint_l1_confirms_and_refuses_forged_ones() {
     let b = Node::start(&b_config, &b_rpc);
     assert!(head(&b_rpc) >= exported_head);
     for nonce in 5..8 {
-        cast(&[
-            "send",
-            "--async",
-            "--rpc-url",
-            &seq_rpc,
-            "--private-key",
-            KEY0,
-            "--nonce",
-            &nonce.to_string(),
-            ADDR1,
-            "--value",
-            "1000",
-        ]);
+        send(&seq_rpc, nonce, 1000);
     }
     wait("follower B to import blocks after the checkpoint", 90, || {
         cast(&["nonce", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "--rpc-url", &b_rpc]) == "8"
@@ -233,19 +226,7 @@ fn a_follower_starts_from_a_checkpoint_l1_confirms_and_refuses_forged_ones() {
     // block_history = 4: once L1 finalizes enough, bodies older than the window go too.
     let mut nonce = 8;
     wait("follower B to prune bodies", 120, || {
-        cast(&[
-            "send",
-            "--async",
-            "--rpc-url",
-            &seq_rpc,
-            "--private-key",
-            KEY0,
-            "--nonce",
-            &nonce.to_string(),
-            ADDR1,
-            "--value",
-            "1",
-        ]);
+        send(&seq_rpc, nonce, 1);
         nonce += 1;
         block(&b_rpc, b_head).is_err_and(|e| e["code"] == 4444)
     });
