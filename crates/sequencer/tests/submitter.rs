@@ -3,7 +3,8 @@
 //! is replaced with higher fees; a batch L1 proves invalid halts posting with the typed reason
 //! and is never sent again until an operator clears the refusal; a batch refused for a
 //! temporary reason (someone took the L1 block's EXECUTE capacity first) is retried; batches
-//! and blocks are cut by the cost model so every one can be posted.
+//! and blocks are cut by the cost model so every one can be posted. A transaction the pool
+//! acknowledged is on disk before the answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -136,6 +137,20 @@ async fn sealed_blocks_are_posted_and_a_stuck_transaction_is_replaced() {
     // Nothing left to post.
     submitter.step().await.unwrap();
     assert_eq!(s.rollup.l1.devnet.pool_len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledged_transaction_is_on_disk_before_the_answer() {
+    let keys = l2_keys(2);
+    let s = setup_funded(&keys).await;
+    let pool = Mempool::new(s.chain.clone(), Default::default(), vec![]);
+    for raw in transfers(&s, &keys, 6) {
+        pool.submit(&raw).unwrap();
+    }
+    // A crash now (no block sealed, no `save`): the next run's pool has every one of them.
+    drop(pool);
+    let restarted = Mempool::new(s.chain, Default::default(), vec![]);
+    assert_eq!(restarted.len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]
