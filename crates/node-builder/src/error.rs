@@ -60,8 +60,14 @@ pub enum LaunchError {
         source: nrd_storage::StoreError,
     },
     /// The L2 chain cannot be opened from its store and genesis.
-    #[error("opening the L2 chain: {0}")]
-    Chain(#[source] Box<nrd_node::NodeError>),
+    #[error("opening the L2 chain{}: {source}", file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default())]
+    Chain {
+        /// The store's file, when the node opened it from its `data_dir`.
+        file: Option<PathBuf>,
+        /// Why.
+        #[source]
+        source: Box<nrd_node::NodeError>,
+    },
     /// The L1 endpoint cannot be used (a malformed URL).
     #[error("`l1.rpc_url` {url}: {source}")]
     L1Config {
@@ -134,7 +140,7 @@ impl Classify for LaunchError {
             | Self::Genesis { .. }
             | Self::DataDir { .. }
             | Self::Store { .. }
-            | Self::Chain(_)
+            | Self::Chain { .. }
             | Self::L1Config { .. }
             | Self::Devnet(_)
             | Self::Option { .. } => Severity::Critical,

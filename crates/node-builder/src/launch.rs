@@ -197,13 +197,20 @@ impl NodeBuilder {
             Some(key) => key,
             None => config.signer()?,
         };
-        let store = match store {
-            Some(store) => store,
-            None => open_store(&config.data_dir, config.state.store_options())?,
+        let (store, file) = match store {
+            Some(store) => (store, None),
+            None => {
+                (open_store(&config.data_dir, config.state.store_options())?, Some(config.data_dir.join(STORE_FILE)))
+            }
         };
-        let chain = Arc::new(
-            L2Chain::open_with(genesis, store, config.state.history()).map_err(|e| LaunchError::Chain(Box::new(e)))?,
-        );
+        let history = config.state.history();
+        let chain = match &file {
+            // Opening reads the head blocks and state: the engine may meet damage there too.
+            Some(file) => guard_engine(file, || L2Chain::open_with(genesis, store, history))
+                .map_err(|source| LaunchError::Store { dir: config.data_dir.clone(), source })?,
+            None => L2Chain::open_with(genesis, store, history),
+        };
+        let chain = Arc::new(chain.map_err(|source| LaunchError::Chain { file, source: Box::new(source) })?);
         let mut l1 = L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url);
         if let Some(timeout) = l1_timeout {
             l1 = l1.with_timeout(timeout);
@@ -358,12 +365,68 @@ pub fn read_genesis(path: &Path) -> LaunchResult<L2Genesis> {
     L2Genesis::from_json(&json).map_err(|source| LaunchError::Genesis { path: path.to_path_buf(), source })
 }
 
-/// Opens (creating) the redb store in `dir`.
+/// The store's file in a node's `data_dir`.
+const STORE_FILE: &str = "chain.redb";
+
+/// Opens (creating) the redb store in `dir`: a damaged file is an error that names it, never a
+/// panic ([`guard_engine`]).
 pub fn open_store(dir: &Path, options: StoreOptions) -> LaunchResult<Arc<dyn ChainStore>> {
     std::fs::create_dir_all(dir).map_err(|source| LaunchError::DataDir { dir: dir.to_path_buf(), source })?;
-    let store = RedbStore::open_with(dir.join("chain.redb"), options)
+    let file = dir.join(STORE_FILE);
+    let store = guard_engine(&file, || RedbStore::open_with(&file, options))
+        .and_then(|opened| opened)
         .map_err(|source| LaunchError::Store { dir: dir.to_path_buf(), source })?;
     Ok(Arc::new(store))
+}
+
+thread_local! {
+    /// Set while [`guard_engine`] runs on this thread: where the panic hook puts the message.
+    static CAUGHT: std::cell::RefCell<Option<Option<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `read` (opening the store at `file`, or the chain in it) and turns a panic into an
+/// error naming `file`. redb panics on some damage instead of reporting it — a page of unknown
+/// type reached through a cursor hits an `unreachable!()` (`btree_cursor.rs`, redb 4.6 and
+/// 5.0), and builds with debug assertions assert on every damaged page they check — and a
+/// damaged file must be an error that names it, not a crash. The panic's message goes into
+/// the error, not to stderr; panics on other threads are reported as before.
+fn guard_engine<T>(file: &Path, read: impl FnOnce() -> T) -> Result<T, nrd_storage::StoreError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info.location().map(|l| format!("{}:{}: ", l.file(), l.line())).unwrap_or_default();
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|m| (*m).to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let caught = CAUGHT.with(|slot| match slot.borrow_mut().as_mut() {
+                Some(caught) => {
+                    *caught = Some(format!("{location}{message}"));
+                    true
+                }
+                None => false,
+            });
+            if !caught {
+                previous(info);
+            }
+        }));
+    });
+    CAUGHT.with(|slot| *slot.borrow_mut() = Some(None));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    let caught = CAUGHT.with(|slot| slot.borrow_mut().take()).flatten();
+    result.map_err(|_| nrd_storage::StoreError::File {
+        path: file.to_path_buf(),
+        source: Box::new(nrd_storage::StoreError::Corrupt {
+            what: "database file".into(),
+            reason: Box::new(nrd_storage::Corruption::Engine(format!(
+                "the database engine failed on it ({})",
+                caught.unwrap_or_else(|| "no message".into())
+            ))),
+        }),
+    })
 }
 
 /// An in-memory store (`nrd devnet` without `--data-dir`, `nrd bridge advance`).

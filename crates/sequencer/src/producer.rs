@@ -13,7 +13,10 @@ use nrd_execute_client::record_block;
 use nrd_node::{BackendError, BlockL1Info, L1View, L2Chain, TxSink};
 use nrd_txpool::{AdmissionContext, Pool, PoolLimits, decode_pooled};
 use std::{
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -21,22 +24,36 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The L2 mempool in front of the chain.
+/// The L2 mempool in front of the chain, kept in the store: a transaction is acknowledged
+/// ([`TxSink::submit`] returns its hash) only once the pool holding it is written, so a crash
+/// right after loses nothing the node answered for.
 #[derive(Debug)]
 pub struct Mempool {
     chain: Arc<L2Chain>,
     pool: Mutex<Pool>,
     /// Senders whose transactions are refused (a test switch for censorship scenarios).
     censored: Vec<Address>,
+    /// Transactions admitted so far (bumped under the pool's lock).
+    admitted: AtomicU64,
+    /// How many of them the last write of the pool covered; held while writing, so writes are
+    /// ordered and a submission finds its transaction already written by a concurrent one.
+    written: Mutex<u64>,
 }
 
 impl Mempool {
     /// A pool with `limits` over `chain`, restoring transactions a previous run saved.
     pub fn new(chain: Arc<L2Chain>, limits: PoolLimits, censored: Vec<Address>) -> Self {
-        let pool = Self { chain, pool: Mutex::new(Pool::new(limits)), censored };
+        let pool = Self {
+            chain,
+            pool: Mutex::new(Pool::new(limits)),
+            censored,
+            admitted: AtomicU64::new(0),
+            written: Mutex::new(0),
+        };
         match pool.chain.store().load_pool() {
             Ok(saved) => {
-                let restored = saved.iter().filter(|raw| pool.submit(raw).is_ok()).count();
+                // Already on disk: admitted without writing the pool again for each.
+                let restored = saved.iter().filter(|raw| pool.admit(raw).is_ok()).count();
                 if !saved.is_empty() {
                     tracing::info!(target: "nrd::sequencer", restored, saved = saved.len(), "restored the pool");
                 }
@@ -66,10 +83,51 @@ impl Mempool {
 
     /// Writes the pool to the store so a restart keeps it.
     pub fn save(&self) {
-        let raw: Vec<Bytes> = self.lock().iter().map(|p| p.tx.inner().encoded_2718().into()).collect();
-        if let Err(e) = self.chain.store().save_pool(&raw) {
+        if let Err(e) = self.write(None) {
             tracing::warn!(target: "nrd::sequencer", "could not save the pool: {e}");
         }
+    }
+
+    /// Writes the pool to the store, unless a write already covered admission `covering`.
+    fn write(&self, covering: Option<u64>) -> Result<(), nrd_storage::StoreError> {
+        let mut written = self.written.lock_or_recover();
+        if covering.is_some_and(|n| *written >= n) {
+            return Ok(());
+        }
+        let (raw, admitted) = {
+            let pool = self.lock();
+            let raw: Vec<Bytes> = pool.iter().map(|p| p.tx.inner().encoded_2718().into()).collect();
+            (raw, self.admitted.load(Ordering::Acquire))
+        };
+        self.chain.store().save_pool(&raw)?;
+        *written = admitted;
+        Ok(())
+    }
+
+    /// Checks and adds a transaction to the pool (in memory only); returns its hash and its
+    /// admission number.
+    fn admit(&self, raw: &[u8]) -> Result<(B256, u64), BackendError> {
+        let pooled = decode_pooled(raw)
+            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
+            .map_err(BackendError::rejected)?;
+        if pooled.sidecar.is_some() {
+            nrd_metrics::pool_rejected("blob");
+            return Err(BackendError::Rejected(
+                "blob transactions are not supported on this L2 (it has no blob data availability)".into(),
+            ));
+        }
+        if self.censored.contains(&pooled.tx.signer()) {
+            nrd_metrics::pool_rejected("policy");
+            return Err(BackendError::Rejected("transaction refused by this sequencer's policy".into()));
+        }
+        let hash = pooled.hash;
+        let ctx = self.context();
+        let mut state = self.chain.head_state().map_err(BackendError::unavailable)?;
+        let mut pool = self.lock();
+        pool.add(pooled, &mut state, &ctx)
+            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
+            .map_err(BackendError::rejected)?;
+        Ok((hash, self.admitted.fetch_add(1, Ordering::AcqRel) + 1))
     }
 
     /// Candidates for the next block, by tip.
@@ -93,27 +151,13 @@ impl Mempool {
 }
 
 impl TxSink for Mempool {
+    /// Admits the transaction and writes the pool before answering: the hash is an
+    /// acknowledgement that survives a crash. Concurrent submissions share a write.
     fn submit(&self, raw: &[u8]) -> Result<B256, BackendError> {
-        let pooled = decode_pooled(raw)
-            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
-            .map_err(BackendError::rejected)?;
-        if pooled.sidecar.is_some() {
-            nrd_metrics::pool_rejected("blob");
-            return Err(BackendError::Rejected(
-                "blob transactions are not supported on this L2 (it has no blob data availability)".into(),
-            ));
-        }
-        if self.censored.contains(&pooled.tx.signer()) {
-            nrd_metrics::pool_rejected("policy");
-            return Err(BackendError::Rejected("transaction refused by this sequencer's policy".into()));
-        }
-        let hash = pooled.hash;
-        let ctx = self.context();
-        let mut state = self.chain.head_state().map_err(BackendError::unavailable)?;
-        self.lock()
-            .add(pooled, &mut state, &ctx)
-            .inspect_err(|e| nrd_metrics::pool_rejected(e.reason()))
-            .map_err(BackendError::rejected)?;
+        let (hash, admitted) = self.admit(raw)?;
+        // Not written: not acknowledged (it stays pooled; a client sending it again is told
+        // "already known" and may be included anyway).
+        self.write(Some(admitted)).map_err(BackendError::unavailable)?;
         Ok(hash)
     }
 

@@ -10,7 +10,8 @@
 //! as `max_blocks` and `max_l2_gas` allow and one `advance` within [`AdvanceLimits`] carries.
 //!
 //! The rollup contract's own head (`headNumber`) is the source of truth for what is posted: a
-//! restarted submitter reads it and continues after it, so nothing is posted twice.
+//! restarted submitter reads it and continues after it, so nothing is posted twice — once an
+//! `advance` its previous run left in L1's pool is mined (or dropped): it waits for that first.
 
 use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost, execute_fee_gas};
 use alloy_eips::BlockNumberOrTag;
@@ -183,6 +184,9 @@ pub struct Submitter {
     unexplained: u32,
     /// Out-of-gas reverts in a row: each adds half the model's gas.
     gas_bumps: u32,
+    /// Since when a transaction of the key that this submitter did not send (an earlier run's
+    /// advance) is pending on L1, and whether waiting for it has been given up.
+    earlier: Option<(Instant, bool)>,
 }
 
 impl Submitter {
@@ -197,7 +201,18 @@ impl Submitter {
             node.update_status(|s| s.halted = Some(reason.clone()));
         }
         let sender = TxSender::new(client.clone(), config.key.clone(), config.l1_chain_id, config.sender_config());
-        Self { node, client, sender, config, in_flight: None, halted, backoff: None, unexplained: 0, gas_bumps: 0 }
+        Self {
+            node,
+            client,
+            sender,
+            config,
+            in_flight: None,
+            halted,
+            backoff: None,
+            unexplained: 0,
+            gas_bumps: 0,
+            earlier: None,
+        }
     }
 
     fn remember_refusal(&self, first: u64, reason: &str) {
@@ -377,6 +392,11 @@ impl Submitter {
         if posted == head {
             return Ok(());
         }
+        // An advance sent before a restart may still wait in L1's pool: posting the same blocks
+        // again would revert once it lands. Wait until L1 mines (or drops) it.
+        if self.earlier_pending().await? {
+            return Ok(());
+        }
         // The next run of blocks within the batch preferences (at least one)…
         let first = posted + 1;
         let mut last = first;
@@ -415,6 +435,31 @@ impl Submitter {
         };
         let nonce = self.sender.pending_nonce().await?;
         self.send(first, last, tx, cost, nonce, 1, None).await
+    }
+
+    /// Whether a transaction of the key that this submitter did not send is pending on L1 (its
+    /// pending nonce is above its mined one): an advance an earlier run sent just before it
+    /// stopped, which this one has no record of. Worth waiting for up to `resubmit_after`;
+    /// after that, posting goes on behind it (as it would have before).
+    async fn earlier_pending(&mut self) -> Result<bool, SequencerError> {
+        let pending = self.sender.pending_nonce().await?;
+        let mined = self.client.nonce(self.sender.address(), BlockNumberOrTag::Latest).await?;
+        if pending <= mined {
+            self.earlier = None;
+            return Ok(false);
+        }
+        let (since, given_up) = self.earlier.get_or_insert_with(|| {
+            tracing::info!(target: "nrd::submitter", mined, pending, "a transaction of this key sent before (by an earlier run?) is pending on L1: waiting for it before posting");
+            (Instant::now(), false)
+        });
+        if since.elapsed() < self.config.resubmit_after {
+            return Ok(true);
+        }
+        if !*given_up {
+            *given_up = true;
+            tracing::warn!(target: "nrd::submitter", mined, pending, waited = ?since.elapsed(), "an earlier transaction of this key is still pending on L1: posting behind it");
+        }
+        Ok(false)
     }
 
     /// Blocks `first..=last` with their witnesses, from the store.

@@ -3,7 +3,9 @@
 //! is replaced with higher fees; a batch L1 proves invalid halts posting with the typed reason
 //! and is never sent again until an operator clears the refusal; a batch refused for a
 //! temporary reason (someone took the L1 block's EXECUTE capacity first) is retried; batches
-//! and blocks are cut by the cost model so every one can be posted.
+//! and blocks are cut by the cost model so every one can be posted. A restarted submitter waits
+//! for the advance its previous run left in L1's pool instead of posting the same blocks again;
+//! a transaction the pool acknowledged is on disk before the answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -136,6 +138,49 @@ async fn sealed_blocks_are_posted_and_a_stuck_transaction_is_replaced() {
     // Nothing left to post.
     submitter.step().await.unwrap();
     assert_eq!(s.rollup.l1.devnet.pool_len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_submitter_waits_for_the_advance_its_last_run_left_pending() {
+    let s = setup().await;
+    let producer = producer(&s);
+    let mut sealed = 0;
+    while sealed < 2 {
+        if producer.seal().unwrap().is_some() {
+            sealed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut before = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    before.step().await.unwrap(); // posts blocks 1..=2; L1 does not seal yet
+    assert_eq!(s.rollup.l1.devnet.pool_len(), 1);
+    // The process dies (kill -9) with its advance in L1's pool; a new one starts.
+    drop(before);
+    let mut after = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    after.step().await.unwrap();
+    assert_eq!(s.rollup.l1.devnet.pool_len(), 1, "nothing sent while the earlier advance is pending");
+    assert!(!after.in_flight());
+    s.rollup.l1.devnet.seal().unwrap();
+    after.step().await.unwrap(); // the rollup's head is 2: nothing left to post
+    assert_eq!(s.rollup.l1.devnet.pool_len(), 0);
+    assert_eq!(s.chain.safe(), 2);
+    assert_eq!(sequencer_nonce(&s).await, 1, "one advance, and it succeeded");
+    let head: u64 = s.rollup.view(nrd_bridge::NativeRollup::headNumberCall {});
+    assert_eq!(head, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledged_transaction_is_on_disk_before_the_answer() {
+    let keys = l2_keys(2);
+    let s = setup_funded(&keys).await;
+    let pool = Mempool::new(s.chain.clone(), Default::default(), vec![]);
+    for raw in transfers(&s, &keys, 6) {
+        pool.submit(&raw).unwrap();
+    }
+    // A crash now (no block sealed, no `save`): the next run's pool has every one of them.
+    drop(pool);
+    let restarted = Mempool::new(s.chain, Default::default(), vec![]);
+    assert_eq!(restarted.len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]

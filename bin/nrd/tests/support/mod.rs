@@ -272,6 +272,12 @@ impl NodeProcess {
     /// Starts `nrd node` with `config` (keys only from the file; metrics on a free port unless
     /// the file names one) and waits for its RPC at `rpc`.
     pub fn start(config: &std::path::Path, rpc: &str) -> Self {
+        Self::start_within(config, rpc, Duration::from_secs(30))
+    }
+
+    /// [`Self::start`], waiting up to `timeout` for the RPC (a large genesis loads first); fails
+    /// at once if the process exits before it answers.
+    pub fn start_within(config: &std::path::Path, rpc: &str, timeout: Duration) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_nrd"));
         for (name, _) in std::env::vars_os().filter(|(n, _)| n.to_string_lossy().starts_with("NRD_")) {
             command.env_remove(name);
@@ -287,13 +293,27 @@ impl NodeProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn nrd node");
-        let node = Self { child, rpc: rpc.to_string() };
+        let mut node = Self { child, rpc: rpc.to_string() };
         let start = Instant::now();
         while rpc_call(&node.rpc, "eth_chainId", json!([])).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "nrd node did not start");
+            if let Some(status) = node.child.try_wait().unwrap() {
+                panic!("nrd node exited with {status} before serving its RPC");
+            }
+            assert!(start.elapsed() < timeout, "nrd node did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         node
+    }
+
+    /// `kill -9`: the process stops at once, wherever it is (mid-commit, mid-request), as in a
+    /// crash or an OOM kill; waits until it is gone.
+    pub fn kill9(mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("nrd node exited by itself ({status}) before the kill");
+        }
+        self.child.kill().unwrap(); // SIGKILL on Unix
+        let status = self.child.wait().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status}");
     }
 
     /// Ctrl-C, as an operator stops it; waits for a clean exit.
