@@ -9,7 +9,7 @@
 //! for that block, in an L1 block that is already finalized (no reorg can take it away, and the
 //! new node can never need to rewind below it).
 
-use crate::NodeConfig;
+use crate::{NodeConfig, launch::STORE_FILE};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
@@ -22,8 +22,6 @@ use nrd_storage::{
 };
 use std::path::{Path, PathBuf};
 
-/// The store's file in a data directory.
-const STORE_FILE: &str = "chain.redb";
 /// Blocks one `eth_getLogs` request spans (nrd's own L1 serves at most 10,000).
 const LOG_SPAN: u64 = 5_000;
 

@@ -210,7 +210,8 @@ impl NodeBuilder {
                 .map_err(|source| LaunchError::Store { dir: config.data_dir.clone(), source })?,
             None => L2Chain::open_with(genesis, store, history),
         };
-        let chain = Arc::new(chain.map_err(|source| LaunchError::Chain { file, source: Box::new(source) })?);
+        let chain =
+            Arc::new(chain.map_err(|source| LaunchError::Chain { file: file.clone(), source: Box::new(source) })?);
         let mut l1 = L1ClientConfig::new(&config.l1.rpc_url).with_beacon(&config.l1.beacon_url);
         if let Some(timeout) = l1_timeout {
             l1 = l1.with_timeout(timeout);
@@ -226,8 +227,8 @@ impl NodeBuilder {
         let node = Arc::new(L2Node::new(chain.clone(), sink, block_time.as_secs().max(1)));
         node.update_status(|s| s.rollup = config.l1.rollup);
         // A chain started from a checkpoint needs nothing from L1 before the block that posted it.
-        let checkpoint =
-            nrd_node::checkpoint_l1_block(&**chain.store()).map_err(|e| LaunchError::Chain(Box::new(e)))?;
+        let checkpoint = nrd_node::checkpoint_l1_block(&**chain.store())
+            .map_err(|source| LaunchError::Chain { file: file.clone(), source: Box::new(source) })?;
         let follower = Follower::new(
             node.clone(),
             client.clone(),
@@ -366,7 +367,7 @@ pub fn read_genesis(path: &Path) -> LaunchResult<L2Genesis> {
 }
 
 /// The store's file in a node's `data_dir`.
-const STORE_FILE: &str = "chain.redb";
+pub(crate) const STORE_FILE: &str = "chain.redb";
 
 /// Opens (creating) the redb store in `dir`: a damaged file is an error that names it, never a
 /// panic ([`guard_engine`]).
