@@ -52,6 +52,9 @@ pub(crate) struct Args {
     /// Seal without warming the recipients' trie paths on another thread (as before it).
     #[arg(long)]
     no_prefetch: bool,
+    /// Skip the checkpoint export and import (and `nrd node`'s start from the checkpoint).
+    #[arg(long)]
+    no_checkpoint: bool,
     /// Keep the stores (and reuse one that a previous invocation kept instead of loading it).
     #[arg(long)]
     keep: bool,
@@ -424,15 +427,17 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
         let load = if kept { serde_json::json!({}) } else { child(args, accounts, "load")? };
         let run = child(args, accounts, "run")?;
         let peer = if accounts <= args.peer_up_to { Some(child(args, accounts, "peer")?) } else { None };
-        let checkpoint = child(args, accounts, "checkpoint")?;
+        let checkpoint = if args.no_checkpoint { serde_json::json!({}) } else { child(args, accounts, "checkpoint")? };
         let genesis = genesis(accounts);
         let starts = match (&nrd, &l1) {
             (Some(nrd), Some(l1)) => {
                 let dir = |p: PathBuf| p.parent().map(Path::to_path_buf).unwrap_or_default();
-                Some((
-                    node_start(nrd, l1, beacon, &genesis, &dir(store_path(&args.dir, accounts)))?,
-                    node_start(nrd, l1, beacon, &genesis, &dir(checkpoint_store(&args.dir, accounts)))?,
-                ))
+                let from_checkpoint = if args.no_checkpoint {
+                    f64::NAN
+                } else {
+                    node_start(nrd, l1, beacon, &genesis, &dir(checkpoint_store(&args.dir, accounts)))?
+                };
+                Some((node_start(nrd, l1, beacon, &genesis, &dir(store_path(&args.dir, accounts)))?, from_checkpoint))
             }
             _ => None,
         };
