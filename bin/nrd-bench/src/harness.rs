@@ -131,6 +131,17 @@ impl Node {
     pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
+
+    /// Stops it as an operator does (SIGINT) and waits up to `timeout` for it to exit; killed
+    /// after that. A store closed this way opens without redb's repair.
+    pub(crate) fn interrupt(&mut self, timeout: Duration) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let start = Instant::now();
+        while self.exited().is_none() && start.elapsed() < timeout {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Node {

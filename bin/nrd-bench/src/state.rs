@@ -329,7 +329,10 @@ fn node_start(nrd: &Nrd, l1: &Node, beacon: u16, genesis: &L2Genesis, data_dir: 
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    Ok(t.elapsed().as_secs_f64())
+    let started = t.elapsed().as_secs_f64();
+    // A clean stop: a killed node would leave the store for redb to repair at the next open.
+    node.interrupt(std::time::Duration::from_secs(60));
+    Ok(started)
 }
 
 /// The previous design: the whole state in memory, a clone per block for history, build +
