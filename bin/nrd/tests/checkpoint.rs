@@ -78,19 +78,7 @@ fn import(config: &Path, file: &Path) -> std::process::Output {
 
 /// A transfer of `value` wei to `ADDR1` from `KEY0` with `nonce`, not waited for.
 fn send(rpc: &str, nonce: u64, value: u64) {
-    cast(&[
-        "send",
-        "--async",
-        "--rpc-url",
-        rpc,
-        "--private-key",
-        KEY0,
-        "--nonce",
-        &nonce.to_string(),
-        ADDR1,
-        "--value",
-        &value.to_string(),
-    ]);
+    support::send_transfer(rpc, nonce, value);
 }
 
 fn stderr(out: &std::process::Output) -> String {

@@ -11,24 +11,12 @@ use std::{
     process::Command,
     time::{Duration, Instant},
 };
-use support::{ADDR1, KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
+use support::{KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
 
 const SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
 fn send_async(rpc: &str, nonce: u64) -> String {
-    cast(&[
-        "send",
-        "--async",
-        "--rpc-url",
-        rpc,
-        "--private-key",
-        KEY0,
-        "--nonce",
-        &nonce.to_string(),
-        ADDR1,
-        "--value",
-        "1000",
-    ])
+    support::send_transfer(rpc, nonce, 1000)
 }
 
 fn receipt_block(rpc: &str, hash: &str) -> Option<u64> {

@@ -394,3 +394,21 @@ impl Prometheus {
         (answer["status"] == "success").then(|| answer["data"]["result"].as_array().cloned()).flatten()
     }
 }
+
+/// A transfer of `value` wei from `KEY0` to `ADDR1` with `nonce`, sent with `cast send --async`
+/// (not waited for); returns the transaction hash.
+pub fn send_transfer(rpc: &str, nonce: u64, value: u64) -> String {
+    cast(&[
+        "send",
+        "--async",
+        "--rpc-url",
+        rpc,
+        "--private-key",
+        KEY0,
+        "--nonce",
+        &nonce.to_string(),
+        ADDR1,
+        "--value",
+        &value.to_string(),
+    ])
+}
