@@ -634,7 +634,7 @@ impl RedbStore {
             match reader.next_item()? {
                 Item::Account(address, account) => {
                     let hash = keccak256(address);
-                    if !codes.is_empty() || !provided.is_empty() {
+                    if !provided.is_empty() {
                         return Err(reader.item_error("an account after the codes"));
                     }
                     if current.is_some_and(|(last, _, _)| last >= hash) {
@@ -659,7 +659,7 @@ impl RedbStore {
                     let Some((_, address, account)) = current else {
                         return Err(reader.item_error("storage slots before any account"));
                     };
-                    if !codes.is_empty() || !provided.is_empty() {
+                    if !provided.is_empty() {
                         return Err(reader.item_error("storage slots after the codes"));
                     }
                     summary.slots += slots.len() as u64;

@@ -200,26 +200,15 @@ impl RedbStore {
         check_block(stored)?;
         let txn = self.db.begin_write()?;
         {
-            let mut canonical = txn.open_table(CANONICAL)?;
-            if let Some((head, _)) = head_of(&canonical)? {
+            let mut rows = BlockRows::open(&txn)?;
+            if let Some((head, _)) = head_of(&rows.canonical)? {
                 return Err(StoreError::NotNext { number, head });
             }
-            let mut blocks = txn.open_table(BLOCKS)?;
-            let mut numbers = txn.open_table(BLOCK_NUMBERS)?;
             for header in ancestors {
-                let hash = header.hash_slow();
-                canonical.insert(header.number, hash.as_slice())?;
-                blocks.insert(header.number, encode_header_record(header).as_slice())?;
-                numbers.insert(hash.0, header.number)?;
+                rows.insert(header.number, header.hash_slow(), &encode_header_record(header), &[])?;
             }
-            canonical.insert(number, stored.hash.as_slice())?;
             let record = encode_block(stored, &block.anchor, block.l1_anchor, &block.messages);
-            blocks.insert(number, record.as_slice())?;
-            numbers.insert(stored.hash.0, number)?;
-            let mut transactions = txn.open_table(TRANSACTIONS)?;
-            for (i, hash) in stored.tx_hashes.iter().enumerate() {
-                transactions.insert(hash.0, encode_tx_location(number, i).as_slice())?;
-            }
+            rows.insert(number, stored.hash, &record, &stored.tx_hashes)?;
             let info = BlockInfo { state_root: stored.header().state_root, l1_anchor: block.l1_anchor, next_message };
             txn.open_table(BLOCK_INFO)?.insert(number, encode_info(&info).as_slice())?;
             let mut store_info = txn.open_table(INFO)?;
@@ -295,6 +284,38 @@ impl RedbStore {
         }
         txn.commit()?;
         Ok(Self { db, cache: Arc::new(NodeCache::with_bytes(options.node_cache_bytes)), archive: options.archive })
+    }
+}
+
+/// The tables a canonical block is written to: its hash by number, its record, its number by
+/// hash and its transactions' locations.
+struct BlockRows<'t> {
+    canonical: Table<'t, u64, &'static [u8]>,
+    blocks: Table<'t, u64, &'static [u8]>,
+    numbers: Table<'t, [u8; 32], u64>,
+    transactions: Table<'t, [u8; 32], &'static [u8]>,
+}
+
+impl<'t> BlockRows<'t> {
+    fn open(txn: &'t WriteTransaction) -> StoreResult<Self> {
+        Ok(Self {
+            canonical: txn.open_table(CANONICAL)?,
+            blocks: txn.open_table(BLOCKS)?,
+            numbers: txn.open_table(BLOCK_NUMBERS)?,
+            transactions: txn.open_table(TRANSACTIONS)?,
+        })
+    }
+
+    /// Makes block `number` with `hash` canonical with `record` (full or header-only) and
+    /// indexes `tx_hashes` as its transactions.
+    fn insert(&mut self, number: u64, hash: B256, record: &[u8], tx_hashes: &[B256]) -> StoreResult<()> {
+        self.canonical.insert(number, hash.as_slice())?;
+        self.blocks.insert(number, record)?;
+        self.numbers.insert(hash.0, number)?;
+        for (i, tx) in tx_hashes.iter().enumerate() {
+            self.transactions.insert(tx.0, encode_tx_location(number, i).as_slice())?;
+        }
+        Ok(())
     }
 }
 
@@ -484,8 +505,8 @@ impl ChainStore for RedbStore {
         let record = encode_block(stored, &block.anchor, block.l1_anchor, &block.messages);
         let txn = self.db.begin_write()?;
         {
-            let mut canonical = txn.open_table(CANONICAL)?;
-            let (head, head_hash) = head_of(&canonical)?.ok_or(StoreError::NoGenesis)?;
+            let mut rows = BlockRows::open(&txn)?;
+            let (head, head_hash) = head_of(&rows.canonical)?.ok_or(StoreError::NoGenesis)?;
             if number != head + 1 {
                 return Err(StoreError::NotNext { number, head });
             }
@@ -499,13 +520,7 @@ impl ChainStore for RedbStore {
                     reason: Inconsistency::StateRoot { update: trie.root, header: stored.header().state_root },
                 });
             }
-            canonical.insert(number, stored.hash.as_slice())?;
-            txn.open_table(BLOCKS)?.insert(number, record.as_slice())?;
-            txn.open_table(BLOCK_NUMBERS)?.insert(stored.hash.0, number)?;
-            let mut transactions = txn.open_table(TRANSACTIONS)?;
-            for (i, hash) in stored.tx_hashes.iter().enumerate() {
-                transactions.insert(hash.0, encode_tx_location(number, i).as_slice())?;
-            }
+            rows.insert(number, stored.hash, &record, &stored.tx_hashes)?;
             if let Some(witness) = &block.witness {
                 txn.open_table(WITNESSES)?.insert(number, encode_witness(witness).as_slice())?;
             }
@@ -724,11 +739,9 @@ impl ChainStore for RedbStore {
         }
         let txn = self.db.begin_write()?;
         {
-            txn.open_table(CANONICAL)?.insert(0u64, genesis.hash.as_slice())?;
+            BlockRows::open(&txn)?.insert(0, genesis.hash, &encode_block(genesis, &[], 0, &[]), &[])?;
             let info = BlockInfo { state_root: root, l1_anchor: 0, next_message: 0 };
             txn.open_table(BLOCK_INFO)?.insert(0u64, encode_info(&info).as_slice())?;
-            txn.open_table(BLOCKS)?.insert(0u64, encode_block(genesis, &[], 0, &[]).as_slice())?;
-            txn.open_table(BLOCK_NUMBERS)?.insert(genesis.hash.0, 0u64)?;
         }
         txn.commit()?;
         Ok(())
