@@ -394,9 +394,9 @@ impl Submitter {
         }
         // An advance sent before a restart may still wait in L1's pool: posting the same blocks
         // again would revert once it lands. Wait until L1 mines (or drops) it.
-        if self.earlier_pending().await? {
+        let Some(nonce) = self.nonce_unless_earlier_pending().await? else {
             return Ok(());
-        }
+        };
         // The next run of blocks within the batch preferences (at least one)…
         let first = posted + 1;
         let mut last = first;
@@ -433,33 +433,33 @@ impl Submitter {
                 }
             }
         };
-        let nonce = self.sender.pending_nonce().await?;
         self.send(first, last, tx, cost, nonce, 1, None).await
     }
 
-    /// Whether a transaction of the key that this submitter did not send is pending on L1 (its
-    /// pending nonce is above its mined one): an advance an earlier run sent just before it
-    /// stopped, which this one has no record of. Worth waiting for up to `resubmit_after`;
-    /// after that, posting goes on behind it (as it would have before).
-    async fn earlier_pending(&mut self) -> Result<bool, SequencerError> {
+    /// The key's pending nonce on L1 (the next advance's), or `None` while a transaction of the
+    /// key that this submitter did not send is pending there (its pending nonce is above its
+    /// mined one): an advance an earlier run sent just before it stopped, which this one has no
+    /// record of. Worth waiting for up to `resubmit_after`; after that, posting goes on behind
+    /// it (as it would have before).
+    async fn nonce_unless_earlier_pending(&mut self) -> Result<Option<u64>, SequencerError> {
         let pending = self.sender.pending_nonce().await?;
         let mined = self.client.nonce(self.sender.address(), BlockNumberOrTag::Latest).await?;
         if pending <= mined {
             self.earlier = None;
-            return Ok(false);
+            return Ok(Some(pending));
         }
         let (since, given_up) = self.earlier.get_or_insert_with(|| {
             tracing::info!(target: "nrd::submitter", mined, pending, "a transaction of this key sent before (by an earlier run?) is pending on L1: waiting for it before posting");
             (Instant::now(), false)
         });
         if since.elapsed() < self.config.resubmit_after {
-            return Ok(true);
+            return Ok(None);
         }
         if !*given_up {
             *given_up = true;
             tracing::warn!(target: "nrd::submitter", mined, pending, waited = ?since.elapsed(), "an earlier transaction of this key is still pending on L1: posting behind it");
         }
-        Ok(false)
+        Ok(Some(pending))
     }
 
     /// Blocks `first..=last` with their witnesses, from the store.
