@@ -207,13 +207,7 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
         // Seal as the sequencer does: warm the recipients' trie paths on another thread, build,
         // record the witness on a second view, commit.
         let t = Instant::now();
-        let targets = inputs
-            .transactions
-            .iter()
-            .flat_map(|tx| [Some(tx.signer()), alloy_consensus::Transaction::to(tx.inner())])
-            .flatten()
-            .collect();
-        let prefetch = if args.no_prefetch { None } else { chain.prefetch(targets) };
+        let prefetch = if args.no_prefetch { None } else { chain.prefetch_transactions(&inputs.transactions) };
         let mut scratch = chain.head_state().map_err(node_error)?;
         let built = build_block(&spec, &parent, inputs.attributes, inputs.transactions, &mut scratch, &ancestors)
             .map_err(|e| fail(&e))?;

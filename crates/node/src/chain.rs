@@ -8,7 +8,7 @@
 //! from the store when asked for.
 
 use crate::NodeError;
-use alloy_consensus::{Header, Sealed};
+use alloy_consensus::{Header, Sealed, Transaction as _, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, B256, Bytes};
 use nrd_bridge::L1Message;
 use nrd_chain::{ChainSpec, LayeredState, RwLockExt, StateSource, StoredBlock, import_block};
@@ -450,6 +450,12 @@ impl L2Chain {
         spawned.ok().map(|_| Prefetch { stop })
     }
 
+    /// [`Self::prefetch`] of the accounts `transactions` send from and to.
+    pub fn prefetch_transactions(&self, transactions: &[Recovered<TxEnvelope>]) -> Option<Prefetch> {
+        let touched = transactions.iter().flat_map(|tx| [Some(tx.signer()), tx.inner().to()]).flatten().collect();
+        self.prefetch(touched)
+    }
+
     /// The head state (a snapshot: later blocks do not change it).
     pub fn head_state(&self) -> Result<StoreState, NodeError> {
         Ok(self.head_with_state()?.1)
@@ -618,7 +624,7 @@ impl L2Chain {
         let gas_limit = self.genesis.gas_limit();
         nrd_derivation::check_header_rules(&posted.block, l1_hash, gas_limit)?;
         let ancestors = self.ancestors();
-        let targets = posted.block.body.transactions.iter().filter_map(alloy_consensus::Transaction::to).collect();
+        let targets = posted.block.body.transactions.iter().filter_map(TxEnvelope::to).collect();
         let _prefetch = self.prefetch(targets);
         let (parent, mut state) = self.head_with_state()?;
         let imported = import_block(&self.spec, &parent, &posted.block, &anchor, &mut state, &ancestors)?;

@@ -257,12 +257,7 @@ impl BlockProducer {
                 Err(nrd_node::NodeError::NotOnHead { number: parent.number + 1 })
             }
         };
-        let targets = transactions
-            .iter()
-            .flat_map(|tx| [Some(tx.signer()), alloy_consensus::Transaction::to(tx.inner())])
-            .flatten()
-            .collect();
-        let prefetch = self.chain.prefetch(targets);
+        let prefetch = self.chain.prefetch_transactions(&transactions);
         let (head, mut state) = self.chain.head_with_state()?;
         on_head(&head)?;
         let built = build_block(self.chain.spec(), parent, attributes, transactions, &mut state, &ancestors)?;
