@@ -10,14 +10,9 @@ mod support;
 use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
-    process::Command,
     time::{Duration, Instant},
 };
 use support::{ADDR1, KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
-
-fn nrd(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_nrd")).args(args).env("RUST_LOG", "warn").output().unwrap()
-}
 
 fn number(v: &Value) -> u64 {
     u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
@@ -73,7 +68,7 @@ impl Rollup {
 }
 
 fn import(config: &Path, file: &Path) -> std::process::Output {
-    nrd(&["checkpoint", "import", "--config", config.to_str().unwrap(), file.to_str().unwrap()])
+    support::nrd(&["checkpoint", "import", "--config", config.to_str().unwrap(), file.to_str().unwrap()], &[])
 }
 
 /// A transfer of `value` wei to `ADDR1` from `KEY0` with `nonce`, not waited for.
@@ -89,11 +84,7 @@ fn stderr(out: &std::process::Output) -> String {
 fn a_follower_starts_from_a_checkpoint_l1_confirms_and_refuses_forged_ones() {
     let l1 = L1::start(&["--block-time", "1", "--finality-depth", "2"]);
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
-    let out = nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-    let deployed_at = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    let (rollup, deployed_at) = support::deploy(&l1, &genesis, &[]);
     let dir = std::env::temp_dir().join(format!("nrd-checkpoint-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -119,8 +110,10 @@ fn a_follower_starts_from_a_checkpoint_l1_confirms_and_refuses_forged_ones() {
 
     // Export from the stopped follower's data directory.
     let file = dir.join("a.ckpt");
-    let out =
-        nrd(&["checkpoint", "export", "--data-dir", dir.join("a").to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    let out = support::nrd(
+        &["checkpoint", "export", "--data-dir", dir.join("a").to_str().unwrap(), "--out", file.to_str().unwrap()],
+        &[],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains(&format!("exported block {exported_head} ")), "{printed}");

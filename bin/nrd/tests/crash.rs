@@ -136,15 +136,7 @@ impl Rollup {
         let path = dir.path().join("l2-genesis.json");
         std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
 
-        let out = Command::new(env!("CARGO_BIN_EXE_nrd"))
-            .args(["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", path.to_str().unwrap()])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "nrd deploy: {}", String::from_utf8_lossy(&out.stderr));
-        let printed = String::from_utf8(out.stdout).unwrap();
-        let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-        let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+        let (rollup, block) = support::deploy(&l1, path.to_str().unwrap(), &[]);
         Self { l1, dir, genesis: path, rollup, block, synthetic }
     }
 

@@ -8,7 +8,6 @@ mod support;
 use serde_json::json;
 use std::{
     collections::BTreeSet,
-    process::Command,
     time::{Duration, Instant},
 };
 use support::{KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
@@ -29,14 +28,7 @@ fn receipt_block(rpc: &str, hash: &str) -> Option<u64> {
 fn a_restarted_sequencer_loses_nothing_and_posts_nothing_twice() {
     let l1 = L1::start(&["--block-time", "1"]);
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_nrd"))
-        .args(["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    let (rollup, block) = support::deploy(&l1, &genesis, &[]);
 
     let dir = std::env::temp_dir().join(format!("nrd-restart-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -169,12 +169,7 @@ fn l1_with_rollup() -> (L1, String, String) {
     let l1 = L1::start(&["--block-time", "1"]);
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
     let window = WINDOW.to_string();
-    let out =
-        nrd(&["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", &genesis, "--forced-inclusion-window", &window], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let rollup = printed.lines().find_map(|l| l.strip_prefix("rollup ")).unwrap().trim().to_string();
-    let block = printed.lines().find_map(|l| l.strip_prefix("block ")).unwrap().trim().to_string();
+    let (rollup, block) = support::deploy(&l1, &genesis, &["--forced-inclusion-window", &window]);
     (l1, rollup, block)
 }
 

@@ -115,13 +115,8 @@ async fn sealed_blocks_are_posted_and_a_stuck_transaction_is_replaced() {
     let producer = producer(&s);
     // Block timestamps are whole seconds that never run ahead of the clock: two blocks take
     // up to two seconds.
-    let mut sealed = 0;
-    while sealed < 2 {
-        if producer.seal().unwrap().is_some() {
-            sealed += 1;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    seal_one(&producer).await;
+    seal_one(&producer).await;
     let mut submitter = submitter(&s, DaMode::Blob, Duration::from_millis(100));
     submitter.step().await.unwrap(); // posts blocks 1..=2; L1 does not seal yet
     let first = s.rollup.l1.devnet.pool_len();
@@ -144,13 +139,8 @@ async fn sealed_blocks_are_posted_and_a_stuck_transaction_is_replaced() {
 async fn a_restarted_submitter_waits_for_the_advance_its_last_run_left_pending() {
     let s = setup().await;
     let producer = producer(&s);
-    let mut sealed = 0;
-    while sealed < 2 {
-        if producer.seal().unwrap().is_some() {
-            sealed += 1;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    seal_one(&producer).await;
+    seal_one(&producer).await;
     let mut before = submitter(&s, DaMode::Blob, Duration::from_secs(60));
     before.step().await.unwrap(); // posts blocks 1..=2; L1 does not seal yet
     assert_eq!(s.rollup.l1.devnet.pool_len(), 1);

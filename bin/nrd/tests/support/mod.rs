@@ -254,6 +254,18 @@ pub fn nrd(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     command.args(args).envs(envs.iter().copied()).env("RUST_LOG", "warn").output().expect("run nrd")
 }
 
+/// `nrd deploy` of `NativeRollup` for the L2 genesis at `genesis` on `l1` (with `extra` flags);
+/// returns the rollup's address and its deployment block, as `nrd deploy` prints them.
+pub fn deploy(l1: &L1, genesis: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["deploy", "--l1-rpc-url", &l1.rpc, "--genesis", genesis];
+    args.extend_from_slice(extra);
+    let out = nrd(&args, &[]);
+    assert!(out.status.success(), "nrd deploy: {}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| printed.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().to_string();
+    (field("rollup "), field("block "))
+}
+
 impl RollupDevnet {
     /// The `NativeRollup` address (from `nrd_rollupStatus`).
     pub fn rollup(&self) -> String {
