@@ -159,6 +159,46 @@ async fn a_restarted_submitter_waits_for_the_advance_its_last_run_left_pending()
     assert_eq!(head, 2);
 }
 
+/// The wait for an earlier pending transaction of the key is bounded: one that is not an
+/// advance (an operator's transfer with the same key, or anything that stays pending) delays
+/// posting by at most `resubmit_after`, then the advance goes behind it and lands.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_transaction_of_the_key_delays_posting_only_for_a_while() {
+    let s = setup().await;
+    let producer = producer(&s);
+    seal_one(&producer).await;
+    let devnet = &s.rollup.l1.devnet;
+    let key = s.rollup.sequencer();
+    let transfer = TxEip1559 {
+        chain_id: 900,
+        nonce: devnet.pending_nonce(key.address()).unwrap(),
+        gas_limit: 21_000,
+        max_fee_per_gas: 1_000_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::with_last_byte(0x77)),
+        value: U256::from(1),
+        input: Bytes::new(),
+        access_list: Default::default(),
+    };
+    devnet.submit_raw(&nrd_test_utils::raw(&nrd_test_utils::sign(&key, transfer))).unwrap();
+    let resubmit_after = Duration::from_millis(300);
+    // Calldata: L1 pools keep one kind of transaction per sender, so a blob advance could not
+    // sit behind a pending transfer at all.
+    let mut submitter = submitter(&s, DaMode::Calldata, resubmit_after);
+    submitter.step().await.unwrap();
+    assert_eq!(devnet.pool_len(), 1, "waiting behind the pending transfer");
+    assert!(!submitter.in_flight());
+    tokio::time::sleep(resubmit_after + Duration::from_millis(50)).await;
+    submitter.step().await.unwrap();
+    assert_eq!(devnet.pool_len(), 2, "posted behind it once the wait is over");
+    assert!(submitter.in_flight());
+    devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), 1);
+    let head: u64 = s.rollup.view(nrd_bridge::NativeRollup::headNumberCall {});
+    assert_eq!(head, 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_acknowledged_transaction_is_on_disk_before_the_answer() {
     let keys = l2_keys(2);
