@@ -13,6 +13,7 @@ use nrd_execute_client::record_block;
 use nrd_node::{BackendError, BlockL1Info, L1View, L2Chain, TxSink};
 use nrd_txpool::{AdmissionContext, Pool, PoolLimits, decode_pooled};
 use std::{
+    collections::HashMap,
     sync::{
         Arc, Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
@@ -25,8 +26,9 @@ fn now() -> u64 {
 }
 
 /// The L2 mempool in front of the chain, kept in the store: a transaction is acknowledged
-/// ([`TxSink::submit`] returns its hash) only once the pool holding it is written, so a crash
-/// right after loses nothing the node answered for.
+/// ([`TxSink::submit`] returns its hash) only once it is written, so a crash right after loses
+/// nothing the node answered for. A write adds and removes single transactions (what changed
+/// since the last write), so its cost follows the traffic, not the pool's size.
 #[derive(Debug)]
 pub struct Mempool {
     chain: Arc<L2Chain>,
@@ -35,9 +37,22 @@ pub struct Mempool {
     censored: Vec<Address>,
     /// Transactions admitted so far (bumped under the pool's lock).
     admitted: AtomicU64,
-    /// How many of them the last write of the pool covered; held while writing, so writes are
-    /// ordered and a submission finds its transaction already written by a concurrent one.
-    written: Mutex<u64>,
+    /// What the store holds; locked while writing, so writes are ordered and a submission
+    /// finds its transaction already written by a concurrent one.
+    saved: Mutex<Saved>,
+}
+
+/// The pool as last written to the store.
+#[derive(Debug, Default)]
+struct Saved {
+    /// How many admissions the last write covered.
+    covered: u64,
+    /// The stored transactions and their positions.
+    positions: HashMap<B256, u64>,
+    /// The position the next stored transaction takes.
+    next: u64,
+    /// Stored transactions the pool refused when it was restored, to remove.
+    stale: Vec<u64>,
 }
 
 impl Mempool {
@@ -48,14 +63,36 @@ impl Mempool {
             pool: Mutex::new(Pool::new(limits)),
             censored,
             admitted: AtomicU64::new(0),
-            written: Mutex::new(0),
+            saved: Mutex::new(Saved::default()),
         };
         match pool.chain.store().load_pool() {
-            Ok(saved) => {
-                // Already on disk: admitted without writing the pool again for each.
-                let restored = saved.iter().filter(|raw| pool.admit(raw).is_ok()).count();
-                if !saved.is_empty() {
-                    tracing::info!(target: "nrd::sequencer", restored, saved = saved.len(), "restored the pool");
+            Ok(stored) => {
+                // Admitted by nonce, so a sender's transactions come back in order whatever
+                // their positions; already on disk, so not written again.
+                let mut saved = pool.saved.lock_or_recover();
+                saved.next = stored.last().map_or(0, |(position, _)| position + 1);
+                let mut decoded: Vec<(u64, &Bytes, u64)> = stored
+                    .iter()
+                    .map(|(position, raw)| {
+                        (*position, raw, decode_pooled(raw).map_or(u64::MAX, |p| alloy_consensus::Transaction::nonce(p.tx.inner())))
+                    })
+                    .collect();
+                decoded.sort_by_key(|(_, _, nonce)| *nonce);
+                let mut restored = 0;
+                for (position, raw, _) in decoded {
+                    match pool.admit(raw) {
+                        Ok((hash, _)) => {
+                            restored += 1;
+                            saved.positions.insert(hash, position);
+                        }
+                        // Refused now (included meanwhile, stale, undecodable): removed at the
+                        // next write.
+                        Err(_) => saved.stale.push(position),
+                    }
+                }
+                saved.covered = pool.admitted.load(Ordering::Acquire);
+                if !stored.is_empty() {
+                    tracing::info!(target: "nrd::sequencer", restored, saved = stored.len(), "restored the pool");
                 }
             }
             Err(e) => tracing::warn!(target: "nrd::sequencer", "could not load the saved pool: {e}"),
@@ -81,26 +118,50 @@ impl Mempool {
         }
     }
 
-    /// Writes the pool to the store so a restart keeps it.
+    /// Writes the pool's changes to the store so a restart keeps it.
     pub fn save(&self) {
         if let Err(e) = self.write(None) {
             tracing::warn!(target: "nrd::sequencer", "could not save the pool: {e}");
         }
     }
 
-    /// Writes the pool to the store, unless a write already covered admission `covering`.
+    /// Writes what changed in the pool since the last write (transactions added, and those
+    /// included, replaced or dropped since), unless a write already covered admission
+    /// `covering`.
     fn write(&self, covering: Option<u64>) -> Result<(), nrd_storage::StoreError> {
-        let mut written = self.written.lock_or_recover();
-        if covering.is_some_and(|n| *written >= n) {
+        let mut saved = self.saved.lock_or_recover();
+        if covering.is_some_and(|n| saved.covered >= n) {
             return Ok(());
         }
-        let (raw, admitted) = {
+        let (added, removed, admitted) = {
             let pool = self.lock();
-            let raw: Vec<Bytes> = pool.iter().map(|p| p.tx.inner().encoded_2718().into()).collect();
-            (raw, self.admitted.load(Ordering::Acquire))
+            let mut added = Vec::new();
+            for pooled in pool.iter() {
+                if !saved.positions.contains_key(&pooled.hash) {
+                    added.push((pooled.hash, Bytes::from(pooled.tx.inner().encoded_2718())));
+                }
+            }
+            let removed: Vec<B256> =
+                saved.positions.keys().filter(|hash| pool.get(hash).is_none()).copied().collect();
+            (added, removed, self.admitted.load(Ordering::Acquire))
         };
-        self.chain.store().save_pool(&raw)?;
-        *written = admitted;
+        if !added.is_empty() || !removed.is_empty() || !saved.stale.is_empty() {
+            let first = saved.next;
+            let rows: Vec<(u64, Bytes)> =
+                added.iter().zip(first..).map(|((_, raw), position)| (position, raw.clone())).collect();
+            let mut gone: Vec<u64> = removed.iter().filter_map(|hash| saved.positions.get(hash).copied()).collect();
+            gone.extend_from_slice(&saved.stale);
+            self.chain.store().update_pool(&rows, &gone)?;
+            saved.stale.clear();
+            saved.next = first + rows.len() as u64;
+            for hash in &removed {
+                saved.positions.remove(hash);
+            }
+            for ((hash, _), (position, _)) in added.iter().zip(&rows) {
+                saved.positions.insert(*hash, *position);
+            }
+        }
+        saved.covered = admitted;
         Ok(())
     }
 

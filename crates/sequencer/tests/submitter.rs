@@ -214,6 +214,56 @@ async fn an_acknowledged_transaction_is_on_disk_before_the_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_saved_pool_follows_replacements_inclusions_and_restarts() {
+    let keys = l2_keys(1);
+    let s = setup_funded(&keys).await;
+    // A nonce gap of at most 2: restoring out of nonce order would refuse transactions.
+    let limits = nrd_txpool::PoolLimits { max_nonce_gap: 2, ..Default::default() };
+    let pool = Mempool::new(s.chain.clone(), limits, vec![]);
+    let sent = transfers(&s, &keys, 4);
+    for raw in &sent {
+        pool.submit(raw).unwrap();
+    }
+    // Nonce 0 replaced by a better-paying one: stored after nonce 3, the old one removed.
+    let replacement = nrd_test_utils::sign(
+        &keys[0],
+        TxEip1559 {
+            chain_id: nrd_testkit::L2_CHAIN_ID,
+            nonce: 0,
+            gas_limit: 21_000,
+            max_fee_per_gas: 20_000_000_000,
+            max_priority_fee_per_gas: 10,
+            to: TxKind::Call(Address::repeat_byte(0x77)),
+            value: U256::from(2),
+            ..Default::default()
+        },
+    );
+    let replacement_hash = pool.submit(&replacement.encoded_2718()).unwrap();
+    let stored = s.chain.store().load_pool().unwrap();
+    assert_eq!(stored.len(), 4, "the replaced transaction is removed from the store");
+    assert_eq!(stored.last().unwrap().1, Bytes::from(replacement.encoded_2718()));
+    drop(pool);
+
+    let restarted = Arc::new(Mempool::new(s.chain.clone(), limits, vec![]));
+    assert_eq!(restarted.len(), 4, "restored by nonce, whatever the stored order");
+    assert!(restarted.pooled(replacement_hash).is_some());
+    // A block includes them; the next write removes them from the store.
+    let producer = BlockProducer::new(
+        s.chain.clone(),
+        restarted.clone(),
+        s.view.clone(),
+        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+    );
+    let block = seal_one(&producer).await;
+    assert_eq!(block.tx_hashes.len(), 4);
+    restarted.save();
+    assert!(s.chain.store().load_pool().unwrap().is_empty());
+    drop(producer);
+    drop(restarted);
+    assert_eq!(Mempool::new(s.chain.clone(), limits, vec![]).len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     // Blob mode: the transaction is sent (blobs cannot be simulated) and reverts on L1.
     let s = setup().await;

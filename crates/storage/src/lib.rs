@@ -21,7 +21,7 @@
 //!   only the nodes on the paths it changed ([`nrd_chain::TrieUpdate`]) and an older state is
 //!   read from its root; nodes no state in the history window references are pruned
 //!   ([`ChainStore::prune_history`]), never in archive mode ([`StoreOptions::archive`]);
-//! - small named values ([`ChainStore::put_meta`]) and the mempool ([`ChainStore::save_pool`]).
+//! - small named values ([`ChainStore::put_meta`]) and the mempool ([`ChainStore::update_pool`]).
 //!
 //! Nothing of the state is loaded on open: [`ChainStore::state_at`] hands out a snapshot that a
 //! [`StoreState`] layers a block's execution on, reading only what the block touches (trie nodes

@@ -804,22 +804,29 @@ impl ChainStore for RedbStore {
         Ok(txn.open_table(META)?.get(key)?.map(|v| v.value().to_vec()))
     }
 
-    fn save_pool(&self, raw: &[Bytes]) -> StoreResult<()> {
+    fn update_pool(&self, added: &[(u64, Bytes)], removed: &[u64]) -> StoreResult<()> {
         let txn = self.db.begin_write()?;
         {
             let mut pool = txn.open_table(POOL)?;
-            pool.retain(|_, _| false)?;
-            for (i, tx) in raw.iter().enumerate() {
-                pool.insert(i as u64, tx.as_ref())?;
+            for position in removed {
+                pool.remove(position)?;
+            }
+            for (position, tx) in added {
+                pool.insert(position, tx.as_ref())?;
             }
         }
         txn.commit()?;
         Ok(())
     }
 
-    fn load_pool(&self) -> StoreResult<Vec<Bytes>> {
+    fn load_pool(&self) -> StoreResult<Vec<(u64, Bytes)>> {
         let txn = self.db.begin_read()?;
         let pool = txn.open_table(POOL)?;
-        pool.iter()?.map(|entry| Ok(Bytes::copy_from_slice(entry?.1.value()))).collect()
+        pool.iter()?
+            .map(|entry| {
+                let (position, tx) = entry?;
+                Ok((position.value(), Bytes::copy_from_slice(tx.value())))
+            })
+            .collect()
     }
 }

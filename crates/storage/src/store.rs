@@ -141,9 +141,10 @@ pub trait ChainStore: Send + Sync + std::fmt::Debug {
     /// A value set with [`ChainStore::put_meta`].
     fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
 
-    /// Replaces the saved mempool with `raw` (network-encoded transactions, in order).
-    fn save_pool(&self, raw: &[Bytes]) -> StoreResult<()>;
+    /// Changes the saved mempool in one write: adds `added` (position, network-encoded
+    /// transaction) and removes the transactions at `removed`. Positions order the pool.
+    fn update_pool(&self, added: &[(u64, Bytes)], removed: &[u64]) -> StoreResult<()>;
 
-    /// The mempool saved last, in order.
-    fn load_pool(&self) -> StoreResult<Vec<Bytes>>;
+    /// The saved mempool: (position, network-encoded transaction), by position.
+    fn load_pool(&self) -> StoreResult<Vec<(u64, Bytes)>>;
 }

@@ -668,18 +668,20 @@ fn meta_and_pool_survive_a_reopen() {
     store.put_meta("submitted", &7u64.to_be_bytes()).unwrap();
     store.put_meta("l1_cursor", b"abc").unwrap();
     store.put_meta("l1_cursor", b"abcd").unwrap();
-    let pool: Vec<Bytes> = (0..3u8).map(|i| Bytes::from(vec![0x02, i, i])).collect();
-    store.save_pool(&pool).unwrap();
+    let pool: Vec<(u64, Bytes)> = (0..3u8).map(|i| (u64::from(i) * 2, Bytes::from(vec![0x02, i, i]))).collect();
+    store.update_pool(&pool, &[]).unwrap();
     drop(store);
 
     let store = open(&path);
     assert_eq!(store.meta("submitted").unwrap(), Some(7u64.to_be_bytes().to_vec()));
     assert_eq!(store.meta("l1_cursor").unwrap(), Some(b"abcd".to_vec()));
     assert_eq!(store.load_pool().unwrap(), pool);
-    // The pool is replaced as a whole.
-    store.save_pool(&pool[2..]).unwrap();
-    assert_eq!(store.load_pool().unwrap(), pool[2..].to_vec());
-    store.save_pool(&[]).unwrap();
+    // Transactions are added and removed one by one; positions keep the order.
+    let later = (1, Bytes::from_static(&[0x02, 9]));
+    store.update_pool(std::slice::from_ref(&later), &[0, 4]).unwrap();
+    assert_eq!(store.load_pool().unwrap(), vec![later.clone(), pool[1].clone()]);
+    // Removing what is not there is not an error (a restart may have dropped it already).
+    store.update_pool(&[], &[1, 2, 99]).unwrap();
     assert!(store.load_pool().unwrap().is_empty());
 }
 
