@@ -193,6 +193,8 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
     let config = SequencingConfig { gas_limit: genesis.gas_limit(), fee_recipient: Address::repeat_byte(0xfe) };
     let spec = chain.spec().clone();
     let (mut seal, mut import, mut gas) = (Vec::new(), Vec::new(), 0);
+    // The seal's parts: build, record the witness, commit (trie update and the store's write).
+    let (mut build, mut record, mut commit) = (Vec::new(), Vec::new(), Vec::new());
     // A kept store (`--keep`) goes on from where the last invocation left it.
     let base = chain.head().number();
     for block in base..base + args.blocks as u64 {
@@ -212,18 +214,23 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
         let built = build_block(&spec, &parent, inputs.attributes, inputs.transactions, &mut scratch, &ancestors)
             .map_err(|e| fail(&e))?;
         drop(prefetch);
+        build.push(t.elapsed().as_secs_f64());
         if !built.rejected.is_empty() {
             return Err(BenchError::Failed(format!("{} transfers rejected", built.rejected.len())));
         }
+        let recording = Instant::now();
         let mut state = chain.head_state().map_err(node_error)?;
         let (imported, witness) =
             record_block(&spec, &built.block, &anchor, &mut state, &ancestors).map_err(|e| fail(&e))?;
+        record.push(recording.elapsed().as_secs_f64());
+        let committing = Instant::now();
         let block_body = built.block.clone();
         let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
         let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor };
         chain
             .append(stored, info, Some(witness.clone()), &imported.executed.changes, &mut state)
             .map_err(node_error)?;
+        commit.push(committing.elapsed().as_secs_f64());
         seal.push(t.elapsed().as_secs_f64());
         gas = block_body.header.gas_used;
         // Import the same block as a follower does, on the same parent state.
@@ -237,6 +244,7 @@ fn phase_run(args: &Args, accounts: u64) -> Result<serde_json::Value, BenchError
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     Ok(serde_json::json!({
         "open_s": open_s, "open_rss_mib": open_rss, "seal_s": median(seal), "import_s": median(import),
+        "build_s": median(build), "record_s": median(record), "commit_s": median(commit),
         "gas": gas, "rss_mib": rss, "peak_mib": peak, "disk_bytes_after": bytes,
     }))
 }
@@ -419,6 +427,7 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
         None => None,
     };
     let mut second = Vec::new();
+    let mut parts = Vec::new();
     for &accounts in &args.accounts {
         let kept = args.keep && store_path(&args.dir, accounts).exists();
         let load = if kept { serde_json::json!({}) } else { child(args, accounts, "load")? };
@@ -448,6 +457,7 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
         let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         let seal = f(&run, "seal_s");
         let base = *first_seal.get_or_insert(seal);
+        parts.push((accounts, f(&run, "build_s"), f(&run, "record_s"), f(&run, "commit_s")));
         println!(
             "| {accounts} | {:.1} | {:.0} | {:.2} | {:.0} | {:.1} ({:.2}x) | {:.1} | {:.0} | {} | {} |",
             f(&load, "load_s"),
@@ -461,6 +471,12 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
             peer.as_ref().map_or("—".into(), |p| format!("{:.1}", f(p, "peer_seal_s") * 1e3)),
             peer.as_ref().map_or("—".into(), |p| format!("{:.0}", f(p, "peer_rss_mib"))),
         );
+    }
+    println!();
+    println!("| accounts | seal: build ms | record witness ms | commit ms |");
+    println!("|---:|---:|---:|---:|");
+    for (accounts, build, record, commit) in parts {
+        println!("| {accounts} | {:.1} | {:.1} | {:.1} |", build * 1e3, record * 1e3, commit * 1e3);
     }
     println!();
     println!(

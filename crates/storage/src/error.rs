@@ -117,6 +117,10 @@ pub enum Corruption {
         /// The canonical hash of the number asked for.
         canonical: B256,
     },
+    /// A store file of no bytes: emptied (by a tool, a full disk, a bad restore), not new. A
+    /// store is created only where no file is.
+    #[error("the file is empty (0 bytes); delete it to start again from genesis")]
+    Empty,
     /// A trie node's reference count would fall below zero.
     #[error("reference count below zero")]
     RefCount,

@@ -236,6 +236,11 @@ impl RedbStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| at(e.into()))?;
         }
+        // redb would write a new database into an empty file: a store that lost its contents
+        // would start again from genesis without a word.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(at(StoreError::corrupt("database file", Corruption::Empty)));
+        }
         let cache = usize::try_from(options.db_cache_bytes).unwrap_or(usize::MAX);
         let db = redb::Builder::new().set_cache_size(cache).create(path).map_err(|e| at(e.into()))?;
         Self::init(db, options).map_err(at)

@@ -832,3 +832,22 @@ proptest! {
         prop_assert_eq!(stored_nodes(&path).0, model_nodes(&chain.heights.last().unwrap().1));
     }
 }
+
+#[test]
+fn an_emptied_store_file_is_refused_not_started_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.redb");
+    drop(open(&path));
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    let err = RedbStore::open(&path).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::File { path: p, source } if p == &path
+            && matches!(**source, StoreError::Corrupt { ref reason, .. } if matches!(**reason, nrd_storage::Corruption::Empty))),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("chain.redb") && err.to_string().contains("empty"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the file is left as it was");
+    // Where no file is, a store is created.
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(open(&path).head().unwrap(), None);
+}
