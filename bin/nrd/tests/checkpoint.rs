@@ -12,7 +12,7 @@ use std::{
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
-use support::{ADDR1, KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
+use support::{ADDR1, L1, NodeProcess as Node, cast, free_addr, rpc_call};
 
 fn number(v: &Value) -> u64 {
     u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
@@ -44,25 +44,19 @@ struct Rollup {
 impl Rollup {
     fn config(&self, name: &str, role: &str, rpc: &str, rollup: &str, extra: &str) -> PathBuf {
         let path = self.dir.join(format!("{name}.toml"));
-        let sequencer = if role == "sequencer" {
-            format!(
-                "\n[sequencer]\nblock_time_ms = 300\nkey = \"{KEY0}\"\nfee_recipient = \"0x4e520000000000000000000000000000000fee00\"\n"
-            )
-        } else {
-            String::new()
-        };
-        std::fs::write(
-            &path,
-            format!(
-                "role = \"{role}\"\ndata_dir = \"{data}\"\ngenesis = \"{genesis}\"\nrpc_addr = \"{rpc}\"\n{extra}\n[l1]\nrpc_url = \"{l1}\"\nbeacon_url = \"{beacon}\"\nrollup = \"{rollup}\"\nstart_block = {start}\nconfirmations = 0\npoll_interval_ms = 100\n{sequencer}",
-                data = self.dir.join(name).display(),
-                genesis = self.genesis,
-                l1 = self.l1.rpc,
-                beacon = self.l1.beacon,
-                start = self.deployed_at,
-            ),
-        )
-        .unwrap();
+        let sequencer = if role == "sequencer" { support::sequencer_section(300, "") } else { String::new() };
+        support::NodeConfig {
+            role,
+            data: &self.dir.join(name),
+            genesis: Path::new(&self.genesis),
+            l1: &self.l1,
+            rollup,
+            start_block: &self.deployed_at,
+            rpc: Some(rpc),
+            top: extra,
+            tail: &format!("confirmations = 0\n{sequencer}"),
+        }
+        .write(&path);
         path
     }
 }

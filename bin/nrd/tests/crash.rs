@@ -28,7 +28,7 @@ use std::{
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
-use support::{KEY0, L1, NodeProcess as Node, cast, cast_json, free_addr, rpc_call};
+use support::{L1, NodeProcess as Node, cast, cast_json, free_addr, rpc_call};
 
 /// The sequencer's L1 address (`KEY0`): its L1 nonce counts the `advance` transactions it sent.
 const SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -143,42 +143,22 @@ impl Rollup {
     /// Writes `<name>.toml` for a node of `role` keeping its store in `data`; returns the file
     /// and the node's JSON-RPC URL (the same on every restart).
     fn config(&self, name: &str, role: &str, data: &Path) -> (PathBuf, String) {
-        let rpc = free_addr();
-        let mut text = format!(
-            r#"role = "{role}"
-data_dir = "{data}"
-genesis = "{genesis}"
-rpc_addr = "{rpc}"
-
-[l1]
-rpc_url = "{l1}"
-beacon_url = "{beacon}"
-rollup = "{rollup}"
-start_block = {block}
-poll_interval_ms = 100
-"#,
-            data = data.display(),
-            genesis = self.genesis.display(),
-            l1 = self.l1.rpc,
-            beacon = self.l1.beacon,
-            rollup = self.rollup,
-            block = self.block,
-        );
-        if role == "sequencer" {
-            // Blocks have whole-second timestamps: one block a second, sealing tried every 250 ms.
-            text.push_str(&format!(
-                r#"
-[sequencer]
-block_time_ms = 250
-key = "{KEY0}"
-fee_recipient = "0x4e520000000000000000000000000000000fee00"
-da_mode = "blob"
-"#
-            ));
-        }
+        // Blocks have whole-second timestamps: one block a second, sealing tried every 250 ms.
+        let tail = if role == "sequencer" { support::sequencer_section(250, "da_mode = \"blob\"\n") } else { String::new() };
         let path = self.dir.path().join(format!("{name}.toml"));
-        std::fs::write(&path, text).unwrap();
-        (path, format!("http://{rpc}"))
+        let url = support::NodeConfig {
+            role,
+            data,
+            genesis: &self.genesis,
+            l1: &self.l1,
+            rollup: &self.rollup,
+            start_block: &self.block,
+            rpc: None,
+            top: "",
+            tail: &tail,
+        }
+        .write(&path);
+        (path, url)
     }
 
     /// `stateRoots(number)` of the rollup contract.

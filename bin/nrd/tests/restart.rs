@@ -10,7 +10,7 @@ use std::{
     collections::BTreeSet,
     time::{Duration, Instant},
 };
-use support::{KEY0, L1, NodeProcess as Node, cast, free_addr, rpc_call};
+use support::{L1, NodeProcess as Node, cast, rpc_call};
 
 const SEQUENCER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
@@ -32,36 +32,19 @@ fn a_restarted_sequencer_loses_nothing_and_posts_nothing_twice() {
 
     let dir = std::env::temp_dir().join(format!("nrd-restart-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let rpc = free_addr();
     let config = dir.join("sequencer.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"role = "sequencer"
-data_dir = "{data}"
-genesis = "{genesis}"
-rpc_addr = "{rpc}"
-
-[l1]
-rpc_url = "{l1}"
-beacon_url = "{beacon}"
-rollup = "{rollup}"
-start_block = {block}
-poll_interval_ms = 100
-
-[sequencer]
-block_time_ms = 500
-key = "{KEY0}"
-fee_recipient = "0x4e520000000000000000000000000000000fee00"
-da_mode = "blob"
-"#,
-            data = dir.join("data").display(),
-            l1 = l1.rpc,
-            beacon = l1.beacon,
-        ),
-    )
-    .unwrap();
-    let url = format!("http://{rpc}");
+    let url = support::NodeConfig {
+        role: "sequencer",
+        data: &dir.join("data"),
+        genesis: std::path::Path::new(&genesis),
+        l1: &l1,
+        rollup: &rollup,
+        start_block: &block,
+        rpc: None,
+        top: "",
+        tail: &support::sequencer_section(500, "da_mode = \"blob\"\n"),
+    }
+    .write(&config);
 
     // First run: a stream of transfers, interrupted while some are still pooled or unposted.
     let node = Node::start(&config, &url);

@@ -19,13 +19,12 @@ use std::{
     path::Path,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
-use support::{L1, NodeProcess as Node, RollupDevnet, cast, free_addr, nrd, rpc_call};
+use support::{L1, NodeProcess as Node, RollupDevnet, cast, nrd, rpc_call};
 
 const WINDOW: u64 = 15;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 
 /// Test account 0 (the sequencer).
-const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 /// Test accounts 2 and 3.
 const KEY2: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const ADDR2: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -174,48 +173,47 @@ fn l1_with_rollup() -> (L1, String, String) {
 }
 
 /// `nrd node` processes on `l1`'s `rollup`: a sequencer (test account 0, 1 s blocks) and a
-/// follower whose config starts with `follower_role`; returns each with its RPC URL.
+/// follower whose config ends with `follower_tail` (after the `[l1]` keys); returns each with
+/// its RPC URL.
 fn sequencer_and_follower(
     l1: &L1,
     rollup: &str,
     block: &str,
     dir: &Path,
-    follower_role: &str,
+    follower_tail: &str,
 ) -> (Node, String, Node, String) {
     std::fs::create_dir_all(dir).unwrap();
-    let sequencer_role = format!("role = \"sequencer\"\n\n[sequencer]\nblock_time_ms = 1000\nkey = \"{KEY0}\"");
-    let (seq_config, seq_rpc) = node_config(dir, "sequencer", l1, rollup, block, &sequencer_role);
-    let (fol_config, fol_rpc) = node_config(dir, "follower", l1, rollup, block, follower_role);
+    let (seq_config, seq_rpc) = node_config(dir, "sequencer", l1, rollup, block, &support::sequencer_section(1000, ""));
+    let (fol_config, fol_rpc) = node_config(dir, "follower", l1, rollup, block, follower_tail);
     let sequencer = Node::start(&seq_config, &seq_rpc);
     let follower = Node::start(&fol_config, &fol_rpc);
     (sequencer, seq_rpc, follower, fol_rpc)
 }
 
-fn node_config(dir: &Path, name: &str, l1: &L1, rollup: &str, block: &str, rest: &str) -> (std::path::PathBuf, String) {
-    let rpc = free_addr();
+fn node_config(dir: &Path, role: &str, l1: &L1, rollup: &str, block: &str, tail: &str) -> (std::path::PathBuf, String) {
     let genesis = format!("{}/../../config/l2-genesis.json", env!("CARGO_MANIFEST_DIR"));
-    let path = dir.join(format!("{name}.toml"));
-    let data = dir.join(name);
-    std::fs::write(
-        &path,
-        format!(
-            "data_dir = \"{}\"\ngenesis = \"{genesis}\"\nrpc_addr = \"{rpc}\"\n{rest}\n\n[l1]\nrpc_url = \"{}\"\n\
-             beacon_url = \"{}\"\nrollup = \"{rollup}\"\nstart_block = {block}\npoll_interval_ms = 100\n",
-            data.display(),
-            l1.rpc,
-            l1.beacon
-        ),
-    )
-    .unwrap();
-    (path, format!("http://{rpc}"))
+    let path = dir.join(format!("{role}.toml"));
+    let url = support::NodeConfig {
+        role,
+        data: &dir.join(role),
+        genesis: Path::new(&genesis),
+        l1,
+        rollup,
+        start_block: block,
+        rpc: None,
+        top: "",
+        tail,
+    }
+    .write(&path);
+    (path, url)
 }
 
 #[test]
 fn a_self_proposing_follower_advances_the_rollup_when_the_sequencer_is_gone() {
     let (l1, rollup, block) = l1_with_rollup();
-    let follower_role = format!("role = \"follower\"\n\n[proposer]\nself_propose = true\nkey = \"{KEY5}\"");
+    let follower_tail = format!("\n[proposer]\nself_propose = true\nkey = \"{KEY5}\"");
     let dir = std::env::temp_dir().join(format!("nrd-safety-{}", std::process::id()));
-    let (sequencer, seq_rpc, follower, fol_rpc) = sequencer_and_follower(&l1, &rollup, &block, &dir, &follower_role);
+    let (sequencer, seq_rpc, follower, fol_rpc) = sequencer_and_follower(&l1, &rollup, &block, &dir, &follower_tail);
 
     // The sequencer works: an L2 transfer is posted and the follower imports it.
     let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);
@@ -283,7 +281,7 @@ fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
     let (l1, rollup, block) = l1_with_rollup();
     let dir = std::env::temp_dir().join(format!("nrd-advance-{}", std::process::id()));
     let (sequencer, seq_rpc, _follower, fol_rpc) =
-        sequencer_and_follower(&l1, &rollup, &block, &dir, "role = \"follower\"");
+        sequencer_and_follower(&l1, &rollup, &block, &dir, "");
 
     // The sequencer posts an L2 transfer (blob mode), then dies; a deposit is enqueued meanwhile.
     let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);

@@ -424,3 +424,50 @@ pub fn send_transfer(rpc: &str, nonce: u64, value: u64) -> String {
         &value.to_string(),
     ])
 }
+
+/// The TOML file of an `nrd node` that follows `rollup` (deployed at L1 block `start_block`)
+/// on `l1`. `top` is added to the top-level keys, `tail` after the `[l1]` keys (more `[l1]`
+/// keys, then further sections).
+pub struct NodeConfig<'a> {
+    pub role: &'a str,
+    pub data: &'a std::path::Path,
+    pub genesis: &'a std::path::Path,
+    pub l1: &'a L1,
+    pub rollup: &'a str,
+    pub start_block: &'a str,
+    /// The JSON-RPC address (`free_addr()` when `None`).
+    pub rpc: Option<&'a str>,
+    pub top: &'a str,
+    pub tail: &'a str,
+}
+
+impl NodeConfig<'_> {
+    /// Writes the file to `path`; returns the node's JSON-RPC URL.
+    pub fn write(&self, path: &std::path::Path) -> String {
+        let rpc = self.rpc.map_or_else(|| free_addr().to_string(), str::to_string);
+        let text = format!(
+            "role = \"{role}\"\ndata_dir = \"{data}\"\ngenesis = \"{genesis}\"\nrpc_addr = \"{rpc}\"\n{top}\n\n\
+             [l1]\nrpc_url = \"{l1}\"\nbeacon_url = \"{beacon}\"\nrollup = \"{rollup}\"\nstart_block = {block}\n\
+             poll_interval_ms = 100\n{tail}\n",
+            role = self.role,
+            data = self.data.display(),
+            genesis = self.genesis.display(),
+            top = self.top,
+            l1 = self.l1.rpc,
+            beacon = self.l1.beacon,
+            rollup = self.rollup,
+            block = self.start_block,
+            tail = self.tail,
+        );
+        std::fs::write(path, text).unwrap();
+        format!("http://{rpc}")
+    }
+}
+
+/// A `[sequencer]` section: test key 0, `block_time_ms`, the devnet's fee recipient, then `extra`.
+pub fn sequencer_section(block_time_ms: u64, extra: &str) -> String {
+    format!(
+        "\n[sequencer]\nblock_time_ms = {block_time_ms}\nkey = \"{KEY0}\"\n\
+         fee_recipient = \"0x4e520000000000000000000000000000000fee00\"\n{extra}"
+    )
+}
