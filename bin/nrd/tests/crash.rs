@@ -144,7 +144,8 @@ impl Rollup {
     /// and the node's JSON-RPC URL (the same on every restart).
     fn config(&self, name: &str, role: &str, data: &Path) -> (PathBuf, String) {
         // Blocks have whole-second timestamps: one block a second, sealing tried every 250 ms.
-        let tail = if role == "sequencer" { support::sequencer_section(250, "da_mode = \"blob\"\n") } else { String::new() };
+        let tail =
+            if role == "sequencer" { support::sequencer_section(250, "da_mode = \"blob\"\n") } else { String::new() };
         let path = self.dir.path().join(format!("{name}.toml"));
         let url = support::NodeConfig {
             role,

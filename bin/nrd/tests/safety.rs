@@ -280,8 +280,7 @@ fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
 fn anyone_advances_a_silent_sequencers_rollup_with_nrd_bridge_advance() {
     let (l1, rollup, block) = l1_with_rollup();
     let dir = std::env::temp_dir().join(format!("nrd-advance-{}", std::process::id()));
-    let (sequencer, seq_rpc, _follower, fol_rpc) =
-        sequencer_and_follower(&l1, &rollup, &block, &dir, "");
+    let (sequencer, seq_rpc, _follower, fol_rpc) = sequencer_and_follower(&l1, &rollup, &block, &dir, "");
 
     // The sequencer posts an L2 transfer (blob mode), then dies; a deposit is enqueued meanwhile.
     let sent = support::cast_json(&["send", "--rpc-url", &seq_rpc, "--private-key", KEY3, ADDR2, "--value", "1"]);

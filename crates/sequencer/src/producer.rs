@@ -74,7 +74,11 @@ impl Mempool {
                 let mut decoded: Vec<(u64, &Bytes, u64)> = stored
                     .iter()
                     .map(|(position, raw)| {
-                        (*position, raw, decode_pooled(raw).map_or(u64::MAX, |p| alloy_consensus::Transaction::nonce(p.tx.inner())))
+                        (
+                            *position,
+                            raw,
+                            decode_pooled(raw).map_or(u64::MAX, |p| alloy_consensus::Transaction::nonce(p.tx.inner())),
+                        )
                     })
                     .collect();
                 decoded.sort_by_key(|(_, _, nonce)| *nonce);
@@ -141,8 +145,7 @@ impl Mempool {
                     added.push((pooled.hash, Bytes::from(pooled.tx.inner().encoded_2718())));
                 }
             }
-            let removed: Vec<B256> =
-                saved.positions.keys().filter(|hash| pool.get(hash).is_none()).copied().collect();
+            let removed: Vec<B256> = saved.positions.keys().filter(|hash| pool.get(hash).is_none()).copied().collect();
             (added, removed, self.admitted.load(Ordering::Acquire))
         };
         if !added.is_empty() || !removed.is_empty() || !saved.stale.is_empty() {
