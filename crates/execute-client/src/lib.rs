@@ -46,8 +46,10 @@ pub use precompile::{
     BlobSource, EXECUTE_ADDRESS, ExecuteCallError, ExecuteGas, ExecutePrecompile, METER_BASE_FEE_SLOT,
     METER_BLOCK_SLOT, METER_USED_SLOT, MeterConfig, NoBlobs, StoredMeter, encode_execute_input,
 };
-pub use record::{Ancestors, record_block};
-pub use stateless::{VerifiedBlock, VerifyError, verify_block, verify_block_bounded};
-pub use trace::{TRACE_VERSION_RAW, Trace, TraceError};
-pub use verifier::{ExecuteError, ExecuteInput, Reexecution, Verifier};
+pub use record::{Ancestors, record_block, record_run};
+pub use stateless::{VerifiedBlock, VerifyError, verify_block, verify_block_bounded, verify_run};
+pub use trace::{AnyTrace, MAX_RUN_BLOCKS, RunTrace, TRACE_VERSION_RAW, TRACE_VERSION_RUN, Trace, TraceError};
+pub use verifier::{
+    ExecuteError, ExecuteInput, Reexecution, Verifier, decode_run_anchors, encode_run_anchors,
+};
 pub use witness::ExecutionWitness;

@@ -22,10 +22,10 @@
 use crate::{
     batch::{BatchError, MAX_BATCH_BYTES, decode_batch_within},
     blob::{BlobPayloadError, blobs_to_payload},
-    trace::{Trace, TraceError},
+    trace::{AnyTrace, TraceError},
     verifier::{ExecuteError, ExecuteInput, Reexecution},
 };
-use alloy_consensus::TxEnvelope;
+use alloy_consensus::{Block, TxEnvelope};
 use alloy_eips::eip4844::Blob;
 use alloy_evm::precompiles::{Precompile, PrecompileInput};
 use alloy_primitives::{Address, B256, Bytes, U256, address};
@@ -449,6 +449,28 @@ impl ExecutePrecompile {
         Ok(blocks)
     }
 
+    /// The batch in the blobs `refs` names, each a blob of the current transaction, each once:
+    /// the blobs are charged, then the batch's decoding.
+    fn blob_batch(
+        &self,
+        refs: &[B256],
+        internals: &mut alloy_evm::EvmInternals<'_>,
+        charge: &mut Charge,
+    ) -> Result<Arc<Vec<Vec<TxEnvelope>>>, Failure> {
+        let carried = internals.tx_env().blob_versioned_hashes();
+        let mut blobs = Vec::with_capacity(refs.len());
+        for (i, hash) in refs.iter().enumerate() {
+            if refs[..i].contains(hash) {
+                return Err(ExecuteCallError::DuplicateBlob(*hash).into());
+            }
+            let blob =
+                carried.contains(hash).then(|| self.blobs.blob(hash)).flatten().ok_or(ExecuteCallError::UnknownBlob(*hash))?;
+            blobs.push(blob);
+        }
+        charge.add(self.meter.batch_gas(blobs.len(), 0))?;
+        self.batch(refs, &blobs, charge)
+    }
+
     fn run(&self, input: &mut PrecompileInput<'_>, charge: &mut Charge) -> Result<(), Failure> {
         if input.is_static {
             return Err(ExecuteCallError::Static.into());
@@ -484,43 +506,45 @@ impl ExecutePrecompile {
             gas: pending + gas_used,
         }));
 
-        // Blob mode: the block's transactions are block `batch_index` of the batch in this
-        // transaction's blobs.
-        let mut decoded = Trace::decode(&trace)?;
-        if !decoded.blob_refs.is_empty() {
-            if !decoded.block.body.transactions.is_empty() {
-                return Err(ExecuteCallError::TransactionsInBlobMode.into());
-            }
-            let carried = internals.tx_env().blob_versioned_hashes();
-            let mut blobs = Vec::with_capacity(decoded.blob_refs.len());
-            for (i, hash) in decoded.blob_refs.iter().enumerate() {
-                if decoded.blob_refs[..i].contains(hash) {
-                    return Err(ExecuteCallError::DuplicateBlob(*hash).into());
+        // Blob mode: a block's transactions are an entry of the batch in this transaction's
+        // blobs (entry `batch_index`; a run's block i: entry `first_batch_index + i`).
+        let input = ExecuteInput { pre_state_root: pre, post_state_root: post, gas_used, anchor: &anchor, trace: &[] };
+        match AnyTrace::decode(&trace)? {
+            AnyTrace::Block(mut decoded) => {
+                if !decoded.blob_refs.is_empty() {
+                    let batch = self.blob_batch(&decoded.blob_refs, internals, charge)?;
+                    let block = &mut decoded.block;
+                    fill_from_batch(&batch, decoded.batch_index, std::slice::from_mut(block))?;
                 }
-                let blob = carried
-                    .contains(hash)
-                    .then(|| self.blobs.blob(hash))
-                    .flatten()
-                    .ok_or(ExecuteCallError::UnknownBlob(*hash))?;
-                blobs.push(blob);
+                self.verifier.verify_trace(&input, &decoded).map_err(ExecuteCallError::Verify)?;
             }
-            charge.add(self.meter.batch_gas(blobs.len(), 0))?;
-            let batch = self.batch(&decoded.blob_refs, &blobs, charge)?;
-            let count = batch.len();
-            let txs = usize::try_from(decoded.batch_index)
-                .ok()
-                .and_then(|i| batch.get(i))
-                .ok_or(ExecuteCallError::BatchIndex { index: decoded.batch_index, blocks: count })?;
-            decoded.block.body.transactions = txs.clone();
+            AnyTrace::Run(mut run) => {
+                if !run.blob_refs.is_empty() {
+                    let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
+                    fill_from_batch(&batch, run.first_batch_index, &mut run.blocks)?;
+                }
+                self.verifier.verify_run_trace(&input, &run).map_err(ExecuteCallError::Verify)?;
+            }
         }
-        self.verifier
-            .verify_trace(
-                &ExecuteInput { pre_state_root: pre, post_state_root: post, gas_used, anchor: &anchor, trace: &[] },
-                &decoded,
-            )
-            .map_err(ExecuteCallError::Verify)?;
         Ok(())
     }
+}
+
+/// Gives `blocks` (which must carry no transactions of their own) the transactions of the
+/// batch's entries `first`, `first + 1`, ….
+fn fill_from_batch(batch: &[Vec<TxEnvelope>], first: u64, blocks: &mut [Block<TxEnvelope>]) -> Result<(), Failure> {
+    for (i, block) in blocks.iter_mut().enumerate() {
+        if !block.body.transactions.is_empty() {
+            return Err(ExecuteCallError::TransactionsInBlobMode.into());
+        }
+        let index = first.saturating_add(i as u64);
+        let txs = usize::try_from(index)
+            .ok()
+            .and_then(|i| batch.get(i))
+            .ok_or(ExecuteCallError::BatchIndex { index, blocks: batch.len() })?;
+        block.body.transactions = txs.clone();
+    }
+    Ok(())
 }
 
 impl TxSettlement for ExecutePrecompile {

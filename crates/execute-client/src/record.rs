@@ -1,7 +1,10 @@
 //! Witness recording: execute a block over the full state and keep every piece of state it
 //! touched, in the exact form the stateless verifier will need it.
 
-use crate::witness::ExecutionWitness;
+use crate::{
+    stateless::{RunSource, VerifyError, run_blocks},
+    witness::ExecutionWitness,
+};
 use alloy_consensus::{Block, Header, Sealed, TxEnvelope};
 use alloy_primitives::{
     Address, B256, Bytes, U256,
@@ -9,8 +12,8 @@ use alloy_primitives::{
 };
 use alloy_rlp::Encodable;
 use nrd_chain::{
-    AccountState, BlockHashes, BlockResult, ChainSpec, ImportedBlock, NodeRecorder, StateChanges, StateCommitter,
-    StateProvider, StateResult, TrieState, Undo, import_block,
+    AccountState, BlockHashes, BlockResult, ChainSpec, ImportedBlock, NodeRecorder, NodeResolver, StateChanges,
+    StateCommitter, StateProvider, StateResult, StateSource, TrieError, TrieState, Undo, import_block,
 };
 use std::cell::Cell;
 
@@ -38,6 +41,13 @@ impl Ancestors {
             return Err(B256::ZERO);
         }
         Ok(Self { headers })
+    }
+
+    /// Makes `child` (a block whose parent is the current parent) the new parent: the ancestors
+    /// of the block after `child`. The caller checked that `child` extends the parent (a run's
+    /// blocks are imported on it first).
+    pub fn push_child(&mut self, child: Sealed<Header>) {
+        self.headers.insert(0, child);
     }
 
     /// The parent header.
@@ -149,8 +159,19 @@ pub fn record_block(
     nodes.sort_unstable_by_key(|(hash, _)| *hash);
     let mut codes: Vec<(B256, Bytes)> = recording.codes.into_iter().collect();
     codes.sort_unstable_by_key(|(hash, _)| *hash);
-    let depth = hashes.oldest.get().map_or(0, |oldest| ancestors.parent().number.saturating_sub(oldest));
-    let headers = ancestors
+    let witness = ExecutionWitness {
+        state: nodes.into_iter().map(|(_, n)| n).collect(),
+        codes: codes.into_iter().map(|(_, c)| c).collect(),
+        headers: witness_headers(ancestors, hashes.oldest.get()),
+    };
+    Ok((imported, witness))
+}
+
+/// The ancestors' headers a witness carries: the parent, and back to the oldest block
+/// `BLOCKHASH` asked for.
+fn witness_headers(ancestors: &Ancestors, oldest: Option<u64>) -> Vec<Bytes> {
+    let depth = oldest.map_or(0, |oldest| ancestors.parent().number.saturating_sub(oldest));
+    ancestors
         .headers()
         .iter()
         .take(usize::try_from(depth).unwrap_or(usize::MAX).saturating_add(1))
@@ -159,11 +180,63 @@ pub fn record_block(
             h.inner().encode(&mut out);
             Bytes::from(out)
         })
-        .collect();
-    let witness = ExecutionWitness {
+        .collect()
+}
+
+/// A full state's store seen as a witness: hands out any node or code of the pre-state and
+/// remembers what it handed out.
+struct Recorder<'a, S: ?Sized> {
+    source: &'a mut S,
+    nodes: B256Map<Bytes>,
+    codes: B256Map<Bytes>,
+}
+
+impl<S: StateSource + ?Sized> NodeResolver for Recorder<'_, S> {
+    fn resolve(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
+        if let Some(node) = self.nodes.get(hash) {
+            return Ok(node.clone());
+        }
+        let node = self.source.node(hash)?;
+        self.nodes.insert(*hash, node.clone());
+        Ok(node)
+    }
+}
+
+impl<S: StateSource + ?Sized> RunSource for Recorder<'_, S> {
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        if let Some(code) = self.codes.get(&hash) {
+            return Ok(code.clone());
+        }
+        let code = self.source.code(hash)?;
+        self.codes.insert(hash, code.clone());
+        Ok(code)
+    }
+}
+
+/// The witness of a **run** (docs/protocol.md §5.1): `blocks` executed in order on the state
+/// `source` holds (its root is the run's pre-state root; `ancestors` starts with the first
+/// block's parent), each on the one before, with its anchor. It is recorded by running the
+/// stateless verifier itself over `source` instead of a witness, so it holds exactly the
+/// pre-state nodes and codes [`crate::verify_run`] will ask for — each once, none that a block
+/// of the run wrote — and the headers back to the oldest `BLOCKHASH` before the run. `source`
+/// is only read. A block that does not verify cannot be recorded: the error is the verifier's.
+pub fn record_run<S: StateSource + ?Sized>(
+    spec: &ChainSpec,
+    blocks: &[Block<TxEnvelope>],
+    anchors: &[&[u8]],
+    source: &mut S,
+    ancestors: &Ancestors,
+) -> Result<ExecutionWitness, VerifyError> {
+    let root = source.root();
+    let recorder = Recorder { source, nodes: B256Map::default(), codes: B256Map::default() };
+    let outcome = run_blocks(spec, root, blocks, anchors, ancestors.clone(), recorder, None)?;
+    let mut nodes: Vec<(B256, Bytes)> = outcome.source.nodes.into_iter().collect();
+    nodes.sort_unstable_by_key(|(hash, _)| *hash);
+    let mut codes: Vec<(B256, Bytes)> = outcome.source.codes.into_iter().collect();
+    codes.sort_unstable_by_key(|(hash, _)| *hash);
+    Ok(ExecutionWitness {
         state: nodes.into_iter().map(|(_, n)| n).collect(),
         codes: codes.into_iter().map(|(_, c)| c).collect(),
-        headers,
-    };
-    Ok((imported, witness))
+        headers: witness_headers(ancestors, outcome.oldest),
+    })
 }

@@ -87,12 +87,36 @@ pub enum VerifyError {
     /// Execution spent more gas than the caller paid for.
     #[error("execution spent more than the budget of {0} gas the caller paid for")]
     WorkBudgetExceeded(u64),
+    /// A run of blocks has no block.
+    #[error("a run of blocks holds no block")]
+    EmptyRun,
+    /// A run's blocks and anchors differ in number.
+    #[error("a run of {blocks} blocks comes with {anchors} anchors")]
+    AnchorCount {
+        /// Blocks in the run.
+        blocks: usize,
+        /// Anchors given.
+        anchors: usize,
+    },
+    /// A block of a run failed (the error says how); `index` is its position in the run.
+    #[error("block {index} of the run: {source}")]
+    InRun {
+        /// Position in the run, from 0.
+        index: usize,
+        /// What failed.
+        #[source]
+        source: Box<Self>,
+    },
 }
 
 impl nrd_chain::Classify for VerifyError {
     fn severity(&self) -> nrd_chain::Severity {
-        // The witness or the block is wrong (or too costly): verifying it again fails again.
-        nrd_chain::Severity::Critical
+        match self {
+            // Recording a run reads a store ([`record_run`]): its faults keep their own class.
+            Self::MalformedState(err) => err.severity(),
+            // The witness or the block is wrong (or too costly): verifying it again fails again.
+            _ => nrd_chain::Severity::Critical,
+        }
     }
 }
 
@@ -133,14 +157,24 @@ pub struct VerifiedBlock {
     pub gas_used: u64,
 }
 
-/// Reveals trie nodes from the witness and remembers which ones it handed out.
-#[derive(Debug)]
-struct WitnessNodes {
-    nodes: B256Map<Bytes>,
-    used: B256Set,
+/// Where a stateless run finds what its sparse trie has not revealed: trie nodes (through
+/// [`NodeResolver`]) and bytecode, by hash. A witness when verifying; the full state's store
+/// when recording (which is how a recorded witness holds exactly what verification uses).
+pub(crate) trait RunSource: NodeResolver {
+    /// Bytecode by hash (never the empty code's).
+    fn code(&mut self, hash: B256) -> StateResult<Bytes>;
 }
 
-impl NodeResolver for WitnessNodes {
+/// A witness's nodes and codes, remembering which ones it handed out.
+#[derive(Debug)]
+struct WitnessSource {
+    nodes: B256Map<Bytes>,
+    used: B256Set,
+    codes: B256Map<Bytes>,
+    used_codes: B256Set,
+}
+
+impl NodeResolver for WitnessSource {
     fn resolve(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
         let node = self.nodes.get(hash).cloned().ok_or(TrieError::MissingNode(*hash))?;
         self.used.insert(*hash);
@@ -148,42 +182,104 @@ impl NodeResolver for WitnessNodes {
     }
 }
 
-/// State built from a witness only.
-#[derive(Debug)]
-struct WitnessState {
-    trie: StateTrie,
-    nodes: WitnessNodes,
-    codes: B256Map<Bytes>,
-    used_codes: B256Set,
-}
-
-impl StateProvider for WitnessState {
-    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
-        self.trie.account(address, &mut self.nodes)
-    }
-
-    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
-        self.trie.storage(address, slot, &mut self.nodes)
-    }
-
+impl RunSource for WitnessSource {
     fn code(&mut self, hash: B256) -> StateResult<Bytes> {
-        if hash == KECCAK256_EMPTY {
-            return Ok(Bytes::new());
-        }
         let code = self.codes.get(&hash).cloned().ok_or(StateError::MissingCode(hash))?;
         self.used_codes.insert(hash);
         Ok(code)
     }
 }
 
-impl StateCommitter for WitnessState {
-    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
-        self.trie.apply(changes, &mut self.nodes)
+/// State built from a root and a [`RunSource`]: a sparse trie revealed on demand, updated in
+/// memory block after block, so the later blocks of a run see what the earlier ones wrote
+/// without the source holding it.
+#[derive(Debug)]
+pub(crate) struct RunState<W> {
+    trie: StateTrie,
+    source: W,
+}
+
+impl<W: RunSource> StateProvider for RunState<W> {
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        self.trie.account(address, &mut self.source)
     }
 
-    /// A witness state serves one verification and is dropped when it fails, so there is
-    /// nothing to restore.
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        self.trie.storage(address, slot, &mut self.source)
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        if hash == KECCAK256_EMPTY {
+            return Ok(Bytes::new());
+        }
+        self.source.code(hash)
+    }
+}
+
+impl<W: RunSource> StateCommitter for RunState<W> {
+    fn commit(&mut self, changes: &StateChanges) -> StateResult<(B256, Undo)> {
+        self.trie.apply(changes, &mut self.source)
+    }
+
+    /// A run's state serves one verification (or recording) and is dropped when it fails, so
+    /// there is nothing to restore.
     fn revert(&mut self, _undo: Undo) {}
+}
+
+/// What a run left behind: the verified blocks, the source (what it handed out) and the
+/// number of the oldest block `BLOCKHASH` asked for.
+pub(crate) struct RunOutcome<W> {
+    pub(crate) verified: Vec<VerifiedBlock>,
+    pub(crate) source: W,
+    pub(crate) oldest: Option<u64>,
+}
+
+/// Imports `blocks` in order from `pre_state_root`, each on the one before (the first on
+/// `ancestors.parent()`), each with its anchor. With a `budget`, each block's system contracts
+/// must hold their standard code and all the blocks' execution together stays within it.
+pub(crate) fn run_blocks<W: RunSource>(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    blocks: &[Block<TxEnvelope>],
+    anchors: &[&[u8]],
+    mut ancestors: Ancestors,
+    source: W,
+    budget: Option<&WorkBudget>,
+) -> Result<RunOutcome<W>, VerifyError> {
+    if blocks.is_empty() {
+        return Err(VerifyError::EmptyRun);
+    }
+    if blocks.len() != anchors.len() {
+        return Err(VerifyError::AnchorCount { blocks: blocks.len(), anchors: anchors.len() });
+    }
+    let mut state = RunState { trie: StateTrie::from_root(pre_state_root), source };
+    let mut verified = Vec::with_capacity(blocks.len());
+    let mut oldest: Option<u64> = None;
+    let single = blocks.len() == 1;
+    for (index, (block, anchor)) in blocks.iter().zip(anchors).enumerate() {
+        let in_run = |source: VerifyError| if single { source } else { VerifyError::InRun { index, source: Box::new(source) } };
+        if budget.is_some() {
+            check_system_contracts(spec, block.header.timestamp, &mut state).map_err(in_run)?;
+        }
+        let hashes = TrackedHashes::new(&ancestors);
+        let imported = match budget {
+            Some(budget) => import_block_bounded(spec, ancestors.parent(), block, anchor, &mut state, &hashes, budget),
+            None => import_block(spec, ancestors.parent(), block, anchor, &mut state, &hashes),
+        }
+        .map_err(|e| in_run(e.into()))?;
+        if let Some(asked) = hashes.oldest.get() {
+            oldest = Some(oldest.map_or(asked, |o| o.min(asked)));
+        }
+        verified.push(VerifiedBlock {
+            hash: imported.hash,
+            state_root: block.header.state_root,
+            gas_used: block.header.gas_used,
+        });
+        if index + 1 < blocks.len() {
+            ancestors.push_child(Sealed::new_unchecked(block.header.clone(), imported.hash));
+        }
+    }
+    Ok(RunOutcome { verified, source: state.source, oldest })
 }
 
 fn index_unique(items: &[Bytes]) -> Result<B256Map<Bytes>, VerifyError> {
@@ -201,7 +297,11 @@ fn index_unique(items: &[Bytes]) -> Result<B256Map<Bytes>, VerifyError> {
 /// EIP-7002 and EIP-7251 from Prague) hold their standard code, or none (a call to an account
 /// without code does nothing, or makes the block invalid). A caller of EXECUTE makes the
 /// pre-state: without this, its system contracts could run any code, outside the work budget.
-fn check_system_contracts(spec: &ChainSpec, timestamp: u64, state: &mut WitnessState) -> Result<(), VerifyError> {
+fn check_system_contracts<W: RunSource>(
+    spec: &ChainSpec,
+    timestamp: u64,
+    state: &mut RunState<W>,
+) -> Result<(), VerifyError> {
     use alloy_hardforks::EthereumHardforks;
     let (cancun, prague) =
         (spec.is_cancun_active_at_timestamp(timestamp), spec.is_prague_active_at_timestamp(timestamp));
@@ -254,6 +354,39 @@ fn verify_with(
     witness: &ExecutionWitness,
     budget: Option<u64>,
 ) -> Result<VerifiedBlock, VerifyError> {
+    let budget = budget.map(WorkBudget::new);
+    let mut verified = verify_run_with(spec, pre_state_root, std::slice::from_ref(block), &[anchor], witness, budget.as_ref())?;
+    Ok(verified.remove(0))
+}
+
+/// Verifies a **run**: `blocks` in order, the first on `pre_state_root`, each on the one before,
+/// each with its anchor, from one witness for the whole run — the nodes and codes of the
+/// pre-state any of them needs (each once; what an earlier block of the run wrote is not in
+/// it, the verifier computed it) and the headers from the first block's parent back to the
+/// oldest `BLOCKHASH` of the run asked for that lies before the run. Nothing unused may be in
+/// it. With `budget`, every block's system contracts must hold their standard code and the
+/// run's execution together stops at `budget` gas.
+pub fn verify_run(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    blocks: &[Block<TxEnvelope>],
+    anchors: &[&[u8]],
+    witness: &ExecutionWitness,
+    budget: Option<u64>,
+) -> Result<Vec<VerifiedBlock>, VerifyError> {
+    let budget = budget.map(WorkBudget::new);
+    verify_run_with(spec, pre_state_root, blocks, anchors, witness, budget.as_ref())
+}
+
+fn verify_run_with(
+    spec: &ChainSpec,
+    pre_state_root: B256,
+    blocks: &[Block<TxEnvelope>],
+    anchors: &[&[u8]],
+    witness: &ExecutionWitness,
+    budget: Option<&WorkBudget>,
+) -> Result<Vec<VerifiedBlock>, VerifyError> {
+    let first = blocks.first().ok_or(VerifyError::EmptyRun)?;
     // Headers: keyed by hash, then linked from the parent back.
     let mut headers = B256Map::default();
     for (index, raw) in witness.headers.iter().enumerate() {
@@ -267,7 +400,7 @@ fn verify_with(
             return Err(VerifyError::DuplicateEntry(sealed.hash()));
         }
     }
-    let parent_hash = block.header.parent_hash;
+    let parent_hash = first.header.parent_hash;
     let mut chain = Vec::with_capacity(headers.len());
     let mut next = headers.remove(&parent_hash).ok_or(VerifyError::MissingParentHeader(parent_hash))?;
     loop {
@@ -282,35 +415,30 @@ fn verify_with(
         return Err(VerifyError::UnusedHeader(*hash));
     }
     let ancestors = Ancestors::new(chain).map_err(VerifyError::BrokenHeaderChain)?;
-    let parent = ancestors.parent();
-    if parent.state_root != pre_state_root {
-        return Err(VerifyError::PreStateRootMismatch { pre_state_root, parent: parent.state_root });
+    let parent_number = ancestors.parent().number;
+    if ancestors.parent().state_root != pre_state_root {
+        return Err(VerifyError::PreStateRootMismatch { pre_state_root, parent: ancestors.parent().state_root });
     }
+    let witness_headers = ancestors.headers().to_vec();
 
-    let mut state = WitnessState {
-        trie: StateTrie::from_root(pre_state_root),
-        nodes: WitnessNodes { nodes: index_unique(&witness.state)?, used: B256Set::default() },
+    let source = WitnessSource {
+        nodes: index_unique(&witness.state)?,
+        used: B256Set::default(),
         codes: index_unique(&witness.codes)?,
         used_codes: B256Set::default(),
     };
-    let hashes = TrackedHashes::new(&ancestors);
-    if budget.is_some() {
-        check_system_contracts(spec, block.header.timestamp, &mut state)?;
-    }
-    let imported = match budget {
-        Some(limit) => import_block_bounded(spec, parent, block, anchor, &mut state, &hashes, &WorkBudget::new(limit))?,
-        None => import_block(spec, parent, block, anchor, &mut state, &hashes)?,
-    };
+    let RunOutcome { verified, source, oldest } =
+        run_blocks(spec, pre_state_root, blocks, anchors, ancestors, source, budget)?;
 
-    if let Some(hash) = state.nodes.nodes.keys().find(|h| !state.nodes.used.contains(*h)) {
+    if let Some(hash) = source.nodes.keys().find(|h| !source.used.contains(*h)) {
         return Err(VerifyError::UnusedNode(*hash));
     }
-    if let Some(hash) = state.codes.keys().find(|h| !state.used_codes.contains(*h)) {
+    if let Some(hash) = source.codes.keys().find(|h| !source.used_codes.contains(*h)) {
         return Err(VerifyError::UnusedCode(*hash));
     }
-    let depth = hashes.oldest.get().map_or(0, |oldest| parent.number.saturating_sub(oldest));
-    if let Some(extra) = ancestors.headers().get(usize::try_from(depth).unwrap_or(usize::MAX).saturating_add(1)) {
+    let depth = oldest.map_or(0, |oldest| parent_number.saturating_sub(oldest));
+    if let Some(extra) = witness_headers.get(usize::try_from(depth).unwrap_or(usize::MAX).saturating_add(1)) {
         return Err(VerifyError::UnusedHeader(extra.hash()));
     }
-    Ok(VerifiedBlock { hash: imported.hash, state_root: block.header.state_root, gas_used: block.header.gas_used })
+    Ok(verified)
 }

@@ -1,10 +1,11 @@
 //! The `Verifier` seam behind EXECUTE: re-execution now, proofs later.
 
 use crate::{
-    stateless::{VerifiedBlock, VerifyError, verify_block_bounded},
-    trace::{Trace, TraceError},
+    stateless::{VerifiedBlock, VerifyError, verify_block_bounded, verify_run},
+    trace::{AnyTrace, RunTrace, Trace, TraceError},
 };
-use alloy_primitives::B256;
+use alloy_primitives::{B256, Bytes};
+use alloy_sol_types::SolValue;
 use nrd_chain::ChainSpec;
 
 /// The inputs of EXECUTE: the four of the proposal plus EIP-8079's anchor, which the L2 chain's
@@ -19,7 +20,8 @@ pub struct ExecuteInput<'a> {
     /// anchor (docs/protocol.md §6). It bounds the work: verification stops once execution has
     /// spent more than `gas_used + block gas used / 4` (refunds give back at most a fifth).
     pub gas_used: u64,
-    /// The anchor the L1 contract built (L1 block reference and consumed messages).
+    /// The anchor the L1 contract built (L1 block reference and consumed messages). For a run
+    /// trace (version 0x01): `abi.encode(bytes[] anchors)`, one per block of the run.
     pub anchor: &'a [u8],
     /// The encoded trace.
     pub trace: &'a [u8],
@@ -49,7 +51,8 @@ pub enum ExecuteError {
         /// The anchor's gas limit under the chain's anchor rule.
         anchor: u64,
     },
-    /// The anchor is not one the chain's anchor rule accepts.
+    /// The anchor is not one the chain's anchor rule accepts (for a run: not `abi.encode` of a
+    /// list of such anchors).
     #[error("the anchor is malformed")]
     MalformedAnchor,
     /// More transactions than the block's gas can pay for (each costs at least 21,000 gas):
@@ -75,8 +78,9 @@ impl nrd_chain::Classify for ExecuteError {
 
 /// Checks that a trace takes `pre_state_root` to `post_state_root` using `gas_used`.
 pub trait Verifier {
-    /// Verifies the input; `Ok` only when every claim holds.
-    fn verify(&self, input: &ExecuteInput<'_>) -> Result<VerifiedBlock, ExecuteError>;
+    /// Verifies the input; `Ok` only when every claim holds, with the verified blocks in order
+    /// (one for a version 0x00 trace, the run's for a run trace).
+    fn verify(&self, input: &ExecuteInput<'_>) -> Result<Vec<VerifiedBlock>, ExecuteError>;
 }
 
 /// Verification by stateless re-execution of the trace's block over its witness.
@@ -101,9 +105,22 @@ impl Reexecution {
 const MIN_TX_GAS: u64 = 21_000;
 
 impl Verifier for Reexecution {
-    fn verify(&self, input: &ExecuteInput<'_>) -> Result<VerifiedBlock, ExecuteError> {
-        self.verify_trace(input, &Trace::decode(input.trace)?)
+    fn verify(&self, input: &ExecuteInput<'_>) -> Result<Vec<VerifiedBlock>, ExecuteError> {
+        match AnyTrace::decode(input.trace)? {
+            AnyTrace::Block(trace) => Ok(vec![self.verify_trace(input, &trace)?]),
+            AnyTrace::Run(run) => self.verify_run_trace(input, &run),
+        }
     }
+}
+
+/// The anchors of a run: `abi.encode(bytes[])` (how `NativeRollup` passes them).
+pub fn decode_run_anchors(anchor: &[u8]) -> Result<Vec<Bytes>, ExecuteError> {
+    <Vec<Bytes> as SolValue>::abi_decode(anchor).map_err(|_| ExecuteError::MalformedAnchor)
+}
+
+/// `abi.encode(bytes[] anchors)`: the `anchor` input of EXECUTE for a run.
+pub fn encode_run_anchors(anchors: &[Bytes]) -> Bytes {
+    anchors.to_vec().abi_encode().into()
 }
 
 impl Reexecution {
@@ -127,5 +144,44 @@ impl Reexecution {
         }
         let budget = input.gas_used.saturating_add(header.gas_used / 4);
         Ok(verify_block_bounded(&self.spec, input.pre_state_root, &trace.block, input.anchor, &trace.witness, budget)?)
+    }
+
+    /// Verifies a decoded run trace (`input.trace` is ignored; blob-mode blocks already hold
+    /// their transactions). The same cheap checks as [`Self::verify_trace`], over the run: the
+    /// last block's state root is the claimed post-state root; `input.anchor` decodes to one
+    /// anchor per block, each accepted by the anchor rule; the declared gas is exactly the sum
+    /// of each block's gas used and its anchor's gas limit; no block carries more transactions
+    /// than its gas pays for. Then the run is re-executed under one work budget of the declared
+    /// gas plus a quarter of the blocks' gas used.
+    pub fn verify_run_trace(&self, input: &ExecuteInput<'_>, run: &RunTrace) -> Result<Vec<VerifiedBlock>, ExecuteError> {
+        let last = run.blocks.last().ok_or(ExecuteError::Verify(VerifyError::EmptyRun))?;
+        if last.header.state_root != input.post_state_root {
+            return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: last.header.state_root });
+        }
+        let anchors = decode_run_anchors(input.anchor)?;
+        if anchors.len() != run.blocks.len() {
+            return Err(ExecuteError::Verify(VerifyError::AnchorCount {
+                blocks: run.blocks.len(),
+                anchors: anchors.len(),
+            }));
+        }
+        let (mut gas, mut anchor_gas, mut quarter) = (0u64, 0u64, 0u64);
+        for (block, anchor) in run.blocks.iter().zip(&anchors) {
+            let header = &block.header;
+            let limit = self.spec.anchor_gas(anchor).ok_or(ExecuteError::MalformedAnchor)?;
+            gas = gas.saturating_add(header.gas_used);
+            anchor_gas = anchor_gas.saturating_add(limit);
+            quarter = quarter.saturating_add(header.gas_used / 4);
+            let count = block.body.transactions.len();
+            if (count as u64).saturating_mul(MIN_TX_GAS) > header.gas_used {
+                return Err(ExecuteError::TooManyTransactions { count, gas_used: header.gas_used });
+            }
+        }
+        if gas.checked_add(anchor_gas) != Some(input.gas_used) {
+            return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: gas, anchor: anchor_gas });
+        }
+        let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
+        let budget = input.gas_used.saturating_add(quarter);
+        Ok(verify_run(&self.spec, input.pre_state_root, &run.blocks, &anchors, &run.witness, Some(budget))?)
     }
 }
