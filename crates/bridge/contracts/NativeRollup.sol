@@ -21,6 +21,33 @@ contract NativeRollup {
         bytes trace;
     }
 
+    /// One L2 block of a run (`advanceRun`): the L1 block its anchor references and how many
+    /// queued messages it applies; its header is in the run's trace.
+    struct RunBlock {
+        uint64 l1Anchor;
+        uint32 messageCount;
+    }
+
+    /// Where an advance stands while it walks its blocks.
+    struct Cursor {
+        /// Index of the next message to consume, and the rolling hash through the one before.
+        uint64 next;
+        bytes32 rolling;
+        /// Messages of the call used so far.
+        uint256 taken;
+        /// Message cost of the last block.
+        uint64 lastCost;
+        /// The block the next one must extend, and the L1 anchor it used.
+        bytes32 parentHash;
+        uint64 parentNumber;
+        uint64 lastL1Anchor;
+        /// A run: where its next block starts in the trace, where its blocks end, and the
+        /// EXECUTE gas of its blocks so far.
+        uint256 offset;
+        uint256 end;
+        uint64 executeGas;
+    }
+
     struct QueueEntry {
         bytes32 rollingHash;
         uint64 enqueuedAt;
@@ -232,14 +259,7 @@ contract NativeRollup {
     /// every advance L1 accepts is then one a follower sees in L1 transactions
     /// (docs/protocol.md §8.6).
     function advance(BlockCommitment[] calldata blocks, L1Message[] calldata messages) external {
-        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
-        uint64 openAt = lastAdvanceAt + forcedInclusionWindow;
-        if (msg.sender != sequencer && block.timestamp <= openAt) revert NotSequencer(msg.sender, openAt + 1);
-        if (blocks.length == 0) revert EmptyBatch();
-        uint64 next = consumed;
-        bytes32 rolling = next == 0 ? bytes32(0) : queue[next - 1].rollingHash;
-        uint256 cursor;
-        uint64 lastCost;
+        Cursor memory c = _begin(blocks.length);
         for (uint256 i = 0; i < blocks.length; i++) {
             // Memory used for one block (its messages, anchor and EXECUTE input) is released
             // before the next, so an advance's memory cost stays linear in its blocks.
@@ -248,49 +268,117 @@ contract NativeRollup {
                 free := mload(0x40)
             }
             BlockCommitment calldata b = blocks[i];
-            if (cursor + b.messageCount > messages.length) {
-                revert MissingMessages(cursor + b.messageCount, messages.length);
-            }
-            L1Message[] memory applied = new L1Message[](b.messageCount);
-            uint64 first = next;
-            uint64 cost;
-            for (uint256 j = 0; j < b.messageCount; j++) {
-                L1Message memory m = messages[cursor + j];
-                if (m.index != next) revert MessageOutOfOrder(next, m.index);
-                rolling = Rollup.roll(rolling, Rollup.messageHash(m));
-                cost += Rollup.messageCost(m.gasLimit, m.data.length);
-                applied[j] = m;
-                next++;
-            }
-            cursor += b.messageCount;
-            _advanceOne(b, applied, cost, first);
-            lastCost = cost;
+            (L1Message[] memory applied, uint64 cost, uint64 first) = _take(c, messages, b.messageCount);
+            TraceHeader.Header memory h = TraceHeader.read(b.trace);
+            bytes memory anchor = _checkBlock(c, h, b.l1Anchor, applied, cost);
+            _execute(h, h.gasUsed + Rollup.anchorGas(cost), anchor, b.trace);
+            _setHead(h, b.l1Anchor);
+            emit BlockAdvanced(h.number, h.hash, h.stateRoot, b.l1Anchor, first, uint64(applied.length));
             assembly ("memory-safe") {
                 mstore(0x40, free)
             }
         }
-        if (cursor != messages.length) revert UnusedMessages(cursor, messages.length);
-        if (next != consumed) {
-            if (next > queue.length || queue[next - 1].rollingHash != rolling) revert MessageMismatch(next - 1);
-            consumed = next;
+        _finish(c, messages.length);
+    }
+
+    /// Appends a **run** of L2 blocks verified by one EXECUTE call (docs/protocol.md §8.4): the
+    /// same rules as `advance` for each block, with the headers read from the run's trace
+    /// (version 0x01, one block per entry of `blocks`, nothing after them); EXECUTE goes from the
+    /// head's state root to the last block's, with the sum of the blocks' EXECUTE gas and one
+    /// anchor per block (`abi.encode(bytes[])`). The head, the state root and its posting are
+    /// stored once, for the last block: withdrawals from a block inside the run are proven
+    /// against the run's last block (its state holds every earlier withdrawal).
+    function advanceRun(RunBlock[] calldata blocks, L1Message[] calldata messages, bytes calldata trace) external {
+        Cursor memory c = _begin(blocks.length);
+        bytes[] memory anchors = new bytes[](blocks.length);
+        (c.offset, c.end) = TraceHeader.runBlocks(trace);
+        TraceHeader.Header memory h;
+        for (uint256 i = 0; i < blocks.length; i++) {
+            (h, anchors[i]) = _runBlock(c, blocks[i], messages, trace);
         }
-        // Forced inclusion: nothing older than the window may be left behind, unless the last
-        // block had no room left for it.
-        if (next < queue.length) {
-            QueueEntry storage e = queue[next];
-            uint64 deadline = e.enqueuedAt + forcedInclusionWindow;
-            if (block.timestamp >= deadline && lastCost + e.cost <= Rollup.ANCHOR_GAS_BUDGET) {
-                revert OverdueMessage(next, deadline);
-            }
+        if (c.offset != c.end) revert TraceHeader.MalformedTrace(c.offset);
+        _execute(h, c.executeGas, abi.encode(anchors), trace);
+        _setHead(h, c.lastL1Anchor);
+        _finish(c, messages.length);
+    }
+
+    /// One block of a run: its messages, its header from the trace, its rules; its EXECUTE gas
+    /// is added to the run's.
+    function _runBlock(Cursor memory c, RunBlock calldata b, L1Message[] calldata messages, bytes calldata trace)
+        private
+        returns (TraceHeader.Header memory h, bytes memory anchor)
+    {
+        (L1Message[] memory applied, uint64 cost, uint64 first) = _take(c, messages, b.messageCount);
+        (h, c.offset) = TraceHeader.readAt(trace, c.offset, c.end);
+        anchor = _checkBlock(c, h, b.l1Anchor, applied, cost);
+        c.executeGas += h.gasUsed + Rollup.anchorGas(cost);
+        emit BlockAdvanced(h.number, h.hash, h.stateRoot, b.l1Anchor, first, uint64(applied.length));
+    }
+
+    /// Who may advance, and where the queue stands.
+    function _begin(uint256 blocks) private view returns (Cursor memory c) {
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
+        uint64 openAt = lastAdvanceAt + forcedInclusionWindow;
+        if (msg.sender != sequencer && block.timestamp <= openAt) revert NotSequencer(msg.sender, openAt + 1);
+        if (blocks == 0) revert EmptyBatch();
+        c.next = consumed;
+        c.rolling = c.next == 0 ? bytes32(0) : queue[c.next - 1].rollingHash;
+        c.parentHash = headHash;
+        c.parentNumber = headNumber;
+        c.lastL1Anchor = lastL1Anchor;
+    }
+
+    /// The next `count` messages of the call, checked in queue order and folded into the
+    /// rolling hash, with their cost and the first one's index.
+    function _take(Cursor memory c, L1Message[] calldata messages, uint32 count)
+        private
+        pure
+        returns (L1Message[] memory applied, uint64 cost, uint64 first)
+    {
+        if (c.taken + count > messages.length) revert MissingMessages(c.taken + count, messages.length);
+        applied = new L1Message[](count);
+        first = c.next;
+        for (uint256 j = 0; j < count; j++) {
+            L1Message memory m = messages[c.taken + j];
+            if (m.index != c.next) revert MessageOutOfOrder(c.next, m.index);
+            c.rolling = Rollup.roll(c.rolling, Rollup.messageHash(m));
+            cost += Rollup.messageCost(m.gasLimit, m.data.length);
+            applied[j] = m;
+            c.next++;
         }
-        lastAdvanceAt = uint64(block.timestamp);
+        c.taken += count;
+    }
+
+    /// The rules of one block on its parent (`c`): its L1 anchor, its header, its message budget.
+    /// Returns its anchor (the calldata of the L2 anchor system call) and makes it the parent.
+    function _checkBlock(
+        Cursor memory c,
+        TraceHeader.Header memory h,
+        uint64 l1Anchor,
+        L1Message[] memory applied,
+        uint64 cost
+    ) private view returns (bytes memory) {
+        if (l1Anchor < c.lastL1Anchor || l1Anchor >= block.number || block.number - l1Anchor > 256) {
+            revert BadL1Anchor(l1Anchor, c.lastL1Anchor, block.number);
+        }
+        bytes32 l1Hash = blockhash(l1Anchor);
+        _checkHeader(h, l1Hash, c.parentHash, c.parentNumber);
+        if (cost > Rollup.ANCHOR_GAS_BUDGET) revert AnchorBudgetExceeded(h.number, cost, Rollup.ANCHOR_GAS_BUDGET);
+        c.parentHash = h.hash;
+        c.parentNumber = h.number;
+        c.lastL1Anchor = l1Anchor;
+        c.lastCost = cost;
+        return abi.encodeCall(L1MessageInbox.anchor, (l1Anchor, l1Hash, applied));
     }
 
     /// The header rules of an L2 block that the rollup fixes (docs/protocol.md §8.4); EXECUTE
     /// checks the rest (those of an Ethereum block).
-    function _checkHeader(TraceHeader.Header memory h, bytes32 l1Hash) private view {
-        if (h.parentHash != headHash) revert WrongParent(h.number, h.parentHash, headHash);
-        if (h.number != headNumber + 1) revert WrongNumber(h.number, headNumber + 1);
+    function _checkHeader(TraceHeader.Header memory h, bytes32 l1Hash, bytes32 parentHash, uint64 parentNumber)
+        private
+        view
+    {
+        if (h.parentHash != parentHash) revert WrongParent(h.number, h.parentHash, parentHash);
+        if (h.number != parentNumber + 1) revert WrongNumber(h.number, parentNumber + 1);
         if (h.timestamp > block.timestamp) revert FutureBlock(h.timestamp, block.timestamp);
         if (h.gasLimit != l2GasLimit) revert WrongGasLimit(h.number, h.gasLimit, l2GasLimit);
         if (h.mixHash != l1Hash || h.parentBeaconBlockRoot != l1Hash) {
@@ -303,28 +391,45 @@ contract NativeRollup {
         }
     }
 
-    function _advanceOne(BlockCommitment calldata b, L1Message[] memory applied, uint64 cost, uint64 first) private {
-        TraceHeader.Header memory h = TraceHeader.read(b.trace);
-        if (b.l1Anchor < lastL1Anchor || b.l1Anchor >= block.number || block.number - b.l1Anchor > 256) {
-            revert BadL1Anchor(b.l1Anchor, lastL1Anchor, block.number);
-        }
-        bytes32 l1Hash = blockhash(b.l1Anchor);
-        _checkHeader(h, l1Hash);
-        if (cost > Rollup.ANCHOR_GAS_BUDGET) revert AnchorBudgetExceeded(h.number, cost, Rollup.ANCHOR_GAS_BUDGET);
-        bytes memory anchor = abi.encodeCall(L1MessageInbox.anchor, (b.l1Anchor, l1Hash, applied));
-        // EXECUTE gas: the block's gas and the anchor system call's, which runs with exactly the
-        // difference as its gas limit; EXECUTE meters and charges the sum.
-        uint64 executeGas = h.gasUsed + Rollup.anchorGas(cost);
+    /// EXECUTE from the head's state root to `h`'s, with `executeGas` (the blocks' gas and their
+    /// anchor system calls', which run with exactly the difference as their gas limits).
+    function _execute(TraceHeader.Header memory h, uint64 executeGas, bytes memory anchor, bytes calldata trace)
+        private
+    {
         (bool ok, bytes memory out) =
-            EXECUTE.call(abi.encode(headStateRoot, h.stateRoot, executeGas, anchor, b.trace));
+            EXECUTE.call(abi.encode(headStateRoot, h.stateRoot, executeGas, anchor, trace));
         if (!ok || out.length != 32 || uint256(bytes32(out)) != 1) revert ExecuteFailed(h.number, out);
+    }
+
+    /// Makes `h` the head and stores its state root and posting.
+    function _setHead(TraceHeader.Header memory h, uint64 l1Anchor) private {
         headStateRoot = h.stateRoot;
         headHash = h.hash;
         headNumber = h.number;
-        lastL1Anchor = b.l1Anchor;
+        lastL1Anchor = l1Anchor;
         stateRoots[h.number] = h.stateRoot;
         postings[h.number] = Posting(uint64(block.timestamp), uint64(block.timestamp) + withdrawalDelay);
-        emit BlockAdvanced(h.number, h.hash, h.stateRoot, b.l1Anchor, first, uint64(applied.length));
+    }
+
+    /// Every message of the call used, the rolling hash the queue's, nothing overdue left
+    /// behind.
+    function _finish(Cursor memory c, uint256 given) private {
+        if (c.taken != given) revert UnusedMessages(c.taken, given);
+        uint64 next = c.next;
+        if (next != consumed) {
+            if (next > queue.length || queue[next - 1].rollingHash != c.rolling) revert MessageMismatch(next - 1);
+            consumed = next;
+        }
+        // Forced inclusion: nothing older than the window may be left behind, unless the last
+        // block had no room left for it.
+        if (next < queue.length) {
+            QueueEntry storage e = queue[next];
+            uint64 deadline = e.enqueuedAt + forcedInclusionWindow;
+            if (block.timestamp >= deadline && c.lastCost + e.cost <= Rollup.ANCHOR_GAS_BUDGET) {
+                revert OverdueMessage(next, deadline);
+            }
+        }
+        lastAdvanceAt = uint64(block.timestamp);
     }
 
     // ---------------------------------------------------------------- L2 → L1 withdrawals

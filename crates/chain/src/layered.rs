@@ -66,6 +66,51 @@ impl<S: StateSource + ?Sized> StateSource for Box<S> {
     }
 }
 
+/// A [`crate::MemoryState`] seen as a [`StateSource`]: its flat reads, its codes and every trie
+/// node by hash (indexed once, when made). For tests and tools that record witnesses over an
+/// in-memory state the way a node records them over its store.
+#[derive(Debug, Clone)]
+pub struct MemorySource {
+    state: crate::MemoryState,
+    nodes: B256Map<Bytes>,
+    root: B256,
+}
+
+impl MemorySource {
+    /// Indexes `state`'s trie nodes.
+    pub fn new(mut state: crate::MemoryState) -> Self {
+        let root = state.root();
+        let nodes = state.trie_mut().revealed_nodes().into_iter().map(|(hash, node)| (hash, node.into())).collect();
+        Self { state, nodes, root }
+    }
+}
+
+impl StateSource for MemorySource {
+    fn root(&self) -> B256 {
+        self.root
+    }
+
+    fn has_flat(&self) -> bool {
+        true
+    }
+
+    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
+        self.state.account(address)
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
+        self.state.storage(address, slot)
+    }
+
+    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
+        self.state.code(hash)
+    }
+
+    fn node(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
+        self.nodes.get(hash).cloned().ok_or(TrieError::MissingNode(*hash))
+    }
+}
+
 /// What a commit did to the trie nodes a store keeps by hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrieUpdate {
@@ -312,7 +357,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// A source over a fully revealed state: its nodes by hash, with a reference count.
-    struct MemorySource {
+    struct CountedSource {
         state: MemoryState,
         nodes: B256Map<(Bytes, i64)>,
         root: B256,
@@ -327,7 +372,7 @@ mod tests {
         nodes
     }
 
-    impl MemorySource {
+    impl CountedSource {
         fn new(mut state: MemoryState, flat: bool) -> Self {
             let root = state.root();
             let nodes = node_counts(&mut state);
@@ -335,7 +380,7 @@ mod tests {
         }
     }
 
-    impl StateSource for MemorySource {
+    impl StateSource for CountedSource {
         fn root(&self) -> B256 {
             self.root
         }
@@ -402,7 +447,7 @@ mod tests {
         StateChanges { accounts, codes: vec![] }
     }
 
-    fn reads_agree(layer: &mut LayeredState<MemorySource>, full: &mut MemoryState) {
+    fn reads_agree(layer: &mut LayeredState<CountedSource>, full: &mut MemoryState) {
         for a in 0..24u8 {
             assert_eq!(layer.account(addr(a)).unwrap(), full.account(addr(a)).unwrap(), "account {a}");
             for k in 0..8u8 {
@@ -429,7 +474,7 @@ mod tests {
             let mut stored = node_counts(&mut full);
             for block in &blocks {
                 let changes = changes(block);
-                let mut layer = LayeredState::new(MemorySource { nodes: stored.clone(), ..MemorySource::new(full.clone(), flat) });
+                let mut layer = LayeredState::new(CountedSource { nodes: stored.clone(), ..CountedSource::new(full.clone(), flat) });
                 let (root, _) = layer.commit(&changes).unwrap();
                 let (expected, _) = full.commit(&changes).unwrap();
                 prop_assert_eq!(root, expected);
@@ -458,7 +503,7 @@ mod tests {
     #[test]
     fn revert_restores_the_layer() {
         let full = genesis(&[(1, 10, vec![(1, 1)]), (2, 20, vec![(2, 2)]), (3, 30, vec![])]);
-        let mut layer = LayeredState::new(MemorySource::new(full.clone(), true));
+        let mut layer = LayeredState::new(CountedSource::new(full.clone(), true));
         let before = layer.root();
         let first = changes(&[(1, 0, vec![(1, 3)])]);
         let (after_first, _) = layer.commit(&first).unwrap();
@@ -468,7 +513,7 @@ mod tests {
         assert_eq!(layer.account(addr(2)).unwrap().unwrap().balance, U256::from(20));
         assert_eq!(layer.storage(addr(2), U256::from(2)).unwrap(), U256::from(2));
         assert_eq!(layer.account(addr(5)).unwrap(), None);
-        let mut only_first = LayeredState::new(MemorySource::new(full, true));
+        let mut only_first = LayeredState::new(CountedSource::new(full, true));
         only_first.commit(&first).unwrap();
         assert_eq!(layer.trie_update(), only_first.trie_update());
         assert_ne!(before, after_first);
@@ -478,7 +523,7 @@ mod tests {
     #[test]
     fn a_forged_node_is_refused() {
         let full = genesis(&[(1, 10, vec![(1, 1)]), (2, 20, vec![])]);
-        let mut source = MemorySource::new(full, false);
+        let mut source = CountedSource::new(full, false);
         let root = source.root;
         let forged = source.nodes.values().find(|(n, _)| keccak256_of(n) != root).unwrap().0.clone();
         source.nodes.get_mut(&root).unwrap().0 = forged;

@@ -38,7 +38,7 @@ pub use execute::{
     BlockAttributes, BlockHashes, BuiltBlock, ExecutedBlock, ImportedBlock, RejectedTx, StoredBlock, build_block,
     execute_block, import_block, import_block_bounded, recover_senders, simulate,
 };
-pub use layered::{LayeredState, StateSource, TrieUpdate, store_fault};
+pub use layered::{LayeredState, MemorySource, StateSource, TrieUpdate, store_fault};
 pub use lock::{LockExt, RwLockExt};
 pub use severity::{Classify, Severity};
 pub use shared::{SharedError, StoreFault};

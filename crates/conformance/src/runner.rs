@@ -201,7 +201,8 @@ fn check_stateless(
 
     let verified =
         run(block, witness, header.state_root, header.gas_used).map_err(StatelessError::ValidBlockRejected)?;
-    let verified = verified.last().ok_or(StatelessError::StateRoot { computed: B256::ZERO, expected: header.state_root })?;
+    let verified =
+        verified.last().ok_or(StatelessError::StateRoot { computed: B256::ZERO, expected: header.state_root })?;
     if verified.state_root != header.state_root {
         return Err(StatelessError::StateRoot { computed: verified.state_root, expected: header.state_root });
     }

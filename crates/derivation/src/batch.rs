@@ -13,7 +13,9 @@ use alloy_eips::eip4844::{Blob, BlobTransactionSidecar};
 use alloy_primitives::{B256, Bytes};
 use alloy_sol_types::SolCall;
 use nrd_bridge::{L1Message, NativeRollup};
-use nrd_execute_client::{Compression, ExecutionWitness, Trace, decode_batch_blobs, encode_batch_blobs};
+use nrd_execute_client::{
+    AnyTrace, Compression, ExecutionWitness, RunTrace, Trace, TraceError, decode_batch_blobs, encode_batch_blobs,
+};
 
 /// Where a batch's transactions travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,13 +100,13 @@ pub struct AdvanceTx {
     pub sidecar: Option<BlobTransactionSidecar>,
 }
 
-/// Encodes `blocks` (consecutive, first on the rollup's head) as one `advance` call.
-pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx, DerivationError> {
-    if blocks.is_empty() {
-        return Err(DerivationError::EmptyBatch);
-    }
-    let (blob_refs, sidecar) = match mode {
-        DaMode::Calldata => (Vec::new(), None),
+/// Blob mode: the blocks' transactions as one batch in blobs, with their versioned hashes.
+fn batch_sidecar(
+    blocks: &[PostedBlock],
+    mode: DaMode,
+) -> Result<(Vec<B256>, Option<BlobTransactionSidecar>), DerivationError> {
+    match mode {
+        DaMode::Calldata => Ok((Vec::new(), None)),
         DaMode::Blob => {
             let txs: Vec<Vec<TxEnvelope>> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
             let blobs = encode_batch_blobs(&txs, Compression::Brotli);
@@ -113,9 +115,17 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
                 alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
             )
             .map_err(|e| DerivationError::Kzg(e.into()))?;
-            (sidecar.versioned_hashes().collect::<Vec<B256>>(), Some(sidecar))
+            Ok((sidecar.versioned_hashes().collect::<Vec<B256>>(), Some(sidecar)))
         }
-    };
+    }
+}
+
+/// Encodes `blocks` (consecutive, first on the rollup's head) as one `advance` call.
+pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx, DerivationError> {
+    if blocks.is_empty() {
+        return Err(DerivationError::EmptyBatch);
+    }
+    let (blob_refs, sidecar) = batch_sidecar(blocks, mode)?;
     let mut commitments = Vec::with_capacity(blocks.len());
     let mut messages = Vec::new();
     for (index, posted) in blocks.iter().enumerate() {
@@ -141,12 +151,56 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
     Ok(AdvanceTx { calldata, sidecar })
 }
 
-/// Rebuilds the posted blocks from an `advance` call's calldata; `blob` resolves a versioned
-/// hash to the blob the L1 transaction carried (from the beacon API or a local store).
+/// Encodes `blocks` (consecutive, first on the rollup's head) as one `advanceRun` call: one
+/// EXECUTE for all of them, with `witness` the run's (`nrd_execute_client::record_run`; the
+/// blocks' own witnesses are not used). Blob mode: the blocks' transactions are entries 0, 1, …
+/// of the batch in the blobs.
+pub fn encode_advance_run(
+    blocks: &[PostedBlock],
+    witness: &ExecutionWitness,
+    mode: DaMode,
+) -> Result<AdvanceTx, DerivationError> {
+    if blocks.is_empty() {
+        return Err(DerivationError::EmptyBatch);
+    }
+    let (blob_refs, sidecar) = batch_sidecar(blocks, mode)?;
+    let mut run_blocks = Vec::with_capacity(blocks.len());
+    let mut committed = Vec::with_capacity(blocks.len());
+    let mut messages = Vec::new();
+    for posted in blocks {
+        let mut block = posted.block.clone();
+        if mode == DaMode::Blob {
+            block.body.transactions.clear();
+        }
+        run_blocks.push(block);
+        let count = u32::try_from(posted.messages.len()).map_err(|_| DerivationError::TooManyMessages)?;
+        committed.push(NativeRollup::RunBlock { l1Anchor: posted.l1_anchor, messageCount: count });
+        messages.extend(posted.messages.iter().cloned());
+    }
+    let trace = RunTrace { blocks: run_blocks, witness: witness.clone(), blob_refs, first_batch_index: 0 }.encode();
+    let calldata = NativeRollup::advanceRunCall { blocks: committed, messages, trace }.abi_encode().into();
+    Ok(AdvanceTx { calldata, sidecar })
+}
+
+/// The batch in `refs`' blobs.
+fn blob_batch(refs: &[B256], blob: &dyn Fn(&B256) -> Option<Blob>) -> Result<Vec<Vec<TxEnvelope>>, DerivationError> {
+    let blobs: Vec<Blob> =
+        refs.iter().map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h))).collect::<Result<_, _>>()?;
+    let refs: Vec<&Blob> = blobs.iter().collect();
+    decode_batch_blobs(&refs).map_err(DerivationError::Batch)
+}
+
+/// Rebuilds the posted blocks from an `advance` or `advanceRun` call's calldata; `blob`
+/// resolves a versioned hash to the blob the L1 transaction carried (from the beacon API or a
+/// local store). Blocks of a run come with an empty witness (the run's is one for all of them,
+/// and a follower, which holds the state, does not need it).
 pub fn decode_advance(
     calldata: &[u8],
     blob: &dyn Fn(&B256) -> Option<Blob>,
 ) -> Result<Vec<PostedBlock>, DerivationError> {
+    if calldata.starts_with(&NativeRollup::advanceRunCall::SELECTOR) {
+        return decode_advance_run(calldata, blob);
+    }
     let call = NativeRollup::advanceCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.into()))?;
     let mut messages = call.messages.into_iter();
     let mut batch: Option<(Vec<B256>, Vec<Vec<TxEnvelope>>)> = None;
@@ -160,12 +214,7 @@ pub fn decode_advance(
             }
             let fresh = batch.as_ref().is_none_or(|(refs, _)| *refs != blob_refs);
             if fresh {
-                let blobs: Vec<Blob> = blob_refs
-                    .iter()
-                    .map(|h| blob(h).ok_or(DerivationError::MissingBlob(*h)))
-                    .collect::<Result<_, _>>()?;
-                let refs: Vec<&Blob> = blobs.iter().collect();
-                let txs = decode_batch_blobs(&refs).map_err(DerivationError::Batch)?;
+                let txs = blob_batch(&blob_refs, blob)?;
                 batch = Some((blob_refs, txs));
             }
             let txs = batch.as_ref().map(|(_, txs)| txs).ok_or(DerivationError::EmptyBatch)?;
@@ -182,6 +231,59 @@ pub fn decode_advance(
             return Err(DerivationError::MessagesBeyondList { position, count });
         }
         out.push(PostedBlock { block, witness, l1_anchor: commitment.l1Anchor, messages: applied });
+    }
+    if messages.next().is_some() {
+        return Err(DerivationError::MessagesLeftOver);
+    }
+    Ok(out)
+}
+
+fn decode_advance_run(
+    calldata: &[u8],
+    blob: &dyn Fn(&B256) -> Option<Blob>,
+) -> Result<Vec<PostedBlock>, DerivationError> {
+    let call = NativeRollup::advanceRunCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.into()))?;
+    let run = match AnyTrace::decode(&call.trace).map_err(|source| DerivationError::Trace { position: 0, source })? {
+        AnyTrace::Run(run) => run,
+        AnyTrace::Block(_) => {
+            return Err(DerivationError::Trace {
+                position: 0,
+                source: TraceError::WrongVersion {
+                    got: nrd_execute_client::TRACE_VERSION_RAW,
+                    expected: nrd_execute_client::TRACE_VERSION_RUN,
+                },
+            });
+        }
+    };
+    if run.blocks.len() != call.blocks.len() {
+        return Err(DerivationError::RunLength { committed: call.blocks.len(), traced: run.blocks.len() });
+    }
+    let batch = if run.blob_refs.is_empty() { None } else { Some(blob_batch(&run.blob_refs, blob)?) };
+    let mut messages = call.messages.into_iter();
+    let mut out = Vec::with_capacity(run.blocks.len());
+    for (position, (mut block, committed)) in run.blocks.into_iter().zip(call.blocks).enumerate() {
+        if let Some(txs) = &batch {
+            if !block.body.transactions.is_empty() {
+                return Err(DerivationError::TransactionsInBlobMode { position });
+            }
+            let index = run.first_batch_index.saturating_add(position as u64);
+            block.body.transactions = usize::try_from(index)
+                .ok()
+                .and_then(|i| txs.get(i))
+                .cloned()
+                .ok_or(DerivationError::BatchIndex { position, index, blocks: txs.len() })?;
+        }
+        let count = committed.messageCount as usize;
+        let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
+        if applied.len() != count {
+            return Err(DerivationError::MessagesBeyondList { position, count });
+        }
+        out.push(PostedBlock {
+            block,
+            witness: ExecutionWitness::default(),
+            l1_anchor: committed.l1Anchor,
+            messages: applied,
+        });
     }
     if messages.next().is_some() {
         return Err(DerivationError::MessagesLeftOver);

@@ -70,6 +70,14 @@ pub enum DerivationError {
     /// The blobs do not hold a batch.
     #[error("blob batch: {0}")]
     Batch(#[source] BlobBatchError),
+    /// An `advanceRun` call commits another number of blocks than its trace holds.
+    #[error("advanceRun calldata: {committed} blocks committed, the run trace holds {traced}")]
+    RunLength {
+        /// Entries of the call's `blocks`.
+        committed: usize,
+        /// Blocks in its trace.
+        traced: usize,
+    },
     /// A trace points past the end of the batch.
     #[error("block {position} points at batch entry {index}, but the batch has {blocks}")]
     BatchIndex {

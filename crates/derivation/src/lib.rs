@@ -27,7 +27,7 @@ mod genesis;
 mod inputs;
 mod rules;
 
-pub use batch::{AdvanceTx, DaMode, PostedBlock, UnknownDaMode, decode_advance, encode_advance};
+pub use batch::{AdvanceTx, DaMode, PostedBlock, UnknownDaMode, decode_advance, encode_advance, encode_advance_run};
 pub use error::DerivationError;
 pub use genesis::{
     BRIDGE_PREFUND, GenesisError, L2Genesis, MAX_SYNTHETIC_ACCOUNTS, SYNTHETIC_KEY, SyntheticAccounts, anchor_rule,

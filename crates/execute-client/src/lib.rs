@@ -49,7 +49,5 @@ pub use precompile::{
 pub use record::{Ancestors, record_block, record_run};
 pub use stateless::{VerifiedBlock, VerifyError, verify_block, verify_block_bounded, verify_run};
 pub use trace::{AnyTrace, MAX_RUN_BLOCKS, RunTrace, TRACE_VERSION_RAW, TRACE_VERSION_RUN, Trace, TraceError};
-pub use verifier::{
-    ExecuteError, ExecuteInput, Reexecution, Verifier, decode_run_anchors, encode_run_anchors,
-};
+pub use verifier::{ExecuteError, ExecuteInput, Reexecution, Verifier, decode_run_anchors, encode_run_anchors};
 pub use witness::ExecutionWitness;

@@ -463,8 +463,11 @@ impl ExecutePrecompile {
             if refs[..i].contains(hash) {
                 return Err(ExecuteCallError::DuplicateBlob(*hash).into());
             }
-            let blob =
-                carried.contains(hash).then(|| self.blobs.blob(hash)).flatten().ok_or(ExecuteCallError::UnknownBlob(*hash))?;
+            let blob = carried
+                .contains(hash)
+                .then(|| self.blobs.blob(hash))
+                .flatten()
+                .ok_or(ExecuteCallError::UnknownBlob(*hash))?;
             blobs.push(blob);
         }
         charge.add(self.meter.batch_gas(blobs.len(), 0))?;

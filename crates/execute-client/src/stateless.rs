@@ -257,7 +257,8 @@ pub(crate) fn run_blocks<W: RunSource>(
     let mut oldest: Option<u64> = None;
     let single = blocks.len() == 1;
     for (index, (block, anchor)) in blocks.iter().zip(anchors).enumerate() {
-        let in_run = |source: VerifyError| if single { source } else { VerifyError::InRun { index, source: Box::new(source) } };
+        let in_run =
+            |source: VerifyError| if single { source } else { VerifyError::InRun { index, source: Box::new(source) } };
         if budget.is_some() {
             check_system_contracts(spec, block.header.timestamp, &mut state).map_err(in_run)?;
         }
@@ -355,7 +356,8 @@ fn verify_with(
     budget: Option<u64>,
 ) -> Result<VerifiedBlock, VerifyError> {
     let budget = budget.map(WorkBudget::new);
-    let mut verified = verify_run_with(spec, pre_state_root, std::slice::from_ref(block), &[anchor], witness, budget.as_ref())?;
+    let mut verified =
+        verify_run_with(spec, pre_state_root, std::slice::from_ref(block), &[anchor], witness, budget.as_ref())?;
     Ok(verified.remove(0))
 }
 

@@ -153,7 +153,11 @@ impl Reexecution {
     /// of each block's gas used and its anchor's gas limit; no block carries more transactions
     /// than its gas pays for. Then the run is re-executed under one work budget of the declared
     /// gas plus a quarter of the blocks' gas used.
-    pub fn verify_run_trace(&self, input: &ExecuteInput<'_>, run: &RunTrace) -> Result<Vec<VerifiedBlock>, ExecuteError> {
+    pub fn verify_run_trace(
+        &self,
+        input: &ExecuteInput<'_>,
+        run: &RunTrace,
+    ) -> Result<Vec<VerifiedBlock>, ExecuteError> {
         let last = run.blocks.last().ok_or(ExecuteError::Verify(VerifyError::EmptyRun))?;
         if last.header.state_root != input.post_state_root {
             return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: last.header.state_root });

@@ -6,10 +6,7 @@
 use alloy_consensus::{Block, Header, Sealed, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
-use nrd_chain::{
-    AccountState, BlockAttributes, BlockError, MemoryState, StateProvider, StateResult, StateSource, TrieError,
-    build_block,
-};
+use nrd_chain::{BlockAttributes, BlockError, MemorySource, MemoryState, build_block};
 use nrd_execute_client::{
     Ancestors, AnyTrace, ExecuteError, ExecuteInput, ExecutionWitness, MAX_RUN_BLOCKS, Reexecution, RunTrace, Trace,
     TraceError, Verifier, VerifyError, encode_run_anchors, record_block, record_run, verify_run,
@@ -18,42 +15,6 @@ use std::sync::OnceLock;
 
 mod common;
 use common::{BLOCKHASH_READER, SETTER, fixture, header_rlp, set, sign};
-
-/// A full state seen as a [`StateSource`]: every node by hash, codes, flat reads.
-struct MemorySource {
-    state: MemoryState,
-    nodes: alloy_primitives::map::B256Map<Bytes>,
-    root: B256,
-}
-
-impl MemorySource {
-    fn new(mut state: MemoryState) -> Self {
-        let root = state.root();
-        let nodes = state.trie_mut().revealed_nodes().into_iter().map(|(h, n)| (h, Bytes::from(n))).collect();
-        Self { state, nodes, root }
-    }
-}
-
-impl StateSource for MemorySource {
-    fn root(&self) -> B256 {
-        self.root
-    }
-    fn has_flat(&self) -> bool {
-        true
-    }
-    fn account(&mut self, address: Address) -> StateResult<Option<AccountState>> {
-        self.state.account(address)
-    }
-    fn storage(&mut self, address: Address, slot: U256) -> StateResult<U256> {
-        self.state.storage(address, slot)
-    }
-    fn code(&mut self, hash: B256) -> StateResult<Bytes> {
-        self.state.code(hash)
-    }
-    fn node(&mut self, hash: &B256) -> Result<Bytes, TrieError> {
-        self.nodes.get(hash).cloned().ok_or(TrieError::MissingNode(*hash))
-    }
-}
 
 /// Blocks 3..=6 on top of the fixture's block 2: each writes storage, moves ETH between
 /// genesis accounts (some the same across blocks, so the run's witness shares them), and
@@ -98,7 +59,8 @@ fn run() -> &'static Run {
             tx(SETTER, 0, set(n, n * 7));
             tx(SETTER, 0, set(1, n));
             for i in 0..6u64 {
-                let to = Address::with_last_byte(((n * 13 + i * 29) % 200 + 1) as u8).create((n * 13 + i * 29) % 200 + 1);
+                let to =
+                    Address::with_last_byte(((n * 13 + i * 29) % 200 + 1) as u8).create((n * 13 + i * 29) % 200 + 1);
                 tx(to, 1 + i, vec![]);
             }
             let parent = headers[0].clone();
@@ -121,10 +83,8 @@ fn run() -> &'static Run {
 fn genesis_state() -> MemoryState {
     // The fixture keeps only headers: rebuild its genesis the same way.
     let key = nrd_test_utils::key("nrd test key");
-    let mut alloc = vec![(
-        key.address(),
-        nrd_chain::GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() },
-    )];
+    let mut alloc =
+        vec![(key.address(), nrd_chain::GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() })];
     for i in 1..=200u64 {
         alloc.push((
             Address::with_last_byte(i as u8).create(i),
@@ -238,7 +198,10 @@ fn every_defect_of_a_run_is_refused() {
         let mut t = w.clone();
         let dropped = keccak256(t.codes.remove(i));
         let err = verify(&r.blocks, &t).unwrap_err();
-        assert!(matches!(&err, VerifyError::InRun { source, .. } if **source == VerifyError::MissingCode(dropped)), "{err}");
+        assert!(
+            matches!(&err, VerifyError::InRun { source, .. } if **source == VerifyError::MissingCode(dropped)),
+            "{err}"
+        );
     }
     // Block 3 reads block 1's hash: without that header the run cannot verify.
     let mut t = w.clone();
@@ -256,7 +219,8 @@ fn every_defect_of_a_run_is_refused() {
     let ancestors = r.ancestors.clone();
     nrd_chain::import_block(&f.spec, ancestors.parent(), &r.blocks[0], &[], &mut post, &ancestors).unwrap();
     let written = nrd_chain::TrieState::proof(&mut post, SETTER, &[]).unwrap().account_proof;
-    let new_node = written.iter().find(|n| !w.state.contains(n) && n.len() >= 32).expect("block 3 rewrote SETTER's path");
+    let new_node =
+        written.iter().find(|n| !w.state.contains(n) && n.len() >= 32).expect("block 3 rewrote SETTER's path");
     let mut t = w.clone();
     t.state.push(new_node.clone());
     assert_eq!(verify(&r.blocks, &t), Err(VerifyError::UnusedNode(keccak256(new_node))));
@@ -325,7 +289,8 @@ fn execute(trace: &[u8], post: B256, gas_used: u64, anchors: &[Bytes]) -> Result
 #[test]
 fn execute_checks_a_runs_claims_and_encoding() {
     let r = run();
-    let trace = RunTrace { blocks: r.blocks.clone(), witness: r.witness.clone(), blob_refs: vec![], first_batch_index: 0 };
+    let trace =
+        RunTrace { blocks: r.blocks.clone(), witness: r.witness.clone(), blob_refs: vec![], first_batch_index: 0 };
     let encoded = trace.encode();
     let post = r.blocks[3].header.state_root;
     let gas: u64 = r.blocks.iter().map(|b| b.header.gas_used).sum();
@@ -356,10 +321,7 @@ fn execute_checks_a_runs_claims_and_encoding() {
     let mut stuffed = trace.clone();
     let tx = stuffed.blocks[1].body.transactions[0].clone();
     stuffed.blocks[1].body.transactions.extend(std::iter::repeat_n(tx, 100));
-    assert!(matches!(
-        execute(&stuffed.encode(), post, gas, &anchors),
-        Err(ExecuteError::TooManyTransactions { .. })
-    ));
+    assert!(matches!(execute(&stuffed.encode(), post, gas, &anchors), Err(ExecuteError::TooManyTransactions { .. })));
 
     // Encoding: version, length bounds, trailing bytes, batch index without blobs.
     let body = &encoded[1..];

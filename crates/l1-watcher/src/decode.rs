@@ -39,11 +39,14 @@ pub fn message_filter(rollup: Address, block_hash: B256) -> Filter {
         .event_signature(NativeRollup::MessageEnqueued::SIGNATURE_HASH)
 }
 
-/// The calldata of `tx` when it calls `rollup` directly and starts with the `advance`
-/// selector (docs/protocol.md §8.6); whether it succeeded is the receipt's business.
+/// The calldata of `tx` when it calls `rollup` directly and starts with the `advance` or
+/// `advanceRun` selector (docs/protocol.md §8.6); whether it succeeded is the receipt's
+/// business.
 pub fn advance_input<T: Transaction>(tx: &T, rollup: Address) -> Option<&Bytes> {
     let input = tx.input();
-    (tx.to() == Some(rollup) && input.starts_with(&NativeRollup::advanceCall::SELECTOR)).then_some(input)
+    let advances = input.starts_with(&NativeRollup::advanceCall::SELECTOR)
+        || input.starts_with(&NativeRollup::advanceRunCall::SELECTOR);
+    (tx.to() == Some(rollup) && advances).then_some(input)
 }
 
 #[cfg(test)]
@@ -124,6 +127,9 @@ mod tests {
         assert!(advance_input(&tx(TxKind::Call(rollup), call.clone().into()), rollup).is_some());
         assert!(advance_input(&tx(TxKind::Call(Address::ZERO), call.clone().into()), rollup).is_none());
         assert!(advance_input(&tx(TxKind::Create, call.into()), rollup).is_none());
+        let run = NativeRollup::advanceRunCall { blocks: vec![], messages: vec![], trace: Bytes::new() }.abi_encode();
+        assert!(advance_input(&tx(TxKind::Call(rollup), run.clone().into()), rollup).is_some());
+        assert!(advance_input(&tx(TxKind::Call(Address::ZERO), run.into()), rollup).is_none());
         let deposit = NativeRollup::depositCall { to: Address::ZERO, gasLimit: 1, data: Bytes::new() }.abi_encode();
         assert!(advance_input(&tx(TxKind::Call(rollup), deposit.into()), rollup).is_none());
         assert!(advance_input(&tx(TxKind::Call(rollup), Bytes::new()), rollup).is_none());

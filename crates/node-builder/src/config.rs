@@ -167,6 +167,10 @@ pub struct SequencerSection {
     /// Where batches carry their transactions: `blob` or `calldata`.
     #[serde(default = "default_da")]
     pub da_mode: String,
+    /// Post each batch as one run (`advanceRun`: one EXECUTE, one merged witness) instead of
+    /// one EXECUTE per block (`advance`).
+    #[serde(default = "default_true")]
+    pub post_runs: bool,
     /// Most L2 blocks one `advance` posts.
     #[serde(default = "default_max_blocks")]
     pub max_blocks_per_batch: usize,
@@ -208,6 +212,9 @@ fn default_block_time_ms() -> u64 {
 fn default_da() -> String {
     "blob".into()
 }
+const fn default_true() -> bool {
+    true
+}
 fn default_max_blocks() -> usize {
     8
 }
@@ -237,6 +244,7 @@ impl Default for SequencerSection {
             key: None,
             fee_recipient: None,
             da_mode: default_da(),
+            post_runs: true,
             max_blocks_per_batch: default_max_blocks(),
             max_batch_l2_gas: default_max_batch_gas(),
             max_advance_l1_gas: default_max_advance_l1_gas(),

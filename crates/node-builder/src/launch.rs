@@ -317,6 +317,7 @@ pub fn submitter_config(
         key,
         l1_chain_id,
         mode: config.da_mode()?,
+        runs: config.sequencer.post_runs,
         max_blocks: config.sequencer.max_blocks_per_batch.max(1),
         max_l2_gas: config.sequencer.max_batch_l2_gas,
         limits,

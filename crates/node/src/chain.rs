@@ -407,6 +407,33 @@ impl L2Chain {
         Some(LayeredState::new(source))
     }
 
+    /// The witness of the run of stored blocks `first..=last` (one EXECUTE for all of them,
+    /// docs/protocol.md §5.1), recorded over the state after block `first - 1`, which must still
+    /// be kept (the sequencer posts well within the history window, which never drops a block
+    /// after the finalized one).
+    pub fn run_witness(&self, first: u64, last: u64) -> Result<nrd_execute_client::ExecutionWitness, NodeError> {
+        let parent = first.checked_sub(1).ok_or(NodeError::MissingBlock(0))?;
+        let (_, mut source) = self.store.state_at(Some(parent))?.ok_or(NodeError::StateUnavailable(parent))?;
+        let mut blocks = Vec::with_capacity(usize::try_from(last.saturating_sub(first) + 1).unwrap_or(0));
+        let mut anchors = Vec::with_capacity(blocks.capacity());
+        for number in first..=last {
+            let record = self.store.block(number)?.ok_or(NodeError::MissingBlock(number))?;
+            blocks.push(record.stored.block.clone());
+            anchors.push(record.anchor);
+        }
+        // BLOCKHASH reaches 256 blocks back from any block of the run; the run's own blocks are
+        // in it, so the parent and the 255 before it.
+        let mut headers = Vec::with_capacity(256);
+        for number in (parent.saturating_sub(255)..=parent).rev() {
+            let header = self.store.header(number)?.ok_or(NodeError::MissingBlock(number))?;
+            headers.push(Sealed::new(header));
+        }
+        let ancestors = Ancestors::new(headers).map_err(|_| NodeError::MissingBlock(parent))?;
+        let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
+        nrd_execute_client::record_run(&self.spec, &blocks, &anchors, &mut source, &ancestors)
+            .map_err(|source| NodeError::RunWitness { first, last, source })
+    }
+
     /// The oldest block whose state is kept (0 in archive mode and before any pruning).
     pub fn history_from(&self) -> u64 {
         self.store

@@ -63,6 +63,21 @@ pub enum NodeError {
     /// The node's state could not be read (a store failure, a missing trie node).
     #[error("state: {0}")]
     State(#[from] nrd_chain::StateError),
+    /// The state after a block is no longer kept (older than the history window).
+    #[error("the state after block {0} is no longer kept")]
+    StateUnavailable(u64),
+    /// Recording the witness of a run of stored blocks failed (its blocks do not re-execute on
+    /// their parent's state: the store is damaged, or a read failed).
+    #[error("recording the witness of blocks {first}..={last}: {source}")]
+    RunWitness {
+        /// First block of the run.
+        first: u64,
+        /// Last block of the run.
+        last: u64,
+        /// What the recorder reported.
+        #[source]
+        source: nrd_execute_client::VerifyError,
+    },
     /// A value the node keeps in the store's meta table does not decode.
     #[error("store meta `{key}`: {len} bytes, expected {expected}")]
     BadMeta {
@@ -97,6 +112,7 @@ impl Classify for NodeError {
             Self::L1(e) => e.severity(),
             Self::Watcher(e) => e.severity(),
             Self::State(e) => e.severity(),
+            Self::RunWitness { source, .. } => source.severity(),
             Self::Derivation(e) if e.is_temporary() => Severity::Temporary,
             Self::NotOnHead { .. } | Self::L1BlockMissing(_) => Severity::Reset,
             Self::Store(_)
@@ -104,6 +120,7 @@ impl Classify for NodeError {
             | Self::GenesisMismatch
             | Self::StateMismatch { .. }
             | Self::MissingBlock(_)
+            | Self::StateUnavailable(_)
             | Self::Diverged { .. }
             | Self::Derivation(_)
             | Self::HeaderRule(_)

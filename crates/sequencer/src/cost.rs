@@ -27,8 +27,10 @@
 use alloy_primitives::B256;
 use alloy_sol_types::SolCall;
 use nrd_bridge::NativeRollup;
-use nrd_derivation::{AdvanceTx, DaMode, DerivationError, PostedBlock, anchor_calldata, encode_advance};
-use nrd_execute_client::MeterConfig;
+use nrd_derivation::{
+    AdvanceTx, DaMode, DerivationError, PostedBlock, anchor_calldata, encode_advance, encode_advance_run,
+};
+use nrd_execute_client::{ExecutionWitness, MeterConfig};
 use revm::{context_interface::cfg::gas::calculate_initial_tx_gas, primitives::hardfork::SpecId};
 
 /// Contract work of one `advance` call besides its blocks: dispatch, ABI checks, the
@@ -39,6 +41,14 @@ const TX_OVERHEAD_GAS: u64 = 50_000;
 /// slots of `stateRoots` and `stateRootPostedAt`, the call to EXECUTE, `BlockAdvanced`
 /// (measured about 100k).
 const BLOCK_OVERHEAD_GAS: u64 = 130_000;
+/// Contract work of an `advanceRun` besides its blocks and EXECUTE: what [`TX_OVERHEAD_GAS`]
+/// covers, plus the head's four slots and the two new slots of the last block's state root and
+/// posting, written once per run (measured about 90k).
+const RUN_OVERHEAD_GAS: u64 = 120_000;
+/// Contract work per block of a run: the header read and hash, the parent, number, timestamp
+/// and anchor checks, `blockhash`, the anchor's encoding, `BlockAdvanced` (no storage writes;
+/// measured about 40k: the header is walked field by field in Solidity).
+const RUN_BLOCK_OVERHEAD_GAS: u64 = 50_000;
 /// Contract work per L1 message: its copy to memory, hash, rolling hash, anchor encoding and
 /// queue reads (measured about 10k for a message without data).
 const MESSAGE_OVERHEAD_GAS: u64 = 15_000;
@@ -179,6 +189,18 @@ pub fn advance_cost(blocks: &[PostedBlock], mode: DaMode) -> Result<(AdvanceTx, 
     Ok((tx, cost))
 }
 
+/// `blocks` encoded as one `advanceRun` with the run's `witness` in `mode`
+/// ([`encode_advance_run`]) and what it costs.
+pub fn advance_run_cost(
+    blocks: &[PostedBlock],
+    witness: &ExecutionWitness,
+    mode: DaMode,
+) -> Result<(AdvanceTx, AdvanceCost), DerivationError> {
+    let tx = encode_advance_run(blocks, witness, mode)?;
+    let cost = run_cost_of(blocks, &tx);
+    Ok((tx, cost))
+}
+
 /// L1 gas EXECUTE charges for the fee of `execute_gas` at an EXECUTE base fee of
 /// `execute_base_fee` wei per L2 gas when the transaction pays `gas_price` wei per L1 gas: the
 /// precompile converts the fee to L1 gas, `⌈execute_gas × execute_base_fee / gas_price⌉`. Not
@@ -247,6 +269,64 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     // EIP-150: a call forwards at most 63/64 of what is left, so the largest EXECUTE call needs
     // 1/64 more left at that point (given back afterwards).
     let forward_reserve = largest_call / 63 + 1;
+    let standard = intrinsic.initial_total_gas().saturating_add(execution).saturating_add(forward_reserve);
+    AdvanceCost {
+        blocks: blocks.len(),
+        l1_gas: standard.max(intrinsic.floor_gas),
+        intrinsic_gas: intrinsic.initial_total_gas(),
+        floor_gas: intrinsic.floor_gas,
+        execution_gas: execution,
+        calldata_bytes: tx.calldata.len(),
+        blobs: tx.sidecar.as_ref().map_or(0, |s| s.blobs.len()),
+        execute_gas: blocks.iter().map(PostedBlock::execute_gas).fold(0, u64::saturating_add),
+    }
+}
+
+/// The cost of `tx`, the `advanceRun` encoding of `blocks`: one EXECUTE call for all of them
+/// (its input holds the whole trace and `abi.encode` of every block's anchor), the blob batch
+/// decoded once, the head and one state root written once; the contract keeps every block's
+/// anchor in memory until the call.
+pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
+    let intrinsic = calculate_initial_tx_gas(L1_SPEC, &tx.calldata, false, 0, 0, 0, None);
+    let meter = MeterConfig::default();
+    let trace = NativeRollup::advanceRunCall::abi_decode(&tx.calldata)
+        .map_or(tx.calldata.len() as u64, |call| call.trace.len() as u64);
+    let batch = match &tx.sidecar {
+        Some(sidecar) => {
+            let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
+                blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+            meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
+        }
+        None => 0,
+    };
+    let mut work = RUN_OVERHEAD_GAS;
+    // abi.encode(bytes[]): offset, length, one offset per anchor, then each anchor's length word
+    // and padded content.
+    let mut anchors = 64u64;
+    let mut memory = 0u64;
+    for block in blocks {
+        let anchor = padded(anchor_calldata(block.l1_anchor, B256::ZERO, &block.messages).len() as u64);
+        anchors = anchors.saturating_add(64 + anchor);
+        let data: u64 = block.messages.iter().map(|m| m.data.len() as u64).sum();
+        let messages = block.messages.len() as u64;
+        work = work
+            .saturating_add(RUN_BLOCK_OVERHEAD_GAS)
+            .saturating_add(3 * (anchor / 32))
+            .saturating_add(messages * MESSAGE_OVERHEAD_GAS + data * MESSAGE_GAS_PER_BYTE);
+        memory = memory
+            .saturating_add(anchor + BLOCK_MEMORY_BYTES)
+            .saturating_add(messages * MESSAGE_MEMORY_BYTES + 2 * padded(data));
+    }
+    // abi.encode(pre, post, gasUsed, anchors, trace): five head words, then each dynamic
+    // argument's length word and padded content.
+    let input = 5 * 32 + 32 + anchors + 32 + padded(trace);
+    let charge = meter.base_gas.saturating_add(meter.gas_per_byte.saturating_mul(input)).saturating_add(batch);
+    work = work.saturating_add(charge).saturating_add(3 * (input / 32) + 3 * (anchors / 32));
+    // The encoded anchors and the input (with the trace) come on top of every block's anchor.
+    memory = memory.saturating_add(anchors).saturating_add(input);
+    let work = work.saturating_add(memory_gas(memory.div_ceil(32)));
+    let execution = work.saturating_add(work * MARGIN_PERCENT / 100);
+    let forward_reserve = charge / 63 + 1;
     let standard = intrinsic.initial_total_gas().saturating_add(execution).saturating_add(forward_reserve);
     AdvanceCost {
         blocks: blocks.len(),

@@ -26,7 +26,9 @@ mod producer;
 mod proposer;
 mod submitter;
 
-pub use cost::{AdvanceCost, AdvanceLimits, Overrun, advance_cost, cost_of, execute_fee_gas};
+pub use cost::{
+    AdvanceCost, AdvanceLimits, Overrun, advance_cost, advance_run_cost, cost_of, execute_fee_gas, run_cost_of,
+};
 pub use error::{MAX_UNEXPLAINED, Refusal, SequencerError, Severity};
 pub use producer::{BlockProducer, Mempool};
 pub use proposer::{ProposerStep, SelfProposer};

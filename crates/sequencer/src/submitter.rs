@@ -13,7 +13,9 @@
 //! restarted submitter reads it and continues after it, so nothing is posted twice — once an
 //! `advance` its previous run left in L1's pool is mined (or dropped): it waits for that first.
 
-use crate::{AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost, execute_fee_gas};
+use crate::{
+    AdvanceCost, AdvanceLimits, Refusal, SequencerError, Severity, advance_cost, advance_run_cost, execute_fee_gas,
+};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::TransactionRequest;
@@ -49,6 +51,9 @@ pub struct SubmitterConfig {
     pub l1_chain_id: u64,
     /// Blob or calldata mode.
     pub mode: DaMode,
+    /// Post each batch as one run (`advanceRun`: one EXECUTE for all its blocks, one merged
+    /// witness) rather than one EXECUTE per block (`advance`).
+    pub runs: bool,
     /// Most L2 blocks in one `advance`.
     pub max_blocks: usize,
     /// Most L2 gas in one `advance` (a single larger block goes alone); keep it at or below
@@ -365,7 +370,7 @@ impl Submitter {
                         return Ok(());
                     }
                     tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "not included yet; resubmitting with higher fees");
-                    let (tx, cost) = advance_cost(&self.load(first, last)?, self.config.mode)?;
+                    let (tx, cost) = self.encode(first, last)?;
                     self.send(first, last, tx, cost, nonce, multiplier, Some(fees)).await?;
                 }
                 None => {}
@@ -411,7 +416,7 @@ impl Submitter {
         }
         // …and within what one `advance` carries: halve the run until it fits.
         let (tx, cost) = loop {
-            let (tx, cost) = advance_cost(&self.load(first, last)?, self.config.mode)?;
+            let (tx, cost) = self.encode(first, last)?;
             match cost.check(&self.config.limits) {
                 Ok(()) => break (tx, cost),
                 Err(overrun) if last == first => {
@@ -460,6 +465,17 @@ impl Submitter {
             tracing::warn!(target: "nrd::submitter", mined, pending, waited = ?since.elapsed(), "an earlier transaction of this key is still pending on L1: posting behind it");
         }
         Ok(Some(pending))
+    }
+
+    /// Blocks `first..=last` as one `advance` (or `advanceRun`, with the run's witness
+    /// recorded now) and what it costs.
+    fn encode(&self, first: u64, last: u64) -> Result<(AdvanceTx, AdvanceCost), SequencerError> {
+        let blocks = self.load(first, last)?;
+        if self.config.runs {
+            let witness = self.node.chain().run_witness(first, last)?;
+            return Ok(advance_run_cost(&blocks, &witness, self.config.mode)?);
+        }
+        Ok(advance_cost(&blocks, self.config.mode)?)
     }
 
     /// Blocks `first..=last` with their witnesses, from the store.

@@ -9,7 +9,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use nrd_derivation::{DaMode, PostedBlock};
 use nrd_execute_client::MeterConfig;
-use nrd_sequencer::{advance_cost, execute_fee_gas};
+use nrd_sequencer::{advance_cost, advance_run_cost, execute_fee_gas};
 use nrd_testkit::{ETH, Rollup, l2_key};
 
 struct Shape {
@@ -20,6 +20,8 @@ struct Shape {
     /// Deposits with this much data, applied by the first block.
     deposits: usize,
     deposit_data: usize,
+    /// Posted as one run (`advanceRun`) rather than block by block.
+    run: bool,
 }
 
 fn funded(senders: usize, extra: usize) -> (Vec<PrivateKeySigner>, Vec<(Address, U256)>) {
@@ -60,7 +62,11 @@ fn measure(shape: &Shape, extra_accounts: usize) -> (u64, u64) {
             .collect();
         blocks.push(rollup.build(n == 0, txs));
     }
-    let (_, cost) = advance_cost(&blocks, shape.mode).unwrap();
+    let (_, cost) = if shape.run {
+        advance_run_cost(&blocks, &rollup.l2.run_witness(&blocks), shape.mode).unwrap()
+    } else {
+        advance_cost(&blocks, shape.mode).unwrap()
+    };
     // EXECUTE's fee, charged as L1 gas at the transaction's price (at least the testkit's 1 gwei
     // tip), at the next L1 block's EXECUTE base fee.
     let devnet = &rollup.l1.devnet;
@@ -70,7 +76,11 @@ fn measure(shape: &Shape, extra_accounts: usize) -> (u64, u64) {
     // L2 timestamps run a second per block past L1's: let L1's clock pass them.
     rollup.l1.increase_time(shape.blocks.len() as u64 + 1);
     let sequencer = rollup.sequencer();
-    let outcome = rollup.advance(&sequencer, &blocks, shape.mode);
+    let outcome = if shape.run {
+        rollup.advance_run(&sequencer, &blocks, shape.mode)
+    } else {
+        rollup.advance(&sequencer, &blocks, shape.mode)
+    };
     assert!(outcome.success, "{}: advance reverted", shape.name);
     eprintln!(
         "{}: intrinsic {} floor {} execution (model) {} execution (L1) {}",
@@ -92,24 +102,55 @@ fn the_model_bounds_the_l1_gas_of_advance_within_one_and_a_half_times() {
             blocks: vec![0],
             deposits: 0,
             deposit_data: 0,
+            run: false,
         },
-        Shape { name: "4 empty blocks, blob", mode: DaMode::Blob, blocks: vec![0; 4], deposits: 0, deposit_data: 0 },
+        Shape {
+            name: "4 empty blocks, blob",
+            mode: DaMode::Blob,
+            blocks: vec![0; 4],
+            deposits: 0,
+            deposit_data: 0,
+            run: false,
+        },
         Shape {
             name: "1x200 transfers, calldata",
             mode: DaMode::Calldata,
             blocks: vec![200],
             deposits: 0,
             deposit_data: 0,
+            run: false,
         },
-        Shape { name: "1x200 transfers, blob", mode: DaMode::Blob, blocks: vec![200], deposits: 0, deposit_data: 0 },
-        Shape { name: "4x100 transfers, blob", mode: DaMode::Blob, blocks: vec![100; 4], deposits: 0, deposit_data: 0 },
-        Shape { name: "8 deposits, no data, blob", mode: DaMode::Blob, blocks: vec![0], deposits: 8, deposit_data: 0 },
+        Shape {
+            name: "1x200 transfers, blob",
+            mode: DaMode::Blob,
+            blocks: vec![200],
+            deposits: 0,
+            deposit_data: 0,
+            run: false,
+        },
+        Shape {
+            name: "4x100 transfers, blob",
+            mode: DaMode::Blob,
+            blocks: vec![100; 4],
+            deposits: 0,
+            deposit_data: 0,
+            run: false,
+        },
+        Shape {
+            name: "8 deposits, no data, blob",
+            mode: DaMode::Blob,
+            blocks: vec![0],
+            deposits: 8,
+            deposit_data: 0,
+            run: false,
+        },
         Shape {
             name: "8 deposits with 512 B data, blob",
             mode: DaMode::Blob,
             blocks: vec![0, 0],
             deposits: 8,
             deposit_data: 512,
+            run: false,
         },
         Shape {
             name: "8 deposits with 2 KiB data + 50 transfers, calldata",
@@ -117,6 +158,40 @@ fn the_model_bounds_the_l1_gas_of_advance_within_one_and_a_half_times() {
             blocks: vec![50],
             deposits: 8,
             deposit_data: 2048,
+            run: false,
+        },
+        // Runs: one EXECUTE, one witness, one state root for all the blocks.
+        Shape {
+            name: "4 empty blocks, run, blob",
+            mode: DaMode::Blob,
+            blocks: vec![0; 4],
+            deposits: 0,
+            deposit_data: 0,
+            run: true,
+        },
+        Shape {
+            name: "4x100 transfers, run, blob",
+            mode: DaMode::Blob,
+            blocks: vec![100; 4],
+            deposits: 0,
+            deposit_data: 0,
+            run: true,
+        },
+        Shape {
+            name: "2x100 transfers, run, calldata",
+            mode: DaMode::Calldata,
+            blocks: vec![100; 2],
+            deposits: 0,
+            deposit_data: 0,
+            run: true,
+        },
+        Shape {
+            name: "8 deposits with 512 B data over 2 blocks, run, blob",
+            mode: DaMode::Blob,
+            blocks: vec![0, 0],
+            deposits: 8,
+            deposit_data: 512,
+            run: true,
         },
     ];
     let mut report = Vec::new();
@@ -131,9 +206,13 @@ fn the_model_bounds_the_l1_gas_of_advance_within_one_and_a_half_times() {
         blocks: vec![600],
         deposits: 0,
         deposit_data: 0,
+        run: false,
     };
     let (model, real) = measure(&big, 20_000);
     report.push((big.name, model, real));
+    let big_run = Shape { name: "3x200 transfers, 20k accounts, run, blob", blocks: vec![200; 3], run: true, ..big };
+    let (model, real) = measure(&big_run, 20_000);
+    report.push((big_run.name, model, real));
     for (name, model, real) in &report {
         eprintln!("{name}: model {model}, L1 {real}, ratio {:.3}", *model as f64 / *real as f64);
     }

@@ -54,6 +54,7 @@ async fn with_a_large_state_and_full_blocks_the_safe_head_keeps_up() {
             key: rollup.sequencer(),
             l1_chain_id: 900,
             mode: DaMode::Blob,
+            runs: true,
             max_blocks: 8,
             max_l2_gas: 15_000_000,
             limits,

@@ -23,7 +23,7 @@ use nrd_node::{BlockL1Info, L1View, L2Chain, L2Node};
 use nrd_rpc::RunningServer;
 use nrd_sequencer::{
     AdvanceLimits, BlockProducer, DEFAULT_MAX_FEE, Mempool, RecordedRefusal, Refusal, SequencerError, Submitter,
-    SubmitterConfig, advance_cost, clear_refusal,
+    SubmitterConfig, advance_cost, advance_run_cost, clear_refusal,
 };
 use nrd_storage::L2Block;
 use nrd_storage::RedbStore;
@@ -54,11 +54,23 @@ async fn setup_with(rollup: Rollup) -> Setup {
     Setup { rollup, _rpc: rpc, client, chain, node, view }
 }
 
+/// A submitter posting runs (`advanceRun`, the default).
 fn submitter(s: &Setup, mode: DaMode, resubmit_after: Duration) -> Submitter {
-    submitter_configured(s, mode, AdvanceLimits::default(), resubmit_after)
+    submitter_configured(s, mode, AdvanceLimits::default(), resubmit_after, true)
 }
 
-fn submitter_configured(s: &Setup, mode: DaMode, limits: AdvanceLimits, resubmit_after: Duration) -> Submitter {
+/// A submitter posting each block with its stored witness (`advance`, `post_runs = false`).
+fn per_block_submitter(s: &Setup, mode: DaMode, resubmit_after: Duration) -> Submitter {
+    submitter_configured(s, mode, AdvanceLimits::default(), resubmit_after, false)
+}
+
+fn submitter_configured(
+    s: &Setup,
+    mode: DaMode,
+    limits: AdvanceLimits,
+    resubmit_after: Duration,
+    runs: bool,
+) -> Submitter {
     Submitter::new(
         s.node.clone(),
         s.client.clone(),
@@ -67,6 +79,7 @@ fn submitter_configured(s: &Setup, mode: DaMode, limits: AdvanceLimits, resubmit
             key: s.rollup.sequencer(),
             l1_chain_id: 900,
             mode,
+            runs,
             max_blocks: 4,
             max_l2_gas: 15_000_000,
             limits,
@@ -268,7 +281,7 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     // Blob mode: the transaction is sent (blobs cannot be simulated) and reverts on L1.
     let s = setup().await;
     append_unverifiable(&s);
-    let mut blob = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    let mut blob = per_block_submitter(&s, DaMode::Blob, Duration::from_secs(60));
     blob.step().await.unwrap();
     s.rollup.l1.devnet.seal().unwrap();
     match blob.step().await {
@@ -280,7 +293,7 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     // started later over the same chain (a restart) starts halted.
     let run = |s: &Setup| {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(submitter(s, DaMode::Blob, Duration::from_secs(60)).run(async move {
+        let task = tokio::spawn(per_block_submitter(s, DaMode::Blob, Duration::from_secs(60)).run(async move {
             let _ = stopped.await;
         }));
         (stop, task)
@@ -306,7 +319,7 @@ async fn a_batch_l1_refuses_halts_posting_and_is_never_resent() {
     // Calldata mode: L1's simulation refuses it before anything is sent, with the contract's reason.
     let s = setup().await;
     append_unverifiable(&s);
-    let mut calldata = submitter(&s, DaMode::Calldata, Duration::from_secs(60));
+    let mut calldata = per_block_submitter(&s, DaMode::Calldata, Duration::from_secs(60));
     match calldata.step().await {
         Err(SequencerError::Refused { refusal: Refusal::InvalidBlock { number: 1, .. }, .. }) => {}
         other => panic!("expected an invalid-block refusal, got {other:?}"),
@@ -380,7 +393,7 @@ fn posted(s: &Setup, first: u64, last: u64) -> Vec<PostedBlock> {
 }
 
 fn submitter_with(s: &Setup, mode: DaMode, limits: AdvanceLimits) -> Submitter {
-    submitter_configured(s, mode, limits, Duration::from_secs(60))
+    submitter_configured(s, mode, limits, Duration::from_secs(60), true)
 }
 
 /// Runs `submitter` while sealing L1 blocks until `done` holds (60 s at most).
@@ -520,7 +533,8 @@ async fn an_invalid_own_block_halts_until_fixed_and_the_refusal_is_cleared() {
     let stored = s.chain.append(stored, info, Some(ExecutionWitness::default()), &changes, &mut state).unwrap();
 
     // L1 proves it invalid: the submitter halts with the typed reason and records it.
-    run_until(&s, submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some()).await;
+    run_until(&s, per_block_submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some())
+        .await;
     let halted = s.node.status().halted.unwrap();
     assert!(halted.starts_with("invalid_block: "), "{halted}");
     let recorded = RecordedRefusal::load(s.chain.store().as_ref()).unwrap().unwrap();
@@ -531,17 +545,48 @@ async fn an_invalid_own_block_halts_until_fixed_and_the_refusal_is_cleared() {
     let record = L2Block { stored, anchor, l1_anchor: l1.number, messages: vec![], witness: Some(genuine) };
     s.chain.store().append(&record, &changes, &update).unwrap();
     // A restart still stops on the recorded refusal: the same block is never sent again blindly…
-    assert!(submitter(&s, DaMode::Blob, Duration::from_secs(60)).halted().is_some());
+    assert!(per_block_submitter(&s, DaMode::Blob, Duration::from_secs(60)).halted().is_some());
     // …until the refusal is cleared.
     let cleared = clear_refusal(s.chain.store().as_ref()).unwrap();
     assert_eq!(cleared, Some(recorded));
     assert_eq!(RecordedRefusal::load(s.chain.store().as_ref()).unwrap(), None);
-    let resumed = submitter(&s, DaMode::Blob, Duration::from_secs(60));
+    let resumed = per_block_submitter(&s, DaMode::Blob, Duration::from_secs(60));
     assert_eq!(resumed.halted(), None);
     s.node.update_status(|status| status.halted = None);
     run_until(&s, resumed, |s| s.chain.safe() == 1).await;
     assert_eq!(s.chain.safe(), 1, "posted and verified once fixed and cleared");
     assert_eq!(s.node.status().halted, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_l1_refuses_halts_posting_and_is_recorded() {
+    // A run's witness is recorded from the state, so a stored block L1 refuses must be wrong in
+    // itself: here it executed its anchor with another L1 hash than the contract builds (the
+    // header's own fields are right), so EXECUTE reaches another state root.
+    let s = setup().await;
+    let parent: Sealed<_> = s.chain.head_sealed();
+    let l1 = s.rollup.l1.head_ref();
+    let config = SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) };
+    let mut inputs = block_inputs(&parent, &[], vec![], parent.timestamp + 1, l1, &config).unwrap();
+    let mut forged = inputs.attributes.anchor.to_vec();
+    forged[40] ^= 0xff; // inside the l1Hash word of anchor(l1Number, l1Hash, messages)
+    inputs.attributes.anchor = forged.into();
+    let anchor = inputs.attributes.anchor.clone();
+    let ancestors = s.chain.ancestors();
+    let mut scratch = s.chain.head_state().unwrap();
+    let built = build_block(s.chain.spec(), &parent, inputs.attributes, vec![], &mut scratch, &ancestors).unwrap();
+    let mut state = s.chain.head_state().unwrap();
+    let (imported, witness) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
+    let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
+    let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor };
+    s.chain.append(stored, info, Some(witness), &imported.executed.changes, &mut state).unwrap();
+
+    run_until(&s, submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some()).await;
+    let halted = s.node.status().halted.unwrap();
+    assert!(halted.starts_with("invalid_block: "), "{halted}");
+    assert!(RecordedRefusal::load(s.chain.store().as_ref()).unwrap().is_some());
+    assert_eq!(s.chain.safe(), 0);
+    assert_eq!(sequencer_nonce(&s).await, 1, "sent once, refused, never again");
 }
 
 // ---- batches and blocks cut by the cost model ------------------------------------------------
@@ -553,9 +598,13 @@ async fn batches_are_cut_by_the_cost_model_and_an_unpostable_stored_block_halts(
     for _ in 0..4 {
         seal_one(&producer).await;
     }
-    // Room for two of the four blocks (calldata bytes), by the model itself.
-    let (_, two) = advance_cost(&posted(&s, 1, 2), DaMode::Blob).unwrap();
-    let (_, three) = advance_cost(&posted(&s, 1, 3), DaMode::Blob).unwrap();
+    // Room for two of the four blocks (calldata bytes), by the model itself (of runs, the
+    // submitter's default).
+    let run = |last: u64| {
+        let witness = s.chain.run_witness(1, last).unwrap();
+        advance_run_cost(&posted(&s, 1, last), &witness, DaMode::Blob).unwrap().1
+    };
+    let (two, three) = (run(2), run(3));
     assert!(two.calldata_bytes < three.calldata_bytes);
     let limits = AdvanceLimits { max_calldata_bytes: two.calldata_bytes, ..Default::default() };
     let mut submitter = submitter_with(&s, DaMode::Blob, limits);

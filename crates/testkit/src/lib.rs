@@ -18,7 +18,7 @@ use nrd_chain::{MemoryState, StateRef, build_block};
 use nrd_derivation::{
     AdvanceTx, DaMode, L1BlockRef, L2Genesis, PostedBlock, SequencingConfig, block_inputs, encode_advance,
 };
-use nrd_execute_client::{Ancestors, record_block};
+use nrd_execute_client::{Ancestors, ExecutionWitness, record_block, record_run};
 use nrd_l1_devnet::{Devnet, DevnetConfig};
 use nrd_test_utils::{raw, raw_blob, sign};
 use std::sync::Arc;
@@ -238,6 +238,23 @@ impl L2 {
         (PostedBlock { block: built.block, witness, l1_anchor: l1.number, messages: inputs.messages }, state)
     }
 
+    /// The witness of `blocks` (built by [`Self::build`], consecutive) as one run: recorded over
+    /// the state before the first, with each block's anchor rebuilt from its messages and its
+    /// header's L1 hash (`mixHash`, the header rule).
+    pub fn run_witness(&self, blocks: &[PostedBlock]) -> ExecutionWitness {
+        let first = blocks[0].block.header.number;
+        let parent = usize::try_from(first - 1).unwrap();
+        let ancestors = Ancestors::new(self.headers[..=parent].iter().rev().take(256).cloned().collect()).unwrap();
+        let anchors: Vec<Bytes> = blocks
+            .iter()
+            .map(|b| nrd_derivation::anchor_calldata(b.l1_anchor, b.block.header.mix_hash, &b.messages))
+            .collect();
+        let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
+        let all: Vec<_> = blocks.iter().map(|b| b.block.clone()).collect();
+        let mut source = nrd_chain::MemorySource::new(self.states[parent].clone());
+        record_run(&self.spec, &all, &anchors, &mut source, &ancestors).unwrap()
+    }
+
     pub fn balance(&self, address: Address) -> U256 {
         nrd_chain::StateProvider::account(&mut StateRef(&self.state), address)
             .unwrap()
@@ -358,6 +375,16 @@ impl Rollup {
     /// Posts `blocks` from `key` in `mode`.
     pub fn advance(&mut self, key: &PrivateKeySigner, blocks: &[PostedBlock], mode: DaMode) -> Outcome {
         let tx = encode_advance(blocks, mode).unwrap();
+        match tx.sidecar {
+            None => self.l1.send(key, TxKind::Call(self.address), U256::ZERO, tx.calldata),
+            Some(sidecar) => self.l1.send_blobs(key, self.address, tx.calldata, sidecar),
+        }
+    }
+
+    /// Posts `blocks` from `key` in `mode` as one run (`advanceRun`, one EXECUTE).
+    pub fn advance_run(&mut self, key: &PrivateKeySigner, blocks: &[PostedBlock], mode: DaMode) -> Outcome {
+        let witness = self.l2.run_witness(blocks);
+        let tx = nrd_derivation::encode_advance_run(blocks, &witness, mode).unwrap();
         match tx.sidecar {
             None => self.l1.send(key, TxKind::Call(self.address), U256::ZERO, tx.calldata),
             Some(sidecar) => self.l1.send_blobs(key, self.address, tx.calldata, sidecar),

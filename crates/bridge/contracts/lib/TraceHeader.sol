@@ -3,8 +3,9 @@ pragma solidity ^0.8.28;
 
 /// The fields of an L2 block header `NativeRollup` needs, read straight from an EXECUTE trace in
 /// calldata (`version 0x00 ‖ rlp([block, witness, blobRefs, batchIndex])`, block =
-/// `rlp([header, …])`): only the RLP prefixes on the way to the header are walked, and only the
-/// header is hashed, so the cost does not grow with the witness.
+/// `rlp([header, …])`; or a run, `version 0x01 ‖ rlp([[block, …], witness, blobRefs,
+/// firstBatchIndex])`): only the RLP prefixes on the way to the headers are walked, and only the
+/// headers are hashed, so the cost does not grow with the witness.
 library TraceHeader {
     /// The header fields the rollup fixes or records (Prague header: fields 0–20).
     struct Header {
@@ -29,6 +30,34 @@ library TraceHeader {
         (uint256 blk, uint256 end) = headerSpan(trace);
         h.hash = keccak256(trace[blk:end]);
         readFields(trace, blk, end, h);
+    }
+
+    /// The blocks of a run trace: where the first block's RLP starts and where the list of blocks
+    /// ends.
+    function runBlocks(bytes calldata trace) internal pure returns (uint256 first, uint256 end) {
+        if (trace.length == 0 || trace[0] != 0x01) revert MalformedTrace(0);
+        (uint256 body,, bool list) = item(trace, 1);
+        if (!list) revert MalformedTrace(1);
+        (uint256 blocks, uint256 len, bool blocksList) = item(trace, body);
+        if (!blocksList) revert MalformedTrace(body);
+        return (blocks, blocks + len);
+    }
+
+    /// The header of the run's block at `offset` (the list of blocks ends at `end`), and where the
+    /// next block starts.
+    function readAt(bytes calldata trace, uint256 offset, uint256 end)
+        internal
+        pure
+        returns (Header memory h, uint256 next)
+    {
+        if (offset >= end) revert MalformedTrace(offset);
+        (uint256 blk, uint256 blkLen, bool blockList) = item(trace, offset);
+        next = blk + blkLen;
+        if (!blockList || next > end) revert MalformedTrace(offset);
+        (uint256 fields, uint256 len, bool headerList) = item(trace, blk);
+        if (!headerList || fields + len > next) revert MalformedTrace(blk);
+        h.hash = keccak256(trace[blk:fields + len]);
+        readFields(trace, blk, fields + len, h);
     }
 
     /// Where the header's RLP starts and ends.
