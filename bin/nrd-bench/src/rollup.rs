@@ -1,19 +1,23 @@
 //! `nrd-bench rollup`: what posting L2 blocks costs on L1. Real `NativeRollup.advance`
 //! transactions on the in-process L1 devnet (EXECUTE re-executes every block statelessly, blobs
 //! carry real KZG commitments): L1 gas per L2 block and per L2 transaction in calldata and blob
-//! mode, calldata and blob bytes, and the compressed DA bytes per transfer.
+//! mode, block by block (`advance`) and as one run (`advanceRun`: one EXECUTE, one merged
+//! witness), with the EXECUTE fee (paid as L1 gas) shown apart from the rest; calldata and blob
+//! bytes, and the compressed DA bytes per transfer.
 
 use crate::BenchError;
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use nrd_derivation::{DaMode, PostedBlock, encode_advance};
-use nrd_execute_client::{Compression, USABLE_BYTES_PER_BLOB, encode_batch};
+use nrd_derivation::{DaMode, PostedBlock, encode_advance, encode_advance_run};
+use nrd_execute_client::{Compression, MeterConfig, USABLE_BYTES_PER_BLOB, encode_batch};
 use nrd_testkit::{ETH, Rollup};
 
 /// One measured `advance`.
 struct Posted {
     gas: u64,
+    /// The part of `gas` that is the EXECUTE fee (charged as L1 gas at the transaction's price).
+    fee_gas: u64,
     calldata: usize,
     blobs: usize,
     witness: usize,
@@ -50,6 +54,7 @@ fn post(
     senders: usize,
     accounts: usize,
     mode: DaMode,
+    run: bool,
 ) -> Result<(Posted, Vec<PostedBlock>), BenchError> {
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| PrivateKeySigner::from_bytes(&keccak256(format!("bench sender {i}"))).map_err(|e| e.to_string()))
@@ -63,17 +68,35 @@ fn post(
         let txs = transfers(&r, &keys, &mut nonces, per_block, b as u64, accounts);
         batch.push(r.build(false, txs));
     }
-    let tx = encode_advance(&batch, mode).map_err(|e| e.to_string())?;
+    let (tx, witness) = if run {
+        let witness = r.l2.run_witness(&batch);
+        let len = alloy_rlp::encode(&witness).len();
+        (encode_advance_run(&batch, &witness, mode).map_err(|e| e.to_string())?, len)
+    } else {
+        let len = batch.iter().map(|b| alloy_rlp::encode(&b.witness).len()).sum();
+        (encode_advance(&batch, mode).map_err(|e| e.to_string())?, len)
+    };
     let (calldata, blobs) = (tx.calldata.len(), tx.sidecar.as_ref().map_or(0, |s| s.blobs.len()));
     // The L2 blocks took a second each; L1 posts them once the last one is in the past.
     r.l1.increase_time(blocks as u64);
+    // The EXECUTE fee the posting pays, as L1 gas: at the next L1 block's EXECUTE base fee and
+    // the transaction's price (the testkit's 1 gwei tip over the next L1 base fee).
+    let devnet = &r.l1.devnet;
+    let head = devnet.head();
+    let meter = devnet.execute_gas(head.number()).ok_or_else(|| "the devnet has no EXECUTE meter".to_string())?;
+    let meter_config = MeterConfig::default();
+    let next_fee = meter_config.next_base_fee(meter.base_fee, meter.used);
+    let price = u128::from(
+        head.header().next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum()).unwrap_or_default(),
+    ) + 1_000_000_000;
+    let execute_gas: u64 = batch.iter().map(PostedBlock::execute_gas).sum();
+    let fee_gas = meter_config.fee_gas(execute_gas, next_fee, price);
     let seq = r.sequencer();
-    let out = r.advance(&seq, &batch, mode);
+    let out = if run { r.advance_run(&seq, &batch, mode) } else { r.advance(&seq, &batch, mode) };
     if !out.success {
-        return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode failed").into());
+        return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode (run: {run}) failed").into());
     }
-    let witness = batch.iter().map(|b| alloy_rlp::encode(&b.witness).len()).sum();
-    Ok((Posted { gas: out.gas_used, calldata, blobs, witness }, batch))
+    Ok((Posted { gas: out.gas_used, fee_gas, calldata, blobs, witness }, batch))
 }
 
 /// What `nrd-bench rollup` is asked to do.
@@ -105,25 +128,29 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
     println!("L2 state: {accounts} accounts besides {senders} senders; recipients drawn among them");
     println!();
     println!(
-        "| L2 blocks x transfers | mode | advance L1 gas | gas / L2 block | gas / L2 tx | calldata bytes | witness bytes | blobs |"
+        "| L2 blocks x transfers | mode | posted as | advance L1 gas | of it EXECUTE fee | gas / L2 tx | gas / L2 tx without the fee | calldata bytes | witness bytes | blobs |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut all_txs: Vec<Vec<TxEnvelope>> = Vec::new();
     for &(blocks, per_block) in shapes {
         for mode in [DaMode::Calldata, DaMode::Blob] {
-            let (p, batch) = post(blocks, per_block, senders, accounts, mode)?;
-            let txs = (blocks * per_block).max(1) as f64;
-            println!(
-                "| {blocks} x {per_block} | {mode:?} | {} | {:.0} | {:.0} | {} | {} | {} |",
-                p.gas,
-                p.gas as f64 / blocks as f64,
-                p.gas as f64 / txs,
-                p.calldata,
-                p.witness,
-                p.blobs
-            );
-            if mode == DaMode::Blob {
-                all_txs.extend(batch.iter().map(|b| b.block.body.transactions.clone()));
+            for run in [false, true] {
+                let (p, batch) = post(blocks, per_block, senders, accounts, mode, run)?;
+                let txs = (blocks * per_block).max(1) as f64;
+                println!(
+                    "| {blocks} x {per_block} | {mode:?} | {} | {} | {} | {:.0} | {:.0} | {} | {} | {} |",
+                    if run { "one run" } else { "blocks" },
+                    p.gas,
+                    p.fee_gas,
+                    p.gas as f64 / txs,
+                    p.gas.saturating_sub(p.fee_gas) as f64 / txs,
+                    p.calldata,
+                    p.witness,
+                    p.blobs
+                );
+                if mode == DaMode::Blob && !run {
+                    all_txs.extend(batch.iter().map(|b| b.block.body.transactions.clone()));
+                }
             }
         }
     }

@@ -182,7 +182,7 @@ fn every_forged_run_is_refused() {
     // The last block claims another post-state (its hash changes with it, the chain stays linked).
     let mut forged = run_trace(&good);
     forged.blocks[2].header.state_root = B256::repeat_byte(0x77);
-    let call = NativeRollup::advanceRunCall { trace: forged.encode(), ..good.clone() };
+    let call = NativeRollup::advanceRunCall { trace: forged.encode(), ..good };
     assert!(matches!(verdict(&r, call), Err(E::ExecuteFailed(e)) if e.number == 3));
 
     // A middle block with a header the rollup forbids (another gas limit; a valid Ethereum

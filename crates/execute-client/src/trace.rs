@@ -100,7 +100,7 @@ impl Trace {
     /// Decodes a versioned trace; never panics, whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, TraceError> {
         match AnyTrace::decode(bytes)? {
-            AnyTrace::Block(trace) => Ok(trace),
+            AnyTrace::Block(trace) => Ok(*trace),
             AnyTrace::Run(_) => Err(TraceError::WrongVersion { got: TRACE_VERSION_RUN, expected: TRACE_VERSION_RAW }),
         }
     }
@@ -134,7 +134,7 @@ impl RunTrace {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyTrace {
     /// Version 0x00: one block.
-    Block(Trace),
+    Block(Box<Trace>),
     /// Version 0x01: a run of blocks.
     Run(RunTrace),
 }
@@ -149,7 +149,7 @@ impl AnyTrace {
                 if trace.blob_refs.is_empty() && trace.batch_index != 0 {
                     return Err(TraceError::BatchIndexWithoutBlobs(trace.batch_index));
                 }
-                Self::Block(trace)
+                Self::Block(Box::new(trace))
             }
             TRACE_VERSION_RUN => {
                 // The block count is checked on the RLP list header before any block decodes.

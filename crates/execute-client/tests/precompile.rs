@@ -342,6 +342,70 @@ fn a_loop_with_declared_gas_zero_stops_at_the_budget() {
 }
 
 #[test]
+fn a_loop_inside_a_run_stops_at_the_runs_budget() {
+    // A run of two blocks: an ordinary one, then one whose transaction loops with 2^39 gas while
+    // its header declares 21,000. One budget covers the run: the loop stops there.
+    let l2 = fixture();
+    let key = PrivateKeySigner::from_bytes(&keccak256("loop attacker")).unwrap();
+    let alloc = [
+        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(30)), ..Default::default() }),
+        (LOOP, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() }),
+    ];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 1 << 40, 1));
+    let pre = state.clone();
+    let attrs = |timestamp| BlockAttributes { timestamp, gas_limit: 1 << 40, ..Default::default() };
+    let ancestors = Ancestors::parent_only(genesis.clone());
+    let first = sign_with(&key, common::CHAIN_ID, 50_000, 0, LOOP, 0, vec![]);
+    let a = build_block(&l2.spec, &genesis, attrs(13), vec![first], &mut state, &ancestors).unwrap().block;
+    let parent = Sealed::new(a.header.clone());
+    let small = sign_with(&key, common::CHAIN_ID, 100_000, 1, LOOP, 0, vec![]);
+    let two = Ancestors::new(vec![parent.clone(), genesis.clone()]).unwrap();
+    let mut b = build_block(&l2.spec, &parent, attrs(25), vec![small], &mut state, &two).unwrap().block;
+    let mut source = nrd_chain::MemorySource::new(pre);
+    let witness =
+        nrd_execute_client::record_run(&l2.spec, &[a.clone(), b.clone()], &[&[], &[]], &mut source, &ancestors)
+            .unwrap();
+    let big = sign_with(&key, common::CHAIN_ID, 1 << 39, 1, LOOP, 0, vec![]);
+    b.body.transactions = vec![big.into_inner()];
+    b.header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&b.body.transactions);
+    b.header.gas_used = 21_000;
+    let declared = a.header.gas_used + 21_000;
+    let trace = nrd_execute_client::RunTrace {
+        blocks: vec![a.clone(), b.clone()],
+        witness,
+        blob_refs: vec![],
+        first_batch_index: 0,
+    }
+    .encode();
+    let anchors = nrd_execute_client::encode_run_anchors(&[Bytes::new(), Bytes::new()]);
+    let reason = Reexecution::new(l2.spec.clone())
+        .verify(&nrd_execute_client::ExecuteInput {
+            pre_state_root: genesis.state_root,
+            post_state_root: b.header.state_root,
+            gas_used: declared,
+            anchor: &anchors,
+            trace: &trace,
+        })
+        .unwrap_err()
+        .to_string();
+    let budget = declared + a.header.gas_used / 4 + 21_000 / 4;
+    assert!(
+        reason.contains(&format!("block 1 of the run: execution spent more than the budget of {budget} gas")),
+        "{reason}"
+    );
+
+    // On L1 the call fails, metered and paid for like any other.
+    let mut l1 = L1::new(MeterConfig::default());
+    let input = encode_execute_input(genesis.state_root, b.header.state_root, declared, &anchors, &trace);
+    let tx = sign_with(&l1.key.clone(), L1_CHAIN_ID, 3_000_000, 0, EXECUTE_ADDRESS, 0, input.to_vec());
+    l1.nonce += 1;
+    let built = l1.seal(vec![tx]);
+    assert_eq!(statuses(&built), [false]);
+    assert_eq!(l1.stored_meter().used, declared);
+}
+
+#[test]
 fn more_transactions_than_the_declared_gas_pays_for_are_refused_before_recovery() {
     let l2 = fixture();
     let mut block = l2.block.clone();

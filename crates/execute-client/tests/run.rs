@@ -335,7 +335,7 @@ fn execute_checks_a_runs_claims_and_encoding() {
     let mut indexed = trace.clone();
     indexed.first_batch_index = 1;
     assert_eq!(AnyTrace::decode(&indexed.encode()), Err(TraceError::BatchIndexWithoutBlobs(1)));
-    let empty = RunTrace { blocks: vec![], ..trace.clone() };
+    let empty = RunTrace { blocks: vec![], ..trace };
     assert_eq!(AnyTrace::decode(&empty.encode()), Err(TraceError::RunLength(0)));
     // Too many blocks is refused from the list header, before any block decodes (these
     // "blocks" are empty strings that would not decode).

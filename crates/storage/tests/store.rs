@@ -679,7 +679,7 @@ fn meta_and_pool_survive_a_reopen() {
     // Transactions are added and removed one by one; positions keep the order.
     let later = (1, Bytes::from_static(&[0x02, 9]));
     store.update_pool(std::slice::from_ref(&later), &[0, 4]).unwrap();
-    assert_eq!(store.load_pool().unwrap(), vec![later.clone(), pool[1].clone()]);
+    assert_eq!(store.load_pool().unwrap(), vec![later, pool[1].clone()]);
     // Removing what is not there is not an error (a restart may have dropped it already).
     store.update_pool(&[], &[1, 2, 99]).unwrap();
     assert!(store.load_pool().unwrap().is_empty());
