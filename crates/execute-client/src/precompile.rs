@@ -98,6 +98,15 @@ pub struct MeterConfig {
     /// transaction (`nrd-bench execute-attacks`).
     #[serde(default = "default_fee_floor_divisor")]
     pub fee_floor_divisor: u64,
+    /// L1 gas the precompile charges per block of a run (docs/protocol.md §5.1), beyond the
+    /// first: the header checks, system calls and state-root update of a block, which its gas
+    /// does not pay for when it declares little (an empty block of a chain without anchor gas).
+    #[serde(default = "default_run_block_gas")]
+    pub run_block_gas: u64,
+}
+
+const fn default_run_block_gas() -> u64 {
+    10_000
 }
 
 const fn default_blob_gas() -> u64 {
@@ -125,6 +134,7 @@ impl Default for MeterConfig {
             blob_gas: default_blob_gas(),
             batch_word_gas: default_batch_word_gas(),
             fee_floor_divisor: default_fee_floor_divisor(),
+            run_block_gas: default_run_block_gas(),
         }
     }
 }
@@ -522,6 +532,8 @@ impl ExecutePrecompile {
                 self.verifier.verify_trace(&input, &decoded).map_err(ExecuteCallError::Verify)?;
             }
             AnyTrace::Run(mut run) => {
+                let extra = u64::try_from(run.blocks.len().saturating_sub(1)).unwrap_or(u64::MAX);
+                charge.add(self.meter.run_block_gas.saturating_mul(extra))?;
                 if !run.blob_refs.is_empty() {
                     let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
                     fill_from_batch(&batch, run.first_batch_index, &mut run.blocks)?;

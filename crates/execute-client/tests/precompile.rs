@@ -291,15 +291,21 @@ fn a_reverted_frame_still_pays_and_uses_up_capacity() {
 /// An L2 chain of the attacker's: genesis with a 2^40 gas limit and a contract that loops.
 /// Returns the chain's genesis header, a block calling the loop with `tx_gas` gas declaring
 /// `declared` gas used, and a witness for it.
-fn looping_block(tx_gas: u64, declared: u64) -> (Sealed<Header>, alloy_consensus::Block<TxEnvelope>, ExecutionWitness) {
-    let l2 = fixture();
+/// A chain whose genesis holds a rich key and the `LOOP` contract, with a 2^40 gas limit.
+fn loop_chain() -> (PrivateKeySigner, MemoryState, Sealed<Header>) {
     let key = PrivateKeySigner::from_bytes(&keccak256("loop attacker")).unwrap();
     let alloc = [
         (key.address(), GenesisAccount { balance: U256::from(10u128.pow(30)), ..Default::default() }),
         (LOOP, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() }),
     ];
     let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 1 << 40, 1));
+    let genesis = Sealed::new(fixture().spec.genesis_header(state.root(), 1 << 40, 1));
+    (key, state, genesis)
+}
+
+fn looping_block(tx_gas: u64, declared: u64) -> (Sealed<Header>, alloy_consensus::Block<TxEnvelope>, ExecutionWitness) {
+    let l2 = fixture();
+    let (key, mut state, genesis) = loop_chain();
     let attrs = BlockAttributes { timestamp: 13, gas_limit: 1 << 40, ..Default::default() };
     let ancestors = Ancestors::parent_only(genesis.clone());
     // Recorded with a small gas limit: the loop touches the same state whatever its gas.
@@ -346,13 +352,7 @@ fn a_loop_inside_a_run_stops_at_the_runs_budget() {
     // A run of two blocks: an ordinary one, then one whose transaction loops with 2^39 gas while
     // its header declares 21,000. One budget covers the run: the loop stops there.
     let l2 = fixture();
-    let key = PrivateKeySigner::from_bytes(&keccak256("loop attacker")).unwrap();
-    let alloc = [
-        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(30)), ..Default::default() }),
-        (LOOP, GenesisAccount { code: Bytes::from_static(&[0x5b, 0x5f, 0x56]), ..Default::default() }),
-    ];
-    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = Sealed::new(l2.spec.genesis_header(state.root(), 1 << 40, 1));
+    let (key, mut state, genesis) = loop_chain();
     let pre = state.clone();
     let attrs = |timestamp| BlockAttributes { timestamp, gas_limit: 1 << 40, ..Default::default() };
     let ancestors = Ancestors::parent_only(genesis.clone());
@@ -403,6 +403,17 @@ fn a_loop_inside_a_run_stops_at_the_runs_budget() {
     let built = l1.seal(vec![tx]);
     assert_eq!(statuses(&built), [false]);
     assert_eq!(l1.stored_meter().used, declared);
+    let used = |built: &BuiltBlock| alloy_consensus::TxReceipt::cumulative_gas_used(&built.executed.receipts[0]);
+    assert!(used(&built) < 3_000_000, "a refused call keeps the gas it did not use");
+
+    // The run's second block is charged `run_block_gas` before any block runs: priced above the
+    // transaction's gas, the call halts out of gas, having used all of it.
+    let mut l1 = L1::new(MeterConfig { run_block_gas: 3_000_000, ..MeterConfig::default() });
+    let tx = sign_with(&l1.key.clone(), L1_CHAIN_ID, 3_000_000, 0, EXECUTE_ADDRESS, 0, input.to_vec());
+    l1.nonce += 1;
+    let built = l1.seal(vec![tx]);
+    assert_eq!(statuses(&built), [false]);
+    assert_eq!(used(&built), 3_000_000);
 }
 
 #[test]

@@ -222,7 +222,6 @@ const fn padded(len: u64) -> u64 {
 
 /// The cost of `tx`, the encoding of `blocks`.
 pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
-    let intrinsic = calculate_initial_tx_gas(L1_SPEC, &tx.calldata, false, 0, 0, 0, None);
     let meter = MeterConfig::default();
     // Each block's trace as the call carries it (its length is all that matters here).
     let traces: Vec<u64> = NativeRollup::advanceCall::abi_decode(&tx.calldata)
@@ -264,6 +263,13 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
             .saturating_add(input + padded(anchor) + BLOCK_MEMORY_BYTES)
             .saturating_add(messages * MESSAGE_MEMORY_BYTES + 2 * padded(data));
     }
+    total(blocks, tx, work, memory, largest_call)
+}
+
+/// The cost from the contract's `work` and `memory` (bytes) and the largest EXECUTE call's
+/// charge: memory expansion, the margin, the EIP-150 reserve, intrinsic gas and its floor.
+fn total(blocks: &[PostedBlock], tx: &AdvanceTx, work: u64, memory: u64, largest_call: u64) -> AdvanceCost {
+    let intrinsic = calculate_initial_tx_gas(L1_SPEC, &tx.calldata, false, 0, 0, 0, None);
     let work = work.saturating_add(memory_gas(memory.div_ceil(32)));
     let execution = work.saturating_add(work * MARGIN_PERCENT / 100);
     // EIP-150: a call forwards at most 63/64 of what is left, so the largest EXECUTE call needs
@@ -287,7 +293,6 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
 /// decoded once, the head and one state root written once; the contract keeps every block's
 /// anchor in memory until the call.
 pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
-    let intrinsic = calculate_initial_tx_gas(L1_SPEC, &tx.calldata, false, 0, 0, 0, None);
     let meter = MeterConfig::default();
     let trace = NativeRollup::advanceRunCall::abi_decode(&tx.calldata)
         .map_or(tx.calldata.len() as u64, |call| call.trace.len() as u64);
@@ -320,24 +325,15 @@ pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     // abi.encode(pre, post, gasUsed, anchors, trace): five head words, then each dynamic
     // argument's length word and padded content.
     let input = 5 * 32 + 32 + anchors + 32 + padded(trace);
-    let charge = meter.base_gas.saturating_add(meter.gas_per_byte.saturating_mul(input)).saturating_add(batch);
+    let charge = meter
+        .base_gas
+        .saturating_add(meter.gas_per_byte.saturating_mul(input))
+        .saturating_add(batch)
+        .saturating_add(meter.run_block_gas.saturating_mul(blocks.len().saturating_sub(1) as u64));
     work = work.saturating_add(charge).saturating_add(3 * (input / 32) + 3 * (anchors / 32));
     // The encoded anchors and the input (with the trace) come on top of every block's anchor.
     memory = memory.saturating_add(anchors).saturating_add(input);
-    let work = work.saturating_add(memory_gas(memory.div_ceil(32)));
-    let execution = work.saturating_add(work * MARGIN_PERCENT / 100);
-    let forward_reserve = charge / 63 + 1;
-    let standard = intrinsic.initial_total_gas().saturating_add(execution).saturating_add(forward_reserve);
-    AdvanceCost {
-        blocks: blocks.len(),
-        l1_gas: standard.max(intrinsic.floor_gas),
-        intrinsic_gas: intrinsic.initial_total_gas(),
-        floor_gas: intrinsic.floor_gas,
-        execution_gas: execution,
-        calldata_bytes: tx.calldata.len(),
-        blobs: tx.sidecar.as_ref().map_or(0, |s| s.blobs.len()),
-        execute_gas: blocks.iter().map(PostedBlock::execute_gas).fold(0, u64::saturating_add),
-    }
+    total(blocks, tx, work, memory, charge)
 }
 
 #[cfg(test)]

@@ -102,20 +102,32 @@ fn producer(s: &Setup) -> BlockProducer {
 }
 
 /// Appends a block whose witness is empty: its trace cannot verify on L1.
-fn append_unverifiable(s: &Setup) {
+/// Appends the next block (no transactions), built with its inputs' anchor changed by
+/// `tamper_anchor`, stored with `witness` (`None`: the block's own).
+fn append_block(s: &Setup, tamper_anchor: impl FnOnce(&mut Vec<u8>), witness: Option<ExecutionWitness>) {
     let parent: Sealed<_> = s.chain.head_sealed();
     let l1 = s.rollup.l1.head_ref();
     let config = SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) };
-    let inputs = block_inputs(&parent, &[], vec![], parent.timestamp + 1, l1, &config).unwrap();
+    let mut inputs = block_inputs(&parent, &[], vec![], parent.timestamp + 1, l1, &config).unwrap();
+    let mut anchor = inputs.attributes.anchor.to_vec();
+    tamper_anchor(&mut anchor);
+    inputs.attributes.anchor = anchor.into();
     let anchor = inputs.attributes.anchor.clone();
     let ancestors = s.chain.ancestors();
     let mut scratch = s.chain.head_state().unwrap();
     let built = build_block(s.chain.spec(), &parent, inputs.attributes, vec![], &mut scratch, &ancestors).unwrap();
     let mut state = s.chain.head_state().unwrap();
-    let (imported, _) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
+    let (imported, own) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
     let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
     let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor };
-    s.chain.append(stored, info, Some(ExecutionWitness::default()), &imported.executed.changes, &mut state).unwrap();
+    let witness = witness.unwrap_or(own);
+    s.chain.append(stored, info, Some(witness), &imported.executed.changes, &mut state).unwrap();
+}
+
+/// Appends the next block with an empty stored witness: EXECUTE refuses it when it is posted
+/// block by block.
+fn append_unverifiable(s: &Setup) {
+    append_block(s, |_| {}, Some(ExecutionWitness::default()));
 }
 
 async fn sequencer_nonce(s: &Setup) -> u64 {
@@ -564,22 +576,8 @@ async fn a_run_l1_refuses_halts_posting_and_is_recorded() {
     // itself: here it executed its anchor with another L1 hash than the contract builds (the
     // header's own fields are right), so EXECUTE reaches another state root.
     let s = setup().await;
-    let parent: Sealed<_> = s.chain.head_sealed();
-    let l1 = s.rollup.l1.head_ref();
-    let config = SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) };
-    let mut inputs = block_inputs(&parent, &[], vec![], parent.timestamp + 1, l1, &config).unwrap();
-    let mut forged = inputs.attributes.anchor.to_vec();
-    forged[40] ^= 0xff; // inside the l1Hash word of anchor(l1Number, l1Hash, messages)
-    inputs.attributes.anchor = forged.into();
-    let anchor = inputs.attributes.anchor.clone();
-    let ancestors = s.chain.ancestors();
-    let mut scratch = s.chain.head_state().unwrap();
-    let built = build_block(s.chain.spec(), &parent, inputs.attributes, vec![], &mut scratch, &ancestors).unwrap();
-    let mut state = s.chain.head_state().unwrap();
-    let (imported, witness) = record_block(s.chain.spec(), &built.block, &anchor, &mut state, &ancestors).unwrap();
-    let stored = StoredBlock::new(built.block, built.senders, imported.executed.receipts.clone());
-    let info = BlockL1Info { l1_anchor: l1.number, messages: vec![], anchor };
-    s.chain.append(stored, info, Some(witness), &imported.executed.changes, &mut state).unwrap();
+    // Inside the l1Hash word of anchor(l1Number, l1Hash, messages).
+    append_block(&s, |anchor| anchor[40] ^= 0xff, None);
 
     run_until(&s, submitter(&s, DaMode::Blob, Duration::from_secs(60)), |s| s.node.status().halted.is_some()).await;
     let halted = s.node.status().halted.unwrap();
