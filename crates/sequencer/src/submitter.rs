@@ -467,13 +467,19 @@ impl Submitter {
         Ok(Some(pending))
     }
 
-    /// Blocks `first..=last` as one `advance` (or `advanceRun`, with the run's witness
-    /// recorded now) and what it costs.
+    /// Blocks `first..=last` as one `advanceRun` (with the run's witness, recorded now) or, with
+    /// `runs` off, one `advance`, and what it costs. A single block that a run cannot carry
+    /// within the limits goes as `advance`, which the producer checked it fits before sealing
+    /// it (the encodings' overheads differ a little). Deterministic: a resubmission re-encodes
+    /// the same way.
     fn encode(&self, first: u64, last: u64) -> Result<(AdvanceTx, AdvanceCost), SequencerError> {
         let blocks = self.load(first, last)?;
         if self.config.runs {
             let witness = self.node.chain().run_witness(first, last)?;
-            return Ok(advance_run_cost(&blocks, &witness, self.config.mode)?);
+            let run = advance_run_cost(&blocks, &witness, self.config.mode)?;
+            if first < last || run.1.check(&self.config.limits).is_ok() {
+                return Ok(run);
+            }
         }
         Ok(advance_cost(&blocks, self.config.mode)?)
     }
