@@ -422,11 +422,16 @@ impl L2Chain {
             anchors.push(record.anchor);
         }
         // BLOCKHASH reaches 256 blocks back from any block of the run; the run's own blocks are
-        // in it, so the parent and the 255 before it.
+        // in it, so the parent and the 255 before it, as far as the store has them (a node started
+        // from a checkpoint has no headers before it: a block asking for one cannot be recorded,
+        // as with one block).
         let mut headers = Vec::with_capacity(256);
         for number in (parent.saturating_sub(255)..=parent).rev() {
-            let header = self.store.header(number)?.ok_or(NodeError::MissingBlock(number))?;
-            headers.push(Sealed::new(header));
+            match self.store.header(number)? {
+                Some(header) => headers.push(Sealed::new(header)),
+                None if number < parent => break,
+                None => return Err(NodeError::MissingBlock(number)),
+            }
         }
         let ancestors = Ancestors::new(headers).map_err(|_| NodeError::MissingBlock(parent))?;
         let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
