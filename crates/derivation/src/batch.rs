@@ -225,17 +225,27 @@ pub fn decode_advance(
                 blocks: txs.len(),
             })?;
         }
-        let count = commitment.messageCount as usize;
-        let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
-        if applied.len() != count {
-            return Err(DerivationError::MessagesBeyondList { position, count });
-        }
+        let applied = take_messages(&mut messages, commitment.messageCount, position)?;
         out.push(PostedBlock { block, witness, l1_anchor: commitment.l1Anchor, messages: applied });
     }
     if messages.next().is_some() {
         return Err(DerivationError::MessagesLeftOver);
     }
     Ok(out)
+}
+
+/// The next `count` messages of the call for the block at `position`.
+fn take_messages(
+    messages: &mut impl Iterator<Item = L1Message>,
+    count: u32,
+    position: usize,
+) -> Result<Vec<L1Message>, DerivationError> {
+    let count = count as usize;
+    let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
+    if applied.len() != count {
+        return Err(DerivationError::MessagesBeyondList { position, count });
+    }
+    Ok(applied)
 }
 
 fn decode_advance_run(
@@ -273,11 +283,7 @@ fn decode_advance_run(
                 .cloned()
                 .ok_or(DerivationError::BatchIndex { position, index, blocks: txs.len() })?;
         }
-        let count = committed.messageCount as usize;
-        let applied: Vec<L1Message> = messages.by_ref().take(count).collect();
-        if applied.len() != count {
-            return Err(DerivationError::MessagesBeyondList { position, count });
-        }
+        let applied = take_messages(&mut messages, committed.messageCount, position)?;
         out.push(PostedBlock {
             block,
             witness: ExecutionWitness::default(),

@@ -173,6 +173,12 @@ fn an_advance_through_a_wrapper_contract_is_refused() {
         other => panic!("expected NotDirectCall, got {other:?}"),
     }
     assert!(!r.l1.send(&seq, TxKind::Call(wrapper), U256::ZERO, calldata).success);
+    // The same for a run (`advanceRun`).
+    let witness = r.l2.run_witness(std::slice::from_ref(&block));
+    let run = nrd_derivation::encode_advance_run(std::slice::from_ref(&block), &witness, DaMode::Calldata).unwrap();
+    let err = r.l1.call(seq.address(), wrapper, U256::ZERO, run.calldata.clone()).unwrap_err();
+    assert!(matches!(E::abi_decode(&err).unwrap(), E::NotDirectCall(e) if e.caller == wrapper));
+    assert!(!r.l1.send(&seq, TxKind::Call(wrapper), U256::ZERO, run.calldata).success);
     assert_eq!(r.view(NativeRollup::headNumberCall {}), 0);
     // Sent straight to the rollup it goes through.
     assert!(r.advance(&seq, &[block], DaMode::Calldata).success);

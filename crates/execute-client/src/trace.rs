@@ -91,10 +91,7 @@ pub struct Trace {
 impl Trace {
     /// Encodes with the version byte.
     pub fn encode(&self) -> Bytes {
-        let mut out = Vec::with_capacity(1 + self.length());
-        out.push(TRACE_VERSION_RAW);
-        Encodable::encode(self, &mut out);
-        out.into()
+        versioned(TRACE_VERSION_RAW, self)
     }
 
     /// Decodes a versioned trace; never panics, whatever the bytes.
@@ -123,11 +120,16 @@ pub struct RunTrace {
 impl RunTrace {
     /// Encodes with the version byte.
     pub fn encode(&self) -> Bytes {
-        let mut out = Vec::with_capacity(1 + self.length());
-        out.push(TRACE_VERSION_RUN);
-        Encodable::encode(self, &mut out);
-        out.into()
+        versioned(TRACE_VERSION_RUN, self)
     }
+}
+
+/// `version ‖ rlp(body)`.
+fn versioned(version: u8, body: &impl Encodable) -> Bytes {
+    let mut out = Vec::with_capacity(1 + body.length());
+    out.push(version);
+    body.encode(&mut out);
+    out.into()
 }
 
 /// A trace of either version.

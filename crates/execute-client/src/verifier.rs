@@ -4,6 +4,7 @@ use crate::{
     stateless::{VerifiedBlock, VerifyError, verify_block_bounded, verify_run},
     trace::{AnyTrace, RunTrace, Trace, TraceError},
 };
+use alloy_consensus::{Block, TxEnvelope};
 use alloy_primitives::{B256, Bytes};
 use alloy_sol_types::SolValue;
 use nrd_chain::ChainSpec;
@@ -130,38 +131,20 @@ impl Reexecution {
     /// against the gas (before any signature is recovered); then re-execution, bounded by the
     /// declared gas.
     pub fn verify_trace(&self, input: &ExecuteInput<'_>, trace: &Trace) -> Result<VerifiedBlock, ExecuteError> {
-        let header = &trace.block.header;
-        if header.state_root != input.post_state_root {
-            return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: header.state_root });
-        }
-        let anchor = self.spec.anchor_gas(input.anchor).ok_or(ExecuteError::MalformedAnchor)?;
-        if header.gas_used.checked_add(anchor) != Some(input.gas_used) {
-            return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: header.gas_used, anchor });
-        }
-        let count = trace.block.body.transactions.len();
-        if (count as u64).saturating_mul(MIN_TX_GAS) > header.gas_used {
-            return Err(ExecuteError::TooManyTransactions { count, gas_used: header.gas_used });
-        }
-        let budget = input.gas_used.saturating_add(header.gas_used / 4);
+        let budget = self.check_claims(input, std::slice::from_ref(&trace.block), &[input.anchor])?;
         Ok(verify_block_bounded(&self.spec, input.pre_state_root, &trace.block, input.anchor, &trace.witness, budget)?)
     }
 
     /// Verifies a decoded run trace (`input.trace` is ignored; blob-mode blocks already hold
-    /// their transactions). The same cheap checks as [`Self::verify_trace`], over the run: the
-    /// last block's state root is the claimed post-state root; `input.anchor` decodes to one
-    /// anchor per block, each accepted by the anchor rule; the declared gas is exactly the sum
-    /// of each block's gas used and its anchor's gas limit; no block carries more transactions
-    /// than its gas pays for. Then the run is re-executed under one work budget of the declared
-    /// gas plus a quarter of the blocks' gas used.
+    /// their transactions): `input.anchor` decodes to one anchor per block, then the same cheap
+    /// checks as [`Self::verify_trace`] over the run ([`Self::check_claims`]), then the run is
+    /// re-executed under one work budget of the declared gas plus a quarter of the blocks' gas
+    /// used.
     pub fn verify_run_trace(
         &self,
         input: &ExecuteInput<'_>,
         run: &RunTrace,
     ) -> Result<Vec<VerifiedBlock>, ExecuteError> {
-        let last = run.blocks.last().ok_or(ExecuteError::Verify(VerifyError::EmptyRun))?;
-        if last.header.state_root != input.post_state_root {
-            return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: last.header.state_root });
-        }
         let anchors = decode_run_anchors(input.anchor)?;
         if anchors.len() != run.blocks.len() {
             return Err(ExecuteError::Verify(VerifyError::AnchorCount {
@@ -169,23 +152,43 @@ impl Reexecution {
                 anchors: anchors.len(),
             }));
         }
+        let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
+        let budget = self.check_claims(input, &run.blocks, &anchors)?;
+        Ok(verify_run(&self.spec, input.pre_state_root, &run.blocks, &anchors, &run.witness, Some(budget))?)
+    }
+
+    /// The claims checked before any work, in this order, for `blocks` (one, or a run) with one
+    /// anchor each: the last block's state root is the claimed post-state root; each anchor is
+    /// one the chain's anchor rule accepts; the declared EXECUTE gas is exactly the blocks' gas
+    /// used plus their anchors' gas limits; no block holds more transactions than its gas pays
+    /// for (before any signature is recovered). Returns the work budget: the declared gas plus
+    /// a quarter of the blocks' gas used (refunds give back at most a fifth).
+    fn check_claims(
+        &self,
+        input: &ExecuteInput<'_>,
+        blocks: &[Block<TxEnvelope>],
+        anchors: &[&[u8]],
+    ) -> Result<u64, ExecuteError> {
+        let last = blocks.last().ok_or(ExecuteError::Verify(VerifyError::EmptyRun))?;
+        if last.header.state_root != input.post_state_root {
+            return Err(ExecuteError::PostStateRoot { claimed: input.post_state_root, header: last.header.state_root });
+        }
         let (mut gas, mut anchor_gas, mut quarter) = (0u64, 0u64, 0u64);
-        for (block, anchor) in run.blocks.iter().zip(&anchors) {
-            let header = &block.header;
+        for (block, anchor) in blocks.iter().zip(anchors) {
             let limit = self.spec.anchor_gas(anchor).ok_or(ExecuteError::MalformedAnchor)?;
-            gas = gas.saturating_add(header.gas_used);
+            gas = gas.saturating_add(block.header.gas_used);
             anchor_gas = anchor_gas.saturating_add(limit);
-            quarter = quarter.saturating_add(header.gas_used / 4);
-            let count = block.body.transactions.len();
-            if (count as u64).saturating_mul(MIN_TX_GAS) > header.gas_used {
-                return Err(ExecuteError::TooManyTransactions { count, gas_used: header.gas_used });
-            }
+            quarter = quarter.saturating_add(block.header.gas_used / 4);
         }
         if gas.checked_add(anchor_gas) != Some(input.gas_used) {
             return Err(ExecuteError::GasUsed { claimed: input.gas_used, header: gas, anchor: anchor_gas });
         }
-        let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
-        let budget = input.gas_used.saturating_add(quarter);
-        Ok(verify_run(&self.spec, input.pre_state_root, &run.blocks, &anchors, &run.witness, Some(budget))?)
+        for block in blocks {
+            let count = block.body.transactions.len();
+            if (count as u64).saturating_mul(MIN_TX_GAS) > block.header.gas_used {
+                return Err(ExecuteError::TooManyTransactions { count, gas_used: block.header.gas_used });
+            }
+        }
+        Ok(input.gas_used.saturating_add(quarter))
     }
 }

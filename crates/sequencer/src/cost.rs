@@ -234,14 +234,7 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     let mut largest_call = 0u64;
     // Blob mode: every block's EXECUTE call pays for its references to the blobs and for the
     // batch's RLP body (decompressed and decoded).
-    let batch = match &tx.sidecar {
-        Some(sidecar) => {
-            let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
-                blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
-            meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
-        }
-        None => 0,
-    };
+    let batch = batch_gas(&meter, blocks, tx);
     for (block, trace) in blocks.iter().zip(traces.iter().chain(std::iter::repeat(&0))) {
         let anchor = anchor_calldata(block.l1_anchor, B256::ZERO, &block.messages).len() as u64;
         // abi.encode(bytes32, bytes32, uint64, bytes, bytes): five head words, then each
@@ -249,21 +242,36 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
         let input = 5 * 32 + 32 + padded(anchor) + 32 + padded(*trace);
         let charge = meter.base_gas.saturating_add(meter.gas_per_byte.saturating_mul(input)).saturating_add(batch);
         largest_call = largest_call.max(charge);
-        let data: u64 = block.messages.iter().map(|m| m.data.len() as u64).sum();
-        let messages = block.messages.len() as u64;
+        let (message_work, message_memory) = message_costs(block);
         work = work
             .saturating_add(BLOCK_OVERHEAD_GAS)
             .saturating_add(charge)
             // Copying the input into memory (3 gas a word) and the anchor's encoding.
             .saturating_add(3 * (input / 32) + 3 * (padded(anchor) / 32))
-            .saturating_add(messages * MESSAGE_OVERHEAD_GAS + data * MESSAGE_GAS_PER_BYTE);
+            .saturating_add(message_work);
         // The input (with the trace) and the anchor built before it, message structs and
         // their data, fixed scratch.
-        memory = memory
-            .saturating_add(input + padded(anchor) + BLOCK_MEMORY_BYTES)
-            .saturating_add(messages * MESSAGE_MEMORY_BYTES + 2 * padded(data));
+        memory = memory.saturating_add(input + padded(anchor) + BLOCK_MEMORY_BYTES).saturating_add(message_memory);
     }
     total(blocks, tx, work, memory, largest_call)
+}
+
+/// Blob mode: what each EXECUTE call pays for its references to the blobs and for the batch's
+/// RLP body (decompressed and decoded); 0 in calldata mode.
+fn batch_gas(meter: &MeterConfig, blocks: &[PostedBlock], tx: &AdvanceTx) -> u64 {
+    tx.sidecar.as_ref().map_or(0, |sidecar| {
+        let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
+            blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+        meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
+    })
+}
+
+/// The contract's work and memory (bytes) for a block's L1 messages: their structs, copies,
+/// hashes and data.
+fn message_costs(block: &PostedBlock) -> (u64, u64) {
+    let data: u64 = block.messages.iter().map(|m| m.data.len() as u64).sum();
+    let messages = block.messages.len() as u64;
+    (messages * MESSAGE_OVERHEAD_GAS + data * MESSAGE_GAS_PER_BYTE, messages * MESSAGE_MEMORY_BYTES + 2 * padded(data))
 }
 
 /// The cost from the contract's `work` and `memory` (bytes) and the largest EXECUTE call's
@@ -296,14 +304,7 @@ pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     let meter = MeterConfig::default();
     let trace = NativeRollup::advanceRunCall::abi_decode(&tx.calldata)
         .map_or(tx.calldata.len() as u64, |call| call.trace.len() as u64);
-    let batch = match &tx.sidecar {
-        Some(sidecar) => {
-            let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
-                blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
-            meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
-        }
-        None => 0,
-    };
+    let batch = batch_gas(&meter, blocks, tx);
     let mut work = RUN_OVERHEAD_GAS;
     // abi.encode(bytes[]): offset, length, one offset per anchor, then each anchor's length word
     // and padded content.
@@ -312,15 +313,10 @@ pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     for block in blocks {
         let anchor = padded(anchor_calldata(block.l1_anchor, B256::ZERO, &block.messages).len() as u64);
         anchors = anchors.saturating_add(64 + anchor);
-        let data: u64 = block.messages.iter().map(|m| m.data.len() as u64).sum();
-        let messages = block.messages.len() as u64;
-        work = work
-            .saturating_add(RUN_BLOCK_OVERHEAD_GAS)
-            .saturating_add(3 * (anchor / 32))
-            .saturating_add(messages * MESSAGE_OVERHEAD_GAS + data * MESSAGE_GAS_PER_BYTE);
-        memory = memory
-            .saturating_add(anchor + BLOCK_MEMORY_BYTES)
-            .saturating_add(messages * MESSAGE_MEMORY_BYTES + 2 * padded(data));
+        let (message_work, message_memory) = message_costs(block);
+        work =
+            work.saturating_add(RUN_BLOCK_OVERHEAD_GAS).saturating_add(3 * (anchor / 32)).saturating_add(message_work);
+        memory = memory.saturating_add(anchor + BLOCK_MEMORY_BYTES).saturating_add(message_memory);
     }
     // abi.encode(pre, post, gasUsed, anchors, trace): five head words, then each dynamic
     // argument's length word and padded content.
