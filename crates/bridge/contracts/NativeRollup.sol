@@ -283,7 +283,8 @@ contract NativeRollup {
 
     /// Appends a **run** of L2 blocks verified by one EXECUTE call (docs/protocol.md §8.4): the
     /// same rules as `advance` for each block, with the headers read from the run's trace
-    /// (version 0x01, one block per entry of `blocks`, nothing after them); EXECUTE goes from the
+    /// (version 0x01, or 0x02 with the witness in blobs; one block per entry of `blocks`, nothing
+    /// after them); EXECUTE goes from the
     /// head's state root to the last block's, with the sum of the blocks' EXECUTE gas and one
     /// anchor per block (`abi.encode(bytes[])`). The head, the state root and its posting are
     /// stored once, for the last block: withdrawals from a block inside the run are proven

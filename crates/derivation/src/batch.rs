@@ -5,7 +5,8 @@
 //! Calldata mode: each block's trace carries the whole block. Blob mode: the transactions of
 //! all blocks travel as one compressed batch in the transaction's blobs (format:
 //! `nrd_execute_client::encode_batch`, docs/protocol.md §6.1) and each trace carries the block
-//! with an empty transaction list, the blobs' versioned hashes and its index in the batch.
+//! with an empty transaction list, the blobs' versioned hashes and its index in the batch; a
+//! run's batch also holds the run's witness, so its calldata keeps only the headers.
 
 use crate::DerivationError;
 use alloy_consensus::{Block, TxEnvelope};
@@ -14,7 +15,8 @@ use alloy_primitives::{B256, Bytes};
 use alloy_sol_types::SolCall;
 use nrd_bridge::{L1Message, NativeRollup};
 use nrd_execute_client::{
-    AnyTrace, Compression, ExecutionWitness, RunTrace, Trace, TraceError, decode_batch_blobs, encode_batch_blobs,
+    AnyTrace, BlobRunTrace, Compression, ExecutionWitness, RunTrace, Trace, TraceError, decode_batch_blobs,
+    encode_batch_blobs, encode_witness_batch, payload_to_blobs,
 };
 
 /// Where a batch's transactions travel.
@@ -100,16 +102,21 @@ pub struct AdvanceTx {
     pub sidecar: Option<BlobTransactionSidecar>,
 }
 
-/// Blob mode: the blocks' transactions as one batch in blobs, with their versioned hashes.
+/// Blob mode: the blocks' transactions (and, for a run, its `witness`) as one batch in blobs,
+/// with their versioned hashes.
 fn batch_sidecar(
     blocks: &[PostedBlock],
+    witness: Option<&ExecutionWitness>,
     mode: DaMode,
 ) -> Result<(Vec<B256>, Option<BlobTransactionSidecar>), DerivationError> {
     match mode {
         DaMode::Calldata => Ok((Vec::new(), None)),
         DaMode::Blob => {
             let txs: Vec<Vec<TxEnvelope>> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
-            let blobs = encode_batch_blobs(&txs, Compression::Brotli);
+            let blobs = match witness {
+                None => encode_batch_blobs(&txs, Compression::Brotli),
+                Some(witness) => payload_to_blobs(&encode_witness_batch(&txs, witness)),
+            };
             let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
                 blobs,
                 alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
@@ -125,7 +132,7 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
     if blocks.is_empty() {
         return Err(DerivationError::EmptyBatch);
     }
-    let (blob_refs, sidecar) = batch_sidecar(blocks, mode)?;
+    let (blob_refs, sidecar) = batch_sidecar(blocks, None, mode)?;
     let mut commitments = Vec::with_capacity(blocks.len());
     let mut messages = Vec::new();
     for (index, posted) in blocks.iter().enumerate() {
@@ -153,8 +160,9 @@ pub fn encode_advance(blocks: &[PostedBlock], mode: DaMode) -> Result<AdvanceTx,
 
 /// Encodes `blocks` (consecutive, first on the rollup's head) as one `advanceRun` call: one
 /// EXECUTE for all of them, with `witness` the run's (`nrd_execute_client::record_run`; the
-/// blocks' own witnesses are not used). Blob mode: the blocks' transactions are entries 0, 1, …
-/// of the batch in the blobs.
+/// blocks' own witnesses are not used). Calldata mode: a version 0x01 trace carrying everything.
+/// Blob mode: a version 0x02 trace carrying the headers only; the blocks' transactions are
+/// entries 0, 1, … of a version 0x02 batch in the blobs, which also holds the witness.
 pub fn encode_advance_run(
     blocks: &[PostedBlock],
     witness: &ExecutionWitness,
@@ -163,7 +171,7 @@ pub fn encode_advance_run(
     if blocks.is_empty() {
         return Err(DerivationError::EmptyBatch);
     }
-    let (blob_refs, sidecar) = batch_sidecar(blocks, mode)?;
+    let (blob_refs, sidecar) = batch_sidecar(blocks, Some(witness), mode)?;
     let mut run_blocks = Vec::with_capacity(blocks.len());
     let mut committed = Vec::with_capacity(blocks.len());
     let mut messages = Vec::new();
@@ -177,7 +185,12 @@ pub fn encode_advance_run(
         committed.push(NativeRollup::RunBlock { l1Anchor: posted.l1_anchor, messageCount: count });
         messages.extend(posted.messages.iter().cloned());
     }
-    let trace = RunTrace { blocks: run_blocks, witness: witness.clone(), blob_refs, first_batch_index: 0 }.encode();
+    let trace = match mode {
+        DaMode::Calldata => {
+            RunTrace { blocks: run_blocks, witness: witness.clone(), blob_refs, first_batch_index: 0 }.encode()
+        }
+        DaMode::Blob => BlobRunTrace { blocks: run_blocks, blob_refs, first_batch_index: 0 }.encode(),
+    };
     let calldata = NativeRollup::advanceRunCall { blocks: committed, messages, trace }.abi_encode().into();
     Ok(AdvanceTx { calldata, sidecar })
 }
@@ -253,30 +266,34 @@ fn decode_advance_run(
     blob: &dyn Fn(&B256) -> Option<Blob>,
 ) -> Result<Vec<PostedBlock>, DerivationError> {
     let call = NativeRollup::advanceRunCall::abi_decode(calldata).map_err(|e| DerivationError::Calldata(e.into()))?;
-    let run = match AnyTrace::decode(&call.trace).map_err(|source| DerivationError::Trace { position: 0, source })? {
-        AnyTrace::Run(run) => run,
-        AnyTrace::Block(_) => {
-            return Err(DerivationError::Trace {
-                position: 0,
-                source: TraceError::WrongVersion {
-                    got: nrd_execute_client::TRACE_VERSION_RAW,
-                    expected: nrd_execute_client::TRACE_VERSION_RUN,
-                },
-            });
-        }
-    };
-    if run.blocks.len() != call.blocks.len() {
-        return Err(DerivationError::RunLength { committed: call.blocks.len(), traced: run.blocks.len() });
+    // Versions 0x01 and 0x02 differ only in where the witness is, which a follower, holding the
+    // state, does not need.
+    let (blocks, blob_refs, first_batch_index) =
+        match AnyTrace::decode(&call.trace).map_err(|source| DerivationError::Trace { position: 0, source })? {
+            AnyTrace::Run(run) => (run.blocks, run.blob_refs, run.first_batch_index),
+            AnyTrace::BlobRun(run) => (run.blocks, run.blob_refs, run.first_batch_index),
+            AnyTrace::Block(_) => {
+                return Err(DerivationError::Trace {
+                    position: 0,
+                    source: TraceError::WrongVersion {
+                        got: nrd_execute_client::TRACE_VERSION_RAW,
+                        expected: nrd_execute_client::TRACE_VERSION_RUN,
+                    },
+                });
+            }
+        };
+    if blocks.len() != call.blocks.len() {
+        return Err(DerivationError::RunLength { committed: call.blocks.len(), traced: blocks.len() });
     }
-    let batch = if run.blob_refs.is_empty() { None } else { Some(blob_batch(&run.blob_refs, blob)?) };
+    let batch = if blob_refs.is_empty() { None } else { Some(blob_batch(&blob_refs, blob)?) };
     let mut messages = call.messages.into_iter();
-    let mut out = Vec::with_capacity(run.blocks.len());
-    for (position, (mut block, committed)) in run.blocks.into_iter().zip(call.blocks).enumerate() {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (position, (mut block, committed)) in blocks.into_iter().zip(call.blocks).enumerate() {
         if let Some(txs) = &batch {
             if !block.body.transactions.is_empty() {
                 return Err(DerivationError::TransactionsInBlobMode { position });
             }
-            let index = run.first_batch_index.saturating_add(position as u64);
+            let index = first_batch_index.saturating_add(position as u64);
             block.body.transactions = usize::try_from(index)
                 .ok()
                 .and_then(|i| txs.get(i))

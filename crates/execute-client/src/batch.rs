@@ -13,14 +13,18 @@
 //! stream that expands enormously costs at most that much memory and work. Every malformed
 //! payload is a [`BatchError`]; decoding never panics.
 
+use crate::witness::ExecutionWitness;
 use alloy_consensus::TxEnvelope;
-use alloy_rlp::Decodable;
+use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc, HuffmanCode, enc::BrotliEncoderParams};
 
 /// Batch format version: the body is the raw RLP.
 pub const BATCH_VERSION_RAW: u8 = 0x00;
 /// Batch format version: the body is the RLP compressed with brotli.
 pub const BATCH_VERSION_BROTLI: u8 = 0x01;
+/// Batch format version: the body is the RLP of the transactions and a run's witness,
+/// compressed with brotli.
+pub const BATCH_VERSION_WITNESS: u8 = 0x02;
 /// The longest RLP body a batch may have (after decompression): 16 MiB.
 pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Brotli quality the encoder uses (the densest).
@@ -101,35 +105,85 @@ pub fn encode_batch(blocks: &[Vec<TxEnvelope>], compression: Compression) -> Vec
             out.extend_from_slice(&rlp);
             out
         }
-        Compression::Brotli => {
-            let mut out = vec![BATCH_VERSION_BROTLI];
-            let params = BrotliEncoderParams {
-                quality: BROTLI_QUALITY,
-                lgwin: BROTLI_LGWIN,
-                size_hint: rlp.len(),
-                large_window: false,
-                ..Default::default()
-            };
-            // Reading a slice and writing a vector cannot fail.
-            let mut input = rlp.as_slice();
-            if brotli::BrotliCompress(&mut input, &mut out, &params).is_err() {
-                unreachable!("brotli from a slice into a vector does not fail");
-            }
-            out
+        Compression::Brotli => compress(BATCH_VERSION_BROTLI, &rlp),
+    }
+}
+
+/// Encodes the transactions of a run's blocks (one list per block) with the run's witness as a
+/// version `0x02` batch payload (always brotli-compressed).
+pub fn encode_witness_batch(blocks: &[Vec<TxEnvelope>], witness: &ExecutionWitness) -> Vec<u8> {
+    let body = WitnessBody { blocks: blocks.to_vec(), witness: witness.clone() };
+    compress(BATCH_VERSION_WITNESS, &alloy_rlp::encode(&body))
+}
+
+/// The length of a batch's RLP body (what EXECUTE charges per word) for these blocks'
+/// transactions and, for a version `0x02` batch, this witness.
+pub fn batch_body_len(blocks: &[Vec<TxEnvelope>], witness: Option<&ExecutionWitness>) -> usize {
+    let txs = alloy_rlp::list_length::<_, Vec<TxEnvelope>>(blocks);
+    match witness {
+        None => txs,
+        Some(w) => {
+            let payload = txs + w.length();
+            alloy_rlp::length_of_length(payload) + payload
         }
     }
 }
 
-/// Decodes a batch payload into its blocks' transaction lists; never panics, whatever the bytes.
+/// `version ‖ brotli(rlp)`.
+fn compress(version: u8, rlp: &[u8]) -> Vec<u8> {
+    let mut out = vec![version];
+    let params = BrotliEncoderParams {
+        quality: BROTLI_QUALITY,
+        lgwin: BROTLI_LGWIN,
+        size_hint: rlp.len(),
+        large_window: false,
+        ..Default::default()
+    };
+    // Reading a slice and writing a vector cannot fail.
+    let mut input = rlp;
+    if brotli::BrotliCompress(&mut input, &mut out, &params).is_err() {
+        unreachable!("brotli from a slice into a vector does not fail");
+    }
+    out
+}
+
+/// The RLP body of a version `0x02` batch.
+#[derive(RlpEncodable, RlpDecodable)]
+struct WitnessBody {
+    blocks: Vec<Vec<TxEnvelope>>,
+    witness: ExecutionWitness,
+}
+
+/// A decoded batch: its blocks' transactions and, for a version `0x02` batch, a run's witness.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// One transaction list per block.
+    pub blocks: Vec<Vec<TxEnvelope>>,
+    /// The witness of the run the blocks form (version `0x02` only).
+    pub witness: Option<ExecutionWitness>,
+}
+
+impl Batch {
+    /// Decoded items: transactions, and the witness's trie nodes, codes and headers (what
+    /// EXECUTE charges `batch_item_gas` for: each is then hashed, recovered or indexed).
+    pub fn items(&self) -> usize {
+        let txs: usize = self.blocks.iter().map(Vec::len).sum();
+        txs + self.witness.as_ref().map_or(0, ExecutionWitness::items)
+    }
+}
+
+/// Decodes a batch payload (of any version) into its blocks' transaction lists; never panics,
+/// whatever the bytes. A version `0x02` batch's witness is decoded, then dropped (a follower,
+/// which holds the state, does not need it).
 pub fn decode_batch(payload: &[u8]) -> Result<Vec<Vec<TxEnvelope>>, BatchError> {
-    decode_batch_within(payload, MAX_BATCH_BYTES).0
+    decode_batch_within(payload, MAX_BATCH_BYTES).0.map(|batch| batch.blocks)
 }
 
 /// [`decode_batch`] with the RLP body bounded by `cap` bytes (at most [`MAX_BATCH_BYTES`]):
 /// decompression stops, with [`BatchError::TooLarge`], as soon as it would pass it. Also
 /// returns, whatever the outcome, how many body bytes were produced (decompressed, or read raw):
 /// the work EXECUTE charges for, refused batches included.
-pub fn decode_batch_within(payload: &[u8], cap: usize) -> (Result<Vec<Vec<TxEnvelope>>, BatchError>, usize) {
+pub fn decode_batch_within(payload: &[u8], cap: usize) -> (Result<Batch, BatchError>, usize) {
     let cap = cap.min(MAX_BATCH_BYTES);
     let Some((&version, body)) = payload.split_first() else { return (Err(BatchError::Empty), 0) };
     let decompressed;
@@ -140,7 +194,7 @@ pub fn decode_batch_within(payload: &[u8], cap: usize) -> (Result<Vec<Vec<TxEnve
             }
             body
         }
-        BATCH_VERSION_BROTLI => match brotli_decompress(body, cap) {
+        BATCH_VERSION_BROTLI | BATCH_VERSION_WITNESS => match brotli_decompress(body, cap) {
             Ok(out) => {
                 decompressed = out;
                 decompressed.as_slice()
@@ -150,12 +204,17 @@ pub fn decode_batch_within(payload: &[u8], cap: usize) -> (Result<Vec<Vec<TxEnve
         other => return (Err(BatchError::UnknownVersion(other)), 0),
     };
     let mut buf = rlp;
-    let blocks = match Vec::<Vec<TxEnvelope>>::decode(&mut buf) {
-        Ok(blocks) if buf.is_empty() => Ok(blocks),
+    let decoded = if version == BATCH_VERSION_WITNESS {
+        WitnessBody::decode(&mut buf).map(|b| Batch { blocks: b.blocks, witness: Some(b.witness) })
+    } else {
+        Vec::<Vec<TxEnvelope>>::decode(&mut buf).map(|blocks| Batch { blocks, witness: None })
+    };
+    let batch = match decoded {
+        Ok(batch) if buf.is_empty() => Ok(batch),
         Ok(_) => Err(BatchError::TrailingBytes(buf.len())),
         Err(e) => Err(BatchError::Rlp(e)),
     };
-    (blocks, rlp.len())
+    (batch, rlp.len())
 }
 
 /// Decompresses a standard brotli stream of at most `cap` bytes, stopping as soon as it would
@@ -219,7 +278,7 @@ mod tests {
     #[test]
     fn malformed_payloads_have_their_own_errors() {
         assert_eq!(decode_batch(&[]), Err(BatchError::Empty));
-        assert_eq!(decode_batch(&[0x02, 0xc0]), Err(BatchError::UnknownVersion(0x02)));
+        assert_eq!(decode_batch(&[0x03, 0xc0]), Err(BatchError::UnknownVersion(0x03)));
         assert_eq!(decode_batch(&[0x00, 0xc0, 0x00]), Err(BatchError::TrailingBytes(1)));
         assert_eq!(decode_batch(&[0x00, 0x80]), Err(BatchError::Rlp(alloy_rlp::Error::UnexpectedString)));
         assert_eq!(decode_batch(&[0x00]), Err(BatchError::Rlp(alloy_rlp::Error::InputTooShort)));
@@ -240,6 +299,32 @@ mod tests {
         let mut input: &[u8] = &[0x80, 0x01];
         brotli::BrotliCompress(&mut input, &mut garbage, &BrotliEncoderParams::default()).unwrap();
         assert!(matches!(decode_batch(&garbage), Err(BatchError::Rlp(_))));
+    }
+
+    #[test]
+    fn witness_batches_round_trip_and_are_measured_exactly() {
+        let witness = ExecutionWitness {
+            state: vec![vec![0xc0].into(), vec![0x12; 532].into()],
+            codes: vec![vec![0x60, 0x00].into()],
+            headers: vec![],
+        };
+        for blocks in [vec![], vec![vec![], vec![]]] {
+            let payload = encode_witness_batch(&blocks, &witness);
+            assert_eq!(payload[0], BATCH_VERSION_WITNESS);
+            let (decoded, produced) = decode_batch_within(&payload, MAX_BATCH_BYTES);
+            let batch = decoded.unwrap();
+            assert_eq!(batch, Batch { blocks: blocks.clone(), witness: Some(witness.clone()) });
+            assert_eq!(batch.items(), 3);
+            assert_eq!(produced, batch_body_len(&blocks, Some(&witness)));
+            // A follower reads the transactions only.
+            assert_eq!(decode_batch(&payload), Ok(blocks.clone()));
+            let (_, produced) = decode_batch_within(&encode_batch(&blocks, Compression::Brotli), MAX_BATCH_BYTES);
+            assert_eq!(produced, batch_body_len(&blocks, None));
+        }
+        // A version 0x01 body under version 0x02 (no witness field) does not decode.
+        let mut relabelled = encode_batch(&[vec![]], Compression::Brotli);
+        relabelled[0] = BATCH_VERSION_WITNESS;
+        assert!(matches!(decode_batch(&relabelled), Err(BatchError::Rlp(_))));
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!   commitment. A missing node or code, an unused one, a parent header that does not hash right:
 //!   each is its own [`VerifyError`].
 //! - **Traces** ([`Trace`]): the versioned byte format EXECUTE receives.
-//! - **Batches** ([`encode_batch`], [`payload_to_blobs`]): several L2 blocks' transactions,
-//!   optionally brotli-compressed, packed into blobs (blob mode).
+//! - **Batches** ([`encode_batch`], [`encode_witness_batch`], [`payload_to_blobs`]): several L2
+//!   blocks' transactions, and optionally a run's witness, brotli-compressed and packed into
+//!   blobs (blob mode).
 //! - **The [`Verifier`] seam**: [`Reexecution`] now; a proof verifier can implement it later.
 //! - **The EXECUTE precompile** ([`ExecutePrecompile`]): decodes the call, meters EXECUTE gas
 //!   per L1 block in its own storage (EIP-1559-style base fee), charges every piece of work as
@@ -35,8 +36,9 @@ mod verifier;
 mod witness;
 
 pub use batch::{
-    BATCH_VERSION_BROTLI, BATCH_VERSION_RAW, BROTLI_LGWIN, BROTLI_QUALITY, BatchError, Compression, MAX_BATCH_BYTES,
-    decode_batch, decode_batch_within, encode_batch,
+    BATCH_VERSION_BROTLI, BATCH_VERSION_RAW, BATCH_VERSION_WITNESS, BROTLI_LGWIN, BROTLI_QUALITY, Batch, BatchError,
+    Compression, MAX_BATCH_BYTES, batch_body_len, decode_batch, decode_batch_within, encode_batch,
+    encode_witness_batch,
 };
 pub use blob::{
     BlobBatchError, BlobPayloadError, USABLE_BYTES_PER_BLOB, blobs_for_payload, blobs_to_payload, decode_batch_blobs,
@@ -48,6 +50,9 @@ pub use precompile::{
 };
 pub use record::{Ancestors, record_block, record_run};
 pub use stateless::{VerifiedBlock, VerifyError, verify_block, verify_block_bounded, verify_run};
-pub use trace::{AnyTrace, MAX_RUN_BLOCKS, RunTrace, TRACE_VERSION_RAW, TRACE_VERSION_RUN, Trace, TraceError};
+pub use trace::{
+    AnyTrace, BlobRunTrace, MAX_RUN_BLOCKS, RunTrace, TRACE_VERSION_BLOB_RUN, TRACE_VERSION_RAW, TRACE_VERSION_RUN,
+    Trace, TraceError,
+};
 pub use verifier::{ExecuteError, ExecuteInput, Reexecution, Verifier, decode_run_anchors, encode_run_anchors};
 pub use witness::ExecutionWitness;

@@ -7,8 +7,9 @@
 //!
 //! **The work is paid for before it is done, and whatever the outcome** (docs/protocol.md §6):
 //! - L1 gas: `base_gas + gas_per_byte × len(input)`, then the EXECUTE fee converted to L1 gas at
-//!   the transaction's gas price (`⌈gasUsed × baseFee / price⌉`), then per referenced blob and
-//!   per word of decompressed batch. Gas spent in a frame that reverts stays spent, so the fee
+//!   the transaction's gas price (`⌈gasUsed × baseFee / price⌉`), then per referenced blob, per
+//!   word of decompressed batch and per item decoded from it (transaction, witness node, code,
+//!   header). Gas spent in a frame that reverts stays spent, so the fee
 //!   cannot be dodged by reverting.
 //! - The meter: three storage slots of the precompile's own account (which genesis gives nonce
 //!   1 so EIP-161 never clears it): the L1 block number last metered, the EXECUTE gas used in that
@@ -20,7 +21,7 @@
 //!   block's gas, for refunds), whatever gas limits the header and its transactions name.
 
 use crate::{
-    batch::{BatchError, MAX_BATCH_BYTES, decode_batch_within},
+    batch::{Batch, BatchError, MAX_BATCH_BYTES, decode_batch_within},
     blob::{BlobPayloadError, blobs_to_payload},
     trace::{AnyTrace, TraceError},
     verifier::{ExecuteError, ExecuteInput, Reexecution},
@@ -92,6 +93,11 @@ pub struct MeterConfig {
     /// paying.
     #[serde(default = "default_batch_word_gas")]
     pub batch_word_gas: u64,
+    /// L1 gas the precompile charges per item decoded from a blob batch: each transaction, and
+    /// each trie node, code and header of a version 0x02 batch's witness (each is then hashed,
+    /// recovered or indexed: work that grows with the count, not the bytes, of small items).
+    #[serde(default = "default_batch_item_gas")]
+    pub batch_item_gas: u64,
     /// The EXECUTE fee, charged as L1 gas, is at least `gasUsed / fee_floor_divisor` L1 gas
     /// (0: no floor): re-executing EXECUTE gas costs L1 CPU like L1 gas does, so however low the
     /// EXECUTE base fee falls, a call never buys more CPU per L1 gas than an ordinary
@@ -114,7 +120,11 @@ const fn default_blob_gas() -> u64 {
 }
 
 const fn default_batch_word_gas() -> u64 {
-    24
+    16
+}
+
+const fn default_batch_item_gas() -> u64 {
+    32
 }
 
 const fn default_fee_floor_divisor() -> u64 {
@@ -133,6 +143,7 @@ impl Default for MeterConfig {
             gas_per_byte: 8,
             blob_gas: default_blob_gas(),
             batch_word_gas: default_batch_word_gas(),
+            batch_item_gas: default_batch_item_gas(),
             fee_floor_divisor: default_fee_floor_divisor(),
             run_block_gas: default_run_block_gas(),
         }
@@ -154,11 +165,12 @@ impl MeterConfig {
     }
 
     /// L1 gas a call pays for referencing `blobs` blobs whose batch has an RLP body of
-    /// `body_len` bytes.
-    pub fn batch_gas(&self, blobs: usize, body_len: usize) -> u64 {
+    /// `body_len` bytes and `items` items ([`Batch::items`]).
+    pub fn batch_gas(&self, blobs: usize, body_len: usize, items: usize) -> u64 {
         self.blob_gas
             .saturating_mul(blobs as u64)
             .saturating_add((body_len as u64).div_ceil(32).saturating_mul(self.batch_word_gas))
+            .saturating_add((items as u64).saturating_mul(self.batch_item_gas))
     }
 
     /// The base fee after a block that used `used` gas at `base_fee` (EIP-1559's rule).
@@ -266,7 +278,7 @@ pub struct ExecutePrecompile {
 #[derive(Debug)]
 struct CachedBatch {
     refs: Vec<B256>,
-    blocks: Arc<Vec<Vec<TxEnvelope>>>,
+    batch: Arc<Batch>,
     rlp_len: usize,
 }
 
@@ -318,6 +330,9 @@ pub enum ExecuteCallError {
         /// Blocks in the batch.
         blocks: usize,
     },
+    /// A trace whose witness is in the blobs references a batch that carries none.
+    #[error("the blobs' batch carries no witness (version 0x02 traces need a version 0x02 batch)")]
+    NoWitnessInBatch,
     /// A trace in blob mode must leave the block's transaction list empty.
     #[error("trace in blob mode carries transactions in the block too")]
     TransactionsInBlobMode,
@@ -424,39 +439,34 @@ impl ExecutePrecompile {
         self.meter.base_gas.saturating_add(self.meter.gas_per_byte.saturating_mul(len as u64))
     }
 
-    /// The batch in `refs`' blobs, and its RLP length, charging its decoding.
-    fn batch(
-        &self,
-        refs: &[B256],
-        blobs: &[Arc<Blob>],
-        charge: &mut Charge,
-    ) -> Result<Arc<Vec<Vec<TxEnvelope>>>, Failure> {
+    /// The batch in `refs`' blobs, charging its decoding: every word the decoder produced
+    /// (refused batches included), then every item decoded.
+    fn batch(&self, refs: &[B256], blobs: &[Arc<Blob>], charge: &mut Charge) -> Result<Arc<Batch>, Failure> {
         let word_gas = self.meter.batch_word_gas.max(1);
         let cached = {
             let cache = self.batch_cache.lock_or_recover();
-            cache.as_ref().filter(|c| c.refs == refs).map(|c| (c.blocks.clone(), c.rlp_len))
+            cache.as_ref().filter(|c| c.refs == refs).map(|c| (c.batch.clone(), c.rlp_len))
         };
-        let (blocks, rlp_len) = match cached {
-            Some(hit) => hit,
-            None => {
-                let refs_blobs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
-                let payload = blobs_to_payload(&refs_blobs)?;
-                // Decompress no further than the gas left pays for; what was produced is
-                // charged whatever the outcome (a bomb refused at the cap still paid for it).
-                let affordable = usize::try_from((charge.left() / word_gas).saturating_mul(32)).unwrap_or(usize::MAX);
-                let (decoded, produced) = decode_batch_within(&payload, affordable);
-                charge.add(self.meter.batch_gas(0, produced))?;
-                let blocks = match decoded {
-                    Err(BatchError::TooLarge) if affordable < MAX_BATCH_BYTES => return Err(Failure::OutOfGas),
-                    other => Arc::new(other?),
-                };
-                *self.batch_cache.lock_or_recover() =
-                    Some(CachedBatch { refs: refs.to_vec(), blocks: blocks.clone(), rlp_len: produced });
-                return Ok(blocks);
-            }
+        if let Some((batch, rlp_len)) = cached {
+            charge.add(self.meter.batch_gas(0, rlp_len, batch.items()))?;
+            return Ok(batch);
+        }
+        let refs_blobs: Vec<&Blob> = blobs.iter().map(|b| b.as_ref()).collect();
+        let payload = blobs_to_payload(&refs_blobs)?;
+        // Decompress no further than the gas left pays for; what was produced is charged
+        // whatever the outcome (a bomb refused at the cap still paid for it).
+        let affordable = usize::try_from((charge.left() / word_gas).saturating_mul(32)).unwrap_or(usize::MAX);
+        let (decoded, produced) = decode_batch_within(&payload, affordable);
+        charge.add(self.meter.batch_gas(0, produced, 0))?;
+        let batch = match decoded {
+            Err(BatchError::TooLarge) if affordable < MAX_BATCH_BYTES => return Err(Failure::OutOfGas),
+            other => Arc::new(other?),
         };
-        charge.add(self.meter.batch_gas(0, rlp_len))?;
-        Ok(blocks)
+        // Items are charged before any of them is hashed, recovered or indexed.
+        charge.add(self.meter.batch_gas(0, 0, batch.items()))?;
+        *self.batch_cache.lock_or_recover() =
+            Some(CachedBatch { refs: refs.to_vec(), batch: batch.clone(), rlp_len: produced });
+        Ok(batch)
     }
 
     /// The batch in the blobs `refs` names, each a blob of the current transaction, each once:
@@ -466,7 +476,7 @@ impl ExecutePrecompile {
         refs: &[B256],
         internals: &mut alloy_evm::EvmInternals<'_>,
         charge: &mut Charge,
-    ) -> Result<Arc<Vec<Vec<TxEnvelope>>>, Failure> {
+    ) -> Result<Arc<Batch>, Failure> {
         let carried = internals.tx_env().blob_versioned_hashes();
         let mut blobs = Vec::with_capacity(refs.len());
         for (i, hash) in refs.iter().enumerate() {
@@ -480,7 +490,7 @@ impl ExecutePrecompile {
                 .ok_or(ExecuteCallError::UnknownBlob(*hash))?;
             blobs.push(blob);
         }
-        charge.add(self.meter.batch_gas(blobs.len(), 0))?;
+        charge.add(self.meter.batch_gas(blobs.len(), 0, 0))?;
         self.batch(refs, &blobs, charge)
     }
 
@@ -520,14 +530,15 @@ impl ExecutePrecompile {
         }));
 
         // Blob mode: a block's transactions are an entry of the batch in this transaction's
-        // blobs (entry `batch_index`; a run's block i: entry `first_batch_index + i`).
+        // blobs (entry `batch_index`; a run's block i: entry `first_batch_index + i`); a
+        // version 0x02 run also takes its witness from the batch.
         let input = ExecuteInput { pre_state_root: pre, post_state_root: post, gas_used, anchor: &anchor, trace: &[] };
         match AnyTrace::decode(&trace)? {
             AnyTrace::Block(mut decoded) => {
                 if !decoded.blob_refs.is_empty() {
                     let batch = self.blob_batch(&decoded.blob_refs, internals, charge)?;
                     let block = &mut decoded.block;
-                    fill_from_batch(&batch, decoded.batch_index, std::slice::from_mut(block))?;
+                    fill_from_batch(&batch.blocks, decoded.batch_index, std::slice::from_mut(block))?;
                 }
                 self.verifier.verify_trace(&input, &decoded).map_err(ExecuteCallError::Verify)?;
             }
@@ -536,9 +547,17 @@ impl ExecutePrecompile {
                 charge.add(self.meter.run_block_gas.saturating_mul(extra))?;
                 if !run.blob_refs.is_empty() {
                     let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
-                    fill_from_batch(&batch, run.first_batch_index, &mut run.blocks)?;
+                    fill_from_batch(&batch.blocks, run.first_batch_index, &mut run.blocks)?;
                 }
                 self.verifier.verify_run_trace(&input, &run).map_err(ExecuteCallError::Verify)?;
+            }
+            AnyTrace::BlobRun(mut run) => {
+                let extra = u64::try_from(run.blocks.len().saturating_sub(1)).unwrap_or(u64::MAX);
+                charge.add(self.meter.run_block_gas.saturating_mul(extra))?;
+                let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
+                let witness = batch.witness.as_ref().ok_or(ExecuteCallError::NoWitnessInBatch)?;
+                fill_from_batch(&batch.blocks, run.first_batch_index, &mut run.blocks)?;
+                self.verifier.verify_run_blocks(&input, &run.blocks, witness).map_err(ExecuteCallError::Verify)?;
             }
         }
         Ok(())

@@ -23,6 +23,17 @@
 //!   blobRefs         as above; block i's transactions are entry firstBatchIndex + i of the batch
 //!   firstBatchIndex  uint; 0 in calldata mode
 //! ```
+//!
+//! A run whose **witness travels in the blobs** too ([`BlobRunTrace`]): calldata keeps only what
+//! the L1 contract reads (the blocks' headers) and EXECUTE takes the witness from the batch,
+//! which must be a version `0x02` batch (`crate::encode_witness_batch`):
+//!
+//! ```text
+//! trace = 0x02 ‖ rlp([blocks, blobRefs, firstBatchIndex])
+//!   blocks           as for 0x01, each with an empty transaction list
+//!   blobRefs         at least one blob
+//!   firstBatchIndex  uint
+//! ```
 
 use crate::witness::ExecutionWitness;
 use alloy_consensus::{Block, TxEnvelope};
@@ -33,6 +44,8 @@ use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 pub const TRACE_VERSION_RAW: u8 = 0x00;
 /// Trace format version of a run of blocks ([`RunTrace`]).
 pub const TRACE_VERSION_RUN: u8 = 0x01;
+/// Trace format version of a run whose witness is in the blobs ([`BlobRunTrace`]).
+pub const TRACE_VERSION_BLOB_RUN: u8 = 0x02;
 /// The most blocks a run may hold (bounds what the L1 contract walks per call; 256 is also how
 /// far back an L1 block hash reaches, so no run could anchor more blocks usefully).
 pub const MAX_RUN_BLOCKS: usize = 256;
@@ -44,7 +57,9 @@ pub enum TraceError {
     #[error("trace is empty")]
     Empty,
     /// The version byte names no known format.
-    #[error("trace version {0:#04x} is not supported (expected {TRACE_VERSION_RAW:#04x} or {TRACE_VERSION_RUN:#04x})")]
+    #[error(
+        "trace version {0:#04x} is not supported (expected {TRACE_VERSION_RAW:#04x}, {TRACE_VERSION_RUN:#04x} or {TRACE_VERSION_BLOB_RUN:#04x})"
+    )]
     UnsupportedVersion(u8),
     /// The body is not RLP of `[block, witness, blobRefs, batchIndex]`.
     #[error("trace body does not decode: {0}")]
@@ -55,6 +70,9 @@ pub enum TraceError {
     /// A calldata-mode trace (no blob references) names a batch index other than 0.
     #[error("trace without blob references has batch index {0} (must be 0)")]
     BatchIndexWithoutBlobs(u64),
+    /// A trace whose witness is in the blobs names no blob.
+    #[error("trace version {TRACE_VERSION_BLOB_RUN:#04x} references no blob")]
+    NoBlobRefs,
     /// A run holds no block, or more than [`MAX_RUN_BLOCKS`].
     #[error("a run holds {0} blocks (1 to {MAX_RUN_BLOCKS})")]
     RunLength(usize),
@@ -99,6 +117,9 @@ impl Trace {
         match AnyTrace::decode(bytes)? {
             AnyTrace::Block(trace) => Ok(*trace),
             AnyTrace::Run(_) => Err(TraceError::WrongVersion { got: TRACE_VERSION_RUN, expected: TRACE_VERSION_RAW }),
+            AnyTrace::BlobRun(_) => {
+                Err(TraceError::WrongVersion { got: TRACE_VERSION_BLOB_RUN, expected: TRACE_VERSION_RAW })
+            }
         }
     }
 }
@@ -124,6 +145,29 @@ impl RunTrace {
     }
 }
 
+/// A decoded run trace whose witness (and transactions) are in the blobs.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlobRunTrace {
+    /// The blocks, in order, without their transactions.
+    pub blocks: Vec<Block<TxEnvelope>>,
+    /// Versioned hashes of the blobs holding the batch (at least one).
+    pub blob_refs: Vec<B256>,
+    /// Which entry of the batch the first block's transactions are.
+    pub first_batch_index: u64,
+}
+
+impl BlobRunTrace {
+    /// Encodes with the version byte.
+    pub fn encode(&self) -> Bytes {
+        versioned(TRACE_VERSION_BLOB_RUN, self)
+    }
+
+    /// The run with `witness` (the batch's).
+    pub fn with_witness(self, witness: ExecutionWitness) -> RunTrace {
+        RunTrace { blocks: self.blocks, witness, blob_refs: self.blob_refs, first_batch_index: self.first_batch_index }
+    }
+}
+
 /// `version ‖ rlp(body)`.
 fn versioned(version: u8, body: &impl Encodable) -> Bytes {
     let mut out = Vec::with_capacity(1 + body.length());
@@ -139,6 +183,8 @@ pub enum AnyTrace {
     Block(Box<Trace>),
     /// Version 0x01: a run of blocks.
     Run(RunTrace),
+    /// Version 0x02: a run of blocks whose witness is in the blobs.
+    BlobRun(BlobRunTrace),
 }
 
 impl AnyTrace {
@@ -164,6 +210,17 @@ impl AnyTrace {
                     return Err(TraceError::BatchIndexWithoutBlobs(trace.first_batch_index));
                 }
                 Self::Run(trace)
+            }
+            TRACE_VERSION_BLOB_RUN => {
+                let count = count_list_items(body, 0).map_err(TraceError::Rlp)?;
+                if count == 0 || count > MAX_RUN_BLOCKS {
+                    return Err(TraceError::RunLength(count));
+                }
+                let trace = <BlobRunTrace as Decodable>::decode(&mut body).map_err(TraceError::Rlp)?;
+                if trace.blob_refs.is_empty() {
+                    return Err(TraceError::NoBlobRefs);
+                }
+                Self::BlobRun(trace)
             }
             other => return Err(TraceError::UnsupportedVersion(other)),
         };

@@ -3,6 +3,7 @@
 use crate::{
     stateless::{VerifiedBlock, VerifyError, verify_block_bounded, verify_run},
     trace::{AnyTrace, RunTrace, Trace, TraceError},
+    witness::ExecutionWitness,
 };
 use alloy_consensus::{Block, TxEnvelope};
 use alloy_primitives::{B256, Bytes};
@@ -65,6 +66,11 @@ pub enum ExecuteError {
         /// The block's gas used.
         gas_used: u64,
     },
+    /// The trace's witness is in blobs (version 0x02), which only EXECUTE, inside the L1
+    /// transaction carrying them, can read: verify it there, or as a [`crate::RunTrace`] with
+    /// the batch's witness.
+    #[error("the trace's witness is in the blobs of its L1 transaction")]
+    WitnessInBlobs,
     /// Stateless re-execution failed.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -110,6 +116,7 @@ impl Verifier for Reexecution {
         match AnyTrace::decode(input.trace)? {
             AnyTrace::Block(trace) => Ok(vec![self.verify_trace(input, &trace)?]),
             AnyTrace::Run(run) => self.verify_run_trace(input, &run),
+            AnyTrace::BlobRun(_) => Err(ExecuteError::WitnessInBlobs),
         }
     }
 }
@@ -145,16 +152,28 @@ impl Reexecution {
         input: &ExecuteInput<'_>,
         run: &RunTrace,
     ) -> Result<Vec<VerifiedBlock>, ExecuteError> {
+        self.verify_run_blocks(input, &run.blocks, &run.witness)
+    }
+
+    /// [`Self::verify_run_trace`] for a run's `blocks` (holding their transactions) and its
+    /// `witness`, wherever they came from (EXECUTE takes a version 0x02 trace's witness from the
+    /// blob batch).
+    pub fn verify_run_blocks(
+        &self,
+        input: &ExecuteInput<'_>,
+        blocks: &[Block<TxEnvelope>],
+        witness: &ExecutionWitness,
+    ) -> Result<Vec<VerifiedBlock>, ExecuteError> {
         let anchors = decode_run_anchors(input.anchor)?;
-        if anchors.len() != run.blocks.len() {
+        if anchors.len() != blocks.len() {
             return Err(ExecuteError::Verify(VerifyError::AnchorCount {
-                blocks: run.blocks.len(),
+                blocks: blocks.len(),
                 anchors: anchors.len(),
             }));
         }
         let anchors: Vec<&[u8]> = anchors.iter().map(|a| a.as_ref()).collect();
-        let budget = self.check_claims(input, &run.blocks, &anchors)?;
-        Ok(verify_run(&self.spec, input.pre_state_root, &run.blocks, &anchors, &run.witness, Some(budget))?)
+        let budget = self.check_claims(input, blocks, &anchors)?;
+        Ok(verify_run(&self.spec, input.pre_state_root, blocks, &anchors, witness, Some(budget))?)
     }
 
     /// The claims checked before any work, in this order, for `blocks` (one, or a run) with one

@@ -22,6 +22,11 @@ pub struct ExecutionWitness {
 }
 
 impl ExecutionWitness {
+    /// Nodes, codes and headers it holds.
+    pub fn items(&self) -> usize {
+        self.state.len() + self.codes.len() + self.headers.len()
+    }
+
     /// Total bytes of nodes, codes and headers.
     pub fn size(&self) -> usize {
         [&self.state, &self.codes, &self.headers].iter().flat_map(|v| v.iter()).map(|b| b.len()).sum()

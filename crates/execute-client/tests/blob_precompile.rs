@@ -13,9 +13,9 @@ use alloy_sol_types::{Revert, SolError};
 use common::{fixture, sign};
 use nrd_chain::{BlockAttributes, ChainSpec, GenesisAccount, MemoryState, build_block};
 use nrd_execute_client::{
-    Ancestors, BatchError, BlobPayloadError, BlobSource, Compression, EXECUTE_ADDRESS, ExecuteCallError,
-    ExecutePrecompile, MeterConfig, Reexecution, StoredMeter, Trace, TraceError, encode_batch, encode_execute_input,
-    payload_to_blobs,
+    Ancestors, BatchError, BlobPayloadError, BlobRunTrace, BlobSource, Compression, EXECUTE_ADDRESS, ExecuteCallError,
+    ExecutePrecompile, ExecutionWitness, MeterConfig, Reexecution, RunTrace, StoredMeter, Trace, TraceError,
+    encode_batch, encode_execute_input, encode_run_anchors, encode_witness_batch, payload_to_blobs,
 };
 use revm::primitives::hardfork::SpecId;
 use std::{
@@ -65,6 +65,10 @@ impl Blobs {
 fn outcome(receipt: &alloy_consensus::ReceiptEnvelope) -> Result<(), String> {
     let log = &receipt.logs()[0];
     assert_eq!(log.address, LOGGER);
+    if log.topics()[0] != B256::with_last_byte(1) && log.data.data.is_empty() {
+        // A halt (out of gas) returns nothing.
+        return Err("halted".into());
+    }
     if log.topics()[0] == B256::with_last_byte(1) {
         assert_eq!(U256::from_be_slice(&log.data.data), U256::from(1));
         Ok(())
@@ -170,6 +174,99 @@ fn execute_verifies_block_i_of_a_blob_batch() {
     assert!(wrong_block.contains("transactions root"), "{wrong_block}");
     // Every call was metered, refused ones too: the work was done, and paid for in L1 gas.
     assert_eq!(StoredMeter::read(&mut state).unwrap().used, calls.len() as u64 * gas + gas);
+}
+
+/// Trace version 0x02: a run whose witness is in the blobs, next to its transactions (batch
+/// version 0x02). Everything the caller controls is tried: a batch without a witness, a witness
+/// short of a node or with one too many, transactions in the calldata blocks too, no blobs, a
+/// witness of many tiny items (charged per item before any is hashed).
+#[test]
+fn execute_takes_a_runs_witness_from_the_blobs() {
+    let l2 = fixture();
+    let (pre, post, gas) = (l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used);
+    let blobs = Arc::new(Blobs::default());
+    let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), MeterConfig::default(), blobs.clone());
+    let spec = precompile.install(ChainSpec::post_merge(900, SpecId::PRAGUE, None));
+    let key = nrd_test_utils::key("l1 blob key");
+    let alloc = [
+        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
+        (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
+        (LOGGER, GenesisAccount { code: logger_code(), ..Default::default() }),
+    ];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = alloy_consensus::Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+
+    // A run of one block: its witness is the block's own.
+    let txs = vec![l2.block.body.transactions.clone()];
+    let batch = |witness: &ExecutionWitness| blobs.insert(payload_to_blobs(&encode_witness_batch(&txs, witness)));
+    let good = batch(&l2.witness);
+    let without = blobs.insert(payload_to_blobs(&encode_batch(&txs, Compression::Brotli)));
+    let mut short = l2.witness.clone();
+    short.state.pop();
+    let short = batch(&short);
+    let mut padded = l2.witness.clone();
+    padded.state.push(Bytes::from_static(&[0xc0]));
+    let padded = batch(&padded);
+    let mut tiny = l2.witness.clone();
+    tiny.state.extend((0..100_000u32).map(|i| Bytes::from(i.to_be_bytes().to_vec())));
+    let tiny = batch(&tiny);
+
+    let mut stripped = l2.block.clone();
+    stripped.body.transactions.clear();
+    let trace = |refs: &[B256]| {
+        BlobRunTrace { blocks: vec![stripped.clone()], blob_refs: refs.to_vec(), first_batch_index: 0 }.encode()
+    };
+    let calls: Vec<(Vec<B256>, Bytes, Result<(), String>)> = vec![
+        (good.clone(), trace(&good), Ok(())),
+        // A version 0x01 run carries its own witness: a batch's is not used (but paid for).
+        (
+            good.clone(),
+            RunTrace {
+                blocks: vec![stripped.clone()],
+                witness: l2.witness.clone(),
+                blob_refs: good.clone(),
+                first_batch_index: 0,
+            }
+            .encode(),
+            Ok(()),
+        ),
+        (without.clone(), trace(&without), Err(ExecuteCallError::NoWitnessInBatch.to_string())),
+        (short.clone(), trace(&short), Err("witness lacks trie node".into())),
+        (padded.clone(), trace(&padded), Err("witness carries trie node".into())),
+        (
+            good.clone(),
+            BlobRunTrace { blocks: vec![l2.block.clone()], blob_refs: good.clone(), first_batch_index: 0 }.encode(),
+            Err(ExecuteCallError::TransactionsInBlobMode.to_string()),
+        ),
+        (
+            good.clone(),
+            BlobRunTrace { blocks: vec![stripped.clone()], blob_refs: good.clone(), first_batch_index: 1 }.encode(),
+            Err(ExecuteCallError::BatchIndex { index: 1, blocks: 1 }.to_string()),
+        ),
+        (good.clone(), trace(&[]), Err(ExecuteCallError::Trace(TraceError::NoBlobRefs).to_string())),
+        // 100,000 tiny nodes: ~100k words' worth of bytes but 3.2M gas of items, above the 3M
+        // the call has: it halts before hashing any of them.
+        (tiny.clone(), trace(&tiny), Err("halted".into())),
+    ];
+    let anchors = encode_run_anchors(&[Bytes::new()]);
+    let txs: Vec<Recovered<TxEnvelope>> = calls
+        .iter()
+        .enumerate()
+        .map(|(nonce, (hashes, trace, _))| {
+            blob_call(&key, nonce as u64, hashes.clone(), encode_execute_input(pre, post, gas, &anchors, trace))
+        })
+        .collect();
+    let attrs = BlockAttributes { timestamp: 12, gas_limit: 60_000_000, ..Default::default() };
+    let built = build_block(&spec, &genesis, attrs, txs, &mut state, &Ancestors::parent_only(genesis.clone())).unwrap();
+    assert!(built.rejected.is_empty(), "{:?}", built.rejected);
+    let outcomes: Vec<Result<(), String>> = built.executed.receipts.iter().map(outcome).collect();
+    for (i, (_, _, expected)) in calls.iter().enumerate() {
+        match (expected, &outcomes[i]) {
+            // Which node is missing or unused is the verifier's to say; the kind is checked.
+            (Err(kind), Err(got)) if kind.starts_with("witness") => assert!(got.contains(kind), "call {i}: {got}"),
+            _ => assert_eq!(&outcomes[i], expected, "call {i}"),
+        }
+    }
 }
 
 fn blob_call(key: &PrivateKeySigner, nonce: u64, hashes: Vec<B256>, input: Bytes) -> Recovered<TxEnvelope> {

@@ -325,9 +325,12 @@ fn execute_checks_a_runs_claims_and_encoding() {
 
     // Encoding: version, length bounds, trailing bytes, batch index without blobs.
     let body = &encoded[1..];
-    let mut other = vec![0x02];
+    let mut other = vec![0x03];
     other.extend_from_slice(body);
-    assert_eq!(AnyTrace::decode(&other), Err(TraceError::UnsupportedVersion(2)));
+    assert_eq!(AnyTrace::decode(&other), Err(TraceError::UnsupportedVersion(3)));
+    // A version 0x01 body is not a version 0x02 one (which has no witness field).
+    other[0] = 0x02;
+    assert!(matches!(AnyTrace::decode(&other), Err(TraceError::Rlp(_))));
     assert!(matches!(Trace::decode(&encoded), Err(TraceError::WrongVersion { got: 1, expected: 0 })));
     let mut trailing = encoded.to_vec();
     trailing.push(0);

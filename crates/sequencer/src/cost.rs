@@ -24,13 +24,14 @@
 //! charges its fee as L1 gas ([`execute_fee_gas`]), which depends on the prices of the moment:
 //! the submitter adds it to the gas limit when it sends.
 
+use alloy_consensus::TxEnvelope;
 use alloy_primitives::B256;
 use alloy_sol_types::SolCall;
 use nrd_bridge::NativeRollup;
 use nrd_derivation::{
     AdvanceTx, DaMode, DerivationError, PostedBlock, anchor_calldata, encode_advance, encode_advance_run,
 };
-use nrd_execute_client::{ExecutionWitness, MeterConfig};
+use nrd_execute_client::{ExecutionWitness, MeterConfig, batch_body_len};
 use revm::{context_interface::cfg::gas::calculate_initial_tx_gas, primitives::hardfork::SpecId};
 
 /// Contract work of one `advance` call besides its blocks: dispatch, ABI checks, the
@@ -197,7 +198,7 @@ pub fn advance_run_cost(
     mode: DaMode,
 ) -> Result<(AdvanceTx, AdvanceCost), DerivationError> {
     let tx = encode_advance_run(blocks, witness, mode)?;
-    let cost = run_cost_of(blocks, &tx);
+    let cost = run_cost_of(blocks, witness, &tx);
     Ok((tx, cost))
 }
 
@@ -234,7 +235,7 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
     let mut largest_call = 0u64;
     // Blob mode: every block's EXECUTE call pays for its references to the blobs and for the
     // batch's RLP body (decompressed and decoded).
-    let batch = batch_gas(&meter, blocks, tx);
+    let batch = batch_gas(&meter, blocks, None, tx);
     for (block, trace) in blocks.iter().zip(traces.iter().chain(std::iter::repeat(&0))) {
         let anchor = anchor_calldata(block.l1_anchor, B256::ZERO, &block.messages).len() as u64;
         // abi.encode(bytes32, bytes32, uint64, bytes, bytes): five head words, then each
@@ -257,12 +258,13 @@ pub fn cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
 }
 
 /// Blob mode: what each EXECUTE call pays for its references to the blobs and for the batch's
-/// RLP body (decompressed and decoded); 0 in calldata mode.
-fn batch_gas(meter: &MeterConfig, blocks: &[PostedBlock], tx: &AdvanceTx) -> u64 {
+/// RLP body (decompressed and decoded) and items, the run's `witness` included when the batch
+/// carries it; 0 in calldata mode.
+fn batch_gas(meter: &MeterConfig, blocks: &[PostedBlock], witness: Option<&ExecutionWitness>, tx: &AdvanceTx) -> u64 {
     tx.sidecar.as_ref().map_or(0, |sidecar| {
-        let txs: Vec<Vec<alloy_consensus::TxEnvelope>> =
-            blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
-        meter.batch_gas(sidecar.blobs.len(), alloy_rlp::encode(&txs).len())
+        let txs: Vec<Vec<TxEnvelope>> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+        let items = txs.iter().map(Vec::len).sum::<usize>() + witness.map_or(0, ExecutionWitness::items);
+        meter.batch_gas(sidecar.blobs.len(), batch_body_len(&txs, witness), items)
     })
 }
 
@@ -296,15 +298,16 @@ fn total(blocks: &[PostedBlock], tx: &AdvanceTx, work: u64, memory: u64, largest
     }
 }
 
-/// The cost of `tx`, the `advanceRun` encoding of `blocks`: one EXECUTE call for all of them
-/// (its input holds the whole trace and `abi.encode` of every block's anchor), the blob batch
-/// decoded once, the head and one state root written once; the contract keeps every block's
-/// anchor in memory until the call.
-pub fn run_cost_of(blocks: &[PostedBlock], tx: &AdvanceTx) -> AdvanceCost {
+/// The cost of `tx`, the `advanceRun` encoding of `blocks` with the run's `witness`: one
+/// EXECUTE call for all of them (its input holds the whole trace and `abi.encode` of every
+/// block's anchor), the blob batch (with the witness, in blob mode) decoded once, the head and
+/// one state root written once; the contract keeps every block's anchor in memory until the
+/// call.
+pub fn run_cost_of(blocks: &[PostedBlock], witness: &ExecutionWitness, tx: &AdvanceTx) -> AdvanceCost {
     let meter = MeterConfig::default();
     let trace = NativeRollup::advanceRunCall::abi_decode(&tx.calldata)
         .map_or(tx.calldata.len() as u64, |call| call.trace.len() as u64);
-    let batch = batch_gas(&meter, blocks, tx);
+    let batch = batch_gas(&meter, blocks, Some(witness), tx);
     let mut work = RUN_OVERHEAD_GAS;
     // abi.encode(bytes[]): offset, length, one offset per anchor, then each anchor's length word
     // and padded content.

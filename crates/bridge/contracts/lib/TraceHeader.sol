@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 /// The fields of an L2 block header `NativeRollup` needs, read straight from an EXECUTE trace in
 /// calldata (`version 0x00 ‖ rlp([block, witness, blobRefs, batchIndex])`, block =
 /// `rlp([header, …])`; or a run, `version 0x01 ‖ rlp([[block, …], witness, blobRefs,
+/// firstBatchIndex])` or, with the witness in blobs, `version 0x02 ‖ rlp([[block, …], blobRefs,
 /// firstBatchIndex])`): only the RLP prefixes on the way to the headers are walked, and only the
 /// headers are hashed, so the cost does not grow with the witness.
 library TraceHeader {
@@ -32,10 +33,10 @@ library TraceHeader {
         readFields(trace, blk, end, h);
     }
 
-    /// The blocks of a run trace: where the first block's RLP starts and where the list of blocks
-    /// ends.
+    /// The blocks of a run trace (version 0x01 or 0x02: the list of blocks is the body's first
+    /// field in both): where the first block's RLP starts and where the list of blocks ends.
     function runBlocks(bytes calldata trace) internal pure returns (uint256 first, uint256 end) {
-        if (trace.length == 0 || trace[0] != 0x01) revert MalformedTrace(0);
+        if (trace.length == 0 || (trace[0] != 0x01 && trace[0] != 0x02)) revert MalformedTrace(0);
         (uint256 body,, bool list) = item(trace, 1);
         if (!list) revert MalformedTrace(1);
         (uint256 blocks, uint256 len, bool blocksList) = item(trace, body);
