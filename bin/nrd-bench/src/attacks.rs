@@ -35,8 +35,9 @@ use nrd_chain::{
 };
 use nrd_derivation::{L2Genesis, anchor_calldata};
 use nrd_execute_client::{
-    Ancestors, BlobSource, Compression, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness, MAX_BATCH_BYTES,
-    MeterConfig, Reexecution, Trace, encode_batch, encode_execute_input, payload_to_blobs, record_block,
+    Ancestors, BlobRunTrace, BlobSource, Compression, EXECUTE_ADDRESS, ExecutePrecompile, ExecutionWitness,
+    MAX_BATCH_BYTES, MeterConfig, Reexecution, Trace, encode_batch, encode_execute_input, encode_run_anchors,
+    encode_witness_batch, payload_to_blobs, record_block,
 };
 use revm::precompile::{PrecompileId, PrecompileResult};
 use revm::primitives::hardfork::SpecId;
@@ -583,6 +584,38 @@ fn blob_call(pre: &L2Pre, template: &Block<TxEnvelope>, refs: Vec<B256>, carried
     call
 }
 
+/// A run of `block` with its witness in a blob (trace and batch version 0x02). The batch's entry
+/// 0 is `junk` (decoded and paid for, not used), so that calls with different junk use different
+/// blobs and none is served from EXECUTE's batch cache.
+fn blob_run_call(
+    pre: &L2Pre,
+    block: &Block<TxEnvelope>,
+    witness: &ExecutionWitness,
+    junk: TxEnvelope,
+    blobs: &Blobs,
+    gas: Option<u64>,
+) -> Call {
+    let entries = vec![vec![junk], block.body.transactions.clone()];
+    let refs = blobs.insert(payload_to_blobs(&encode_witness_batch(&entries, witness)));
+    let mut stripped = block.clone();
+    stripped.body.transactions.clear();
+    let trace = BlobRunTrace { blocks: vec![stripped], blob_refs: refs.clone(), first_batch_index: 1 };
+    let declared = block.header.gas_used;
+    let anchors = encode_run_anchors(&[Bytes::new()]);
+    Call {
+        input: encode_execute_input(
+            pre.parent.state_root,
+            block.header.state_root,
+            declared,
+            &anchors,
+            &trace.encode(),
+        ),
+        declared,
+        blobs: refs,
+        gas,
+    }
+}
+
 /// A transaction whose input is `len` zero bytes (a batch of it is a brotli bomb).
 fn zero_input_tx(len: usize, nonce: u64) -> TxEnvelope {
     let key = attacker();
@@ -628,13 +661,29 @@ fn rows(blobs: &Blobs) -> Vec<Row> {
         (0..50).map(|i| l2_tx(i, Address::with_last_byte(0x40 + i as u8), 21_000, 1_000)).collect();
     let (honest, honest_witness) = valid_block(&plain, transfers, &Bytes::new());
     let honest_gas = honest.header.gas_used;
-    let honest_call =
-        Call::calldata(pre_root, honest.header.state_root, honest_gas, &[], &trace(honest, honest_witness));
+    let honest_call = Call::calldata(
+        pre_root,
+        honest.header.state_root,
+        honest_gas,
+        &[],
+        &trace(honest.clone(), honest_witness.clone()),
+    );
     rows.push(execute(
         "valid",
         format!("honest block, 50 transfers (G = {honest_gas})"),
         false,
         repeat(&honest_call, 20),
+        Via::Direct,
+    ));
+    // The same block as a run with its witness in a blob (trace 0x02), a different blob per call.
+    let calls: Vec<Call> = (0..9u64)
+        .map(|k| blob_run_call(&plain, &honest, &honest_witness, l2_tx(100 + k, L2_LOOP, 21_000, 0), blobs, None))
+        .collect();
+    rows.push(execute(
+        "valid",
+        format!("as above, witness in a blob (trace 0x02), 9 blobs (G = {honest_gas})"),
+        false,
+        calls,
         Via::Direct,
     ));
 
@@ -748,13 +797,33 @@ fn rows(blobs: &Blobs) -> Vec<Row> {
             Bytes::from(node)
         }));
         let g = one_transfer.header.gas_used;
-        let call =
-            Call::calldata(pre_root, one_transfer.header.state_root, g, &[], &trace(one_transfer.clone(), padded));
+        let call = Call::calldata(
+            pre_root,
+            one_transfer.header.state_root,
+            g,
+            &[],
+            &trace(one_transfer.clone(), padded.clone()),
+        );
         rows.push(execute(
             "5",
             format!("witness + {count} unused {size}-byte nodes"),
             false,
             repeat(&call, 5),
+            Via::Direct,
+        ));
+        // The same padding in blobs (trace 0x02): different blobs per call, at most 9 per block.
+        let call = |k: u64| {
+            blob_run_call(&plain, &one_transfer, &padded, l2_tx(100 + k, L2_LOOP, 21_000, 0), blobs, Some(29_000_000))
+        };
+        let first = call(0);
+        let per_call = first.blobs.len();
+        let mut calls = vec![first];
+        calls.extend((1..(9 / per_call).max(1) as u64).map(call));
+        rows.push(execute(
+            "5",
+            format!("as above, witness in blobs (trace 0x02), {per_call} blob(s) per call"),
+            false,
+            calls,
             Via::Direct,
         ));
     }

@@ -10,7 +10,7 @@ use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use nrd_derivation::{DaMode, PostedBlock, encode_advance, encode_advance_run};
-use nrd_execute_client::{Compression, MeterConfig, USABLE_BYTES_PER_BLOB, encode_batch};
+use nrd_execute_client::{Compression, MeterConfig, USABLE_BYTES_PER_BLOB, blobs_to_payload, encode_batch};
 use nrd_testkit::{ETH, Rollup};
 
 /// One measured `advance`.
@@ -20,6 +20,8 @@ struct Posted {
     fee_gas: u64,
     calldata: usize,
     blobs: usize,
+    /// Bytes of the blob payload (the compressed batch, with the run's witness in a run).
+    blob_bytes: usize,
     witness: usize,
 }
 
@@ -77,6 +79,27 @@ fn post(
         (encode_advance(&batch, mode).map_err(|e| e.to_string())?, len)
     };
     let (calldata, blobs) = (tx.calldata.len(), tx.sidecar.as_ref().map_or(0, |s| s.blobs.len()));
+    // The harness sends with a 50M gas limit: a calldata too large for it (its EIP-7623 floor
+    // above) is not sent.
+    let intrinsic = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        revm::primitives::hardfork::SpecId::PRAGUE,
+        &tx.calldata,
+        false,
+        0,
+        0,
+        0,
+        None,
+    );
+    let needed = intrinsic.initial_total_gas().max(intrinsic.floor_gas);
+    if needed > 50_000_000 {
+        return Err(
+            format!("{calldata} bytes of calldata need {needed} gas before execution, above the 50M sent").into()
+        );
+    }
+    let blob_bytes = match &tx.sidecar {
+        None => 0,
+        Some(s) => blobs_to_payload(&s.blobs.iter().collect::<Vec<_>>()).map_err(|e| e.to_string())?.len(),
+    };
     // The L2 blocks took a second each; L1 posts them once the last one is in the past.
     r.l1.increase_time(blocks as u64);
     // The EXECUTE fee the posting pays, as L1 gas: at the next L1 block's EXECUTE base fee and
@@ -96,7 +119,7 @@ fn post(
     if !out.success {
         return Err(format!("advance of {blocks}x{per_block} in {mode:?} mode (run: {run}) failed").into());
     }
-    Ok((Posted { gas: out.gas_used, fee_gas, calldata, blobs, witness }, batch))
+    Ok((Posted { gas: out.gas_used, fee_gas, calldata, blobs, blob_bytes, witness }, batch))
 }
 
 /// What `nrd-bench rollup` is asked to do.
@@ -128,25 +151,36 @@ pub(crate) fn run(args: &Args) -> Result<(), BenchError> {
     println!("L2 state: {accounts} accounts besides {senders} senders; recipients drawn among them");
     println!();
     println!(
-        "| L2 blocks x transfers | mode | posted as | advance L1 gas | of it EXECUTE fee | gas / L2 tx | gas / L2 tx without the fee | calldata bytes | witness bytes | blobs |"
+        "| L2 blocks x transfers | mode | posted as | advance L1 gas | of it EXECUTE fee | gas / L2 tx | gas / L2 tx without the fee | calldata bytes | witness bytes | blobs | blob bytes / L2 tx |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut all_txs: Vec<Vec<TxEnvelope>> = Vec::new();
     for &(blocks, per_block) in shapes {
         for mode in [DaMode::Calldata, DaMode::Blob] {
             for run in [false, true] {
-                let (p, batch) = post(blocks, per_block, senders, accounts, mode, run)?;
+                let posted_as = if run { "one run" } else { "blocks" };
+                let (p, batch) = match post(blocks, per_block, senders, accounts, mode, run) {
+                    Ok(done) => done,
+                    // A shape L1 cannot take in one transaction (calldata or blob limits) is a
+                    // result too.
+                    Err(e) => {
+                        println!(
+                            "| {blocks} x {per_block} | {mode:?} | {posted_as} | does not post: {e} | | | | | | | |"
+                        );
+                        continue;
+                    }
+                };
                 let txs = (blocks * per_block).max(1) as f64;
                 println!(
-                    "| {blocks} x {per_block} | {mode:?} | {} | {} | {} | {:.0} | {:.0} | {} | {} | {} |",
-                    if run { "one run" } else { "blocks" },
+                    "| {blocks} x {per_block} | {mode:?} | {posted_as} | {} | {} | {:.0} | {:.0} | {} | {} | {} | {:.0} |",
                     p.gas,
                     p.fee_gas,
                     p.gas as f64 / txs,
                     p.gas.saturating_sub(p.fee_gas) as f64 / txs,
                     p.calldata,
                     p.witness,
-                    p.blobs
+                    p.blobs,
+                    p.blob_bytes as f64 / txs
                 );
                 if mode == DaMode::Blob && !run {
                     all_txs.extend(batch.iter().map(|b| b.block.body.transactions.clone()));

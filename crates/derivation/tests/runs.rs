@@ -213,3 +213,64 @@ fn the_sequencer_alone_may_post_a_run_until_it_is_silent() {
     let anyone = r.l1.key(5);
     assert!(matches!(r.try_call(anyone.address(), call), Err(E::NotSequencer(_))));
 }
+
+/// Blob mode posts a run as trace version 0x02: calldata keeps the headers, the blobs hold the
+/// transactions and the run's witness (batch version 0x02). The witness in the blobs is checked
+/// as one in calldata is: short of a node, with one too many, or missing, the
+/// call fails and the head stays; a version 0x01 trace does not borrow a batch's witness.
+#[test]
+fn a_runs_witness_in_blobs_is_checked_like_one_in_calldata() {
+    use alloy_eips::eip4844::{BlobTransactionSidecar, env_settings::EnvKzgSettings};
+    use nrd_execute_client::{
+        AnyTrace, BlobRunTrace, Compression, ExecutionWitness, encode_batch, encode_witness_batch, payload_to_blobs,
+    };
+
+    let Setup { mut r, blocks, .. } = setup();
+    let seq = r.sequencer();
+    let witness = r.l2.run_witness(&blocks);
+    let good = run_call(&r, &blocks, DaMode::Blob);
+    let calldata_run = run_call(&r, &blocks, DaMode::Calldata);
+    let Ok(AnyTrace::BlobRun(trace)) = AnyTrace::decode(&good.trace) else { panic!("blob mode posts version 0x02") };
+    assert!(trace.blocks.iter().all(|b| b.body.transactions.is_empty()));
+    // Only the headers stay in calldata: a fraction of the version 0x01 trace.
+    assert!(good.trace.len() * 3 < calldata_run.trace.len(), "{} vs {}", good.trace.len(), calldata_run.trace.len());
+
+    let txs: Vec<_> = blocks.iter().map(|b| b.block.body.transactions.clone()).collect();
+    let post = |r: &mut Rollup, payload: Vec<u8>, version: u8| {
+        let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+            payload_to_blobs(&payload),
+            EnvKzgSettings::Default.get(),
+        )
+        .unwrap();
+        let refs: Vec<B256> = sidecar.versioned_hashes().collect();
+        let mut call = good.clone();
+        call.trace = if version == 2 {
+            BlobRunTrace { blob_refs: refs, ..trace.clone() }.encode()
+        } else {
+            RunTrace {
+                blocks: trace.blocks.clone(),
+                witness: ExecutionWitness::default(),
+                blob_refs: refs,
+                first_batch_index: 0,
+            }
+            .encode()
+        };
+        r.l1.send_blobs(&seq, r.address, call.abi_encode().into(), sidecar)
+    };
+    let mut short = witness.clone();
+    short.state.remove(1);
+    let mut padded = witness.clone();
+    padded.state.push(Bytes::from_static(&[0xc2, 0x01, 0x02]));
+    let forged: Vec<(&str, Vec<u8>, u8)> = vec![
+        ("a node short", encode_witness_batch(&txs, &short), 2),
+        ("a node too many", encode_witness_batch(&txs, &padded), 2),
+        ("no witness in the batch", encode_batch(&txs, Compression::Brotli), 2),
+        ("version 0x01 with an empty witness", encode_witness_batch(&txs, &witness), 1),
+    ];
+    for (what, payload, version) in forged {
+        assert!(!post(&mut r, payload, version).success, "{what}: refused");
+        assert_eq!(r.view(NativeRollup::headNumberCall {}), 0, "{what}: the head stays");
+    }
+    assert!(post(&mut r, encode_witness_batch(&txs, &witness), 2).success);
+    assert_eq!(r.view(NativeRollup::headNumberCall {}), 3);
+}
