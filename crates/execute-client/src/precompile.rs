@@ -124,7 +124,7 @@ const fn default_batch_word_gas() -> u64 {
 }
 
 const fn default_batch_item_gas() -> u64 {
-    32
+    48
 }
 
 const fn default_fee_floor_divisor() -> u64 {

@@ -244,8 +244,8 @@ fn execute_takes_a_runs_witness_from_the_blobs() {
             Err(ExecuteCallError::BatchIndex { index: 1, blocks: 1 }.to_string()),
         ),
         (good.clone(), trace(&[]), Err(ExecuteCallError::Trace(TraceError::NoBlobRefs).to_string())),
-        // 100,000 tiny nodes: ~100k words' worth of bytes but 3.2M gas of items, above the 3M
-        // the call has: it halts before hashing any of them.
+        // 100,000 tiny nodes: 500 KB (250k gas of words) but 4.8M gas of items, above the 3M the
+        // call has: it halts before hashing any of them.
         (tiny.clone(), trace(&tiny), Err("halted".into())),
     ];
     let anchors = encode_run_anchors(&[Bytes::new()]);

@@ -146,7 +146,8 @@ impl NodeBuilder {
                 view.clone(),
                 sequencing_config(&config, &parts.chain, &key),
             )
-            .with_limits(limits, config.da_mode()?);
+            .with_limits(limits, config.da_mode()?)
+            .with_runs(config.sequencer.post_runs);
             let block_time = Duration::from_millis(config.sequencer.block_time_ms.max(1));
             tasks.push(tokio::spawn(producer.run(block_time, wait(stop.clone()))));
             let submitter = Submitter::new(

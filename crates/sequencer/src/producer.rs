@@ -2,7 +2,7 @@
 //! (pending L1 messages, anchored to the newest L1 block seen), takes transactions from the pool
 //! by tip, and is recorded with its witness for posting.
 
-use crate::{AdvanceLimits, Overrun, SequencerError, advance_cost};
+use crate::{AdvanceLimits, Overrun, SequencerError, advance_cost, advance_run_cost};
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_eips::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes};
@@ -249,6 +249,9 @@ pub struct BlockProducer {
     limits: AdvanceLimits,
     /// How the submitter posts (the block's cost depends on it).
     mode: DaMode,
+    /// Whether the submitter posts runs (a block alone then goes as a run of one when that
+    /// fits, as `advance` otherwise).
+    runs: bool,
 }
 
 /// A block built and its witness recorded, not yet committed.
@@ -277,7 +280,7 @@ impl BlockProducer {
     /// A producer extending `chain` from `pool`, with L1 as `l1` shows it; blocks are bounded by
     /// the devnet's [`AdvanceLimits`] in blob mode until [`Self::with_limits`] says otherwise.
     pub fn new(chain: Arc<L2Chain>, pool: Arc<Mempool>, l1: Arc<Mutex<L1View>>, config: SequencingConfig) -> Self {
-        Self { chain, pool, l1, config, limits: AdvanceLimits::default(), mode: DaMode::default() }
+        Self { chain, pool, l1, config, limits: AdvanceLimits::default(), mode: DaMode::default(), runs: false }
     }
 
     /// Bounds every block by what one `advance` in `mode` within `limits` can carry.
@@ -286,6 +289,29 @@ impl BlockProducer {
         self.limits = limits;
         self.mode = mode;
         self
+    }
+
+    /// Bounds every block by what the submitter can post alone when it posts runs
+    /// (`[sequencer] post_runs`): a run of one block (in blob mode its witness travels in the
+    /// blobs) or, when that does not fit, an `advance`.
+    #[must_use]
+    pub const fn with_runs(mut self, runs: bool) -> Self {
+        self.runs = runs;
+        self
+    }
+
+    /// The cost of posting `posted` alone, as the submitter would: a run of one block when runs
+    /// are on and it fits the limits, an `advance` otherwise.
+    fn alone_cost(&self, posted: &PostedBlock) -> Result<crate::AdvanceCost, SequencerError> {
+        let blocks = std::slice::from_ref(posted);
+        if self.runs {
+            // A run of one block has exactly the block's own witness.
+            let (_, cost) = advance_run_cost(blocks, &posted.witness, self.mode)?;
+            if cost.check(&self.limits).is_ok() {
+                return Ok(cost);
+            }
+        }
+        Ok(advance_cost(blocks, self.mode)?.1)
     }
 
     /// The messages before the first one from a censored sender.
@@ -388,7 +414,7 @@ impl BlockProducer {
                 l1_anchor: l1.number,
                 messages: inputs.messages.clone(),
             };
-            let (_, cost) = advance_cost(std::slice::from_ref(&posted), self.mode)?;
+            let cost = self.alone_cost(&posted)?;
             let Err(over) = cost.check(&self.limits) else { break };
             let included = candidate.built.block.body.transactions.len();
             if included == 0 {

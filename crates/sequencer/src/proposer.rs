@@ -109,8 +109,9 @@ impl SelfProposer {
         let chain = node.chain().clone();
         // An empty pool nobody can reach: the blocks carry L1 messages only.
         let pool = Arc::new(Mempool::new(chain.clone(), PoolLimits::default(), Vec::new()));
-        let producer =
-            BlockProducer::new(chain, pool, view.clone(), sequencing).with_limits(config.limits, config.mode);
+        let producer = BlockProducer::new(chain, pool, view.clone(), sequencing)
+            .with_limits(config.limits, config.mode)
+            .with_runs(config.runs);
         let submitter = Submitter::new(node.clone(), client.clone(), config.clone());
         Self { node, client, view, producer, config, submitter }
     }

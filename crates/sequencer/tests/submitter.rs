@@ -678,3 +678,67 @@ async fn the_producer_seals_only_blocks_one_advance_can_post() {
     }
     assert_eq!(s.chain.head().number(), head);
 }
+
+/// With runs on (`[sequencer] post_runs`) in blob mode, a block alone is posted as a run of one
+/// whose witness travels in the blobs: the producer bounds blocks by that, not by an `advance`
+/// carrying the witness in calldata. Limits where an `advance` of the block could not carry
+/// more than a few transfers' witness still let the producer seal all of them in one block.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producer_posting_runs_is_bound_by_the_run_not_by_a_calldata_witness() {
+    let keys = l2_keys(5);
+    let s = setup_funded(&keys).await;
+    let (producer, pool) = producer_with_pool(&s);
+    let empty = seal_one(&producer).await;
+    assert_eq!(empty.tx_hashes.len(), 0);
+    let (_, base) = advance_cost(&posted(&s, 1, 1), DaMode::Blob).unwrap();
+    // Room for about two transfers' witness nodes in calldata.
+    let limits = AdvanceLimits { max_calldata_bytes: base.calldata_bytes + 2 * 150, ..Default::default() };
+    let producer_with = |runs: bool| {
+        BlockProducer::new(
+            s.chain.clone(),
+            pool.clone(),
+            s.view.clone(),
+            SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+        )
+        .with_limits(limits, DaMode::Blob)
+        .with_runs(runs)
+    };
+    let all = transfers(&s, &keys, 200);
+    for raw in &all[..100] {
+        pool.submit(raw).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let block = seal_one(&producer_with(true)).await;
+    assert_eq!(block.tx_hashes.len(), 100, "the whole pool in one block");
+    let number = block.number();
+    let blocks = posted(&s, number, number);
+    let (_, run) = advance_run_cost(&blocks, &s.chain.run_witness(number, number).unwrap(), DaMode::Blob).unwrap();
+    assert_eq!(run.check(&limits), Ok(()));
+    let (_, alone) = advance_cost(&blocks, DaMode::Blob).unwrap();
+    assert_eq!(alone.check(&limits).map_err(|o| o.label()), Err("calldata"), "as advance it would not post");
+
+    // Without runs the same limits cut blocks down to what an advance carries (here, with the
+    // state grown by the first block's accounts, not even an empty block's witness fits).
+    for raw in &all[100..] {
+        pool.submit(raw).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let without = producer_with(false);
+    loop {
+        match without.seal() {
+            Ok(Some(block)) => {
+                assert!(block.tx_hashes.len() < 100, "{} transactions", block.tx_hashes.len());
+                let number = block.number();
+                let (_, cost) = advance_cost(&posted(&s, number, number), DaMode::Blob).unwrap();
+                assert_eq!(cost.check(&limits), Ok(()));
+                break;
+            }
+            Err(SequencerError::Unpostable { overrun, .. }) => {
+                assert_eq!(overrun.label(), "calldata");
+                break;
+            }
+            Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+}
