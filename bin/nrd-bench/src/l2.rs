@@ -55,6 +55,9 @@ pub(crate) struct Args {
     /// L1's EXECUTE gas target per block, limit twice that (`nrd devnet --execute-target`).
     #[arg(long, default_value_t = 15_000_000)]
     pub(crate) execute_target: u64,
+    /// Batches the devnet's submitter keeps in flight (`nrd devnet --batches-in-flight`).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) batches_in_flight: usize,
 }
 
 /// One `(instant, unsafe head, safe head)` sample of the sequencer's `nrd_rollupStatus`.
@@ -406,6 +409,7 @@ pub(crate) fn run(options: &Args, binary: &Nrd) -> Result<(), BenchError> {
     let mut command = binary.command(["devnet", "--block-time", &block_time, "--da-mode", &options.da_mode]);
     command
         .args(["--l2-gas-limit", &l2_gas_limit.to_string(), "--execute-target", &options.execute_target.to_string()])
+        .args(["--batches-in-flight", &options.batches_in_flight.to_string()])
         .args(["--rpc-addr", &format!("127.0.0.1:{l2_port}")])
         .args(["--l1-rpc-addr", &l1_addr])
         .args(["--beacon-addr", &beacon_addr])

@@ -72,6 +72,8 @@ pub mod names {
     pub const BATCH_EXECUTE_GAS: &str = "nrd_batch_execute_gas";
     /// Histogram: L2 blocks per posted batch.
     pub const BATCH_BLOCKS: &str = "nrd_batch_blocks";
+    /// Histogram, `cause`: how long a batch waited for more blocks before it was sent.
+    pub const BATCH_DELAY: &str = "nrd_batch_delay_seconds";
     /// Counter: blobs posted.
     pub const BLOBS_POSTED: &str = "nrd_blobs_posted_total";
     /// Counter: bytes of the posted blob transactions (network encoding, sidecar included) or
@@ -135,6 +137,7 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 const GAS_BUCKETS: &[f64] = &[21_000.0, 100_000.0, 250_000.0, 500_000.0, 1e6, 2e6, 4e6, 8e6, 15e6, 30e6, 60e6];
 const BYTES_BUCKETS: &[f64] = &[1024.0, 4096.0, 16384.0, 65536.0, 262_144.0, 1_048_576.0, 4_194_304.0, 16_777_216.0];
 const COUNT_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+const DELAY_BUCKETS: &[f64] = &[0.0, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
 const SECONDS_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 /// Installs the process-wide Prometheus recorder (once; later calls return the same handle)
@@ -142,7 +145,8 @@ const SECONDS_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 pub fn install() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let buckets: [(&str, &[f64]); 7] = [
+            let buckets: [(&str, &[f64]); 8] = [
+                (BATCH_DELAY, DELAY_BUCKETS),
                 (BLOCK_TRANSACTIONS, COUNT_BUCKETS),
                 (BLOCK_WITNESS_BYTES, BYTES_BUCKETS),
                 (BATCH_L1_GAS, GAS_BUCKETS),
@@ -199,6 +203,10 @@ fn describe() {
     describe_histogram!(BATCH_L1_GAS, "L1 gas used by a verified batch");
     describe_histogram!(BATCH_EXECUTE_GAS, "EXECUTE (L2) gas of a verified batch");
     describe_histogram!(BATCH_BLOCKS, "L2 blocks per posted batch");
+    describe_histogram!(
+        BATCH_DELAY,
+        "age in seconds of a batch's oldest block when the batch is first sent (cause: full or delay)"
+    );
     describe_counter!(BLOBS_POSTED, "Blobs posted to L1");
     describe_counter!(BLOB_BYTES, Unit::Bytes, "Blob bytes posted to L1 (131072 per blob)");
     describe_counter!(BATCH_BYTES, Unit::Bytes, "Bytes of the advance transactions sent to L1");
@@ -268,6 +276,12 @@ pub fn batch_verified(l1_gas: u64, execute_gas: u64) {
     counter!(BATCHES_VERIFIED).increment(1);
     histogram!(BATCH_L1_GAS).record(l1_gas as f64);
     histogram!(BATCH_EXECUTE_GAS).record(execute_gas as f64);
+}
+
+/// A batch is sent for the first time, its oldest block `age_seconds` old, because it was
+/// `full` (one more block would not fit) or its delay ran out.
+pub fn batch_delay(age_seconds: f64, full: bool) {
+    histogram!(BATCH_DELAY, "cause" => if full { "full" } else { "delay" }).record(age_seconds);
 }
 
 /// L1 refused a batch for a critical `reason` (the submitter halts).

@@ -178,6 +178,13 @@ pub struct SequencerSection {
     /// or below L1's EXECUTE gas target.
     #[serde(default = "default_max_batch_gas")]
     pub max_batch_l2_gas: u64,
+    /// Milliseconds a sealed block may wait for more blocks to share its batch (0: post at
+    /// once); a full batch goes at once.
+    #[serde(default)]
+    pub max_batch_delay_ms: u64,
+    /// Most batches sent to L1 and not yet mined (at least 1).
+    #[serde(default = "default_max_in_flight")]
+    pub max_batches_in_flight: usize,
     /// L1 gas one `advance` may use (its gas limit); every sealed block fits one on its own.
     /// The node uses the smaller of this and L1's latest block gas limit.
     #[serde(default = "default_max_advance_l1_gas")]
@@ -218,6 +225,9 @@ const fn default_true() -> bool {
 fn default_max_blocks() -> usize {
     8
 }
+const fn default_max_in_flight() -> usize {
+    1
+}
 fn default_max_batch_gas() -> u64 {
     15_000_000
 }
@@ -247,6 +257,8 @@ impl Default for SequencerSection {
             post_runs: true,
             max_blocks_per_batch: default_max_blocks(),
             max_batch_l2_gas: default_max_batch_gas(),
+            max_batch_delay_ms: 0,
+            max_batches_in_flight: default_max_in_flight(),
             max_advance_l1_gas: default_max_advance_l1_gas(),
             max_advance_calldata_bytes: default_max_advance_calldata(),
             max_blobs_per_advance: default_max_blobs(),

@@ -60,6 +60,14 @@ pub struct DevnetOptions {
     /// Where batches' transactions go: `blob` or `calldata`.
     #[arg(long, default_value = "blob")]
     pub da_mode: String,
+    /// Most batches the sequencer's submitter keeps waiting for L1 at once
+    /// (`sequencer.max_batches_in_flight`).
+    #[arg(long, default_value_t = 1)]
+    pub batches_in_flight: usize,
+    /// Milliseconds a sealed block may wait for more blocks to share its batch
+    /// (`sequencer.max_batch_delay_ms`; 0: post at once).
+    #[arg(long, default_value_t = 0)]
+    pub batch_delay_ms: u64,
     /// Keep the L2 databases here (default: in memory; the embedded L1 starts fresh anyway).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -150,6 +158,8 @@ pub async fn run_devnet(args: DevnetOptions, shutdown: impl Future<Output = std:
     let sequencer_section = SequencerSection {
         block_time_ms: l2_block_time.as_millis() as u64,
         max_batch_l2_gas: args.execute_target,
+        max_batches_in_flight: args.batches_in_flight.max(1),
+        max_batch_delay_ms: args.batch_delay_ms,
         da_mode: args.da_mode.clone(),
         // Fees go to a vault, not to a test account (wallet balance checks stay exact).
         fee_recipient: Some(SEQUENCER_FEE_VAULT),

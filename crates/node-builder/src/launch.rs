@@ -326,6 +326,8 @@ pub fn submitter_config(
         max_fee_per_blob_gas: u128::from(config.sequencer.max_fee_per_blob_gas),
         poll: Duration::from_millis(config.l1.poll_interval_ms.max(10)),
         resubmit_after: block_time * 6,
+        max_delay: Duration::from_millis(config.sequencer.max_batch_delay_ms),
+        max_in_flight: config.sequencer.max_batches_in_flight.max(1),
     })
 }
 

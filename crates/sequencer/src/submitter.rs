@@ -30,6 +30,7 @@ use nrd_l1_client::{L1Client, L1Tx, TxError, TxFees, TxSender, TxSenderConfig};
 use nrd_node::{L2Chain, L2Node};
 use nrd_storage::{ChainStore, StoreError};
 use std::{
+    collections::VecDeque,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -69,6 +70,17 @@ pub struct SubmitterConfig {
     pub poll: Duration,
     /// Resubmit with higher fees when a transaction is not included after this long.
     pub resubmit_after: Duration,
+    /// Most batches sent and not yet mined (at least 1): with more than one, the next batch is
+    /// sent right behind the last (next nonce) before L1 mines it, so one L1 block can verify
+    /// several (within EXECUTE's per-block limit) when the L2 produces more than one `advance`
+    /// carries.
+    pub max_in_flight: usize,
+    /// Longest a sealed block waits for more blocks to share its batch (zero: post what is
+    /// there at once). A batch that is full — the next block would pass `max_blocks`,
+    /// `max_l2_gas` or what one `advance` carries — goes at once; otherwise it waits until its
+    /// oldest block is this old, so the fixed cost of a posting (the transaction, EXECUTE's
+    /// call, the state root) is shared by more transactions.
+    pub max_delay: Duration,
 }
 
 /// Default `max_fee_per_gas` and `max_fee_per_blob_gas`: 1,000 gwei.
@@ -108,6 +120,16 @@ struct InFlight {
     gas_limit: u64,
     /// L2 gas the batch declares: the EXECUTE gas it uses on L1.
     execute_gas: u64,
+}
+
+/// A batch that fits one `advance` with room to spare, waiting for more blocks (its encoding
+/// kept, so that waiting costs no re-encoding until the head moves).
+#[derive(Debug)]
+struct Filling {
+    first: u64,
+    last: u64,
+    tx: AdvanceTx,
+    cost: AdvanceCost,
 }
 
 /// When to try again after a temporary refusal.
@@ -182,7 +204,11 @@ pub struct Submitter {
     client: L1Client,
     sender: TxSender,
     config: SubmitterConfig,
-    in_flight: Option<InFlight>,
+    /// Batches sent and not yet mined, oldest (lowest nonce) first.
+    in_flight: VecDeque<InFlight>,
+    /// Nonces of batches sent behind one that reverted: they build on it, so they revert too
+    /// when mined; posting goes on behind them without waiting.
+    orphaned: Option<u64>,
     halted: Option<String>,
     backoff: Option<Backoff>,
     /// Reverts in a row that nothing explains.
@@ -192,6 +218,10 @@ pub struct Submitter {
     /// Since when a transaction of the key that this submitter did not send (an earlier run's
     /// advance) is pending on L1, and whether waiting for it has been given up.
     earlier: Option<(Instant, bool)>,
+    /// The batch waiting for more blocks (`max_delay`).
+    filling: Option<Filling>,
+    /// The first block of the batch waiting for more, and since when it waits.
+    waiting_since: Option<(u64, Instant)>,
 }
 
 impl Submitter {
@@ -211,12 +241,15 @@ impl Submitter {
             client,
             sender,
             config,
-            in_flight: None,
+            in_flight: VecDeque::new(),
+            orphaned: None,
             halted,
             backoff: None,
             unexplained: 0,
             gas_bumps: 0,
             earlier: None,
+            filling: None,
+            waiting_since: None,
         }
     }
 
@@ -268,12 +301,28 @@ impl Submitter {
 
     /// Whether a batch transaction is waiting for its receipt.
     pub fn in_flight(&self) -> bool {
-        self.in_flight.is_some()
+        !self.in_flight.is_empty()
     }
 
-    /// The batch transaction waiting for its receipt: its first and last L2 block and its hash.
+    /// The oldest batch transaction waiting for its receipt: its first and last L2 block and
+    /// its hash.
     pub fn in_flight_batch(&self) -> Option<(u64, u64, B256)> {
-        self.in_flight.as_ref().map(|f| (f.first, f.last, f.hash))
+        self.in_flight.front().map(|f| (f.first, f.last, f.hash))
+    }
+
+    /// Every batch transaction waiting for its receipt, oldest first.
+    pub fn in_flight_batches(&self) -> Vec<(u64, u64, B256)> {
+        self.in_flight.iter().map(|f| (f.first, f.last, f.hash)).collect()
+    }
+
+    /// A batch in flight reverted: the ones sent behind it build on it and will revert too.
+    /// They are forgotten (their nonces stay taken; posting continues behind them).
+    fn orphan_later_batches(&mut self) {
+        if let Some(last) = self.in_flight.back() {
+            tracing::warn!(target: "nrd::submitter", batches = self.in_flight.len(), first = self.in_flight.front().map_or(0, |f| f.first), "batches sent behind the reverted one build on it: they will revert too; posting again from the rollup's head");
+            self.orphaned = Some(last.nonce);
+        }
+        self.in_flight.clear();
     }
 
     async fn posted_head(&self) -> Result<u64, SequencerError> {
@@ -312,9 +361,10 @@ impl Submitter {
         });
     }
 
-    /// One round: check the transaction in flight, or post the next batch.
+    /// One round: check the transactions in flight (oldest first), then, with room for another
+    /// (`max_in_flight`), post the next batch after the last one sent.
     pub async fn step(&mut self) -> Result<(), SequencerError> {
-        if let Some(flight) = &self.in_flight {
+        while let Some(flight) = self.in_flight.front() {
             match self.client.transaction_receipt(flight.hash).await? {
                 Some(receipt) if receipt.status() => {
                     tracing::info!(
@@ -336,7 +386,7 @@ impl Submitter {
                     if let Err(e) = chain.store().prune_witnesses(chain.finalized()) {
                         tracing::warn!(target: "nrd::submitter", "pruning witnesses: {e}");
                     }
-                    self.in_flight = None;
+                    self.in_flight.pop_front();
                     self.settled();
                 }
                 Some(receipt) => {
@@ -353,28 +403,43 @@ impl Submitter {
                         gas_limit,
                         "advance reverted on L1"
                     );
-                    self.in_flight = None;
+                    self.in_flight.pop_front();
+                    self.orphan_later_batches();
                     let refusal =
                         self.explain_revert(first, last, gas_limit, receipt.gas_used, execute_gas, l1_block).await?;
                     return Err(self.refused(first, last, refusal, Some(l1_block)));
                 }
                 None if flight.sent_at.elapsed() >= self.config.resubmit_after => {
-                    let (first, last, nonce, multiplier, fees) =
-                        (flight.first, flight.last, flight.nonce, flight.fee_multiplier.saturating_mul(2), flight.fees);
                     let pending = self.sender.pending_nonce().await?;
-                    if pending <= nonce {
-                        // Not pooled any more (an L1 reorg dropped it, or it was evicted):
-                        // start again from what L1 holds.
-                        tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "batch transaction vanished from L1; posting again from the rollup's head");
-                        self.in_flight = None;
-                        return Ok(());
+                    // Replace every batch in flight, in order, with higher fees (a later one
+                    // cannot be mined before an earlier one of the same key anyway).
+                    for index in 0..self.in_flight.len() {
+                        let Some(flight) = self.in_flight.get(index) else { break };
+                        let (first, last, nonce, multiplier, fees, hash) = (
+                            flight.first,
+                            flight.last,
+                            flight.nonce,
+                            flight.fee_multiplier.saturating_mul(2),
+                            flight.fees,
+                            flight.hash,
+                        );
+                        if pending <= nonce {
+                            // Not pooled any more (an L1 reorg dropped it, or it was evicted):
+                            // start again from what L1 holds.
+                            tracing::warn!(target: "nrd::submitter", tx = %hash, "batch transaction vanished from L1; posting again from the rollup's head");
+                            self.in_flight.truncate(index);
+                            return Ok(());
+                        }
+                        tracing::warn!(target: "nrd::submitter", tx = %hash, first, last, "not included yet; resubmitting with higher fees");
+                        let (tx, cost) = self.encode(first, last)?;
+                        self.send(first, last, tx, cost, nonce, multiplier, Some(fees)).await?;
                     }
-                    tracing::warn!(target: "nrd::submitter", tx = %flight.hash, "not included yet; resubmitting with higher fees");
-                    let (tx, cost) = self.encode(first, last)?;
-                    self.send(first, last, tx, cost, nonce, multiplier, Some(fees)).await?;
+                    return Ok(());
                 }
-                None => {}
+                None => break,
             }
+        }
+        if self.in_flight.len() >= self.config.max_in_flight.max(1) {
             return Ok(());
         }
         if let Some(backoff) = self.backoff {
@@ -394,15 +459,23 @@ impl Submitter {
             return Err(self.refused(head + 1, head + 1, Refusal::HeadMoved { posted, first: head + 1 }, None));
         }
         chain.set_safe(posted);
-        if posted == head {
+        // Blocks already on their way (batches in flight) are not posted again.
+        let sent = self.in_flight.back().map_or(posted, |f| f.last.max(posted));
+        if sent >= head {
             return Ok(());
         }
-        // An advance sent before a restart may still wait in L1's pool: posting the same blocks
-        // again would revert once it lands. Wait until L1 mines (or drops) it.
-        let Some(nonce) = self.nonce_unless_earlier_pending().await? else {
-            return Ok(());
+        let nonce = match self.in_flight.back() {
+            // The next batch goes right behind the last one in flight.
+            Some(flight) => flight.nonce + 1,
+            // An advance sent before a restart may still wait in L1's pool: posting the same
+            // blocks again would revert once it lands. Wait until L1 mines (or drops) it.
+            None => match self.nonce_unless_earlier_pending().await? {
+                Some(nonce) => nonce,
+                None => return Ok(()),
+            },
         };
         // The next run of blocks within the batch preferences (at least one)…
+        let posted = sent;
         let first = posted + 1;
         let mut last = first;
         let mut gas = chain.block(last).map_or(0, |b| b.header().gas_used);
@@ -414,30 +487,53 @@ impl Submitter {
             gas += next_gas;
             last += 1;
         }
-        // …and within what one `advance` carries: halve the run until it fits.
-        let (tx, cost) = loop {
-            let (tx, cost) = self.encode(first, last)?;
-            match cost.check(&self.config.limits) {
-                Ok(()) => break (tx, cost),
-                Err(overrun) if last == first => {
-                    tracing::error!(
-                        target: "nrd::submitter",
-                        number = first,
-                        l1_gas = cost.l1_gas,
-                        calldata_bytes = cost.calldata_bytes,
-                        blobs = cost.blobs,
-                        execute_gas = cost.execute_gas,
-                        "stored L2 block {first} is too large for any advance: {overrun}"
-                    );
-                    return Err(self.refused(first, last, Refusal::Unpostable { number: first, overrun }, None));
+        let preferred = last;
+        // …and within what one `advance` carries: halve the run until it fits (the encoding of
+        // a batch waiting for more blocks is kept while the head stays).
+        let kept = self.filling.take().filter(|f| f.first == first && f.last == last);
+        let (tx, cost) = match kept {
+            Some(Filling { tx, cost, .. }) => (tx, cost),
+            None => loop {
+                let (tx, cost) = self.encode(first, last)?;
+                match cost.check(&self.config.limits) {
+                    Ok(()) => break (tx, cost),
+                    Err(overrun) if last == first => {
+                        tracing::error!(
+                            target: "nrd::submitter",
+                            number = first,
+                            l1_gas = cost.l1_gas,
+                            calldata_bytes = cost.calldata_bytes,
+                            blobs = cost.blobs,
+                            execute_gas = cost.execute_gas,
+                            "stored L2 block {first} is too large for any advance: {overrun}"
+                        );
+                        return Err(self.refused(first, last, Refusal::Unpostable { number: first, overrun }, None));
+                    }
+                    Err(overrun) => {
+                        let count = (last - first).div_ceil(2); // half of the last - first + 1 blocks
+                        tracing::debug!(target: "nrd::submitter", first, last, "batch does not fit one advance ({overrun}); trying {count} blocks");
+                        last = first + count.max(1) - 1;
+                    }
                 }
-                Err(overrun) => {
-                    let count = (last - first).div_ceil(2); // half of the last - first + 1 blocks
-                    tracing::debug!(target: "nrd::submitter", first, last, "batch does not fit one advance ({overrun}); trying {count} blocks");
-                    last = first + count.max(1) - 1;
-                }
-            }
+            },
         };
+        // A batch with room for more blocks waits for them, up to `max_delay` after its oldest
+        // block: the fixed cost of a posting is then shared by more transactions.
+        let full = preferred < head || last < preferred;
+        // Timed from when this submitter first saw the batch's first block waiting (the L2
+        // timestamp may not follow this machine's clock; after a restart the wait starts again).
+        let since = match self.waiting_since {
+            Some((block, since)) if block == first => since,
+            _ => Instant::now(),
+        };
+        self.waiting_since = Some((first, since));
+        let age = since.elapsed();
+        if !full && age < self.config.max_delay {
+            tracing::debug!(target: "nrd::submitter", first, last, ?age, "batch has room for more blocks: waiting (sequencer.max_batch_delay_ms)");
+            self.filling = Some(Filling { first, last, tx, cost });
+            return Ok(());
+        }
+        nrd_metrics::batch_delay(age.as_secs_f64(), full);
         self.send(first, last, tx, cost, nonce, 1, None).await
     }
 
@@ -451,6 +547,12 @@ impl Submitter {
         let mined = self.client.nonce(self.sender.address(), BlockNumberOrTag::Latest).await?;
         if pending <= mined {
             self.earlier = None;
+            self.orphaned = None;
+            return Ok(Some(pending));
+        }
+        // What is pending is this run's own batches sent behind one that reverted: they revert
+        // when mined, posting goes on behind them.
+        if self.orphaned.is_some_and(|last| pending == last + 1) {
             return Ok(Some(pending));
         }
         let (since, given_up) = self.earlier.get_or_insert_with(|| {
@@ -654,8 +756,9 @@ impl Submitter {
         let mut l1_tx = L1Tx::call(self.config.rollup, tx.calldata);
         if let Some(sidecar) = tx.sidecar {
             l1_tx = l1_tx.with_sidecar(sidecar);
-        } else {
-            // Calldata mode can be simulated: a batch L1 refuses now is not sent.
+        } else if self.in_flight.iter().all(|f| f.nonce >= nonce) {
+            // Calldata mode can be simulated: a batch L1 refuses now is not sent (not behind
+            // a batch in flight: L1 does not hold its parent yet).
             match self.sender.estimate_gas(&l1_tx).await {
                 Ok(estimate) if estimate > gas_limit => {
                     tracing::warn!(target: "nrd::submitter", estimate, model = cost.l1_gas, "L1 estimates more gas than the cost model: using the estimate");
@@ -695,7 +798,7 @@ impl Submitter {
         );
         let mode = if blobs > 0 { "blob" } else { "calldata" };
         nrd_metrics::batch_posted(mode, last - first + 1, blobs, bytes);
-        self.in_flight = Some(InFlight {
+        let flight = InFlight {
             hash,
             nonce,
             first,
@@ -705,7 +808,12 @@ impl Submitter {
             fees,
             gas_limit,
             execute_gas,
-        });
+        };
+        match self.in_flight.iter_mut().find(|f| f.nonce == nonce) {
+            // A replacement (same nonce, higher fees).
+            Some(slot) => *slot = flight,
+            None => self.in_flight.push_back(flight),
+        }
         Ok(())
     }
 }

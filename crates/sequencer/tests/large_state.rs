@@ -62,6 +62,8 @@ async fn with_a_large_state_and_full_blocks_the_safe_head_keeps_up() {
             max_fee_per_blob_gas: DEFAULT_MAX_FEE,
             poll: Duration::from_millis(100),
             resubmit_after: Duration::from_secs(60),
+            max_delay: Duration::ZERO,
+            max_in_flight: 1,
         },
     );
     // The transfers wait in the pool before the first block: blocks are as full as L2 gas allows.

@@ -71,24 +71,26 @@ fn submitter_configured(
     resubmit_after: Duration,
     runs: bool,
 ) -> Submitter {
-    Submitter::new(
-        s.node.clone(),
-        s.client.clone(),
-        SubmitterConfig {
-            rollup: s.rollup.address,
-            key: s.rollup.sequencer(),
-            l1_chain_id: 900,
-            mode,
-            runs,
-            max_blocks: 4,
-            max_l2_gas: 15_000_000,
-            limits,
-            max_fee_per_gas: DEFAULT_MAX_FEE,
-            max_fee_per_blob_gas: DEFAULT_MAX_FEE,
-            poll: Duration::from_millis(20),
-            resubmit_after,
-        },
-    )
+    Submitter::new(s.node.clone(), s.client.clone(), config_for(s, mode, limits, resubmit_after, runs))
+}
+
+fn config_for(s: &Setup, mode: DaMode, limits: AdvanceLimits, resubmit_after: Duration, runs: bool) -> SubmitterConfig {
+    SubmitterConfig {
+        rollup: s.rollup.address,
+        key: s.rollup.sequencer(),
+        l1_chain_id: 900,
+        mode,
+        runs,
+        max_blocks: 4,
+        max_l2_gas: 15_000_000,
+        limits,
+        max_fee_per_gas: DEFAULT_MAX_FEE,
+        max_fee_per_blob_gas: DEFAULT_MAX_FEE,
+        poll: Duration::from_millis(20),
+        resubmit_after,
+        max_delay: Duration::ZERO,
+        max_in_flight: 1,
+    }
 }
 
 fn producer(s: &Setup) -> BlockProducer {
@@ -741,4 +743,136 @@ async fn a_producer_posting_runs_is_bound_by_the_run_not_by_a_calldata_witness()
             Err(other) => panic!("{other:?}"),
         }
     }
+}
+
+/// `max_delay`: a batch with room for more blocks waits for them until its oldest block is that
+/// old, then goes with every block sealed meanwhile; a full batch (more blocks than one batch
+/// takes) goes at once, delay or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_waits_for_more_blocks_until_full_or_its_delay() {
+    let s = setup().await;
+    let producer = producer(&s);
+    let mut config = config_for(&s, DaMode::Blob, AdvanceLimits::default(), Duration::from_secs(60), true);
+    config.max_delay = Duration::from_secs(3);
+    let mut submitter = Submitter::new(s.node.clone(), s.client.clone(), config);
+
+    // One block, young: nothing is sent, however often the submitter looks.
+    seal_one(&producer).await;
+    for _ in 0..3 {
+        submitter.step().await.unwrap();
+        assert!(!submitter.in_flight(), "a batch with room waits");
+    }
+    // A second block joins it; once the first is 3 s old, both go in one batch.
+    seal_one(&producer).await;
+    submitter.step().await.unwrap();
+    assert!(!submitter.in_flight());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let head = s.chain.head().number();
+    submitter.step().await.unwrap();
+    assert_eq!(submitter.in_flight_batch().map(|(first, last, _)| (first, last)), Some((1, head)));
+    s.rollup.l1.devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), head);
+
+    // Full: five more blocks than the four one batch takes (`max_blocks`) go at once, young.
+    for _ in 0..5 {
+        seal_one(&producer).await;
+    }
+    submitter.step().await.unwrap();
+    let (first, last, _) = submitter.in_flight_batch().expect("a full batch goes at once");
+    assert_eq!((first, last), (head + 1, head + 4));
+    s.rollup.l1.devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    // The fifth block, alone and young again, waits.
+    submitter.step().await.unwrap();
+    assert!(!submitter.in_flight());
+    assert_eq!(s.chain.safe(), head + 4);
+}
+
+/// `max_in_flight` 2: the next batch goes right behind the first (next nonce) before L1 mines
+/// it, and both land in one L1 block. When the first reverts (a direct EXECUTE call takes the
+/// L1 block's capacity first), the second, which builds on it, reverts too: the submitter names
+/// the first's cause, does not halt, posts both again behind the reverted ones, and L1 ends
+/// with every block once.
+#[tokio::test(flavor = "multi_thread")]
+async fn several_batches_in_flight_land_together_and_recover_when_the_first_reverts() {
+    let keys = l2_keys(10);
+    let s = setup_funded(&keys).await;
+    let (producer, pool) = producer_with_pool(&s);
+    let devnet = &s.rollup.l1.devnet;
+    let mut config = config_for(&s, DaMode::Blob, AdvanceLimits::default(), Duration::from_secs(60), true);
+    config.max_in_flight = 2;
+    let mut submitter = Submitter::new(s.node.clone(), s.client.clone(), config);
+
+    // Two batches (block 1, then block 2: together above the 15M L2 gas of one batch).
+    let all = transfers(&s, &keys, 1_450);
+    for raw in &all[..700] {
+        pool.submit(raw).unwrap();
+    }
+    seal_one(&producer).await;
+    for raw in &all[700..720] {
+        pool.submit(raw).unwrap();
+    }
+    seal_one(&producer).await;
+    submitter.step().await.unwrap();
+    submitter.step().await.unwrap();
+    let sent: Vec<(u64, u64)> = submitter.in_flight_batches().iter().map(|(f, l, _)| (*f, *l)).collect();
+    assert_eq!(sent, [(1, 1), (2, 2)], "the second goes before the first is mined");
+    submitter.step().await.unwrap();
+    assert_eq!(devnet.pool_len(), 2, "at most two in flight");
+    let block = devnet.seal().unwrap();
+    assert_eq!(block.tx_hashes.len(), 2, "one L1 block verifies both");
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), 2);
+    assert!(!submitter.in_flight());
+
+    // Block 3 (680 transfers) and block 4 (50, too many to share block 3's batch); the
+    // attacker's EXECUTE call runs first in the L1 block and leaves too little capacity for
+    // block 3.
+    for raw in &all[720..1_400] {
+        pool.submit(raw).unwrap();
+    }
+    assert_eq!(seal_one(&producer).await.tx_hashes.len(), 680);
+    for raw in &all[1_400..] {
+        pool.submit(raw).unwrap();
+    }
+    assert_eq!(seal_one(&producer).await.tx_hashes.len(), 50);
+    let head = s.chain.head().number();
+    submitter.step().await.unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(submitter.in_flight_batches().len(), 2);
+    let (input, _) = execute_call_of_a_real_block(&keys, 800);
+    let attacker = s.rollup.l1.key(3);
+    let tx = TxEip1559 {
+        chain_id: 900,
+        nonce: devnet.pending_nonce(attacker.address()).unwrap(),
+        gas_limit: 20_000_000,
+        max_fee_per_gas: 1_000_000_000_000,
+        max_priority_fee_per_gas: 500_000_000_000,
+        to: TxKind::Call(EXECUTE_ADDRESS),
+        value: U256::ZERO,
+        input,
+        access_list: Default::default(),
+    };
+    devnet.submit_raw(&nrd_test_utils::raw(&nrd_test_utils::sign(&attacker, tx))).unwrap();
+    let block = devnet.seal().unwrap();
+    let statuses: Vec<bool> = block.receipts.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses, [true, false, false], "the EXECUTE call, then both advances revert");
+    match submitter.step().await {
+        Err(SequencerError::Refused { refusal: Refusal::ExecuteCapacity { .. }, first: 3, .. }) => {}
+        other => panic!("expected an EXECUTE capacity refusal of block 3, got {other:?}"),
+    }
+    assert!(!submitter.in_flight(), "the batch behind the reverted one is dropped");
+    assert_eq!(s.node.status().halted, None);
+    // A later L1 block: both go again, and land.
+    devnet.seal().unwrap();
+    for _ in 0..3 {
+        submitter.step().await.unwrap();
+    }
+    assert_eq!(devnet.pool_len(), 2, "posted again, both");
+    devnet.seal().unwrap();
+    submitter.step().await.unwrap();
+    assert_eq!(s.chain.safe(), head);
+    let posted: u64 = s.rollup.view(nrd_bridge::NativeRollup::headNumberCall {});
+    assert_eq!(posted, head);
 }
