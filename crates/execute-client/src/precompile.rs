@@ -173,6 +173,13 @@ impl MeterConfig {
             .saturating_add((items as u64).saturating_mul(self.batch_item_gas))
     }
 
+    /// L1 gas a run of `blocks` blocks pays beyond one block's: `run_block_gas` per block after
+    /// the first.
+    pub fn run_gas(&self, blocks: usize) -> u64 {
+        let extra = u64::try_from(blocks.saturating_sub(1)).unwrap_or(u64::MAX);
+        self.run_block_gas.saturating_mul(extra)
+    }
+
     /// The base fee after a block that used `used` gas at `base_fee` (EIP-1559's rule).
     pub fn next_base_fee(&self, base_fee: u128, used: u64) -> u128 {
         let target = u128::from(self.target.max(1));
@@ -543,8 +550,7 @@ impl ExecutePrecompile {
                 self.verifier.verify_trace(&input, &decoded).map_err(ExecuteCallError::Verify)?;
             }
             AnyTrace::Run(mut run) => {
-                let extra = u64::try_from(run.blocks.len().saturating_sub(1)).unwrap_or(u64::MAX);
-                charge.add(self.meter.run_block_gas.saturating_mul(extra))?;
+                charge.add(self.meter.run_gas(run.blocks.len()))?;
                 if !run.blob_refs.is_empty() {
                     let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
                     fill_from_batch(&batch.blocks, run.first_batch_index, &mut run.blocks)?;
@@ -552,8 +558,7 @@ impl ExecutePrecompile {
                 self.verifier.verify_run_trace(&input, &run).map_err(ExecuteCallError::Verify)?;
             }
             AnyTrace::BlobRun(mut run) => {
-                let extra = u64::try_from(run.blocks.len().saturating_sub(1)).unwrap_or(u64::MAX);
-                charge.add(self.meter.run_block_gas.saturating_mul(extra))?;
+                charge.add(self.meter.run_gas(run.blocks.len()))?;
                 let batch = self.blob_batch(&run.blob_refs, internals, charge)?;
                 let witness = batch.witness.as_ref().ok_or(ExecuteCallError::NoWitnessInBatch)?;
                 fill_from_batch(&batch.blocks, run.first_batch_index, &mut run.blocks)?;

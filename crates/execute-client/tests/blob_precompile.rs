@@ -61,6 +61,31 @@ impl Blobs {
     }
 }
 
+/// An L1 chain with EXECUTE (verifying with `l2_spec`, default metering) over `blobs`, a
+/// funded key and the logging contract.
+struct L1 {
+    blobs: Arc<Blobs>,
+    spec: ChainSpec,
+    key: PrivateKeySigner,
+    state: MemoryState,
+    genesis: alloy_consensus::Sealed<alloy_consensus::Header>,
+}
+
+fn l1_with_execute(l2_spec: &ChainSpec) -> L1 {
+    let blobs = Arc::new(Blobs::default());
+    let precompile = ExecutePrecompile::new(Reexecution::new(l2_spec.clone()), MeterConfig::default(), blobs.clone());
+    let spec = precompile.install(ChainSpec::post_merge(900, SpecId::PRAGUE, None));
+    let key = nrd_test_utils::key("l1 blob key");
+    let alloc = [
+        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
+        (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
+        (LOGGER, GenesisAccount { code: logger_code(), ..Default::default() }),
+    ];
+    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
+    let genesis = alloy_consensus::Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+    L1 { blobs, spec, key, state, genesis }
+}
+
 /// What a call through the logger returned: success, or the revert reason.
 fn outcome(receipt: &alloy_consensus::ReceiptEnvelope) -> Result<(), String> {
     let log = &receipt.logs()[0];
@@ -88,17 +113,7 @@ fn execute_verifies_block_i_of_a_blob_batch() {
     // Three blocks; the fixture's block (with its witness) is block 1.
     let batch = vec![other(2), l2.block.body.transactions.clone(), other(4)];
 
-    let blobs = Arc::new(Blobs::default());
-    let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), MeterConfig::default(), blobs.clone());
-    let spec = precompile.install(ChainSpec::post_merge(900, SpecId::PRAGUE, None));
-    let key = nrd_test_utils::key("l1 blob key");
-    let alloc = [
-        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
-        (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
-        (LOGGER, GenesisAccount { code: logger_code(), ..Default::default() }),
-    ];
-    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = alloy_consensus::Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+    let L1 { blobs, spec, key, mut state, genesis } = l1_with_execute(&l2.spec);
 
     let compressed = blobs.insert(payload_to_blobs(&encode_batch(&batch, Compression::Brotli)));
     let raw = blobs.insert(payload_to_blobs(&encode_batch(&batch, Compression::None)));
@@ -184,17 +199,7 @@ fn execute_verifies_block_i_of_a_blob_batch() {
 fn execute_takes_a_runs_witness_from_the_blobs() {
     let l2 = fixture();
     let (pre, post, gas) = (l2.headers[1].state_root, l2.block.header.state_root, l2.block.header.gas_used);
-    let blobs = Arc::new(Blobs::default());
-    let precompile = ExecutePrecompile::new(Reexecution::new(l2.spec.clone()), MeterConfig::default(), blobs.clone());
-    let spec = precompile.install(ChainSpec::post_merge(900, SpecId::PRAGUE, None));
-    let key = nrd_test_utils::key("l1 blob key");
-    let alloc = [
-        (key.address(), GenesisAccount { balance: U256::from(10u128.pow(24)), ..Default::default() }),
-        (EXECUTE_ADDRESS, GenesisAccount { nonce: 1, ..Default::default() }),
-        (LOGGER, GenesisAccount { code: logger_code(), ..Default::default() }),
-    ];
-    let mut state = MemoryState::from_alloc(alloc.iter().map(|(a, g)| (a, g)));
-    let genesis = alloy_consensus::Sealed::new(spec.genesis_header(state.root(), 60_000_000, 1));
+    let L1 { blobs, spec, key, mut state, genesis } = l1_with_execute(&l2.spec);
 
     // A run of one block: its witness is the block's own.
     let txs = vec![l2.block.body.transactions.clone()];

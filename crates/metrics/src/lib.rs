@@ -205,7 +205,7 @@ fn describe() {
     describe_histogram!(BATCH_BLOCKS, "L2 blocks per posted batch");
     describe_histogram!(
         BATCH_DELAY,
-        "age in seconds of a batch's oldest block when the batch is first sent (cause: full or delay)"
+        "seconds a batch waited for more blocks before it was sent (cause: full or delay)"
     );
     describe_counter!(BLOBS_POSTED, "Blobs posted to L1");
     describe_counter!(BLOB_BYTES, Unit::Bytes, "Blob bytes posted to L1 (131072 per blob)");
@@ -278,8 +278,8 @@ pub fn batch_verified(l1_gas: u64, execute_gas: u64) {
     histogram!(BATCH_EXECUTE_GAS).record(execute_gas as f64);
 }
 
-/// A batch is sent for the first time, its oldest block `age_seconds` old, because it was
-/// `full` (one more block would not fit) or its delay ran out.
+/// A batch is sent after waiting `age_seconds` for more blocks, because it was `full` (one more
+/// block would not fit) or its delay ran out.
 pub fn batch_delay(age_seconds: f64, full: bool) {
     histogram!(BATCH_DELAY, "cause" => if full { "full" } else { "delay" }).record(age_seconds);
 }

@@ -328,7 +328,7 @@ pub fn run_cost_of(blocks: &[PostedBlock], witness: &ExecutionWitness, tx: &Adva
         .base_gas
         .saturating_add(meter.gas_per_byte.saturating_mul(input))
         .saturating_add(batch)
-        .saturating_add(meter.run_block_gas.saturating_mul(blocks.len().saturating_sub(1) as u64));
+        .saturating_add(meter.run_gas(blocks.len()));
     work = work.saturating_add(charge).saturating_add(3 * (input / 32) + 3 * (anchors / 32));
     // The encoded anchors and the input (with the trace) come on top of every block's anchor.
     memory = memory.saturating_add(anchors).saturating_add(input);

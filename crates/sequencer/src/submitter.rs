@@ -77,9 +77,10 @@ pub struct SubmitterConfig {
     pub max_in_flight: usize,
     /// Longest a sealed block waits for more blocks to share its batch (zero: post what is
     /// there at once). A batch that is full — the next block would pass `max_blocks`,
-    /// `max_l2_gas` or what one `advance` carries — goes at once; otherwise it waits until its
-    /// oldest block is this old, so the fixed cost of a posting (the transaction, EXECUTE's
-    /// call, the state root) is shared by more transactions.
+    /// `max_l2_gas` or what one `advance` carries — goes at once; otherwise it waits this long
+    /// (timed from when the submitter first sees its first block waiting), so the fixed cost of
+    /// a posting (the transaction, EXECUTE's call, the state root) is shared by more
+    /// transactions.
     pub max_delay: Duration,
 }
 
@@ -206,8 +207,8 @@ pub struct Submitter {
     config: SubmitterConfig,
     /// Batches sent and not yet mined, oldest (lowest nonce) first.
     in_flight: VecDeque<InFlight>,
-    /// Nonces of batches sent behind one that reverted: they build on it, so they revert too
-    /// when mined; posting goes on behind them without waiting.
+    /// The highest nonce of the batches sent behind one that reverted: they build on it, so
+    /// they revert too when mined; posting goes on behind them without waiting.
     orphaned: Option<u64>,
     halted: Option<String>,
     backoff: Option<Backoff>,

@@ -370,6 +370,17 @@ fn transfers(s: &Setup, keys: &[PrivateKeySigner], count: usize) -> Vec<Vec<u8>>
         .collect()
 }
 
+/// A producer over `pool` whose blocks each fit what one posting within `limits` carries.
+fn bounded_producer(s: &Setup, pool: &Arc<Mempool>, limits: AdvanceLimits, mode: DaMode) -> BlockProducer {
+    BlockProducer::new(
+        s.chain.clone(),
+        pool.clone(),
+        s.view.clone(),
+        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
+    )
+    .with_limits(limits, mode)
+}
+
 fn producer_with_pool(s: &Setup) -> (BlockProducer, Arc<Mempool>) {
     let pool = Arc::new(Mempool::new(s.chain.clone(), Default::default(), vec![]));
     let producer = BlockProducer::new(
@@ -638,13 +649,7 @@ async fn the_producer_seals_only_blocks_one_advance_can_post() {
     assert_eq!(empty.tx_hashes.len(), 0);
     let (_, base) = advance_cost(&posted(&s, 1, 1), DaMode::Calldata).unwrap();
     let limits = AdvanceLimits { max_calldata_bytes: base.calldata_bytes + 40 * 150, ..Default::default() };
-    let producer = BlockProducer::new(
-        s.chain.clone(),
-        pool.clone(),
-        s.view.clone(),
-        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
-    )
-    .with_limits(limits, DaMode::Calldata);
+    let producer = bounded_producer(&s, &pool, limits, DaMode::Calldata);
     for raw in transfers(&s, &keys, 300) {
         pool.submit(&raw).unwrap();
     }
@@ -663,13 +668,8 @@ async fn the_producer_seals_only_blocks_one_advance_can_post() {
 
     // A block that cannot fit even empty is refused, and nothing is stored.
     let head = s.chain.head().number();
-    let refusing = BlockProducer::new(
-        s.chain.clone(),
-        pool.clone(),
-        s.view.clone(),
-        SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
-    )
-    .with_limits(AdvanceLimits { max_calldata_bytes: base.calldata_bytes / 2, ..Default::default() }, DaMode::Calldata);
+    let too_small = AdvanceLimits { max_calldata_bytes: base.calldata_bytes / 2, ..Default::default() };
+    let refusing = bounded_producer(&s, &pool, too_small, DaMode::Calldata);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     match refusing.seal() {
         Err(SequencerError::Unpostable { number, overrun }) => {
@@ -695,16 +695,7 @@ async fn a_producer_posting_runs_is_bound_by_the_run_not_by_a_calldata_witness()
     let (_, base) = advance_cost(&posted(&s, 1, 1), DaMode::Blob).unwrap();
     // Room for about two transfers' witness nodes in calldata.
     let limits = AdvanceLimits { max_calldata_bytes: base.calldata_bytes + 2 * 150, ..Default::default() };
-    let producer_with = |runs: bool| {
-        BlockProducer::new(
-            s.chain.clone(),
-            pool.clone(),
-            s.view.clone(),
-            SequencingConfig { gas_limit: 30_000_000, fee_recipient: Address::repeat_byte(0xfe) },
-        )
-        .with_limits(limits, DaMode::Blob)
-        .with_runs(runs)
-    };
+    let producer_with = |runs: bool| bounded_producer(&s, &pool, limits, DaMode::Blob).with_runs(runs);
     let all = transfers(&s, &keys, 200);
     for raw in &all[..100] {
         pool.submit(raw).unwrap();
