@@ -365,6 +365,7 @@ impl Submitter {
     /// One round: check the transactions in flight (oldest first), then, with room for another
     /// (`max_in_flight`), post the next batch after the last one sent.
     pub async fn step(&mut self) -> Result<(), SequencerError> {
+        let mut settled = false;
         while let Some(flight) = self.in_flight.front() {
             match self.client.transaction_receipt(flight.hash).await? {
                 Some(receipt) if receipt.status() => {
@@ -389,6 +390,7 @@ impl Submitter {
                     }
                     self.in_flight.pop_front();
                     self.settled();
+                    settled = true;
                 }
                 Some(receipt) => {
                     let (first, last, gas_limit, execute_gas) =
@@ -440,7 +442,9 @@ impl Submitter {
                 None => break,
             }
         }
-        if self.in_flight.len() >= self.config.max_in_flight.max(1) {
+        // A round that settled batches ends there (the next one posts, as with one in flight);
+        // otherwise the next batch may go behind those still in flight, while there is room.
+        if settled || self.in_flight.len() >= self.config.max_in_flight.max(1) {
             return Ok(());
         }
         if let Some(backoff) = self.backoff {
